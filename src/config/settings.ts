@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+// The business settings, modelled on the Business Central extension's "Customer Payment Portal Setup" page.
+// Loaded from a JSON file (ARSYNC_SETTINGS_FILE); every field has a default that makes the embedded stack work.
+// Secrets never live here: a connection names the environment variable that holds its token.
+
+const accountNo = z.string().min(1).max(20);
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like "500ms", "30s", "1m", "2h" or "3d"');
+
+export const portalConnectionSchema = z.object({
+  /** Invoice Ninja base URL, e.g. https://payments.example.com (no /api/v1). */
+  url: z.string().url(),
+  /** Name of the environment variable holding this connection's X-API-TOKEN. */
+  tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'),
+  /** Public base of the client portal links, when it differs from `url`. */
+  publicUrl: z.string().url().optional(),
+});
+
+export const customValueMappingSchema = z
+  .object({
+    /** The Business Central salesInvoice field copied into Invoice Ninja custom_valueN. */
+    erpField: z.string().min(1),
+    label: z.string().min(1).optional(),
+  })
+  .nullable();
+
+export const linkTemplateSchema = z.object({
+  emailSubject: z.string().min(1),
+  emailText: z.string().min(1),
+  smsText: z.string().min(1).max(480),
+});
+
+export const settingsSchema = z
+  .object({
+    companyName: z.string().min(1).default('CRONUS USA, Inc.'),
+    enabled: z.boolean().default(true),
+    requireEmailAddress: z.boolean().default(true),
+    disableInvoiceEmails: z.boolean().default(true),
+    customValues: z
+      .tuple([customValueMappingSchema, customValueMappingSchema, customValueMappingSchema, customValueMappingSchema])
+      .default([{ erpField: 'externalDocumentNumber', label: 'Your reference' }, { erpField: 'dueDate', label: 'Due' }, null, null]),
+    payments: z
+      .object({
+        journalTemplate: z.string().min(1).default('CASHRCPT'),
+        journalBatch: z.string().min(1).max(10).default('ARSYNC'),
+        paymentMethodCode: z.string().min(1).max(10).default('CARD'),
+        balancingAccountNo: accountNo.default('10200'),
+        /** Per portal payment type (card, bank, ...): the ERP payment method code to use. */
+        methodCodes: z.record(z.string(), z.string().min(1).max(10)).default({ card: 'CARD', bank: 'BANK' }),
+        postPaymentsForClosedInvoices: z.boolean().default(true),
+        disallowOverpayments: z.boolean().default(true),
+        /** G/L account for the excess of an overpayment (typically the gateway fee); null reports it instead. */
+        feeAccountNo: accountNo.nullable().default('67000'),
+        /** Refund-versus-adjustment: how far apart a negative payment and its positive partner may be. */
+        adjustmentWindow: duration.default('10m'),
+        /** General journal batch for refunds and unapplied postings to a customer account. */
+        generalJournalBatch: z.string().min(1).max(10).default('ARSYNCGEN'),
+      })
+      .default({}),
+    connections: z
+      .object({
+        default: portalConnectionSchema.default({ url: 'http://127.0.0.1:4020', tokenEnv: 'INVOICE_NINJA_TOKEN' }),
+        /** Customer posting group code → its own portal connection ("Use Customer-Specific Connections"). */
+        byPostingGroup: z.record(z.string().min(1), portalConnectionSchema).default({}),
+      })
+      .default({}),
+    links: z
+      .object({
+        channels: z.array(z.enum(['email', 'sms'])).default(['email', 'sms']),
+        /** Send the link as soon as the invoice is synced. */
+        sendOnSync: z.boolean().default(true),
+        staffEmail: z.string().email().default('ar@cronus.example'),
+        template: linkTemplateSchema.default({
+          emailSubject: 'Invoice {{invoiceNumber}} from {{companyName}}',
+          emailText:
+            'Dear {{customerName}},\n\nInvoice {{invoiceNumber}} for {{amountDue}} is due on {{dueDate}}.\n' +
+            'View and pay it online: {{payLink}}\n\nThank you,\n{{companyName}}',
+          smsText: '{{companyName}}: invoice {{invoiceNumber}}, {{amountDue}} due {{dueDate}}. Pay: {{payLink}}',
+        }),
+      })
+      .default({}),
+    polling: z
+      .object({
+        /** Portal payments poller (the seed's job queue ran every minute). */
+        paymentsInterval: duration.default('1m'),
+        /** Invoice views (Invoice Ninja has no view webhook). */
+        viewsInterval: duration.default('10s'),
+        /** ERP ledger watermark for payments made in Business Central. */
+        erpLedgerInterval: duration.default('30s'),
+        driftSweepInterval: duration.default('1d'),
+      })
+      .default({}),
+  })
+  .strict();
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type PortalConnection = z.infer<typeof portalConnectionSchema>;

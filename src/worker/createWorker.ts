@@ -1,0 +1,31 @@
+import fs from 'node:fs';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../../activities';
+import { DEFAULT_BUNDLE_PATH } from './bundle';
+
+export interface WorkerWiring {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A pre-built bundle (src/worker/bundle.ts); production never bundles at start-up. */
+  bundlePath?: string;
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+/** The one place a worker is assembled: pre-built workflow bundle plus activities built from injected clients. */
+export async function createArsyncWorker(w: WorkerWiring): Promise<Worker> {
+  const codePath = w.bundlePath ?? DEFAULT_BUNDLE_PATH;
+  if (!fs.existsSync(codePath)) {
+    throw new Error(`workflow bundle not found at ${codePath}: run "npm run build" first`);
+  }
+  return Worker.create({
+    connection: w.connection,
+    namespace: w.namespace,
+    taskQueue: w.taskQueue,
+    workflowBundle: { codePath },
+    activities: createActivities(w.deps),
+    maxConcurrentActivityTaskExecutions: w.maxConcurrentActivityTaskExecutions ?? 100,
+    shutdownGraceTime: '10s',
+  });
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { loadConfig } from '../../src/config/load';
+import { createTemporalClient, createWorkerConnection } from '../../src/temporal/connection';
+import { createArsyncWorker } from '../../src/worker/createWorker';
+import type { ActivityDeps } from '../../activities';
+
+/** The shared dev server started by globalSetup, through the project's own client factory. */
+export function testEnv() {
+  return loadConfig({ ...process.env }).env;
+}
+
+export function uniqueTaskQueue(prefix = 'test'): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+export interface TestTemporal {
+  client: Client;
+  connection: NativeConnection;
+  close(): Promise<void>;
+}
+
+export async function connectTemporal(): Promise<TestTemporal> {
+  const env = testEnv();
+  const client = await createTemporalClient(env);
+  const connection = await createWorkerConnection(env);
+  return {
+    client,
+    connection,
+    async close() {
+      await client.connection.close();
+      await connection.close();
+    },
+  };
+}
+
+/** A worker built by the project's worker factory, on its own task queue, from the run's pre-built bundle. */
+export function createTestWorker(t: TestTemporal, taskQueue: string, deps: ActivityDeps = {}): Promise<Worker> {
+  return createArsyncWorker({
+    connection: t.connection,
+    namespace: testEnv().TEMPORAL_NAMESPACE,
+    taskQueue,
+    deps,
+    bundlePath: process.env.ARSYNC_WORKFLOW_BUNDLE,
+  });
+}

@@ -1,0 +1,40 @@
+import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { loadConfigOrExit } from '../src/config/load';
+import { createLogger } from '../src/observability/logger';
+import { createWorkerConnection } from '../src/temporal/connection';
+import { createArsyncWorker } from '../src/worker/createWorker';
+import { createActivityDeps } from '../src/worker/deps';
+
+// Worker entrypoint: Prometheus metrics through the SDK runtime, pre-built bundle, graceful shutdown on
+// SIGINT/SIGTERM (the SDK's default shutdown signals: in-flight activities get the grace time to finish).
+async function main() {
+  const config = loadConfigOrExit();
+  const log = createLogger('worker', config.env.LOG_LEVEL);
+  Runtime.install({
+    logger: new DefaultLogger(config.env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
+    telemetryOptions: {
+      metrics: { prometheus: { bindAddress: config.env.WORKER_METRICS_ADDRESS }, metricPrefix: 'temporal_' },
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+    },
+  });
+  const connection = await createWorkerConnection(config.env);
+  const worker = await createArsyncWorker({
+    connection,
+    namespace: config.env.TEMPORAL_NAMESPACE,
+    taskQueue: config.env.TEMPORAL_TASK_QUEUE,
+    deps: createActivityDeps(config, log),
+    bundlePath: process.env.ARSYNC_WORKFLOW_BUNDLE,
+  });
+  log.info(
+    { taskQueue: config.env.TEMPORAL_TASK_QUEUE, metrics: `http://${config.env.WORKER_METRICS_ADDRESS}/metrics` },
+    'worker started',
+  );
+  await worker.run();
+  await connection.close();
+  log.info('worker stopped');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

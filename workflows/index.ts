@@ -1,0 +1,3 @@
+// Every workflow the worker runs. Workflow code is bundled by webpack and must stay deterministic: import only
+// workflow-safe modules (src/domain, message definitions) and activity *types*.
+export * from './systemCheck';
