@@ -64,3 +64,42 @@ function numberToPlainString(n: number): string {
   if (!/e/i.test(s)) return s;
   return Number(n).toFixed(20).replace(/0+$/, '').replace(/\.$/, '');
 }
+
+export class CurrencyMismatchError extends RangeError {
+  constructor(a: string, b: string) {
+    super(`currency mismatch: ${a} vs ${b}`);
+    this.name = 'CurrencyMismatchError';
+  }
+}
+
+export function sameCurrency(a: Money, b: Money): boolean {
+  return a.currency === b.currency;
+}
+
+export function assertSameCurrency(a: Money, b: Money): void {
+  if (!sameCurrency(a, b)) throw new CurrencyMismatchError(a.currency, b.currency);
+}
+
+export function add(a: Money, b: Money): Money {
+  assertSameCurrency(a, b);
+  return money(a.minor + b.minor, a.currency);
+}
+
+export function sub(a: Money, b: Money): Money {
+  assertSameCurrency(a, b);
+  return money(a.minor - b.minor, a.currency);
+}
+
+export function negate(a: Money): Money {
+  return money(a.minor === 0 ? 0 : -a.minor, a.currency);
+}
+
+/** Sum in one currency; the currency is explicit so an empty list still has one. */
+export function sum(items: readonly Money[], currency: string): Money {
+  let total = 0;
+  for (const m of items) {
+    if (m.currency !== currency) throw new CurrencyMismatchError(currency, m.currency);
+    total += m.minor;
+  }
+  return money(total, currency);
+}
