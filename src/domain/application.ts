@@ -286,7 +286,8 @@ export function postableParts(plan: ApplicationPlan): Array<AppliedPart | Unappl
 /**
  * The payment stage a plan leads to and the reason to index it under: parked plans need attention, plans with nothing to
  * post are skipped (with `closed_invoice` when that is why), the rest are applied (ready to post). A plan that posts some
- * lines but skipped or reported others still carries the reason, so finance sees it.
+ * lines but skipped others (`closed_invoice`) or reported an excess with no fee account (`over_cap`) still carries that
+ * reason, so finance finds it.
  */
 export function planOutcome(plan: ApplicationPlan): {
   stage: 'needs_attention' | 'skipped' | 'applied';
