@@ -1,0 +1,393 @@
+import { z } from 'zod';
+import { toDecimalNumber, type Money } from '../../domain/money';
+import { ExternalServiceError } from '../http/errors';
+import { postCashReceipt, type CashReceiptRequest, type CashReceiptResult } from './cashReceipt';
+import { checkConfig, DEFAULTS, type BusinessCentralConfig } from './config';
+import { BcHttp, type Logger } from './http';
+import * as s from './schemas';
+import { TokenProvider } from './token';
+import type {
+  BcAttachment,
+  BcCompanyInformation,
+  BcCustomer,
+  BcCustomerPaymentLine,
+  BcGlEntry,
+  BcJournal,
+  BcJournalLine,
+  BcLedgerEntry,
+  BcPaymentMethod,
+  BcSalesInvoice,
+  BcSubscription,
+  InvoiceStatus,
+  LedgerDocumentType,
+  NewCustomerPayment,
+  NewJournalLine,
+} from './types';
+
+// The production Business Central client (API v2.0 + reportsFinance + the posting-group custom API). Methods return
+// domain objects; every body is validated; failures are ExternalServiceErrors classified for Temporal retries.
+
+/** OData string literal: quotes doubled. */
+export const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+function query(params: Record<string, string | undefined>): string {
+  const parts = Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${encodeURIComponent(v!)}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+const MAX_PAGES = 10_000;
+
+export type BusinessCentralClient = ReturnType<typeof createBusinessCentralClient>;
+
+export function createBusinessCentralClient(config: BusinessCentralConfig, deps: { logger?: Logger } = {}) {
+  const cfg = checkConfig(config);
+  const tokens = new TokenProvider({
+    tokenUrl: cfg.tokenUrl,
+    clientId: cfg.clientId,
+    clientSecret: cfg.clientSecret,
+    scope: cfg.scope,
+    timeoutMs: cfg.timeoutMs ?? DEFAULTS.timeoutMs,
+  });
+  const http = new BcHttp(cfg, tokens, deps.logger);
+  const envRoot = `${cfg.baseUrl}/v2.0/${encodeURIComponent(cfg.tenantId)}/${encodeURIComponent(cfg.environment)}/api`;
+  const apiRoot = `${envRoot}/v2.0`;
+  const company = `${apiRoot}/companies(${cfg.companyId})`;
+  const reports = `${envRoot}/microsoft/reportsFinance/beta/companies(${cfg.companyId})`;
+  const custom = `${envRoot}/${cfg.postingGroupApi ?? DEFAULTS.postingGroupApi}/companies(${cfg.companyId})`;
+  let lcy: Promise<string> | undefined;
+
+  async function getAll<T extends z.ZodTypeAny>(url: string, item: T, what: string): Promise<z.output<T>[]> {
+    const out: z.output<T>[] = [];
+    let next: string | undefined = url;
+    for (let pageNo = 0; next; pageNo++) {
+      if (pageNo >= MAX_PAGES) throw new ExternalServiceError('business-central', `${what}: more than ${MAX_PAGES} pages`, { retryable: false, code: 'too_many_pages' });
+      const page: { value: z.output<T>[]; '@odata.nextLink'?: string } = await http.request({ method: 'GET', url: next, what, schema: s.page(item) });
+      out.push(...page.value);
+      next = page['@odata.nextLink'];
+    }
+    return out;
+  }
+
+  const getOne = <T extends z.ZodTypeAny>(url: string, item: T, what: string) =>
+    http.request({ method: 'GET', url, what, schema: item }) as Promise<z.output<T>>;
+
+  /** GET that maps 404 to null. */
+  async function maybe<T>(fn: () => Promise<T>): Promise<T | null> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ExternalServiceError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  const localCurrency = (): Promise<string> => {
+    lcy ??= getCompanyInformation()
+      .then((c) => c.currencyCode)
+      .catch((err) => {
+        lcy = undefined;
+        throw err;
+      });
+    return lcy;
+  };
+
+  async function getCompanyInformation(): Promise<BcCompanyInformation> {
+    const [info] = await getAll(`${company}/companyInformation`, s.companyInformationSchema, 'company information');
+    if (!info) throw new ExternalServiceError('business-central', 'company information is empty', { retryable: false, code: 'not_found' });
+    return info;
+  }
+
+  // ---- customers
+
+  async function getPostingGroup(customerNumber: string): Promise<string | null> {
+    const rows = await getAll(`${custom}/customerPostingGroups${query({ $filter: `customerNumber eq ${odataString(customerNumber)}` })}`, s.postingGroupSchema, `posting group of customer ${customerNumber}`);
+    return rows[0]?.customerPostingGroup ?? null;
+  }
+
+  async function withDetails(c: BcCustomer): Promise<BcCustomer> {
+    return { ...c, postingGroup: await getPostingGroup(c.number) };
+  }
+
+  async function getCustomerByNumber(number: string, opts: { details?: boolean } = { details: true }): Promise<BcCustomer | null> {
+    const rows = await getAll(
+      `${company}/customers${query({ $filter: `number eq ${odataString(number)}`, $expand: opts.details ? 'documentAttachments' : undefined })}`,
+      s.customerSchema,
+      `customer ${number}`,
+    );
+    if (!rows[0]) return null;
+    const c = s.toCustomer(rows[0]);
+    return opts.details ? withDetails(c) : c;
+  }
+
+  async function getCustomer(id: string, opts: { details?: boolean } = { details: true }): Promise<BcCustomer | null> {
+    const raw = await maybe(() => getOne(`${company}/customers(${id})${query({ $expand: opts.details ? 'documentAttachments' : undefined })}`, s.customerSchema, `customer ${id}`));
+    if (!raw) return null;
+    const c = s.toCustomer(raw);
+    return opts.details ? withDetails(c) : c;
+  }
+
+  async function listCustomers(opts: { modifiedSince?: string } = {}): Promise<BcCustomer[]> {
+    const filter = opts.modifiedSince ? `lastModifiedDateTime gt ${opts.modifiedSince}` : undefined;
+    return (await getAll(`${company}/customers${query({ $filter: filter })}`, s.customerSchema, 'customers')).map(s.toCustomer);
+  }
+
+  async function listCustomerAttachments(customerId: string): Promise<BcAttachment[]> {
+    return (await getAll(`${company}/customers(${customerId})/documentAttachments`, s.attachmentSchema, `attachments of customer ${customerId}`)).map(s.toAttachment);
+  }
+
+  async function downloadAttachment(customerId: string, attachmentId: string): Promise<Buffer> {
+    return http.request<Buffer>({
+      method: 'GET',
+      url: `${company}/customers(${customerId})/documentAttachments(${attachmentId})/attachmentContent`,
+      what: `attachment ${attachmentId}`,
+      binary: true,
+    });
+  }
+
+  async function listPaymentMethods(): Promise<BcPaymentMethod[]> {
+    return (await getAll(`${company}/paymentMethods`, s.paymentMethodSchema, 'payment methods')).map(s.toPaymentMethod);
+  }
+
+  // ---- sales invoices
+
+  async function getSalesInvoice(id: string, opts: { lines?: boolean } = { lines: true }): Promise<BcSalesInvoice | null> {
+    const raw = await maybe(() =>
+      getOne(`${company}/salesInvoices(${id})${query({ $expand: opts.lines ? 'salesInvoiceLines' : undefined })}`, s.salesInvoiceSchema, `sales invoice ${id}`),
+    );
+    return raw ? s.toSalesInvoice(raw) : null;
+  }
+
+  async function getSalesInvoiceByNumber(number: string, opts: { lines?: boolean } = { lines: true }): Promise<BcSalesInvoice | null> {
+    const rows = await getAll(
+      `${company}/salesInvoices${query({ $filter: `number eq ${odataString(number)}`, $expand: opts.lines ? 'salesInvoiceLines' : undefined })}`,
+      s.salesInvoiceSchema,
+      `sales invoice ${number}`,
+    );
+    return rows[0] ? s.toSalesInvoice(rows[0]) : null;
+  }
+
+  async function listSalesInvoices(opts: { modifiedSince?: string; status?: InvoiceStatus; lines?: boolean } = {}): Promise<BcSalesInvoice[]> {
+    const filters = [opts.modifiedSince && `lastModifiedDateTime gt ${opts.modifiedSince}`, opts.status && `status eq ${odataString(opts.status)}`].filter(Boolean);
+    const url = `${company}/salesInvoices${query({ $filter: filters.join(' and ') || undefined, $expand: opts.lines ? 'salesInvoiceLines' : undefined })}`;
+    return (await getAll(url, s.salesInvoiceSchema, 'sales invoices')).map(s.toSalesInvoice);
+  }
+
+  // ---- journals and customer payments
+
+  async function findJournalBatch(code: string): Promise<BcJournal | null> {
+    const rows = await getAll(`${company}/customerPaymentJournals${query({ $filter: `code eq ${odataString(code)}` })}`, s.journalSchema, `customer payment journal ${code}`);
+    return rows[0] ? s.toJournal(rows[0]) : null;
+  }
+
+  async function findGeneralJournal(code: string): Promise<BcJournal | null> {
+    const rows = await getAll(`${company}/journals${query({ $filter: `code eq ${odataString(code)}` })}`, s.journalSchema, `journal ${code}`);
+    return rows[0] ? s.toJournal(rows[0]) : null;
+  }
+
+  async function findCustomerPaymentLines(journalId: string, externalDocumentNumber?: string, currency?: string): Promise<BcCustomerPaymentLine[]> {
+    const cur = currency ?? (await localCurrency());
+    const filter = [`journalId eq ${journalId}`, externalDocumentNumber !== undefined && `externalDocumentNumber eq ${odataString(externalDocumentNumber)}`].filter(Boolean).join(' and ');
+    const rows = await getAll(`${company}/customerPaymentJournals(${journalId})/customerPayments${query({ $filter: filter })}`, s.customerPaymentSchema, `customer payments in journal ${journalId}`);
+    return rows.map((r) => s.toCustomerPayment(r, cur));
+  }
+
+  async function createCustomerPayment(journalId: string, line: NewCustomerPayment): Promise<BcCustomerPaymentLine> {
+    const body = {
+      ...(line.customerNumber ? { customerNumber: line.customerNumber } : {}),
+      amount: toDecimalNumber(line.amount.minor, line.amount.currency),
+      externalDocumentNumber: line.externalDocumentNumber,
+      ...(line.postingDate ? { postingDate: line.postingDate } : {}),
+      ...(line.documentNumber ? { documentNumber: line.documentNumber } : {}),
+      ...(line.appliesToInvoiceId ? { appliesToInvoiceId: line.appliesToInvoiceId } : {}),
+      ...(line.appliesToInvoiceNumber ? { appliesToInvoiceNumber: line.appliesToInvoiceNumber } : {}),
+      ...(line.description ? { description: line.description } : {}),
+      ...(line.comment ? { comment: line.comment } : {}),
+    };
+    const raw = await http.request({
+      method: 'POST',
+      url: `${company}/customerPaymentJournals(${journalId})/customerPayments`,
+      what: `customer payment ${line.externalDocumentNumber}`,
+      body,
+      schema: s.customerPaymentSchema,
+    });
+    return s.toCustomerPayment(raw, line.amount.currency);
+  }
+
+  async function updateCustomerPayment(line: Pick<BcCustomerPaymentLine, 'id' | 'etag'>, patch: Partial<Omit<NewCustomerPayment, 'amount'>> & { amount?: Money }): Promise<BcCustomerPaymentLine> {
+    const { amount, ...rest } = patch;
+    const raw = await http.request({
+      method: 'PATCH',
+      url: `${company}/customerPayments(${line.id})`,
+      what: `customer payment line ${line.id}`,
+      headers: { 'if-match': line.etag },
+      body: { ...rest, ...(amount ? { amount: toDecimalNumber(amount.minor, amount.currency) } : {}) },
+      schema: s.customerPaymentSchema,
+    });
+    return s.toCustomerPayment(raw, amount?.currency ?? (await localCurrency()));
+  }
+
+  async function deleteCustomerPayment(lineId: string): Promise<void> {
+    try {
+      await http.request({ method: 'DELETE', url: `${company}/customerPayments(${lineId})`, what: `customer payment line ${lineId}` });
+    } catch (err) {
+      if (err instanceof ExternalServiceError && err.status === 404) return; // already gone
+      throw err;
+    }
+  }
+
+  /** Posts every line of the batch (journals({id})/Microsoft.NAV.post; also for customer payment batches). */
+  async function postJournal(journalId: string): Promise<void> {
+    await http.request({ method: 'POST', url: `${company}/journals(${journalId})/Microsoft.NAV.post`, what: `posting of journal ${journalId}` });
+  }
+
+  async function findJournalLines(journalId: string, documentNumber?: string, currency?: string): Promise<BcJournalLine[]> {
+    const cur = currency ?? (await localCurrency());
+    const filter = documentNumber !== undefined ? `documentNumber eq ${odataString(documentNumber)}` : undefined;
+    const rows = await getAll(`${company}/journals(${journalId})/journalLines${query({ $filter: filter })}`, s.journalLineSchema, `journal lines in ${journalId}`);
+    return rows.map((r) => s.toJournalLine(r, cur));
+  }
+
+  /** A general journal line: refunds and reversals to a customer account (debit, positive), fees to G/L (credit). */
+  async function createJournalLine(journalId: string, line: NewJournalLine): Promise<BcJournalLine> {
+    const body = {
+      accountType: line.accountType,
+      accountNumber: line.accountNumber,
+      amount: toDecimalNumber(line.amount.minor, line.amount.currency),
+      documentNumber: line.documentNumber,
+      ...(line.externalDocumentNumber ? { externalDocumentNumber: line.externalDocumentNumber } : {}),
+      ...(line.postingDate ? { postingDate: line.postingDate } : {}),
+      ...(line.description ? { description: line.description } : {}),
+      ...(line.comment ? { comment: line.comment } : {}),
+      ...(line.balancingAccountNumber ? { balanceAccountType: 'G/L Account', balancingAccountNumber: line.balancingAccountNumber } : {}),
+    };
+    const raw = await http.request({ method: 'POST', url: `${company}/journals(${journalId})/journalLines`, what: `journal line ${line.documentNumber}`, body, schema: s.journalLineSchema });
+    return s.toJournalLine(raw, line.amount.currency);
+  }
+
+  async function deleteJournalLine(lineId: string): Promise<void> {
+    try {
+      await http.request({ method: 'DELETE', url: `${company}/journalLines(${lineId})`, what: `journal line ${lineId}` });
+    } catch (err) {
+      if (err instanceof ExternalServiceError && err.status === 404) return;
+      throw err;
+    }
+  }
+
+  // ---- ledger
+
+  async function ledgerEntries(filter: string, what: string): Promise<BcLedgerEntry[]> {
+    const cur = await localCurrency();
+    const rows = await getAll(`${reports}/customerLedgerEntries${query({ $filter: filter })}`, s.ledgerEntrySchema, what);
+    return rows.map((r) => s.toLedgerEntry(r, cur));
+  }
+
+  /**
+   * Posted customer ledger entries whose external document number, or else document number, is `key`. Two queries:
+   * BC's OData cannot OR across different fields.
+   */
+  async function findPostedEntries(key: string): Promise<BcLedgerEntry[]> {
+    const byExternal = await ledgerEntries(`externalDocumentNumber eq ${odataString(key)}`, `ledger entries for ${key}`);
+    if (byExternal.length > 0) return byExternal;
+    return ledgerEntries(`documentNumber eq ${odataString(key)}`, `ledger entries for ${key}`);
+  }
+
+  async function listCustomerLedgerEntriesSince(isoTimestamp: string, opts: { documentType?: LedgerDocumentType } = {}): Promise<BcLedgerEntry[]> {
+    if (Number.isNaN(Date.parse(isoTimestamp))) throw new RangeError(`not an ISO timestamp: ${isoTimestamp}`);
+    const filters = [`lastModifiedDateTime gt ${new Date(isoTimestamp).toISOString()}`];
+    if (opts.documentType !== undefined) filters.unshift(`documentType eq ${odataString(opts.documentType)}`);
+    return ledgerEntries(filters.join(' and '), `ledger entries since ${isoTimestamp}`);
+  }
+
+  async function findGeneralLedgerEntries(documentNumber: string): Promise<BcGlEntry[]> {
+    const cur = await localCurrency();
+    const rows = await getAll(`${company}/generalLedgerEntries${query({ $filter: `documentNumber eq ${odataString(documentNumber)}` })}`, s.glEntrySchema, `G/L entries ${documentNumber}`);
+    return rows.map((r) => s.toGlEntry(r, cur));
+  }
+
+  // ---- webhook subscriptions
+
+  /** The resource path for a company entity set, as subscriptions expect it. */
+  const resourceFor = (entitySet: string) => `/api/v2.0/companies(${cfg.companyId})/${entitySet}`;
+
+  async function createSubscription(input: { notificationUrl: string; entitySet?: string; resource?: string; clientState: string }): Promise<BcSubscription> {
+    if (input.clientState.length > 250) throw new RangeError('clientState must be 250 characters or fewer');
+    const raw = await http.request({
+      method: 'POST',
+      url: `${apiRoot}/subscriptions`,
+      what: 'webhook subscription',
+      body: { notificationUrl: input.notificationUrl, resource: input.resource ?? resourceFor(input.entitySet ?? 'salesInvoices'), clientState: input.clientState },
+      schema: s.subscriptionSchema,
+    });
+    return s.toSubscription(raw);
+  }
+
+  async function getSubscription(id: string): Promise<BcSubscription | null> {
+    const raw = await maybe(() => getOne(`${apiRoot}/subscriptions(${odataString(id)})`, s.subscriptionSchema, `subscription ${id}`));
+    return raw ? s.toSubscription(raw) : null;
+  }
+
+  async function listSubscriptions(): Promise<BcSubscription[]> {
+    return (await getAll(`${apiRoot}/subscriptions`, s.subscriptionSchema, 'subscriptions')).map(s.toSubscription);
+  }
+
+  /** Renews for another 3 days (BC runs the handshake again); reads the current ETag when none is given. */
+  async function renewSubscription(id: string, opts: { etag?: string; notificationUrl?: string; clientState?: string } = {}): Promise<BcSubscription> {
+    const etag = opts.etag ?? (await getSubscription(id))?.etag;
+    if (!etag) throw new ExternalServiceError('business-central', `subscription ${id} does not exist`, { status: 404, code: 'BadRequest_NotFound', retryable: false });
+    const body = {
+      ...(opts.notificationUrl ? { notificationUrl: opts.notificationUrl } : {}),
+      ...(opts.clientState !== undefined ? { clientState: opts.clientState } : {}),
+    };
+    const raw = await http.request({ method: 'PATCH', url: `${apiRoot}/subscriptions(${odataString(id)})`, what: `renewal of subscription ${id}`, headers: { 'if-match': etag }, body, schema: s.subscriptionSchema });
+    return s.toSubscription(raw);
+  }
+
+  async function deleteSubscription(id: string): Promise<void> {
+    try {
+      await http.request({ method: 'DELETE', url: `${apiRoot}/subscriptions(${odataString(id)})`, what: `subscription ${id}` });
+    } catch (err) {
+      if (err instanceof ExternalServiceError && err.status === 404) return;
+      throw err;
+    }
+  }
+
+  const client = {
+    config: { baseUrl: cfg.baseUrl, tenantId: cfg.tenantId, environment: cfg.environment, companyId: cfg.companyId },
+    localCurrency,
+    getCompanyInformation,
+    getCustomer,
+    getCustomerByNumber,
+    listCustomers,
+    getPostingGroup,
+    listCustomerAttachments,
+    downloadAttachment,
+    listPaymentMethods,
+    getSalesInvoice,
+    getSalesInvoiceByNumber,
+    listSalesInvoices,
+    findJournalBatch,
+    findGeneralJournal,
+    findCustomerPaymentLines,
+    createCustomerPayment,
+    updateCustomerPayment,
+    deleteCustomerPayment,
+    postJournal,
+    findJournalLines,
+    createJournalLine,
+    deleteJournalLine,
+    findPostedEntries,
+    listCustomerLedgerEntriesSince,
+    findGeneralLedgerEntries,
+    resourceFor,
+    createSubscription,
+    getSubscription,
+    listSubscriptions,
+    renewSubscription,
+    deleteSubscription,
+    /** Idempotent cash receipt: see cashReceipt.ts. The caller serialises calls per journal batch. */
+    postCashReceipt: (req: CashReceiptRequest): Promise<CashReceiptResult> => postCashReceipt(client, req),
+  };
+  return client;
+}
