@@ -1,0 +1,220 @@
+import { ExternalServiceError } from '../../src/adapters/http/errors';
+import type { BusinessCentralSandbox } from '../../src/sandbox/businessCentral';
+import { clientFor, startSandbox, usd } from './harness';
+
+describe('Business Central client against the sandbox: invoices and payments', () => {
+  let sandbox: BusinessCentralSandbox;
+  let bc: ReturnType<typeof clientFor>;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ pageSize: 2 });
+    bc = clientFor(sandbox);
+  });
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  const newInvoice = (customerNumber: string, unitPrice = '100.00', taxPercent = '10') =>
+    sandbox.admin.postInvoice({ customerNumber, lines: [{ description: 'Service', quantity: 1, unitPrice, taxPercent }] });
+
+  it('reads a customer created in the ERP, with posting group, attachments and attachment content', async () => {
+    sandbox.admin.createCustomer({ number: 'C90000', displayName: 'Fabrikam Export', email: 'ap@fabrikam.example', postingGroup: 'EXPORT', paymentMethodCode: 'CARD' });
+    sandbox.admin.addCustomerAttachment('C90000', { fileName: 'terms.pdf', content: Buffer.from('%PDF-1.4 terms') });
+
+    const customer = await bc.getCustomerByNumber('C90000');
+    expect(customer).toMatchObject({ number: 'C90000', displayName: 'Fabrikam Export', email: 'ap@fabrikam.example', postingGroup: 'EXPORT', currencyCode: 'USD' });
+    expect(customer!.attachments).toHaveLength(1);
+    expect(customer!.attachments![0]).toMatchObject({ fileName: 'terms.pdf', byteSize: 14 });
+    const content = await bc.downloadAttachment(customer!.id, customer!.attachments![0].id);
+    expect(content.toString()).toBe('%PDF-1.4 terms');
+
+    const methods = await bc.listPaymentMethods();
+    expect(methods.find((m) => m.id === customer!.paymentMethodId)?.code).toBe('CARD');
+    expect(await bc.getCustomerByNumber('C30000')).toMatchObject({ email: '', postingGroup: 'DOMESTIC' });
+    expect(await bc.getCustomerByNumber('NOPE')).toBeNull();
+  });
+
+  it('follows nextLink paging across every page', async () => {
+    const customers = await bc.listCustomers();
+    // seeded four + C90000 at a page size of 2: three pages
+    expect(customers.map((c) => c.number).sort()).toEqual(['C10000', 'C20000', 'C30000', 'C40000', 'C90000']);
+  });
+
+  it('reads a posted invoice with lines and tax as Business Central computes it', async () => {
+    // Three lines of 1.05 at 10 %: per line 0.105 each, but BC rounds the running total per rate: 0.11, 0.10, 0.11.
+    const posted = sandbox.admin.postInvoice({
+      customerNumber: 'C10000',
+      externalDocumentNumber: 'PO-1',
+      lines: [1, 2, 3].map((n) => ({ description: `Part ${n}`, quantity: 1, unitPrice: '1.05', taxPercent: '10' })),
+    });
+    const invoice = await bc.getSalesInvoiceByNumber(posted.number);
+    expect(invoice).toMatchObject({
+      id: posted.id,
+      status: 'Open',
+      customerNumber: 'C10000',
+      externalDocumentNumber: 'PO-1',
+      currencyCode: 'USD',
+      totalExcludingTax: usd(315),
+      totalTax: usd(32),
+      totalIncludingTax: usd(347),
+      remaining: usd(347),
+    });
+    expect(invoice!.lines!.map((l) => l.tax.minor)).toEqual([11, 10, 11]);
+    expect(invoice!.lines![0]).toMatchObject({ description: 'Part 1', quantity: 1, unitPrice: usd(105), taxPercent: 10, amountExcludingTax: usd(105), amountIncludingTax: usd(116) });
+    const byId = await bc.getSalesInvoice(posted.id);
+    expect(byId!.number).toBe(posted.number);
+    expect(await bc.getSalesInvoice('00000000-0000-0000-0000-00000000abcd')).toBeNull();
+  });
+
+  it('posts a customer payment applied to the invoice: remaining 0, status Paid, and never twice', async () => {
+    const posted = newInvoice('C20000', '200.00');
+    const since = new Date(Date.now() - 1000).toISOString();
+    const receipt = {
+      journalCode: 'ARSYNC',
+      externalDocumentNumber: 'pay_full_1',
+      lines: [{ kind: 'applied' as const, customerNumber: 'C20000', amount: usd(22000), invoiceNumber: posted.number }],
+    };
+    const first = await bc.postCashReceipt(receipt);
+    expect(first.status).toBe('posted');
+    expect(first.entries).toHaveLength(1);
+    expect(first.entries[0]).toMatchObject({ documentType: 'Payment', customerNumber: 'C20000', amount: usd(-22000), open: false, externalDocumentNumber: 'pay_full_1' });
+    expect(first.invoiceRemaining[posted.number]).toEqual(usd(0));
+
+    const invoice = await bc.getSalesInvoiceByNumber(posted.number);
+    expect(invoice).toMatchObject({ status: 'Paid', remaining: usd(0) });
+    expect(Date.parse(invoice!.lastModifiedDateTime)).toBeGreaterThan(Date.parse(since));
+    expect((await bc.listSalesInvoices({ status: 'Paid' })).map((i) => i.number)).toContain(posted.number);
+
+    const second = await bc.postCashReceipt(receipt);
+    expect(second.status).toBe('already_posted');
+    expect(second.entries.map((e) => e.entryNumber)).toEqual(first.entries.map((e) => e.entryNumber));
+    expect(sandbox.admin.listLedgerEntries({ customerNumber: 'C20000' }).filter((e) => e.documentType === 'Payment')).toHaveLength(1);
+    const batch = await bc.findJournalBatch('ARSYNC');
+    expect(await bc.findCustomerPaymentLines(batch!.id)).toEqual([]);
+  });
+
+  it('completes an interrupted attempt: reuses its line, replaces a stale one, posts once', async () => {
+    const posted = newInvoice('C10000', '50.00', '0');
+    const batch = (await bc.findJournalBatch('ARSYNC'))!;
+    // an earlier attempt created the right line and a wrong one, then died before posting
+    await bc.createCustomerPayment(batch.id, { customerNumber: 'C10000', amount: usd(-2000), externalDocumentNumber: 'pay_resume', appliesToInvoiceNumber: posted.number });
+    await bc.createCustomerPayment(batch.id, { customerNumber: 'C10000', amount: usd(-999), externalDocumentNumber: 'pay_resume', appliesToInvoiceNumber: posted.number });
+    const result = await bc.postCashReceipt({
+      journalCode: 'ARSYNC',
+      externalDocumentNumber: 'pay_resume',
+      lines: [{ kind: 'applied', customerNumber: 'C10000', amount: usd(2000), invoiceNumber: posted.number }],
+    });
+    expect(result.status).toBe('posted');
+    expect(result.entries.map((e) => e.amount)).toEqual([usd(-2000)]);
+    expect(result.invoiceRemaining[posted.number]).toEqual(usd(3000));
+  });
+
+  it('leaves a partly paid invoice Open with the rest remaining, and its ledger entry moves', async () => {
+    const posted = newInvoice('C10000', '80.00', '0');
+    const before = new Date().toISOString();
+    const result = await bc.postCashReceipt({
+      journalCode: 'ARSYNC',
+      externalDocumentNumber: 'pay_partial_1',
+      lines: [{ kind: 'applied', customerNumber: 'C10000', amount: usd(3000), invoiceNumber: posted.number }],
+    });
+    expect(result.invoiceRemaining[posted.number]).toEqual(usd(5000));
+    const invoice = await bc.getSalesInvoiceByNumber(posted.number, { lines: false });
+    expect(invoice).toMatchObject({ status: 'Open', remaining: usd(5000) });
+    const changed = await bc.listCustomerLedgerEntriesSince(before, { documentType: 'Invoice' });
+    expect(changed.find((e) => e.documentNumber === posted.number)).toMatchObject({ open: true, amount: usd(8000) });
+  });
+
+  it('rejects a positive payment amount at posting exactly as BC does, and posts nothing', async () => {
+    const posted = newInvoice('C10000', '10.00', '0');
+    const batch = (await bc.findJournalBatch('ARSYNC'))!;
+    const line = await bc.createCustomerPayment(batch.id, { customerNumber: 'C10000', amount: usd(1000), externalDocumentNumber: 'wrong_sign', appliesToInvoiceNumber: posted.number });
+    expect(line.amount).toEqual(usd(1000));
+    const err = await bc.postJournal(batch.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExternalServiceError);
+    expect(err).toMatchObject({ status: 400, code: 'Application_FieldValidationException', retryable: false });
+    expect((err as Error).message).toMatch(/Amount must be negative in Gen\. Journal Line Journal Template Name='CASHRCPT',Journal Batch Name='ARSYNC'/);
+    expect(await bc.findPostedEntries('wrong_sign')).toEqual([]);
+    expect((await bc.getSalesInvoiceByNumber(posted.number, { lines: false }))!.remaining).toEqual(usd(1000));
+    await bc.deleteCustomerPayment(line.id);
+    expect(await bc.findCustomerPaymentLines(batch.id, 'wrong_sign')).toEqual([]);
+  });
+
+  it('posts a batch atomically: one bad line (a foreign invoice) and nothing is posted', async () => {
+    const mine = newInvoice('C10000', '40.00', '0');
+    const foreign = newInvoice('C20000', '40.00', '0');
+    const batch = (await bc.findJournalBatch('ARSYNC'))!;
+    await bc.createCustomerPayment(batch.id, { customerNumber: 'C10000', amount: usd(-4000), externalDocumentNumber: 'atomic_ok', appliesToInvoiceNumber: mine.number });
+    await bc.createCustomerPayment(batch.id, { customerNumber: 'C10000', amount: usd(-4000), externalDocumentNumber: 'atomic_bad', appliesToInvoiceNumber: foreign.number });
+    const err = await bc.postJournal(batch.id).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, code: 'Application_DialogException', retryable: false });
+    expect((err as Error).message).toContain(`Document No. ${foreign.number} for Customer C10000`);
+    expect(await bc.findPostedEntries('atomic_ok')).toEqual([]);
+    expect(await bc.getSalesInvoiceByNumber(mine.number, { lines: false })).toMatchObject({ status: 'Open', remaining: usd(4000) });
+    expect(await bc.findCustomerPaymentLines(batch.id)).toHaveLength(2);
+    for (const l of await bc.findCustomerPaymentLines(batch.id)) await bc.deleteCustomerPayment(l.id);
+
+    // the same failure through postCashReceipt cleans up its own lines so the batch is not blocked
+    const failed = await bc
+      .postCashReceipt({ journalCode: 'ARSYNC', externalDocumentNumber: 'atomic_helper', lines: [{ kind: 'applied', customerNumber: 'C10000', amount: usd(100), invoiceNumber: foreign.number }] })
+      .catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: 'Application_DialogException', retryable: false });
+    expect(await bc.findCustomerPaymentLines(batch.id)).toEqual([]);
+  });
+
+  it('reports "nothing to post" as a permanent BC error', async () => {
+    const batch = (await bc.findJournalBatch('ARSYNC'))!;
+    await expect(bc.postJournal(batch.id)).rejects.toMatchObject({ code: 'Application_DialogException', retryable: false, message: expect.stringContaining('There is nothing to post.') });
+  });
+
+  it('posts unapplied receipts, refunds to the customer and fees to G/L idempotently', async () => {
+    const receipt = {
+      journalCode: 'ARSYNC',
+      generalJournalCode: 'REFUNDS',
+      externalDocumentNumber: 'pay_mixed_1',
+      lines: [
+        { kind: 'unapplied' as const, customerNumber: 'C40000', amount: usd(1500) },
+        { kind: 'fee' as const, account: '65100', amount: usd(120) },
+      ],
+    };
+    const first = await bc.postCashReceipt(receipt);
+    expect(first.status).toBe('posted');
+    expect(first.entries).toEqual([expect.objectContaining({ documentType: 'Payment', amount: usd(-1500), open: true })]);
+    expect(first.glEntries.find((g) => g.accountNumber === '65100')).toMatchObject({ credit: usd(120), documentNumber: 'pay_mixed_1' });
+    expect((await bc.postCashReceipt(receipt)).status).toBe('already_posted');
+
+    const refund = await bc.postCashReceipt({
+      journalCode: 'ARSYNC',
+      generalJournalCode: 'REFUNDS',
+      externalDocumentNumber: 'refund_1',
+      lines: [{ kind: 'refund', customerNumber: 'C40000', amount: usd(500) }],
+    });
+    expect(refund.entries).toEqual([expect.objectContaining({ documentType: '', amount: usd(500), customerNumber: 'C40000' })]);
+    expect((await bc.getCustomerByNumber('C40000', { details: false }))!.balanceDue).toEqual(usd(-1000));
+  });
+
+  it('sees payments made inside the ERP and their unapplication through the ledger watermark', async () => {
+    const posted = newInvoice('C20000', '60.00', '0');
+    const watermark = new Date().toISOString();
+    const payment = sandbox.admin.recordPayment({ invoiceNumber: posted.number, amount: '60.00' });
+    let changed = await bc.listCustomerLedgerEntriesSince(watermark);
+    expect(changed.map((e) => e.documentNumber)).toEqual(expect.arrayContaining([posted.number, payment.documentNumber]));
+    expect((await bc.getSalesInvoiceByNumber(posted.number, { lines: false }))!.status).toBe('Paid');
+
+    const afterPayment = changed.reduce((max, e) => (e.lastModifiedDateTime > max ? e.lastModifiedDateTime : max), watermark);
+    sandbox.admin.unapplyPayment({ entryNumber: payment.entryNumber });
+    changed = await bc.listCustomerLedgerEntriesSince(afterPayment);
+    expect(changed.find((e) => e.documentNumber === posted.number)).toMatchObject({ open: true });
+    expect(await bc.getSalesInvoiceByNumber(posted.number, { lines: false })).toMatchObject({ status: 'Open', remaining: usd(6000) });
+  });
+
+  it('shows cancelled and credited invoices', async () => {
+    const cancelled = newInvoice('C10000', '30.00', '0');
+    sandbox.admin.cancelInvoice(cancelled.number);
+    expect(await bc.getSalesInvoiceByNumber(cancelled.number, { lines: false })).toMatchObject({ status: 'Canceled', remaining: usd(0) });
+    const credited = newInvoice('C10000', '30.00', '0');
+    sandbox.admin.creditInvoice(credited.number);
+    expect(await bc.getSalesInvoiceByNumber(credited.number, { lines: false })).toMatchObject({ status: 'Paid', remaining: usd(0) });
+    const memo = (await bc.findPostedEntries(credited.number)).find((e) => e.documentType === 'Invoice');
+    expect(memo).toMatchObject({ open: false });
+  });
+});
