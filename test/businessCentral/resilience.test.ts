@@ -1,0 +1,135 @@
+import { createBusinessCentralClient } from '../../src/adapters/businessCentral';
+import { ExternalServiceError, ResponseShapeError } from '../../src/adapters/http/errors';
+import type { BusinessCentralSandbox } from '../../src/sandbox/businessCentral';
+import { createBusinessCentralSandbox } from '../../src/sandbox/businessCentral';
+import { CREDENTIALS, clientConfig, clientFor, startSandbox, tempDataFile, usd } from './harness';
+
+describe('Business Central client: faults, auth and persistence', () => {
+  let sandbox: BusinessCentralSandbox;
+
+  beforeEach(async () => {
+    sandbox = await startSandbox();
+  });
+  afterEach(async () => {
+    await sandbox.close();
+  });
+
+  it('retries injected 500s and completes', async () => {
+    const bc = clientFor(sandbox);
+    sandbox.faults.configure({ failNext: 3 });
+    const customers = await bc.listCustomers();
+    expect(customers).toHaveLength(4);
+    expect(sandbox.faults.settings.failNext).toBe(0);
+  });
+
+  it('retries a request that times out', async () => {
+    const bc = clientFor(sandbox, { timeoutMs: 300 });
+    await bc.localCurrency(); // token and company information first, so only the next call hangs
+    sandbox.faults.configure({ timeoutRate: 1, timeoutMs: 600 });
+    setTimeout(() => sandbox.faults.configure({ timeoutRate: 0 }), 150);
+    const started = Date.now();
+    const invoice = await bc.getSalesInvoiceByNumber('does-not-exist');
+    expect(invoice).toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
+  it('waits as long as Retry-After says on 429, then completes', async () => {
+    const bc = clientFor(sandbox);
+    await bc.localCurrency();
+    sandbox.faults.configure({ throttleNext: 1, retryAfterSeconds: 1 });
+    const started = Date.now();
+    expect(await bc.listPaymentMethods()).toHaveLength(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
+  it('gives up after its attempts with a retryable error for Temporal to retry', async () => {
+    const bc = clientFor(sandbox, { retry: { attempts: 2, initialDelayMs: 10, maxDelayMs: 10, maxRetryAfterMs: 10 } });
+    sandbox.faults.configure({ failNext: 5 });
+    const err = await bc.listPaymentMethods().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExternalServiceError);
+    expect(err).toMatchObject({ status: 500, code: 'Internal_ServerError', retryable: true });
+  });
+
+  it('surfaces a permanent BC error as a typed non-retryable error naming the BC code', async () => {
+    const bc = clientFor(sandbox);
+    const batch = (await bc.findJournalBatch('ARSYNC'))!;
+    const err = await bc
+      .createCustomerPayment(batch.id, { customerNumber: 'C10000', amount: usd(-100), externalDocumentNumber: 'x', appliesToInvoiceNumber: 'NO-SUCH-INVOICE' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExternalServiceError);
+    expect(err).toMatchObject({ status: 400, code: 'BadRequest', retryable: false });
+    expect((err as Error).message).toContain('appliesToInvoiceNumber');
+    // a stale ETag on PATCH
+    const line = await bc.createCustomerPayment(batch.id, { customerNumber: 'C10000', amount: usd(-100), externalDocumentNumber: 'etag' });
+    await bc.updateCustomerPayment(line, { description: 'first edit' });
+    await expect(bc.updateCustomerPayment(line, { description: 'second edit' })).rejects.toMatchObject({ status: 412, code: 'Request_EntityChanged', retryable: false });
+    await bc.deleteCustomerPayment(line.id);
+  });
+
+  it('fetches a new token once when the API answers 401', async () => {
+    const bc = clientFor(sandbox);
+    await bc.listPaymentMethods();
+    sandbox.admin.revokeTokens();
+    expect(await bc.listPaymentMethods()).toHaveLength(3);
+  });
+
+  it('refreshes a token before it expires', async () => {
+    await sandbox.close();
+    sandbox = await startSandbox({ tokenTtlSeconds: 1 });
+    const bc = clientFor(sandbox);
+    await bc.listPaymentMethods();
+    await new Promise((res) => setTimeout(res, 1100));
+    expect(await bc.listPaymentMethods()).toHaveLength(3);
+  });
+
+  it('rejects wrong credentials permanently with the Entra error code', async () => {
+    const bc = createBusinessCentralClient(clientConfig(sandbox, { clientSecret: 'wrong' }));
+    await expect(bc.listPaymentMethods()).rejects.toMatchObject({ status: 401, code: 'invalid_client', retryable: false });
+  });
+
+  it('fails with a ResponseShapeError naming the field when a response has the wrong shape', async () => {
+    await sandbox.close();
+    sandbox = await createBusinessCentralSandbox({ ...CREDENTIALS });
+    // a server that answers one field with the wrong type
+    sandbox.app.addHook('onSend', async (req, _reply, payload) =>
+      req.url.includes('/paymentMethods') && typeof payload === 'string' ? payload.replace(/"code":"CARD"/, '"code":42') : payload,
+    );
+    await sandbox.listen(0);
+    const bc = clientFor(sandbox);
+    const err = await bc.listPaymentMethods().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ResponseShapeError);
+    expect((err as Error).message).toContain('value.0.code');
+  });
+
+  it('rejects a configuration without a company id, naming the field', () => {
+    expect(() => createBusinessCentralClient({ ...clientConfig(sandbox), companyId: 'nope' })).toThrow(/companyId must be a company GUID/);
+  });
+});
+
+describe('Business Central sandbox persistence', () => {
+  it('keeps invoices and payments across a restart with the same data file', async () => {
+    const dataFile = tempDataFile();
+    let sandbox = await startSandbox({ dataFile });
+    let bc = clientFor(sandbox);
+    const posted = sandbox.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Kept', quantity: 2, unitPrice: '12.50', taxPercent: '8' }] });
+    await bc.postCashReceipt({ journalCode: 'ARSYNC', externalDocumentNumber: 'persist_1', lines: [{ kind: 'applied', customerNumber: 'C10000', amount: usd(1000), invoiceNumber: posted.number }] });
+    const before = await bc.getSalesInvoiceByNumber(posted.number);
+    await sandbox.close();
+
+    sandbox = await startSandbox({ dataFile });
+    try {
+      bc = clientFor(sandbox);
+      const after = await bc.getSalesInvoiceByNumber(posted.number);
+      expect(after).toEqual(before);
+      expect(after).toMatchObject({ totalIncludingTax: usd(2700), remaining: usd(1700), status: 'Open' });
+      expect((await bc.postCashReceipt({ journalCode: 'ARSYNC', externalDocumentNumber: 'persist_1', lines: [{ kind: 'applied', customerNumber: 'C10000', amount: usd(1000), invoiceNumber: posted.number }] })).status).toBe(
+        'already_posted',
+      );
+      // numbering continues rather than restarting
+      const next = sandbox.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Next', quantity: 1, unitPrice: '1' }] });
+      expect(next.number).not.toBe(posted.number);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
