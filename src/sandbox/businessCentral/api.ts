@@ -200,9 +200,10 @@ export function registerApi(app: FastifyInstance, o: ApiOptions): void {
     const page = result.slice(offset, offset + pageSize).map((r) => applySelect(r, query.select, [...query.expand.keys()]));
     const body: Record<string, unknown> = { '@odata.context': `${baseUrl(req)}/$metadata#${entityType}`, value: page };
     if (offset + pageSize < result.length) {
-      const url = new URL(req.url, baseUrl(req));
-      url.searchParams.set('$skiptoken', String(offset + pageSize));
-      body['@odata.nextLink'] = url.toString().replace(/\+/g, '%20');
+      // Keep the caller's query as sent (like BC's nextLink) and replace only the skip token.
+      const [path, search = ''] = req.url.split('?');
+      const kept = search.split('&').filter((p) => p && !/^(\$|%24)skiptoken=/i.test(p));
+      body['@odata.nextLink'] = `${baseUrl(req)}${path}?${[...kept, `$skiptoken=${offset + pageSize}`].join('&')}`;
     }
     if (reply.getHeader('preference-applied') === undefined && preferredPageSize(req.headers.prefer))
       reply.header('preference-applied', `odata.maxpagesize=${pageSize}`);
