@@ -1,14 +1,27 @@
+import { createCoordinationActivities } from './coordination';
+import type { ActivityDeps } from './deps';
+import { createErpActivities } from './erp';
+import { createIntakeActivities } from './intake';
+import { createJournalActivities } from './journal';
+import { createNotificationActivities } from './notifications';
+import { createPortalActivities } from './portal';
+import { createSubscriptionActivities } from './subscriptions';
 import { createSystemActivities } from './system';
 
-/** Everything an activity needs from the outside world, injected once by the worker wiring (src/worker/deps.ts). */
-export interface ActivityDeps {
-  readonly [key: string]: unknown;
-}
+export type { ActivityDeps } from './deps';
 
-export function createActivities(_deps: ActivityDeps = {}) {
+/** Every activity, built from the injected clients. */
+export function createActivities(deps: ActivityDeps) {
   const names: string[] = [];
   const activities = {
     ...createSystemActivities(() => names),
+    ...createErpActivities(deps),
+    ...createPortalActivities(deps),
+    ...createIntakeActivities(deps),
+    ...createJournalActivities(deps),
+    ...createCoordinationActivities(deps),
+    ...createNotificationActivities(deps),
+    ...createSubscriptionActivities(deps),
   };
   names.push(...Object.keys(activities).sort());
   return activities;

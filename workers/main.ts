@@ -1,7 +1,7 @@
 import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { loadConfigOrExit } from '../src/config/load';
 import { createLogger } from '../src/observability/logger';
-import { createWorkerConnection } from '../src/temporal/connection';
+import { createTemporalClient, createWorkerConnection } from '../src/temporal/connection';
 import { createArsyncWorker } from '../src/worker/createWorker';
 import { createActivityDeps } from '../src/worker/deps';
 
@@ -18,11 +18,13 @@ async function main() {
     },
   });
   const connection = await createWorkerConnection(config.env);
+  // Activities that start or message other workflows use an ordinary client of their own.
+  const temporal = await createTemporalClient(config.env);
   const worker = await createArsyncWorker({
     connection,
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.TEMPORAL_TASK_QUEUE,
-    deps: createActivityDeps(config, log),
+    deps: createActivityDeps(config, log, temporal),
     bundlePath: process.env.ARSYNC_WORKFLOW_BUNDLE,
   });
   log.info(
@@ -31,6 +33,7 @@ async function main() {
   );
   await worker.run();
   await connection.close();
+  await temporal.connection.close();
   log.info('worker stopped');
 }
 

@@ -1,3 +1,9 @@
 // Every workflow the worker runs. Workflow code is bundled by webpack and must stay deterministic: import only
 // workflow-safe modules (src/domain, message definitions) and activity *types*.
 export * from './systemCheck';
+export * from './invoiceLifecycle';
+export * from './portalPayment';
+export * from './customer';
+export * from './journalPoster';
+export * from './portalWatcher';
+export * from './bcSubscription';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { templateProblems } from '../domain/templates';
 
 // The business settings, modelled on the Business Central extension's "Customer Payment Portal Setup" page.
 // Loaded from a JSON file (ARSYNC_SETTINGS_FILE); every field has a default that makes the embedded stack work.
@@ -12,8 +13,9 @@ export const portalConnectionSchema = z.object({
   url: z.string().url(),
   /** Name of the environment variable holding this connection's X-API-TOKEN. */
   tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'),
-  /** Public base of the client portal links, when it differs from `url`. */
-  publicUrl: z.string().url().optional(),
+  /** Client-side rate limit for this connection (hosted Invoice Ninja allows 800 requests a minute). */
+  ratePerMinute: z.number().int().positive().default(800),
+  maxConcurrent: z.number().int().positive().max(64).default(8),
 });
 
 export const customValueMappingSchema = z
@@ -24,10 +26,20 @@ export const customValueMappingSchema = z
   })
   .nullable();
 
+/** A link template: `{{customerName}}`, `{{invoiceNumber}}`, `{{amountDue}}`, `{{dueDate}}`, `{{payLink}}`, `{{companyName}}`. */
+const template = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((source, ctx) => {
+      for (const problem of templateProblems(source)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+    });
+
 export const linkTemplateSchema = z.object({
-  emailSubject: z.string().min(1),
-  emailText: z.string().min(1),
-  smsText: z.string().min(1).max(480),
+  emailSubject: template(200),
+  emailText: template(10_000),
+  smsText: template(480),
 });
 
 export const settingsSchema = z
@@ -47,6 +59,10 @@ export const settingsSchema = z
         balancingAccountNo: accountNo.default('10200'),
         /** Per portal payment type (card, bank, ...): the ERP payment method code to use. */
         methodCodes: z.record(z.string(), z.string().min(1).max(10)).default({ card: 'CARD', bank: 'BANK' }),
+        /** ERP payment method code → that method's own balancing account (wins over balancingAccountNo). */
+        methodBalancingAccounts: z.record(z.string(), accountNo).default({ BANK: '10300' }),
+        /** Payments above this many minor units wait for finance (absurd-amount guard). */
+        maxPaymentMinor: z.number().int().positive().default(100_000_000),
         postPaymentsForClosedInvoices: z.boolean().default(true),
         disallowOverpayments: z.boolean().default(true),
         /** G/L account for the excess of an overpayment (typically the gateway fee); null reports it instead. */

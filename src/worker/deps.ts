@@ -1,8 +1,42 @@
-import type { ActivityDeps } from '../../activities';
+import type { Client } from '@temporalio/client';
+import type { ActivityDeps } from '../../activities/deps';
+import { createBusinessCentralClient } from '../adapters/businessCentral';
+import { createEmailSender } from '../adapters/notify/email';
+import { createSmsSender } from '../adapters/notify/sms';
 import type { Config } from '../config/load';
 import type { Logger } from '../observability/logger';
+import { createPortalDirectory } from './portals';
 
-/** Builds the production clients the activities use, from configuration. */
-export function createActivityDeps(_config: Config, _log: Logger): ActivityDeps {
-  return {};
+/** Builds the production clients the activities use, from configuration. Nothing here is sandbox-specific. */
+export function createActivityDeps(config: Config, logger: Logger, temporal: Client): ActivityDeps {
+  const { env } = config;
+  return {
+    settings: config.settings,
+    env,
+    bc: createBusinessCentralClient(
+      {
+        baseUrl: env.BC_BASE_URL,
+        tenantId: env.BC_TENANT_ID,
+        environment: env.BC_ENVIRONMENT,
+        companyId: env.BC_COMPANY_ID,
+        tokenUrl: env.BC_TOKEN_URL,
+        clientId: env.BC_CLIENT_ID,
+        clientSecret: env.BC_CLIENT_SECRET,
+        scope: env.BC_SCOPE,
+      },
+      { logger },
+    ),
+    portals: createPortalDirectory(config),
+    email: createEmailSender({
+      host: env.SMTP_HOST,
+      port: env.SMTP_PORT,
+      secure: env.SMTP_SECURE,
+      user: env.SMTP_USER,
+      password: env.SMTP_PASSWORD,
+      from: env.SMTP_FROM,
+    }),
+    sms: createSmsSender({ baseUrl: env.SMS_BASE_URL, accountSid: env.SMS_ACCOUNT_SID, authToken: env.SMS_AUTH_TOKEN, from: env.SMS_FROM }),
+    temporal: { client: temporal, taskQueue: env.TEMPORAL_TASK_QUEUE },
+    logger,
+  };
 }

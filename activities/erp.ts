@@ -1,0 +1,113 @@
+import type { BcSalesInvoice } from '../src/adapters/businessCentral';
+import type { ApplicationSettings, ErpInvoiceInfo } from '../src/domain/application';
+import type { ActivityDeps } from './deps';
+import { classified } from './failures';
+import type { ErpPostingState } from './paymentTypes';
+
+export type ErpInvoiceStatus = 'draft' | 'open' | 'paid' | 'cancelled' | 'unknown';
+
+export interface ErpInvoiceSummary {
+  number: string;
+  customerNumber: string;
+  currency: string;
+  totalMinor: number;
+  remainingMinor: number;
+  status: ErpInvoiceStatus;
+  dueDate: string;
+}
+
+export function erpStatus(inv: BcSalesInvoice | null): ErpInvoiceStatus {
+  if (!inv) return 'unknown';
+  switch (inv.status) {
+    case 'Open':
+      return 'open';
+    case 'Paid':
+      return 'paid';
+    case 'Canceled':
+    case 'Corrective':
+      return 'cancelled';
+    default:
+      return 'draft';
+  }
+}
+
+export function summarise(inv: BcSalesInvoice): ErpInvoiceSummary {
+  return {
+    number: inv.number,
+    customerNumber: inv.billToCustomerNumber || inv.customerNumber,
+    currency: inv.currencyCode,
+    totalMinor: inv.totalIncludingTax.minor,
+    remainingMinor: inv.remaining.minor,
+    status: erpStatus(inv),
+    dueDate: inv.dueDate,
+  };
+}
+
+/** The payment settings the application plan needs, from the setup page. */
+export function applicationSettings(settings: ActivityDeps['settings']): ApplicationSettings {
+  const p = settings.payments;
+  return {
+    postPaymentsForClosedInvoices: p.postPaymentsForClosedInvoices,
+    disallowOverpayments: p.disallowOverpayments,
+    feeAccount: p.feeAccountNo,
+    journalBatch: p.journalBatch,
+    paymentMethodCode: p.paymentMethodCode,
+    methodBalancingAccounts: p.methodBalancingAccounts,
+    defaultBalancingAccount: p.balancingAccountNo,
+    maxPaymentMinor: p.maxPaymentMinor,
+  };
+}
+
+export function createErpActivities(deps: ActivityDeps) {
+  const { bc } = deps;
+  return {
+    async loadErpInvoice({ invoiceNumber }: { companyId: string; invoiceNumber: string }): Promise<ErpInvoiceSummary> {
+      return classified(async () => {
+        const inv = await bc.getSalesInvoiceByNumber(invoiceNumber, { lines: false });
+        if (!inv) {
+          return { number: invoiceNumber, customerNumber: '', currency: '', totalMinor: 0, remainingMinor: 0, status: 'unknown', dueDate: '' };
+        }
+        return summarise(inv);
+      });
+    },
+
+    /** ERP facts about the invoices a payment names, with the settings the plan applies. */
+    async lookupErpInvoices({ numbers }: { numbers: string[] }): Promise<{ invoices: ErpInvoiceInfo[]; settings: ApplicationSettings }> {
+      return classified(async () => {
+        const invoices: ErpInvoiceInfo[] = [];
+        for (const n of [...new Set(numbers)]) {
+          const inv = await bc.getSalesInvoiceByNumber(n, { lines: false });
+          if (!inv) continue;
+          const s = erpStatus(inv);
+          invoices.push({
+            number: inv.number,
+            customerNumber: inv.billToCustomerNumber || inv.customerNumber,
+            currency: inv.currencyCode,
+            remainingMinor: inv.remaining.minor,
+            status: s === 'open' ? 'open' : s === 'unknown' || s === 'draft' ? 'unknown' : 'closed',
+          });
+        }
+        return { invoices, settings: applicationSettings(deps.settings) };
+      });
+    },
+
+    /** What the ERP has posted for a portal payment (and its reversal), keyed by external document number. */
+    async findErpPosting({ paymentId }: { paymentId: string }): Promise<ErpPostingState> {
+      return classified(() => erpPostingState(deps, paymentId));
+    },
+  };
+}
+
+export async function erpPostingState(deps: ActivityDeps, paymentId: string): Promise<ErpPostingState> {
+  const posted = (await deps.bc.findPostedEntries(paymentId)).filter((e) => e.externalDocumentNumber === paymentId);
+  const reversal = (await deps.bc.findPostedEntries(`${paymentId}-R`)).filter((e) => e.externalDocumentNumber === `${paymentId}-R`);
+  // Payments are credits to the customer (negative); a reversal or refund is a debit (positive).
+  const receipts = posted.filter((e) => e.amount.minor < 0);
+  return {
+    posted: posted.length > 0,
+    postedMinor: receipts.reduce((s, e) => s - e.amount.minor, 0),
+    reversed: reversal.length > 0,
+    reversedMinor: reversal.reduce((s, e) => s + Math.abs(e.amount.minor), 0),
+    lines: receipts.map((e) => ({ amountMinor: -e.amount.minor, invoiceNumber: null })),
+  };
+}

@@ -1,0 +1,107 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { InPayment } from '../src/adapters/invoiceNinja';
+import { observePayment } from '../src/temporal/starters';
+import { invoiceWorkflowId } from '../workflows/ids';
+import { invoiceViewedSignal } from '../workflows/invoiceMessages';
+import type { ActivityDeps } from './deps';
+import { erpPostingState } from './erp';
+import { classified } from './failures';
+import type { CursorPart, PollResult, PortalCursor } from './intakeTypes';
+import type { PaymentContext } from './paymentTypes';
+
+/** Payments we recorded in the portal ourselves (ERP-side payments, paid-at-posting) carry one of these references. */
+export const ERP_ORIGIN_PREFIXES = ['paid-at-posting:', 'erp:'];
+
+export function isErpOrigin(p: Pick<InPayment, 'transactionReference'>): boolean {
+  return ERP_ORIGIN_PREFIXES.some((prefix) => p.transactionReference.startsWith(prefix));
+}
+
+function portalStatus(p: InPayment): PaymentContext['portalStatus'] {
+  if (p.isDeleted || p.status === 'cancelled') return 'voided';
+  return p.status;
+}
+
+/** Advances a cursor over rows seen at `updated_at >= since`, remembering the (id, updated_at) pairs at the newest second. */
+function advance(part: CursorPart, rows: Array<{ id: string; updatedAt: number }>): { next: CursorPart; fresh: Array<{ id: string; updatedAt: number }> } {
+  const seen = new Set(part.seen);
+  const fresh = rows.filter((r) => r.updatedAt > part.since || (r.updatedAt === part.since && !seen.has(`${r.id}@${r.updatedAt}`)));
+  const since = Math.max(part.since, ...rows.map((r) => r.updatedAt));
+  const atSince = rows.filter((r) => r.updatedAt === since).map((r) => `${r.id}@${r.updatedAt}`);
+  return { next: { since, seen: since === part.since ? [...new Set([...part.seen, ...atSince])] : atSince }, fresh };
+}
+
+export function createIntakeActivities(deps: ActivityDeps) {
+  const { portals, settings } = deps;
+  return {
+    /** The payment as the portal has it now, with the ERP customer and invoice numbers and what the ERP already posted. */
+    async resolvePaymentContext(input: { companyId: string; connectionKey: string; paymentId: string }): Promise<PaymentContext> {
+      return classified(async () => {
+        const portal = portals.client(input.connectionKey);
+        const p = await portal.getPayment(input.paymentId);
+        const client = await portal.getClient(p.clientId);
+        const numbers = new Map<string, string>();
+        for (const r of p.invoiceRecords ?? []) numbers.set(r.id, r.number);
+        for (const i of p.invoices) if (!numbers.has(i.invoiceId)) numbers.set(i.invoiceId, (await portal.getInvoice(i.invoiceId)).number);
+        const allocations = p.invoices
+          .map((i) => ({ invoiceNumber: numbers.get(i.invoiceId)!, amountMinor: i.amount.minor - i.refunded.minor }))
+          .filter((a) => a.amountMinor > 0);
+        const method = p.gatewayTypeId === '1' ? 'card' : p.gatewayTypeId === '2' ? 'bank' : null;
+        return {
+          paymentId: p.id,
+          connectionKey: input.connectionKey,
+          amountMinor: p.amount.minor,
+          refundedMinor: p.refunded.minor,
+          currency: p.currency,
+          date: p.date,
+          createdAtMs: p.createdAt * 1000,
+          portalStatus: portalStatus(p),
+          origin: isErpOrigin(p) ? 'erp' : 'portal',
+          portalClientId: p.clientId,
+          customerNumber: client.number || null,
+          allocations,
+          invoiceNumbers: [...new Set([...numbers.values()])],
+          methodCode: method ? settings.payments.methodCodes[method] ?? null : null,
+          erp: await erpPostingState(deps, p.id),
+        };
+      });
+    },
+
+    /**
+     * One poll of a portal connection: invoice views (invitation viewed_date) go to the invoice workflows, changed
+     * payments are signalled-with-start to their payment workflows. Duplicates are harmless on both ends.
+     */
+    async pollPortalChanges(input: { companyId: string; connectionKey: string; cursor: PortalCursor; payments: boolean }): Promise<PollResult> {
+      return classified(async () => {
+        const portal = portals.client(input.connectionKey);
+        let viewsSignalled = 0;
+        let paymentsSignalled = 0;
+
+        const invoices = await portal.listInvoicesUpdatedSince(input.cursor.invoices.since);
+        const inv = advance(input.cursor.invoices, invoices);
+        for (const { id } of inv.fresh) {
+          const invoice = invoices.find((i) => i.id === id)!;
+          const viewedAt = invoice.invitations.map((i) => i.viewedDate).filter((d): d is string => !!d).sort().pop();
+          if (!viewedAt) continue;
+          try {
+            await deps.temporal.client.workflow.getHandle(invoiceWorkflowId(input.companyId, invoice.number)).signal(invoiceViewedSignal, { viewedAt });
+            viewsSignalled++;
+          } catch (err) {
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+          }
+        }
+
+        let payments = input.cursor.payments;
+        if (input.payments) {
+          const rows = await portal.listPaymentsUpdatedSince(input.cursor.payments.since);
+          const pay = advance(input.cursor.payments, rows);
+          for (const { id, updatedAt } of pay.fresh) {
+            await observePayment(deps.temporal, input.companyId, input.connectionKey, id, { source: 'poll', updatedAt });
+            paymentsSignalled++;
+          }
+          payments = pay.next;
+        }
+        return { cursor: { invoices: inv.next, payments }, paymentsSignalled, viewsSignalled };
+      });
+    },
+  };
+}

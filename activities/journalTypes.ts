@@ -1,0 +1,42 @@
+// Shapes exchanged between payment workflows, the journal poster and the posting activity.
+
+export type JournalLineKind = 'applied' | 'unapplied' | 'fee' | 'refund' | 'reversal';
+
+export interface JournalLineRequest {
+  kind: JournalLineKind;
+  customerNumber: string;
+  /** Positive minor units: the amount received (applied/unapplied/fee) or paid back (refund/reversal). */
+  amountMinor: number;
+  currency: string;
+  /** Applies-to invoice for `applied` lines. */
+  invoiceNumber?: string | null;
+  /** G/L account for `fee` lines. */
+  account?: string | null;
+  description: string;
+}
+
+export interface JournalPostRequest {
+  /** Idempotency key: the portal payment id (or `<id>-R` for a reversal). */
+  externalDocumentNumber: string;
+  paymentMethodCode?: string | null;
+  balancingAccountNo?: string | null;
+  postingDate: string;
+  lines: JournalLineRequest[];
+}
+
+export interface PostedEntry {
+  entryNumber: number;
+  documentNumber: string;
+  amountMinor: number;
+  invoiceNumber: string | null;
+}
+
+export type JournalPostResult =
+  | {
+      externalDocumentNumber: string;
+      status: 'posted' | 'already_posted';
+      entries: PostedEntry[];
+      /** ERP remaining amounts of the applied invoices right after posting. */
+      invoiceRemaining: Record<string, number>;
+    }
+  | { externalDocumentNumber: string; status: 'rejected'; code: string; message: string };

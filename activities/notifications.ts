@@ -1,0 +1,114 @@
+import { formatMoney } from '../src/domain/money';
+import { renderTemplate, type TemplateValues } from '../src/domain/templates';
+import type { PortalLink } from '../workflows/invoiceTypes';
+import type { ActivityDeps } from './deps';
+import { classified } from './failures';
+
+type Channel = 'email' | 'sms';
+
+/** Phone numbers as the SMS provider wants them (E.164); null when the ERP number cannot be read as one. */
+export function toE164(phone: string | null | undefined): string | null {
+  if (!phone) return null;
+  const compact = phone.replace(/[\s().-]/g, '');
+  if (/^\+[1-9]\d{6,14}$/.test(compact)) return compact;
+  if (/^00[1-9]\d{6,14}$/.test(compact)) return `+${compact.slice(2)}`;
+  return null;
+}
+
+export function createNotificationActivities(deps: ActivityDeps) {
+  const { settings } = deps;
+  const staffEmail = async (subject: string, text: string, idempotencyKey: string) => {
+    await deps.email.send({ to: settings.links.staffEmail, subject, text, idempotencyKey });
+  };
+
+  return {
+    /**
+     * Sends the view-and-pay link by email and/or SMS from the configured templates. The idempotency key includes the
+     * send sequence, so a retried activity never sends twice while a deliberate resend does send again.
+     */
+    async sendInvoiceLink(input: {
+      companyId: string;
+      invoiceNumber: string;
+      customerNumber: string;
+      portal: PortalLink;
+      channels?: Channel[];
+      sequence: number;
+    }): Promise<{ sent: Channel[]; skipped: Array<{ channel: Channel; reason: string }> }> {
+      return classified(async () => {
+        const [customer, invoice] = await Promise.all([
+          deps.bc.getCustomerByNumber(input.customerNumber, { details: false }),
+          deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false }),
+        ]);
+        const values: TemplateValues = {
+          customerName: customer?.displayName ?? input.customerNumber,
+          invoiceNumber: input.invoiceNumber,
+          amountDue: invoice?.remaining ?? { minor: 0, currency: 'USD' },
+          dueDate: invoice?.dueDate || null,
+          payLink: input.portal.link,
+          companyName: settings.companyName,
+        };
+        const t = settings.links.template;
+        const wanted = input.channels ?? settings.links.channels;
+        const sent: Channel[] = [];
+        const skipped: Array<{ channel: Channel; reason: string }> = [];
+        const key = (c: Channel) => `link:${input.companyId}:${input.invoiceNumber}:${input.sequence}:${c}`;
+        if (wanted.includes('email')) {
+          const to = customer?.email || invoice?.email;
+          if (!to) skipped.push({ channel: 'email', reason: 'the customer has no email address' });
+          else {
+            await deps.email.send({
+              to,
+              subject: renderTemplate(t.emailSubject, values),
+              text: renderTemplate(t.emailText, values),
+              html: `<p>${renderTemplate(t.emailText, values, 'html').replace(/\n/g, '<br>')}</p>`,
+              idempotencyKey: key('email'),
+            });
+            sent.push('email');
+          }
+        }
+        if (wanted.includes('sms')) {
+          const to = toE164(customer?.phoneNumber || invoice?.phoneNumber);
+          if (!to) skipped.push({ channel: 'sms', reason: 'the customer has no phone number in international format' });
+          else {
+            await deps.sms.send({ to, body: renderTemplate(t.smsText, values), idempotencyKey: key('sms') });
+            sent.push('sms');
+          }
+        }
+        return { sent, skipped };
+      });
+    },
+
+    /** First view of an invoice: one staff notification (the key makes a retry harmless). */
+    async notifyStaffOfView(input: { invoiceNumber: string; customerNumber: string | null; viewedAt: string }): Promise<void> {
+      return classified(() =>
+        staffEmail(
+          `Invoice ${input.invoiceNumber} was viewed`,
+          `Customer ${input.customerNumber ?? ''} opened invoice ${input.invoiceNumber} in the portal at ${input.viewedAt}.`,
+          `viewed:${input.invoiceNumber}`,
+        ),
+      );
+    },
+
+    /** Staff are told of each payment received and each one that needs attention. */
+    async notifyStaffOfPayment(input: {
+      paymentId: string;
+      connectionKey: string;
+      kind: 'posted' | 'needs_attention';
+      reason?: string;
+      detail?: string;
+      amountMinor?: number;
+      currency?: string;
+    }): Promise<void> {
+      return classified(() => {
+        const amount = input.amountMinor !== undefined && input.currency ? formatMoney({ minor: input.amountMinor, currency: input.currency }) : '';
+        return input.kind === 'posted'
+          ? staffEmail(`Payment ${input.paymentId} received and posted`, `Portal payment ${input.paymentId} (${amount}) was posted in the ERP.`, `payment-posted:${input.connectionKey}:${input.paymentId}`)
+          : staffEmail(
+              `Payment ${input.paymentId} needs attention: ${input.reason}`,
+              `Portal payment ${input.paymentId} needs a decision (${input.reason}): ${input.detail ?? ''}\nResolve it with: arsync payment resolve ${input.connectionKey} ${input.paymentId} --action … --by … --why …`,
+              `payment-attention:${input.connectionKey}:${input.paymentId}:${input.reason}`,
+            );
+      });
+    },
+  };
+}

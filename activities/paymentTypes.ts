@@ -1,0 +1,47 @@
+import type { PaymentAllocation } from '../src/domain/application';
+
+/** What a payment workflow needs to know about its portal payment, re-read from the portal on every observation. */
+export interface PaymentContext {
+  paymentId: string;
+  connectionKey: string;
+  /** Signed: negative for a negative (adjustment or refund) payment. */
+  amountMinor: number;
+  refundedMinor: number;
+  currency: string;
+  /** ISO date (yyyy-mm-dd) of the payment, used as the posting date. */
+  date: string;
+  createdAtMs: number;
+  portalStatus: 'pending' | 'completed' | 'failed' | 'voided' | 'partially_refunded' | 'refunded';
+  /** `erp`: a payment we recorded in the portal ourselves (never posted back to the ERP). */
+  origin: 'portal' | 'erp';
+  portalClientId: string;
+  /** ERP customer number of the portal client (the client's `number`), null when the portal client has none. */
+  customerNumber: string | null;
+  allocations: PaymentAllocation[];
+  invoiceNumbers: string[];
+  /** ERP payment method code for the portal payment type (settings.payments.methodCodes). */
+  methodCode: string | null;
+  erp: ErpPostingState;
+}
+
+export interface ErpPostingState {
+  posted: boolean;
+  postedMinor: number;
+  reversed: boolean;
+  reversedMinor: number;
+  lines: Array<{ amountMinor: number; invoiceNumber: string | null }>;
+}
+
+export type AdjustmentMatch =
+  | { decision: 'adjustment'; partnerPaymentId: string }
+  | { decision: 'none' }
+  | { decision: 'wait'; untilMs: number }
+  | { decision: 'refund' }
+  | { decision: 'ambiguous'; candidates: string[] };
+
+export interface MatchablePayment {
+  paymentId: string;
+  amountMinor: number;
+  currency: string;
+  atMs: number;
+}

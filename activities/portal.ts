@@ -1,0 +1,186 @@
+import type { BcSalesInvoice } from '../src/adapters/businessCentral';
+import type { InInvoice, InLineInput } from '../src/adapters/invoiceNinja';
+import { formatDecimal, type Money } from '../src/domain/money';
+import { adjustRoundingLine, planPortalInvoice, type PortalLineItem } from '../src/domain/taxRounding';
+import type { PortalClientAnswer } from '../workflows/customer';
+import type { PortalLink } from '../workflows/invoiceTypes';
+import type { ActivityDeps } from './deps';
+import { erpStatus, type ErpInvoiceStatus } from './erp';
+import { classified, permanent } from './failures';
+
+/** The portal's line item (as the rounding rule computes it) in the client's input shape. */
+function toLineInput(item: PortalLineItem): InLineInput {
+  const taxes = [
+    { name: item.tax_name1, rate: item.tax_rate1 },
+    { name: item.tax_name2, rate: item.tax_rate2 },
+    { name: item.tax_name3, rate: item.tax_rate3 },
+  ].filter((t) => t.name !== '' || t.rate !== 0);
+  return { productKey: item.product_key, notes: item.notes, quantity: item.quantity, unitPrice: String(item.cost), discountPercent: item.discount, taxes };
+}
+
+/** The ERP invoice as the rounding rule reads it (Business Central's net amount is the taxed base). */
+function forPortal(inv: BcSalesInvoice) {
+  const lines = (inv.lines ?? []).filter((l) => l.lineType !== 'Comment' && !(l.quantity === 0 && l.amountIncludingTax.minor === 0));
+  return {
+    number: inv.number,
+    currency: inv.currencyCode,
+    lines: lines.map((l) => ({
+      description: l.description,
+      itemNumber: l.lineObjectNumber || null,
+      quantity: l.quantity,
+      unitPriceMinor: l.unitPrice.minor,
+      lineDiscountMinor: l.discount.minor,
+      discountPercent: l.discountPercent || null,
+      taxPercent: l.taxPercent,
+      taxCode: l.taxCode || null,
+      amountExcludingTaxMinor: l.amountExcludingTax.minor,
+      taxMinor: l.tax.minor,
+    })),
+    totalExcludingTaxMinor: inv.totalExcludingTax.minor,
+    totalTaxMinor: inv.totalTax.minor,
+    totalIncludingTaxMinor: inv.totalIncludingTax.minor,
+    remainingMinor: inv.remaining.minor,
+  };
+}
+
+function fieldText(value: unknown): string | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (typeof value === 'object' && value && 'minor' in value && 'currency' in value) {
+    const m = value as Money;
+    return formatDecimal(m.minor, m.currency);
+  }
+  return String(value);
+}
+
+export function portalLinkOf(connectionKey: string, inv: InInvoice): PortalLink {
+  const invitation = inv.invitations[0];
+  if (!invitation) throw permanent('invoice-ninja:no_invitation', `portal invoice ${inv.number} has no invitation (no client contact?)`);
+  return { connectionKey, clientId: inv.clientId, invoiceId: inv.id, invitationKey: invitation.key, link: invitation.link };
+}
+
+export function createPortalActivities(deps: ActivityDeps) {
+  const { settings, bc, portals } = deps;
+
+  return {
+    /**
+     * "Sync Customer": finds the portal client by ERP customer number or creates it (never two), keeps its contact and
+     * settings current and uploads the customer's attachments. Honours "Require Email Address".
+     */
+    async syncCustomerToPortal(input: { companyId: string; customerNumber: string; autoBill: boolean }): Promise<PortalClientAnswer> {
+      return classified(async (): Promise<PortalClientAnswer> => {
+        const customer = await bc.getCustomerByNumber(input.customerNumber, { details: true });
+        if (!customer) return { status: 'unknown_customer', detail: `customer ${input.customerNumber} does not exist in the ERP` };
+        if (settings.requireEmailAddress && !customer.email) {
+          return { status: 'missing_email', detail: `customer ${input.customerNumber} has no email address and "Require Email Address" is on` };
+        }
+        const connectionKey = portals.keyFor(customer.postingGroup);
+        const portal = portals.client(connectionKey);
+        const currency = customer.currencyCode || (await bc.localCurrency());
+        const [firstName, ...rest] = customer.displayName.split(' ');
+        const data = {
+          name: customer.displayName,
+          currency,
+          phone: customer.phoneNumber || undefined,
+          website: customer.website || undefined,
+          address1: customer.address.line1 || undefined,
+          address2: customer.address.line2 || undefined,
+          city: customer.address.city || undefined,
+          state: customer.address.state || undefined,
+          postalCode: customer.address.postalCode || undefined,
+          contacts: [{ firstName, lastName: rest.join(' '), email: customer.email || undefined, phone: customer.phoneNumber || undefined, isPrimary: true, sendEmail: true }],
+          settings: { auto_bill: input.autoBill ? 'always' : 'off' },
+        };
+        let client = await portal.findOrCreateClient(customer.number, data);
+        client = await portal.updateClient(client.id, data);
+        const uploaded = new Set(client.documents.map((d) => d.name));
+        for (const a of customer.attachments ?? (await bc.listCustomerAttachments(customer.id))) {
+          if (uploaded.has(a.fileName)) continue;
+          const content = await bc.downloadAttachment(customer.id, a.id);
+          await portal.uploadClientDocument(client.id, { filename: a.fileName, content, isPublic: true });
+        }
+        return { status: 'ready', connectionKey, clientId: client.id };
+      });
+    },
+
+    /**
+     * ERP invoice → portal invoice: found by number or created (never two), lines and taxes with the rounding line,
+     * custom values, auto-bill, "Disable Invoice Emails"; then the paid-at-posting payment when the ERP invoice was partly
+     * paid when posted. Returns the customer's link.
+     */
+    async syncInvoiceToPortal(input: { companyId: string; invoiceNumber: string; connectionKey: string; clientId: string }) {
+      return classified(async () => {
+        const portal = portals.client(input.connectionKey);
+        const erp = await bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: true });
+        if (!erp) throw permanent('business-central:unknown_invoice', `invoice ${input.invoiceNumber} does not exist in the ERP`);
+        const plan = planPortalInvoice(forPortal(erp));
+        if (plan.problems.length) throw permanent('arsync:rounding', `invoice ${erp.number} cannot be mirrored exactly: ${plan.problems.join('; ')}`);
+
+        let inv = await portal.findInvoiceByNumber(erp.number);
+        const created = !inv;
+        if (!inv) {
+          const client = await portal.getClient(input.clientId);
+          const autoBill = client.settings.auto_bill === 'always';
+          inv = await portal.createInvoice(
+            {
+              clientId: input.clientId,
+              currency: erp.currencyCode,
+              number: erp.number,
+              date: erp.invoiceDate,
+              dueDate: erp.dueDate,
+              poNumber: erp.customerPurchaseOrderReference || undefined,
+              customValues: settings.customValues.map((m) => (m ? fieldText((erp as unknown as Record<string, unknown>)[m.erpField]) : undefined)) as [string?, string?, string?, string?],
+              autoBillEnabled: autoBill,
+              lines: plan.lineItems.map(toLineInput),
+            },
+            { markSent: true, sendEmail: !settings.disableInvoiceEmails },
+          );
+          // The portal is the judge of its own arithmetic: if it came out differently, correct the rounding line once.
+          if (inv.amount.minor !== plan.portalAmountMinor) {
+            const fixed = adjustRoundingLine(plan, inv.amount.minor, erp.totalIncludingTax.minor);
+            inv = await portal.updateInvoice(inv.id, { currency: erp.currencyCode, lines: fixed.lineItems.map(toLineInput) });
+          }
+        }
+        if (plan.paidAtPosting && inv.balance.minor > plan.expectedPortalBalanceMinor) {
+          await portal.createPayment({
+            clientId: inv.clientId,
+            amountMinor: plan.paidAtPosting.amountMinor,
+            currency: erp.currencyCode,
+            invoices: [{ invoiceId: inv.id, amountMinor: plan.paidAtPosting.amountMinor }],
+            idempotencyKey: plan.paidAtPosting.idempotencyKey,
+            date: erp.postingDate || erp.invoiceDate,
+            transactionReference: plan.paidAtPosting.idempotencyKey,
+          });
+          inv = await portal.getInvoice(inv.id);
+        }
+        return {
+          portal: portalLinkOf(input.connectionKey, inv),
+          portalTotalMinor: inv.amount.minor,
+          portalBalanceMinor: inv.balance.minor,
+          created,
+          sendLinkOnSync: settings.links.sendOnSync,
+        };
+      });
+    },
+
+    async cancelPortalInvoice(input: { portal: PortalLink; invoiceNumber: string }): Promise<void> {
+      return classified(async () => {
+        const portal = portals.client(input.portal.connectionKey);
+        const inv = await portal.getInvoice(input.portal.invoiceId);
+        if (inv.status !== 'cancelled' && !inv.isDeleted) await portal.bulkInvoices('cancel', [inv.id]);
+      });
+    },
+
+    /** Both sides' balances of one invoice. */
+    async readInvoiceBalances(input: { companyId: string; invoiceNumber: string; portal: PortalLink | null }): Promise<{
+      erpRemainingMinor: number | null;
+      erpStatus: ErpInvoiceStatus;
+      portalBalanceMinor: number | null;
+    }> {
+      return classified(async () => {
+        const erp = await bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false });
+        const inv = input.portal ? await portals.client(input.portal.connectionKey).getInvoice(input.portal.invoiceId) : null;
+        return { erpRemainingMinor: erp ? erp.remaining.minor : null, erpStatus: erpStatus(erp), portalBalanceMinor: inv ? inv.balance.minor : null };
+      });
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { invoiceWorkflowId } from '../../workflows/ids';
+import {
+  cancelInvoiceUpdate,
+  copyLinkUpdate,
+  invoiceStateQuery,
+  invoiceTimelineQuery,
+  previewLinkQuery,
+  resetSyncUpdate,
+  sendLinkUpdate,
+} from '../../workflows/invoiceMessages';
+import type { InvoiceState, TimelineEvent } from '../../workflows/invoiceTypes';
+import type { InvoiceStage } from '../domain/stages';
+import { AmountDue, AttentionReason, CustomerNumber, InvoiceNumber, Stage } from '../temporal/searchAttributes';
+import { startInvoice, type StartOutcome } from '../temporal/starters';
+import { bounded, mapLimit, OperationError, type OpsContext } from './context';
+import { listExecutions, literal, newestRunPerWorkflow } from './visibility';
+
+/** Starts go to the Temporal frontend a few at a time, so a 500-invoice bulk start neither crawls nor floods it. */
+const START_CONCURRENCY = 8;
+
+export async function startInvoices(ctx: OpsContext, numbers: string[]): Promise<Array<{ invoiceNumber: string; outcome: StartOutcome; workflowId: string }>> {
+  return mapLimit(numbers, START_CONCURRENCY, async (n) => ({
+    invoiceNumber: n,
+    outcome: await bounded(ctx, `starting invoice ${n}`, () => startInvoice(ctx, ctx.companyId, n)),
+    workflowId: invoiceWorkflowId(ctx.companyId, n),
+  }));
+}
+
+const handle = (ctx: OpsContext, number: string) => ctx.client.workflow.getHandle(invoiceWorkflowId(ctx.companyId, number));
+
+/** Runs a query or update and turns "no such workflow", a rejected update and a missed deadline into caller errors. */
+async function call<T>(ctx: OpsContext, number: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await bounded(ctx, `invoice ${number}`, fn);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new OperationError(`invoice ${number} is not known to arsync`, 404);
+    if (err instanceof WorkflowUpdateFailedError) throw new OperationError(String(err.cause?.message ?? err.message), 409);
+    throw err;
+  }
+}
+
+export const invoiceState = (ctx: OpsContext, number: string): Promise<InvoiceState> =>
+  call(ctx, number, () => handle(ctx, number).query(invoiceStateQuery));
+export const invoiceTimeline = (ctx: OpsContext, number: string): Promise<TimelineEvent[]> =>
+  call(ctx, number, () => handle(ctx, number).query(invoiceTimelineQuery));
+export const previewLink = async (ctx: OpsContext, number: string): Promise<string> => {
+  const link = await call(ctx, number, () => handle(ctx, number).query(previewLinkQuery));
+  if (!link) throw new OperationError(`invoice ${number} is not in the portal yet`, 409);
+  return link;
+};
+export const sendLink = (ctx: OpsContext, number: string, by: string, channels?: Array<'email' | 'sms'>) =>
+  call(ctx, number, () => handle(ctx, number).executeUpdate(sendLinkUpdate, { args: [{ channels, by }] }));
+export const copyLink = (ctx: OpsContext, number: string, by: string) =>
+  call(ctx, number, () => handle(ctx, number).executeUpdate(copyLinkUpdate, { args: [{ by }] }));
+export const cancelInvoice = (ctx: OpsContext, number: string, by: string, why: string) =>
+  call(ctx, number, () => handle(ctx, number).executeUpdate(cancelInvoiceUpdate, { args: [{ by, why }] }));
+
+/** "Modify Sync Status": forget the portal link. A finished workflow is started afresh to sync again. */
+export async function resetInvoice(ctx: OpsContext, number: string, by: string, why: string): Promise<{ restarted: boolean }> {
+  const h = handle(ctx, number);
+  const described = await call(ctx, number, () => h.describe());
+  if (described.status.name === 'RUNNING') {
+    await call(ctx, number, () => h.executeUpdate(resetSyncUpdate, { args: [{ by, why }] }));
+    return { restarted: false };
+  }
+  await call(ctx, number, () => startInvoice(ctx, ctx.companyId, number, { again: true }));
+  return { restarted: true };
+}
+
+export interface InvoiceRow {
+  workflowId: string;
+  runId: string;
+  status: string;
+  invoiceNumber: string | null;
+  customerNumber: string | null;
+  stage: string | null;
+  attentionReason: string | null;
+  amountDueMinor: number | null;
+  startTime: string;
+}
+
+export interface InvoiceFilter {
+  stage?: InvoiceStage;
+  customerNumber?: string;
+  /** Only running invoices waiting in needs_attention. */
+  attention?: boolean;
+  limit?: number;
+}
+
+/** The invoices of this ERP company by search attributes (newest run of each), newest first. */
+export async function listInvoices(ctx: OpsContext, filter: InvoiceFilter = {}): Promise<InvoiceRow[]> {
+  const clauses = [`WorkflowType = 'invoiceLifecycle'`, `WorkflowId STARTS_WITH ${literal(invoiceWorkflowId(ctx.companyId, ''))}`];
+  if (filter.stage) clauses.push(`Stage = ${literal(filter.stage)}`);
+  if (filter.attention) clauses.push(`Stage = 'needs_attention'`, `ExecutionStatus = 'Running'`);
+  if (filter.customerNumber) clauses.push(`CustomerNumber = ${literal(filter.customerNumber)}`);
+  const rows = newestRunPerWorkflow(await listExecutions(ctx, clauses, filter.limit));
+  return rows.map((wf) => {
+    const sa = wf.typedSearchAttributes;
+    return {
+      workflowId: wf.workflowId,
+      runId: wf.runId,
+      status: wf.status.name,
+      invoiceNumber: sa.get(InvoiceNumber) ?? null,
+      customerNumber: sa.get(CustomerNumber) ?? null,
+      stage: sa.get(Stage) ?? null,
+      attentionReason: sa.get(AttentionReason) ?? null,
+      amountDueMinor: sa.get(AmountDue) ?? null,
+      startTime: wf.startTime.toISOString(),
+    };
+  });
+}

@@ -1,0 +1,86 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { paymentWorkflowId } from '../../workflows/ids';
+import { paymentStateQuery, resolvePayment, type PaymentState, type Resolution } from '../../workflows/portalPayment';
+import type { PaymentStage } from '../domain/stages';
+import { AttentionReason, CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../temporal/searchAttributes';
+import { observePayment } from '../temporal/starters';
+import { bounded, OperationError, type OpsContext } from './context';
+import { listExecutions, literal } from './visibility';
+
+export interface StagedPaymentRow {
+  workflowId: string;
+  runId: string;
+  status: string;
+  paymentId: string | null;
+  stage: string | null;
+  attentionReason: string | null;
+  customerNumber: string | null;
+  invoiceNumbers: string | null;
+  startTime: string;
+}
+
+export interface PaymentFilter {
+  stage?: PaymentStage | string;
+  /** Only running payments waiting in needs_attention. */
+  attention?: boolean;
+  customerNumber?: string;
+  limit?: number;
+}
+
+/** The Payment Staging list: visibility query over payment workflows, newest first. */
+export async function listPayments(ctx: OpsContext, filter: PaymentFilter = {}): Promise<StagedPaymentRow[]> {
+  const clauses = [`WorkflowType = 'portalPayment'`];
+  if (filter.stage) clauses.push(`Stage = ${literal(filter.stage)}`);
+  if (filter.attention) clauses.push(`Stage = 'needs_attention'`, `ExecutionStatus = 'Running'`);
+  if (filter.customerNumber) clauses.push(`CustomerNumber = ${literal(filter.customerNumber)}`);
+  const rows = await listExecutions(ctx, clauses, filter.limit);
+  return rows.map((wf) => {
+    const sa = wf.typedSearchAttributes;
+    return {
+      workflowId: wf.workflowId,
+      runId: wf.runId,
+      status: wf.status.name,
+      paymentId: sa.get(PortalPaymentId) ?? null,
+      stage: sa.get(Stage) ?? null,
+      attentionReason: sa.get(AttentionReason) ?? null,
+      customerNumber: sa.get(CustomerNumber) ?? null,
+      invoiceNumbers: sa.get(InvoiceNumber) ?? null,
+      startTime: wf.startTime.toISOString(),
+    };
+  });
+}
+
+const handle = (ctx: OpsContext, connectionKey: string, paymentId: string) =>
+  ctx.client.workflow.getHandle(paymentWorkflowId(connectionKey, paymentId));
+
+/** Runs a call on a payment's workflow, turning "no such workflow", a rejected update and a missed deadline into caller errors. */
+async function call<T>(ctx: OpsContext, connectionKey: string, paymentId: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await bounded(ctx, `portal payment ${paymentId}`, fn);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new OperationError(`portal payment ${paymentId} (connection ${connectionKey}) is not staged`, 404);
+    if (err instanceof WorkflowUpdateFailedError) throw new OperationError(String(err.cause?.message ?? err.message), 409);
+    throw err;
+  }
+}
+
+export const paymentState = (ctx: OpsContext, connectionKey: string, paymentId: string): Promise<PaymentState> =>
+  call(ctx, connectionKey, paymentId, () => handle(ctx, connectionKey, paymentId).query(paymentStateQuery));
+
+/** Finance's decision for a payment that needs attention; the workflow's validator rejects what does not fit. */
+export const resolve = (ctx: OpsContext, connectionKey: string, paymentId: string, resolution: Resolution): Promise<PaymentState> =>
+  call(ctx, connectionKey, paymentId, () => handle(ctx, connectionKey, paymentId).executeUpdate(resolvePayment, { args: [resolution] }));
+
+/**
+ * Retry or re-post by hand: observe the payment again (a finished payment gets a new run that re-reads both systems).
+ * Only a payment arsync has staged can be retried, so a mistyped id does not create a workflow. Who asked and why travel
+ * in the observation, so the decision is in the workflow history.
+ */
+export async function retry(ctx: OpsContext, connectionKey: string, paymentId: string, audit?: { by: string; why: string }) {
+  await call(ctx, connectionKey, paymentId, () => handle(ctx, connectionKey, paymentId).describe());
+  const event = audit ? `manual retry by ${audit.by}: ${audit.why}` : 'manual retry';
+  const h = await bounded(ctx, `retrying portal payment ${paymentId}`, () =>
+    observePayment(ctx, ctx.companyId, connectionKey, paymentId, { source: 'manual', updatedAt: Math.floor(Date.now() / 1000), event }),
+  );
+  return { workflowId: h.workflowId };
+}

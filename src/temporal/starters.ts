@@ -1,0 +1,109 @@
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { customer, type CustomerInput } from '../../workflows/customer';
+import { invoiceLifecycle } from '../../workflows/invoiceLifecycle';
+import { journalPoster } from '../../workflows/journalPoster';
+import { paymentObserved, portalPayment, type PaymentObservation } from '../../workflows/portalPayment';
+import { customerWorkflowId, invoiceWorkflowId, journalPosterWorkflowId, paymentWorkflowId } from '../../workflows/ids';
+import { CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from './searchAttributes';
+
+// How the API, the CLI and the activities start or reach the entity workflows. Every start is keyed by a business id,
+// so starting twice is harmless.
+
+export interface Target {
+  client: Client;
+  taskQueue: string;
+}
+
+/** accepted: the workflow runs now (newly started or already running); completed: it already ran to the end. */
+export type StartOutcome = 'accepted' | 'completed';
+
+/**
+ * Starts the invoice's workflow unless it runs (or ran to completion) already. `again` starts a fresh run of a
+ * completed one (after a reset by hand).
+ */
+export async function startInvoice(t: Target, companyId: string, invoiceNumber: string, opts: { again?: boolean } = {}): Promise<StartOutcome> {
+  const workflowId = invoiceWorkflowId(companyId, invoiceNumber);
+  try {
+    await t.client.workflow.start(invoiceLifecycle, {
+      taskQueue: t.taskQueue,
+      workflowId,
+      args: [{ companyId, invoiceNumber }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: opts.again ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: InvoiceNumber, value: invoiceNumber },
+        { key: Stage, value: 'syncing' },
+      ],
+    });
+    return 'accepted';
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'completed';
+    throw err;
+  }
+}
+
+/** Signal-with-start of a portal payment's workflow: the poller and the webhook both come through here. */
+export async function observePayment(
+  t: Target,
+  companyId: string,
+  connectionKey: string,
+  paymentId: string,
+  observation: PaymentObservation,
+): Promise<WorkflowHandle<typeof portalPayment>> {
+  return t.client.workflow.signalWithStart(portalPayment, {
+    taskQueue: t.taskQueue,
+    workflowId: paymentWorkflowId(connectionKey, paymentId),
+    args: [{ companyId, connectionKey, paymentId }],
+    signal: paymentObserved,
+    signalArgs: [observation],
+    typedSearchAttributes: [
+      { key: PortalPaymentId, value: paymentId },
+      { key: Stage, value: 'staged' },
+    ],
+  });
+}
+
+/** Update-with-start of a customer's workflow. */
+export async function updateCustomer<Ret, Args extends unknown[]>(
+  t: Target,
+  companyId: string,
+  customerNumber: string,
+  update: UpdateDefinition<Ret, Args>,
+  ...args: Args
+): Promise<Ret> {
+  const input: CustomerInput = { companyId, customerNumber };
+  const startWorkflowOperation = new WithStartWorkflowOperation(customer, {
+    taskQueue: t.taskQueue,
+    workflowId: customerWorkflowId(companyId, customerNumber),
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    typedSearchAttributes: [{ key: CustomerNumber, value: customerNumber }],
+  });
+  return t.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation });
+}
+
+/** Update-with-start of a journal batch's poster. The update id makes a retried request count once. */
+export async function updateJournal<Ret, Args extends unknown[]>(
+  t: Target,
+  companyId: string,
+  batch: string,
+  updateId: string,
+  update: UpdateDefinition<Ret, Args>,
+  ...args: Args
+): Promise<Ret> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(journalPoster, {
+    taskQueue: t.taskQueue,
+    workflowId: journalPosterWorkflowId(companyId, batch),
+    args: [{ companyId, batch }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+  return t.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation, updateId });
+}

@@ -1,0 +1,95 @@
+import { matchNegativePayment, type PaymentFact } from '../src/domain/paymentMatching';
+import type { AdjustmentMatch, MatchablePayment } from '../activities/paymentTypes';
+
+// The customer workflow's ledger of recent portal payments, and the pairing decisions over it. Kept deterministic and
+// free of I/O: the customer workflow calls it from its matchAdjustment Update, one payment at a time, so two payments
+// can never both claim the same partner. The rule itself is src/domain/paymentMatching.ts.
+
+export interface MatchLedgerEntry {
+  id: string;
+  amountMinor: number;
+  currency: string;
+  atMs: number;
+  pairedWith: string | null;
+  /** A negative payment waiting for a partner until its window closes. */
+  waiting: boolean;
+  /** A negative payment whose window closed without a partner: a refund. */
+  refund: boolean;
+}
+
+export interface Arbitration {
+  answer: AdjustmentMatch;
+  /** A waiting negative payment that this positive payment just paired with: signal it. */
+  wake?: { negativePaymentId: string; positivePaymentId: string };
+}
+
+const fact = (e: MatchLedgerEntry): PaymentFact => ({
+  id: e.id,
+  clientId: 'customer',
+  amountMinor: e.amountMinor,
+  currency: e.currency,
+  atMs: e.atMs,
+  paired: e.pairedWith !== null,
+});
+
+/** Drops settled entries that no new payment could pair with any more. */
+export function pruneMatchLedger(ledger: MatchLedgerEntry[], nowMs: number, windowMs: number): void {
+  const keepAfter = nowMs - 2 * windowMs;
+  for (let i = ledger.length - 1; i >= 0; i--) {
+    const e = ledger[i]!;
+    if (!e.waiting && e.atMs < keepAfter) ledger.splice(i, 1);
+  }
+}
+
+export function arbitrateAdjustment(ledger: MatchLedgerEntry[], p: MatchablePayment, windowMs: number, nowMs: number): Arbitration {
+  let entry = ledger.find((e) => e.id === p.paymentId);
+  if (!entry) {
+    entry = { id: p.paymentId, amountMinor: p.amountMinor, currency: p.currency, atMs: p.atMs, pairedWith: null, waiting: false, refund: false };
+    ledger.push(entry);
+  }
+  // Asking again (a retried activity, a second run) gets the same answer.
+  if (entry.pairedWith) return { answer: { decision: 'adjustment', partnerPaymentId: entry.pairedWith } };
+  if (entry.refund) return { answer: { decision: 'refund' } };
+
+  if (entry.amountMinor < 0) {
+    const others = ledger.filter((e) => e.id !== entry!.id && e.amountMinor > 0).map(fact);
+    const d = matchNegativePayment(fact(entry), others, { windowMs, nowMs });
+    switch (d.kind) {
+      case 'adjustment':
+        pair(ledger, entry, d.partnerId);
+        return { answer: { decision: 'adjustment', partnerPaymentId: d.partnerId } };
+      case 'wait':
+        entry.waiting = true;
+        return { answer: { decision: 'wait', untilMs: d.untilMs } };
+      case 'refund':
+        entry.waiting = false;
+        entry.refund = true;
+        return { answer: { decision: 'refund' } };
+      case 'ambiguous':
+        return { answer: { decision: 'ambiguous', candidates: d.candidateIds } };
+    }
+  }
+
+  // A positive payment: does a negative one wait for exactly this partner?
+  const waiting = ledger.filter((e) => e.waiting && !e.pairedWith && e.amountMinor === -entry!.amountMinor);
+  waiting.sort((a, b) => Math.abs(a.atMs - entry!.atMs) - Math.abs(b.atMs - entry!.atMs));
+  for (const negative of waiting) {
+    const positives = ledger.filter((e) => e.amountMinor > 0).map(fact);
+    const d = matchNegativePayment(fact(negative), positives, { windowMs, nowMs });
+    if (d.kind === 'adjustment' && d.partnerId === entry.id) {
+      pair(ledger, negative, entry.id);
+      return {
+        answer: { decision: 'adjustment', partnerPaymentId: negative.id },
+        wake: { negativePaymentId: negative.id, positivePaymentId: entry.id },
+      };
+    }
+  }
+  return { answer: { decision: 'none' } };
+}
+
+function pair(ledger: MatchLedgerEntry[], negative: MatchLedgerEntry, positiveId: string) {
+  const positive = ledger.find((e) => e.id === positiveId)!;
+  negative.pairedWith = positiveId;
+  negative.waiting = false;
+  positive.pairedWith = negative.id;
+}

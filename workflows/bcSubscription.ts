@@ -1,0 +1,61 @@
+import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+// One workflow per ERP company and resource (id bc-subscription:<company>:<resource>): creates the Business Central
+// webhook subscription and renews it before its 3-day expiry, recreating it if Business Central dropped it (it deletes
+// subscriptions whose endpoint failed). Sleeps are durable timers, so a restart loses nothing.
+
+export const renewNowSignal = defineSignal('renewNow');
+export const subscriptionStateQuery = defineQuery<BcSubscriptionState>('subscriptionState');
+
+export interface BcSubscriptionState {
+  subscriptionId: string | null;
+  expiresAt: string | null;
+  renewals: number;
+  recreated: number;
+}
+
+export interface BcSubscriptionInput {
+  companyId: string;
+  resource: string;
+  /** Renew this long before expiry. */
+  renewBeforeMs: number;
+  state?: BcSubscriptionState;
+}
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+const RENEWALS_PER_RUN = 50;
+
+export async function bcSubscription(input: BcSubscriptionInput): Promise<void> {
+  const state: BcSubscriptionState = input.state ?? { subscriptionId: null, expiresAt: null, renewals: 0, recreated: 0 };
+  let renewNow = false;
+  setHandler(renewNowSignal, () => {
+    renewNow = true;
+  });
+  setHandler(subscriptionStateQuery, () => state);
+
+  for (let i = 0; i < RENEWALS_PER_RUN; i++) {
+    if (!state.subscriptionId) {
+      const created = await acts.createBcSubscription({ companyId: input.companyId, resource: input.resource });
+      state.subscriptionId = created.subscriptionId;
+      state.expiresAt = created.expiresAt;
+      if (i > 0 || state.renewals > 0) state.recreated++;
+    } else {
+      const renewed = await acts.renewBcSubscription({ companyId: input.companyId, subscriptionId: state.subscriptionId, resource: input.resource });
+      if (renewed.status === 'gone') {
+        state.subscriptionId = null;
+        continue;
+      }
+      state.expiresAt = renewed.expiresAt;
+      state.renewals++;
+    }
+    renewNow = false;
+    const waitMs = Math.max(1000, Date.parse(state.expiresAt!) - input.renewBeforeMs - Date.now());
+    await condition(() => renewNow, waitMs);
+  }
+  await continueAsNew<typeof bcSubscription>({ ...input, state });
+}

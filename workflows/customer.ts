@@ -1,0 +1,177 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineUpdate,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { AdjustmentMatch, MatchablePayment } from '../activities/paymentTypes';
+import { adjustmentPaired } from './portalPayment';
+import { customerReadySignal } from './invoiceMessages';
+import { paymentWorkflowId } from './ids';
+import { arbitrateAdjustment, pruneMatchLedger, type MatchLedgerEntry } from './adjustmentArbiter';
+
+// One workflow per ERP customer (id customer:<company>:<number>). It owns the customer's portal side: opt-in,
+// auto-bill, the portal client id, and the sync itself. Invoices ask it for their portal client with an Update, and
+// handlers run one at a time, so two invoices of a new customer never create two portal clients. It is also the
+// arbiter that pairs the customer's negative portal payments with positive ones (refund versus adjustment).
+
+export type PortalClientAnswer =
+  | { status: 'ready'; connectionKey: string; clientId: string }
+  | { status: 'missing_email' | 'not_opted_in' | 'unknown_customer'; detail: string };
+
+export interface CustomerState {
+  companyId: string;
+  customerNumber: string;
+  optedIn: boolean;
+  autoBill: boolean;
+  portal: { connectionKey: string; clientId: string } | null;
+  lastSync: { at: string; status: string; detail?: string } | null;
+  /** Invoice workflows waiting for this customer to become ready in the portal. */
+  waitingInvoices: string[];
+  /** Recent portal payments, for refund-versus-adjustment pairing. */
+  matchLedger: MatchLedgerEntry[];
+}
+
+export const ensurePortalClientUpdate = defineUpdate<PortalClientAnswer, [{ invoiceWorkflowId?: string }]>('ensurePortalClient');
+export const setOptInUpdate = defineUpdate<CustomerState, [{ optedIn: boolean; autoBill?: boolean; by: string }]>('setOptIn');
+export const syncCustomerUpdate = defineUpdate<PortalClientAnswer, [{ by: string }]>('syncCustomer');
+export const resetCustomerSyncUpdate = defineUpdate<CustomerState, [{ by: string; why: string }]>('resetCustomerSync');
+export const matchAdjustmentUpdate = defineUpdate<AdjustmentMatch, [{ payment: MatchablePayment; connectionKey: string; windowMs: number }]>(
+  'matchAdjustment',
+);
+export const customerStateQuery = defineQuery<CustomerState>('customerState');
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export interface CustomerInput {
+  companyId: string;
+  customerNumber: string;
+  state?: CustomerState;
+}
+
+export async function customer(input: CustomerInput): Promise<void> {
+  const state: CustomerState = input.state ?? {
+    companyId: input.companyId,
+    customerNumber: input.customerNumber,
+    optedIn: false,
+    autoBill: false,
+    portal: null,
+    lastSync: null,
+    waitingInvoices: [],
+    matchLedger: [],
+  };
+  let busy = false;
+  const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
+    await condition(() => !busy);
+    busy = true;
+    try {
+      return await fn();
+    } finally {
+      busy = false;
+    }
+  };
+
+  const wait = (invoiceWorkflowId?: string) => {
+    if (invoiceWorkflowId && !state.waitingInvoices.includes(invoiceWorkflowId)) state.waitingInvoices.push(invoiceWorkflowId);
+  };
+  const wakeInvoices = async () => {
+    if (!state.portal) return;
+    const waiting = state.waitingInvoices.splice(0, state.waitingInvoices.length);
+    for (const id of waiting) {
+      try {
+        await getExternalWorkflowHandle(id).signal(customerReadySignal, state.portal);
+      } catch {
+        // That invoice workflow has ended (cancelled, or reset by hand): nothing to wake.
+      }
+    }
+  };
+  /** Find-or-create the portal client by ERP customer number, update it, upload attachments. */
+  const sync = async (): Promise<PortalClientAnswer> => {
+    const res = await acts.syncCustomerToPortal({ companyId: state.companyId, customerNumber: state.customerNumber, autoBill: state.autoBill });
+    state.lastSync = { at: new Date().toISOString(), status: res.status, detail: res.status === 'ready' ? undefined : res.detail };
+    if (res.status === 'ready') {
+      state.portal = { connectionKey: res.connectionKey, clientId: res.clientId };
+      await wakeInvoices();
+    }
+    return res;
+  };
+
+  setHandler(customerStateQuery, () => state);
+  setHandler(ensurePortalClientUpdate, ({ invoiceWorkflowId }) =>
+    exclusive(async (): Promise<PortalClientAnswer> => {
+      if (!state.optedIn) {
+        wait(invoiceWorkflowId);
+        return { status: 'not_opted_in', detail: `customer ${state.customerNumber} is not opted in to the payment portal` };
+      }
+      if (state.portal) return { status: 'ready', ...state.portal };
+      const res = await sync();
+      if (res.status !== 'ready') wait(invoiceWorkflowId);
+      return res;
+    }),
+  );
+  setHandler(
+    setOptInUpdate,
+    ({ optedIn, autoBill }) =>
+      exclusive(async () => {
+        state.optedIn = optedIn;
+        if (autoBill !== undefined) state.autoBill = autoBill;
+        if (optedIn) await sync();
+        return state;
+      }),
+    { validator: ({ by }) => requireText(by, 'by') },
+  );
+  setHandler(syncCustomerUpdate, () => exclusive(async () => (state.optedIn ? sync() : notOptedIn(state))), {
+    validator: ({ by }) => requireText(by, 'by'),
+  });
+  setHandler(
+    resetCustomerSyncUpdate,
+    () =>
+      exclusive(async () => {
+        state.portal = null;
+        state.lastSync = null;
+        return state;
+      }),
+    { validator: ({ by, why }) => (requireText(by, 'by'), requireText(why, 'why')) },
+  );
+  setHandler(
+    matchAdjustmentUpdate,
+    async ({ payment, connectionKey, windowMs }) => {
+      const nowMs = Date.now();
+      pruneMatchLedger(state.matchLedger, nowMs, windowMs);
+      const { answer, wake } = arbitrateAdjustment(state.matchLedger, payment, windowMs, nowMs);
+      if (wake) {
+        const partner = getExternalWorkflowHandle(paymentWorkflowId(connectionKey, wake.negativePaymentId));
+        try {
+          await partner.signal(adjustmentPaired, { partnerPaymentId: wake.positivePaymentId });
+        } catch {
+          // The negative payment's run has ended; its pairing is still recorded here.
+        }
+      }
+      return answer;
+    },
+    { validator: ({ payment }) => requireText(payment?.paymentId, 'payment.paymentId') },
+  );
+
+  // Entity workflow: lives as long as the customer; hands over to a fresh run when history grows.
+  await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2000);
+  await condition(() => !busy && allHandlersFinished());
+  await continueAsNew<typeof customer>({ ...input, state });
+}
+
+function notOptedIn(state: CustomerState): PortalClientAnswer {
+  return { status: 'not_opted_in', detail: `customer ${state.customerNumber} is not opted in to the payment portal` };
+}
+
+function requireText(value: string | undefined, field: string) {
+  if (!value?.trim()) throw new Error(`${field} is required`);
+}
+

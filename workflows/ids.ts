@@ -1,0 +1,13 @@
+// Business workflow ids: one workflow per invoice, payment, customer, journal batch and connection. Pure functions so
+// the API, CLI, activities and workflows all derive the same id from the same business keys.
+
+export const invoiceWorkflowId = (companyId: string, invoiceNumber: string) => `invoice:${companyId}:${invoiceNumber}`;
+export const customerWorkflowId = (companyId: string, customerNumber: string) => `customer:${companyId}:${customerNumber}`;
+export const paymentWorkflowId = (connectionKey: string, portalPaymentId: string) => `payment:${connectionKey}:${portalPaymentId}`;
+export const journalPosterWorkflowId = (companyId: string, batch: string) => `journal:${companyId}:${batch}`;
+export const portalWatcherWorkflowId = (connectionKey: string) => `portal-watcher:${connectionKey}`;
+export const erpWatcherWorkflowId = (companyId: string) => `erp-watcher:${companyId}`;
+export const bcSubscriptionWorkflowId = (companyId: string, resource: string) => `bc-subscription:${companyId}:${resource}`;
+
+/** The connection key of the default portal connection; posting-group connections use the group code. */
+export const DEFAULT_CONNECTION = 'default';

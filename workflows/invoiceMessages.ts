@@ -1,0 +1,33 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { InvoiceState, TimelineEvent } from './invoiceTypes';
+
+// Messages of the invoice workflow, in their own module so payment workflows, the API and the CLI can import them
+// without importing the invoice workflow itself.
+
+/** A portal payment to this invoice was posted in the ERP (from the payment workflow). */
+export const paymentPostedSignal = defineSignal<[{ paymentId: string; amountMinor: number; erpRemainingMinor: number | null }]>(
+  'paymentPosted',
+);
+/** The customer opened the invoice (from the portal watcher; staff previews never arrive here). */
+export const invoiceViewedSignal = defineSignal<[{ viewedAt: string }]>('invoiceViewed');
+/** A payment or other application made inside the ERP, or its unapplication (from the ERP watcher). */
+export const erpApplicationSignal = defineSignal<
+  [{ entryNumber: number; amountMinor: number; kind: 'applied' | 'unapplied'; postedAt: string; portalPaymentId?: string }]
+>('erpApplication');
+/** Something changed on the ERP invoice (status, remaining amount): re-read it. */
+export const erpInvoiceChangedSignal = defineSignal<[{ reason: string }]>('erpInvoiceChanged');
+/** The customer is ready in the portal now (opted in, email fixed and resynced). */
+export const customerReadySignal = defineSignal<[{ clientId: string; connectionKey: string }]>('customerReady');
+
+export const sendLinkUpdate = defineUpdate<{ sent: Array<'email' | 'sms'>; link: string }, [{ channels?: Array<'email' | 'sms'>; by: string }]>(
+  'sendLink',
+);
+export const copyLinkUpdate = defineUpdate<{ link: string }, [{ by: string }]>('copyLink');
+/** "Modify Sync Status": forget the portal link so the invoice is synced again. */
+export const resetSyncUpdate = defineUpdate<InvoiceState, [{ by: string; why: string }]>('resetSync');
+export const cancelInvoiceUpdate = defineUpdate<InvoiceState, [{ by: string; why: string }]>('cancelInvoice');
+
+export const invoiceStateQuery = defineQuery<InvoiceState>('invoiceState');
+export const invoiceTimelineQuery = defineQuery<TimelineEvent[]>('invoiceTimeline');
+/** A staff preview of the portal invoice that never counts as a customer view. */
+export const previewLinkQuery = defineQuery<string | null>('previewLink');
