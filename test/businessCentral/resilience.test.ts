@@ -101,6 +101,28 @@ describe('Business Central client: faults, auth and persistence', () => {
     expect((err as Error).message).toContain('value.0.code');
   });
 
+  it('posts a cash receipt once when a line was created but the answer was lost and the create retried', async () => {
+    await sandbox.close();
+    sandbox = await createBusinessCentralSandbox({ ...CREDENTIALS });
+    let delayed = 0;
+    // the first customerPayments create is slower than the client's timeout: the line exists, the client retries
+    sandbox.app.addHook('onSend', async (req, _reply, payload) => {
+      if (req.method === 'POST' && req.url.endsWith('/customerPayments') && delayed++ === 0) await new Promise((res) => setTimeout(res, 700));
+      return payload;
+    });
+    await sandbox.listen(0);
+    const invoice = sandbox.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'x', quantity: 1, unitPrice: '90.00' }] });
+    const bc = clientFor(sandbox, { timeoutMs: 300 });
+    const result = await bc.postCashReceipt({
+      journalCode: 'ARSYNC',
+      externalDocumentNumber: 'lost_answer',
+      lines: [{ kind: 'applied', customerNumber: 'C10000', amount: usd(4000), invoiceNumber: invoice.number }],
+    });
+    expect(delayed).toBeGreaterThanOrEqual(2);
+    expect(result.entries.map((e) => e.amount)).toEqual([usd(-4000)]);
+    expect(result.invoiceRemaining[invoice.number]).toEqual(usd(5000));
+  });
+
   it('rejects a configuration without a company id, naming the field', () => {
     expect(() => createBusinessCentralClient({ ...clientConfig(sandbox), companyId: 'nope' })).toThrow(/companyId must be a company GUID/);
   });

@@ -10,7 +10,8 @@ import type { BcGlEntry, BcLedgerEntry } from './types';
 // serialises calls per batch. Each call:
 //   1. returns at once when entries with this external document number are already posted;
 //   2. otherwise reconciles the batch's unposted lines for this key with the wanted lines (keeps matching lines from
-//      an interrupted earlier attempt, deletes stale ones, creates the missing ones);
+//      an interrupted earlier attempt, deletes stale ones and duplicates left by a retried create, creates the
+//      missing ones) until a fresh read matches;
 //   3. posts the batch; if the answer is lost, the retry finds the posted entries in step 1;
 //   4. on a permanent posting error deletes its own lines again so they cannot block the batch, and rethrows.
 // Applied and unapplied receipts go to the customer payment batch (Document Type Payment, negative amounts); refunds,
@@ -63,7 +64,7 @@ interface Existing {
 }
 
 /** Keeps existing lines that match wanted ones (as a multiset), deletes the rest, creates what is missing. */
-async function reconcile(existing: Existing[], wanted: Wanted[], remove: (id: string) => Promise<void>): Promise<void> {
+async function reconcileOnce(existing: Existing[], wanted: Wanted[], remove: (id: string) => Promise<void>): Promise<number> {
   const pool = [...existing];
   const missing: Wanted[] = [];
   for (const w of wanted) {
@@ -73,6 +74,18 @@ async function reconcile(existing: Existing[], wanted: Wanted[], remove: (id: st
   }
   for (const stale of pool) await remove(stale.id);
   for (const m of missing) await m.create();
+  return pool.length + missing.length;
+}
+
+/**
+ * Reconciles until a fresh read matches exactly: a create whose answer was lost and that was retried leaves a
+ * duplicate line, which the next round deletes before anything is posted.
+ */
+async function reconcile(read: () => Promise<Existing[]>, wanted: Wanted[], remove: (id: string) => Promise<void>, what: string): Promise<void> {
+  for (let round = 0; round < 4; round++) {
+    if ((await reconcileOnce(await read(), wanted, remove)) === 0) return;
+  }
+  throw new ExternalServiceError('business-central', `${what}: journal lines keep changing while they are prepared`, { retryable: true, code: 'lines_unsettled' });
 }
 
 async function postPart(
@@ -118,7 +131,7 @@ export async function postCashReceipt(bc: BusinessCentralClient, req: CashReceip
       const keyOf = (customer: string, minor: number, invoice: string) => `${customer}|${minor}|${invoice}`;
       const own = () => bc.findCustomerPaymentLines(journal.id, ext, currency);
       await reconcile(
-        (await own()).map((l) => ({ id: l.id, key: keyOf(l.customerNumber, l.amount.minor, l.appliesToInvoiceNumber) })),
+        async () => (await own()).map((l) => ({ id: l.id, key: keyOf(l.customerNumber, l.amount.minor, l.appliesToInvoiceNumber) })),
         receiptLines.map((l) => {
           const invoice = l.kind === 'applied' ? l.invoiceNumber : '';
           return {
@@ -135,6 +148,7 @@ export async function postCashReceipt(bc: BusinessCentralClient, req: CashReceip
           };
         }),
         bc.deleteCustomerPayment,
+        `cash receipt ${ext}`,
       );
       await postPart(() => bc.postJournal(journal.id), isPosted, async () => (await own()).map((l) => l.id), bc.deleteCustomerPayment);
       postedNow = true;
@@ -152,7 +166,7 @@ export async function postCashReceipt(bc: BusinessCentralClient, req: CashReceip
       const own = () => bc.findJournalLines(journal.id, docNo, currency);
       const keyOf = (type: string, account: string, minor: number) => `${type}|${account}|${minor}`;
       await reconcile(
-        (await own()).map((l) => ({ id: l.id, key: keyOf(l.accountType, l.accountNumber, l.amount.minor) })),
+        async () => (await own()).map((l) => ({ id: l.id, key: keyOf(l.accountType, l.accountNumber, l.amount.minor) })),
         generalLines.map((l) => {
           const line =
             l.kind === 'fee'
@@ -173,6 +187,7 @@ export async function postCashReceipt(bc: BusinessCentralClient, req: CashReceip
           };
         }),
         bc.deleteJournalLine,
+        `general journal part of ${ext}`,
       );
       await postPart(() => bc.postJournal(journal.id), isPosted, async () => (await own()).map((l) => l.id), bc.deleteJournalLine);
       postedNow = true;
