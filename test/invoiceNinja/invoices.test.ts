@@ -1,0 +1,141 @@
+import { ExternalServiceError } from '../../src/adapters/http/errors';
+import { type Harness, newClient, newInvoice, startHarness, usd } from './harness';
+
+describe('Invoice Ninja invoices through the production client', () => {
+  let h: Harness;
+  let clientId: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    clientId = (await newClient(h, 'C10000')).id;
+  });
+  afterAll(() => h.sandbox.close());
+
+  it('creates a sent invoice with the ERP number, custom values, auto-bill and an invitation with view and pay links', async () => {
+    const inv = await h.client.createInvoice(
+      {
+        clientId,
+        currency: 'USD',
+        number: 'SI-1001',
+        date: '2030-01-01',
+        dueDate: '2030-01-31',
+        poNumber: 'PO-77',
+        customValues: ['EXT-REF-9', '2030-01-31'],
+        autoBillEnabled: true,
+        lines: [
+          { productKey: 'WIDGET', notes: 'Blue widget', quantity: 4, unitPriceMinor: 1250 },
+          { productKey: 'HOURS', notes: 'Install', quantity: '1.5', unitPrice: '80.005', typeId: '2' },
+        ],
+      },
+      { markSent: true },
+    );
+    // 4 × 12.50 = 50.00; 1.5 × 80.005 = 120.0075 → 120.01 (line totals round to the currency)
+    expect(inv).toMatchObject({ number: 'SI-1001', status: 'sent', statusId: 2, amount: usd(17001), balance: usd(17001), paidToDate: usd(0) });
+    expect(inv.customValues).toEqual(['EXT-REF-9', '2030-01-31', '', '']);
+    expect(inv.autoBillEnabled).toBe(true);
+    expect(inv.lines.map((l) => [l.productKey, l.quantity, l.unitCost, l.lineTotal.minor, l.typeId])).toEqual([
+      ['WIDGET', '4', '12.5', 5000, '1'],
+      ['HOURS', '1.5', '80.005', 12001, '2'],
+    ]);
+    expect(inv.invitations).toHaveLength(1);
+    const [invitation] = inv.invitations;
+    expect(invitation.link).toBe(`${h.url}/client/invoice/${invitation.key}`);
+    expect(invitation.payLink).toBe(`${h.url}/client/pay/${invitation.key}`);
+    expect(invitation.key).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(invitation.viewedDate).toBeNull();
+    expect(invitation.sentDate).not.toBeNull();
+    expect(h.sandbox.admin.outbox({ entityId: inv.id })).toHaveLength(0);
+
+    const fetched = await h.client.findInvoiceByNumber('SI-1001');
+    expect(fetched).toMatchObject({ id: inv.id, currency: 'USD', amount: usd(17001) });
+  });
+
+  it('keeps a draft without balance or email when no action is asked; send_email marks sent and records the email', async () => {
+    const draft = await h.client.createInvoice({ clientId, currency: 'USD', number: 'SI-1002', lines: [{ quantity: 1, unitPriceMinor: 9900 }] });
+    expect(draft).toMatchObject({ status: 'draft', amount: usd(9900), balance: usd(0) });
+
+    const sent = await h.client.updateInvoice(draft.id, { currency: 'USD' }, { sendEmail: true });
+    expect(sent).toMatchObject({ status: 'sent', balance: usd(9900) });
+    const emails = h.sandbox.admin.outbox({ entityId: draft.id });
+    expect(emails).toHaveLength(1);
+    expect(emails[0]).toMatchObject({ kind: 'invoice', to: 'ap-c10000@example.com' });
+    expect(emails[0].body).toContain(sent.invitations[0].payLink);
+  });
+
+  it('recomputes amount and balance when lines are replaced after a payment, and refuses moving the invoice to another client', async () => {
+    const inv = await newInvoice(h, clientId, 'SI-1003', 10000);
+    await h.client.createPayment({
+      clientId, currency: 'USD', amountMinor: 4000, date: '2030-01-05', transactionReference: 'ERP-P-1003',
+      idempotencyKey: 'erp-1003', invoices: [{ invoiceId: inv.id, amountMinor: 4000 }],
+    });
+    const updated = await h.client.updateInvoice(inv.id, { currency: 'USD', lines: [{ quantity: 2, unitPriceMinor: 7500 }] });
+    expect(updated).toMatchObject({ amount: usd(15000), paidToDate: usd(4000), balance: usd(11000), status: 'partial' });
+
+    const other = await newClient(h, 'C99999');
+    const moved = await h.api('PUT', `/api/v1/invoices/${inv.id}`, { client_id: other.id });
+    expect(moved.status).toBe(422);
+    expect(moved.body.errors.client_id).toBeDefined();
+  });
+
+  it('treats a create that meets its own number as done, and any other number clash as a typed validation error', async () => {
+    const inv = await newInvoice(h, clientId, 'SI-1004', 5000);
+    const again = await newInvoice(h, clientId, 'SI-1004', 5000);
+    expect(again.id).toBe(inv.id);
+
+    const other = await newClient(h, 'C20000');
+    const err = await newInvoice(h, other.id, 'SI-1004', 5000).catch((e) => e);
+    expect(err).toBeInstanceOf(ExternalServiceError);
+    expect(err).toMatchObject({ status: 422, code: 'validation_failed', retryable: false });
+    expect(err.message).toMatch(/number: The number has already been taken/);
+  });
+
+  it('lists invoices changed since a time across pages, oldest first', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const created = [];
+    for (let i = 0; i < 5; i++) created.push(await newInvoice(h, clientId, `SI-20${i}`, 1000 + i));
+    const listed = await h.client.listInvoicesUpdatedSince(before);
+    const numbers = listed.map((i) => i.number);
+    for (const c of created) expect(numbers).toContain(c.number);
+    const stamps = listed.map((i) => i.updatedAt);
+    expect([...stamps].sort((a, b) => a - b)).toEqual(stamps);
+
+    const page = await h.api('GET', `/api/v1/invoices?updated_at=${before}&per_page=2&page=1`);
+    expect(page.body.meta.pagination).toMatchObject({ per_page: 2, current_page: 1, count: 2 });
+    expect(page.body.meta.pagination.links.next).toContain('page=2');
+    expect(await h.client.listInvoicesUpdatedSince(Math.floor(Date.now() / 1000) + 3600)).toEqual([]);
+  });
+
+  it('runs bulk actions: cancel only from sent/partial, archive, and waits out the one-second bulk guard', async () => {
+    const a = await newInvoice(h, clientId, 'SI-3001', 2000);
+    const b = await newInvoice(h, clientId, 'SI-3002', 3000);
+    const draft = await h.client.createInvoice({ clientId, currency: 'USD', number: 'SI-3003', lines: [{ quantity: 1, unitPriceMinor: 100 }] });
+
+    const cancelled = await h.client.bulkInvoices('cancel', [a.id, draft.id]);
+    expect(cancelled.find((i) => i.id === a.id)).toMatchObject({ status: 'cancelled', balance: usd(0) });
+    expect(cancelled.find((i) => i.id === draft.id)).toMatchObject({ status: 'draft' });
+
+    await h.client.bulkInvoices('archive', [b.id]);
+    const started = Date.now();
+    const second = await h.client.bulkInvoices('archive', [draft.id]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(second[0].isArchived).toBe(true);
+    expect((await h.client.getInvoice(b.id)).isArchived).toBe(true);
+
+    const raw1 = await h.api('POST', '/api/v1/invoices/bulk', { action: 'mark_sent', ids: [draft.id] });
+    const raw2 = await h.api('POST', '/api/v1/invoices/bulk', { action: 'mark_sent', ids: [draft.id] });
+    expect(raw1.status).toBe(200);
+    expect(raw2).toMatchObject({ status: 400, body: { message: 'Duplicate request' } });
+  });
+
+  it('turns the payments of a deleted invoice into unapplied money', async () => {
+    const inv = await newInvoice(h, clientId, 'SI-4001', 2500);
+    const pay = await h.client.createPayment({
+      clientId, currency: 'USD', amountMinor: 2500, date: '2030-01-05', transactionReference: 'ERP-P-4001',
+      idempotencyKey: 'erp-4001', invoices: [{ invoiceId: inv.id, amountMinor: 2500 }],
+    });
+    expect(pay.unapplied).toEqual(usd(0));
+    await h.client.bulkInvoices('delete', [inv.id]);
+    const after = await h.client.getPayment(pay.id);
+    expect(after).toMatchObject({ applied: usd(0), unapplied: usd(2500), status: 'completed' });
+    expect((await h.client.getInvoice(inv.id)).isDeleted).toBe(true);
+  });
+});
