@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { InPayment } from '../src/adapters/invoiceNinja';
+import { LINE_TYPE, type InInvoice, type InPayment } from '../src/adapters/invoiceNinja';
+import { gatewayFeeShare } from '../src/domain/gatewayFees';
 import { observePayment } from '../src/temporal/starters';
 import { invoiceWorkflowId } from '../workflows/ids';
 import { invoiceViewedSignal } from '../workflows/invoiceMessages';
@@ -8,6 +9,8 @@ import { erpPostingState } from './erp';
 import { classified } from './failures';
 import type { CursorPart, PollResult, PortalCursor } from './intakeTypes';
 import type { PaymentContext } from './paymentTypes';
+
+const GATEWAY_FEE_TYPES = new Set<string>([LINE_TYPE.UNPAID_GATEWAY_FEE, LINE_TYPE.PAID_GATEWAY_FEE]);
 
 /** Payments we recorded in the portal ourselves (ERP-side payments, paid-at-posting) carry one of these references. */
 export const ERP_ORIGIN_PREFIXES = ['paid-at-posting:', 'erp:'];
@@ -32,6 +35,21 @@ function advance(part: CursorPart, rows: Array<{ id: string; updatedAt: number }
 
 export function createIntakeActivities(deps: ActivityDeps) {
   const { portals, settings } = deps;
+
+  /** The gateway fee inside an allocation (src/domain/gatewayFees.ts): portal fee lines against both sides' totals. */
+  const feeShare = async (allocationMinor: number, invoice: InInvoice): Promise<number> => {
+    const feeLines = invoice.lines.filter((l) => GATEWAY_FEE_TYPES.has(l.typeId)).reduce((sum, l) => sum + l.lineTotal.minor, 0);
+    if (feeLines <= 0) return 0;
+    const erp = await deps.bc.getSalesInvoiceByNumber(invoice.number, { lines: false });
+    if (!erp) return 0;
+    return gatewayFeeShare({
+      allocationMinor,
+      portalPaidToDateMinor: invoice.paidToDate.minor,
+      portalFeeLinesMinor: feeLines,
+      erpTotalMinor: erp.totalIncludingTax.minor,
+      erpRemainingMinor: erp.remaining.minor,
+    });
+  };
   return {
     /** The payment as the portal has it now, with the ERP customer and invoice numbers and what the ERP already posted. */
     async resolvePaymentContext(input: { companyId: string; connectionKey: string; paymentId: string }): Promise<PaymentContext> {
@@ -40,11 +58,14 @@ export function createIntakeActivities(deps: ActivityDeps) {
         const p = await portal.getPayment(input.paymentId);
         const client = await portal.getClient(p.clientId);
         const numbers = new Map<string, string>();
-        for (const r of p.invoiceRecords ?? []) numbers.set(r.id, r.number);
-        for (const i of p.invoices) if (!numbers.has(i.invoiceId)) numbers.set(i.invoiceId, (await portal.getInvoice(i.invoiceId)).number);
-        const allocations = p.invoices
-          .map((i) => ({ invoiceNumber: numbers.get(i.invoiceId)!, amountMinor: i.amount.minor - i.refunded.minor }))
-          .filter((a) => a.amountMinor > 0);
+        const allocations: PaymentContext['allocations'] = [];
+        for (const i of p.invoices) {
+          const invoice = await portal.getInvoice(i.invoiceId);
+          numbers.set(i.invoiceId, invoice.number);
+          const amountMinor = i.amount.minor - i.refunded.minor;
+          if (amountMinor <= 0) continue;
+          allocations.push({ invoiceNumber: invoice.number, amountMinor, feeMinor: await feeShare(amountMinor, invoice) });
+        }
         const method = p.gatewayTypeId === '1' ? 'card' : p.gatewayTypeId === '2' ? 'bank' : null;
         return {
           paymentId: p.id,

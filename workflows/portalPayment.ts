@@ -341,13 +341,12 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
 
   async function tellInvoices(plan: ApplicationPlan, result: JournalPostResult) {
     if (result.status === 'rejected') return;
+    const applied = new Map<string, number>();
     for (const part of postableParts(plan)) {
-      if (!part.invoiceNumber) continue;
-      await signalInvoice(part.invoiceNumber, {
-        paymentId: input.paymentId,
-        amountMinor: part.amountMinor,
-        erpRemainingMinor: result.invoiceRemaining[part.invoiceNumber] ?? null,
-      });
+      if (part.kind === 'applied') applied.set(part.invoiceNumber, (applied.get(part.invoiceNumber) ?? 0) + part.amountMinor);
+    }
+    for (const [invoiceNumber, amountMinor] of applied) {
+      await signalInvoice(invoiceNumber, { paymentId: input.paymentId, amountMinor, erpRemainingMinor: result.invoiceRemaining[invoiceNumber] ?? null });
     }
   }
 

@@ -36,7 +36,7 @@ export const envSchema = z.object({
   BC_TOKEN_URL: z.string().url().default('http://127.0.0.1:4010/sandbox-tenant/oauth2/v2.0/token'),
   BC_TENANT_ID: z.string().min(1).default('sandbox-tenant'),
   BC_ENVIRONMENT: z.string().min(1).default('production'),
-  BC_COMPANY_ID: z.string().uuid().default('8c3e1f6a-2b4d-4e5f-9a1b-1c2d3e4f5a6b'),
+  BC_COMPANY_ID: z.string().uuid().default('6f0e3a4c-2b1d-4c5e-9a7b-8c9d0e1f2a3b'),
   BC_CLIENT_ID: z.string().min(1).default('arsync-demo'),
   BC_CLIENT_SECRET: z.string().min(1).default('arsync-demo-secret'),
   BC_SCOPE: z.string().min(1).default('https://api.businesscentral.dynamics.com/.default'),

@@ -60,17 +60,17 @@ export const settingsSchema = z
         /** Per portal payment type (card, bank, ...): the ERP payment method code to use. */
         methodCodes: z.record(z.string(), z.string().min(1).max(10)).default({ card: 'CARD', bank: 'BANK' }),
         /** ERP payment method code → that method's own balancing account (wins over balancingAccountNo). */
-        methodBalancingAccounts: z.record(z.string(), accountNo).default({ BANK: '10300' }),
+        methodBalancingAccounts: z.record(z.string(), accountNo).default({ BANK: '10100' }),
         /** Payments above this many minor units wait for finance (absurd-amount guard). */
         maxPaymentMinor: z.number().int().positive().default(100_000_000),
         postPaymentsForClosedInvoices: z.boolean().default(true),
         disallowOverpayments: z.boolean().default(true),
         /** G/L account for the excess of an overpayment (typically the gateway fee); null reports it instead. */
-        feeAccountNo: accountNo.nullable().default('67000'),
+        feeAccountNo: accountNo.nullable().default('65100'),
         /** Refund-versus-adjustment: how far apart a negative payment and its positive partner may be. */
         adjustmentWindow: duration.default('10m'),
         /** General journal batch for refunds and unapplied postings to a customer account. */
-        generalJournalBatch: z.string().min(1).max(10).default('ARSYNCGEN'),
+        generalJournalBatch: z.string().min(1).max(10).default('REFUNDS'),
       })
       .default({}),
     connections: z

@@ -47,7 +47,13 @@ export function isAttentionReason(value: unknown): value is AttentionReason {
 
 export interface PaymentAllocation {
   invoiceNumber: string;
+  /** What the portal put on the invoice, including any gateway fee the portal added for this payment. */
   amountMinor: number;
+  /**
+   * The part of `amountMinor` that is the portal's gateway (convenience) fee, which the ERP invoice never had: booked to
+   * the fee account, or reported as excess when there is none (src/domain/gatewayFees.ts computes it).
+   */
+  feeMinor?: number;
 }
 
 export interface PaymentToApply {
@@ -225,7 +231,7 @@ export function planApplication(
     );
   }
 
-  for (const alloc of payment.allocations) {
+  for (let alloc of payment.allocations) {
     const decision = resolutions.invoices?.[alloc.invoiceNumber];
     if (decision === 'skip') {
       parts.push({ kind: 'skipped', amountMinor: alloc.amountMinor, invoiceNumber: alloc.invoiceNumber, reason: 'finance_decision' });
@@ -236,6 +242,16 @@ export function planApplication(
       continue;
     }
     const inv = byNumber.get(alloc.invoiceNumber)!;
+    const gatewayFee = Math.min(alloc.feeMinor ?? 0, alloc.amountMinor);
+    if (gatewayFee > 0) {
+      parts.push(
+        settings.feeAccount
+          ? { kind: 'fee', amountMinor: gatewayFee, invoiceNumber: inv.number, account: settings.feeAccount }
+          : { kind: 'excess', amountMinor: gatewayFee, invoiceNumber: inv.number },
+      );
+      if (gatewayFee === alloc.amountMinor) continue;
+      alloc = { ...alloc, amountMinor: alloc.amountMinor - gatewayFee };
+    }
     if (inv.status === 'closed' || inv.remainingMinor <= 0) {
       parts.push(
         settings.postPaymentsForClosedInvoices
@@ -329,6 +345,9 @@ function validate(payment: PaymentToApply): void {
       throw new ApplicationInputError(`payment ${payment.paymentId}: invoice ${a.invoiceNumber} is allocated twice`);
     }
     seen.add(a.invoiceNumber);
+    if (a.feeMinor !== undefined && (!Number.isSafeInteger(a.feeMinor) || a.feeMinor < 0)) {
+      throw new ApplicationInputError(`payment ${payment.paymentId}: fee on invoice ${a.invoiceNumber} must be a non-negative integer, got ${a.feeMinor}`);
+    }
   }
   const allocated = sumAllocations(payment.allocations);
   if (allocated > payment.amountMinor) {

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { ActivityDeps } from '../../activities/deps';
-import { createBusinessCentralClient } from '../adapters/businessCentral';
 import { createEmailSender } from '../adapters/notify/email';
 import { createSmsSender } from '../adapters/notify/sms';
+import { businessCentralFromEnv } from '../config/clients';
 import type { Config } from '../config/load';
 import type { Logger } from '../observability/logger';
 import { createPortalDirectory } from './portals';
@@ -13,19 +13,7 @@ export function createActivityDeps(config: Config, logger: Logger, temporal: Cli
   return {
     settings: config.settings,
     env,
-    bc: createBusinessCentralClient(
-      {
-        baseUrl: env.BC_BASE_URL,
-        tenantId: env.BC_TENANT_ID,
-        environment: env.BC_ENVIRONMENT,
-        companyId: env.BC_COMPANY_ID,
-        tokenUrl: env.BC_TOKEN_URL,
-        clientId: env.BC_CLIENT_ID,
-        clientSecret: env.BC_CLIENT_SECRET,
-        scope: env.BC_SCOPE,
-      },
-      { logger },
-    ),
+    bc: businessCentralFromEnv(env, logger),
     portals: createPortalDirectory(config),
     email: createEmailSender({
       host: env.SMTP_HOST,

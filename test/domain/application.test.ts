@@ -284,3 +284,35 @@ describe('invariant: every plan accounts for the whole payment', () => {
     expect([...kinds].sort()).toEqual(['applied', 'excess', 'fee', 'held', 'skipped', 'unapplied']);
   });
 });
+
+describe('gateway fees inside an allocation', () => {
+  it('books the portal fee to the fee account and applies the rest to the invoice', () => {
+    const plan = planApplication(
+      { ...pay(10320, [['INV1', 10320]]), allocations: [{ invoiceNumber: 'INV1', amountMinor: 10320, feeMinor: 320 }] },
+      [inv('INV1', 50000)],
+      { ...settings, feeAccount: '65100' },
+    );
+    expect(plan.parts).toEqual([
+      { kind: 'fee', amountMinor: 320, invoiceNumber: 'INV1', account: '65100' },
+      { kind: 'applied', amountMinor: 10000, invoiceNumber: 'INV1' },
+    ]);
+    expect(planTotal(plan)).toBe(10320);
+  });
+  it('reports the fee as excess without a fee account, never dropping it', () => {
+    const plan = planApplication(
+      { ...pay(10320, [['INV1', 10320]]), allocations: [{ invoiceNumber: 'INV1', amountMinor: 10320, feeMinor: 320 }] },
+      [inv('INV1', 50000)],
+      { ...settings, feeAccount: null },
+    );
+    expect(plan.parts).toEqual([
+      { kind: 'excess', amountMinor: 320, invoiceNumber: 'INV1' },
+      { kind: 'applied', amountMinor: 10000, invoiceNumber: 'INV1' },
+    ]);
+    expect(planOutcome(plan)).toEqual({ stage: 'applied', reason: 'over_cap' });
+  });
+  it('rejects a negative fee', () => {
+    expect(() =>
+      planApplication({ ...pay(100, [['INV1', 100]]), allocations: [{ invoiceNumber: 'INV1', amountMinor: 100, feeMinor: -1 }] }, [inv('INV1', 500)], settings),
+    ).toThrow(/fee on invoice INV1/);
+  });
+});

@@ -1,0 +1,20 @@
+import { createBusinessCentralClient, type BusinessCentralClient } from '../adapters/businessCentral';
+import type { Logger } from '../observability/logger';
+import type { Env } from './env';
+
+/** The Business Central client for the configured environment and company (worker and API alike). */
+export function businessCentralFromEnv(env: Env, logger?: Logger): BusinessCentralClient {
+  return createBusinessCentralClient(
+    {
+      baseUrl: env.BC_BASE_URL,
+      tenantId: env.BC_TENANT_ID,
+      environment: env.BC_ENVIRONMENT,
+      companyId: env.BC_COMPANY_ID,
+      tokenUrl: env.BC_TOKEN_URL,
+      clientId: env.BC_CLIENT_ID,
+      clientSecret: env.BC_CLIENT_SECRET,
+      scope: env.BC_SCOPE,
+    },
+    { logger },
+  );
+}

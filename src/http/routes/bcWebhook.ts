@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { notificationPayloadSchema, type BcSalesInvoice, type BusinessCentralClient } from '../../adapters/businessCentral';
+import type { Config } from '../../config/load';
+import type { Logger } from '../../observability/logger';
+import { startInvoice, type Target } from '../../temporal/starters';
+import { invoiceWorkflowId } from '../../../workflows/ids';
+import { erpInvoiceChangedSignal } from '../../../workflows/invoiceMessages';
+import { BC_WEBHOOK_PATH } from '../../../activities/subscriptions';
+import { secretsEqual } from '../secrets';
+
+export interface BcWebhookDeps {
+  config: Config;
+  bc: BusinessCentralClient;
+  temporal: Target;
+  logger: Logger;
+}
+
+const POSTED = new Set(['Open', 'Paid']);
+const ENDED = new Set(['Canceled', 'Corrective']);
+
+/**
+ * Business Central webhooks: the validation-token handshake, the clientState check on every notification, then GET
+ * the resource and act only on posted invoices. We answer only after the workflows are started or signalled, so a
+ * failure answers 5xx and Business Central delivers again (it retries 408/429/5xx) — nothing is lost.
+ */
+export function registerBcWebhook(app: FastifyInstance, deps: BcWebhookDeps): void {
+  const companyId = deps.config.env.BC_COMPANY_ID;
+
+  const handleInvoice = async (inv: BcSalesInvoice): Promise<string> => {
+    if (POSTED.has(inv.status)) {
+      const outcome = await startInvoice(deps.temporal, companyId, inv.number);
+      if (outcome === 'accepted' && inv.status === 'Paid') await signalIfRunning(inv.number, 'paid in the ERP');
+      return `${inv.number}: ${outcome}`;
+    }
+    if (ENDED.has(inv.status)) return `${inv.number}: ${(await signalIfRunning(inv.number, `${inv.status} in the ERP`)) ? 'signalled' : 'not tracked'}`;
+    return `${inv.number}: ignored (${inv.status || 'draft'})`;
+  };
+  const signalIfRunning = async (number: string, reason: string): Promise<boolean> => {
+    try {
+      await deps.temporal.client.workflow.getHandle(invoiceWorkflowId(companyId, number)).signal(erpInvoiceChangedSignal, { reason });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  };
+
+  app.post(BC_WEBHOOK_PATH, { bodyLimit: 1024 * 1024 }, async (req, reply) => {
+    const token = (req.query as Record<string, unknown>).validationToken;
+    if (typeof token === 'string' && token.length > 0) {
+      // Subscription handshake: echo the token as plain text.
+      return reply.code(200).type('text/plain').send(token);
+    }
+    const parsed = notificationPayloadSchema.safeParse(req.body);
+    if (!parsed.success) {
+      return reply.code(400).send({ error: 'invalid_notification', issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })) });
+    }
+    const trusted = parsed.data.value.filter((n) => secretsEqual(n.clientState, deps.config.env.BC_WEBHOOK_CLIENT_STATE));
+    if (trusted.length === 0) {
+      deps.logger.warn({ count: parsed.data.value.length }, 'Business Central notification with an unknown clientState refused');
+      return reply.code(401).send({ error: 'unknown_client_state' });
+    }
+    const results: string[] = [];
+    for (const n of trusted) {
+      if (n.changeType === 'deleted') continue;
+      if (n.changeType === 'collection') {
+        // Too many changes to list: re-read what changed since the given time.
+        const since = /lastModifiedDateTime(?:%20|\s)gt(?:%20|\s)([^&\s%]+)/.exec(n.resource)?.[1];
+        for (const inv of await deps.bc.listSalesInvoices({ modifiedSince: since ?? n.lastModifiedDateTime, lines: false })) results.push(await handleInvoice(inv));
+        continue;
+      }
+      const id = /salesInvoices\(([0-9a-fA-F-]{36})\)/.exec(n.resource)?.[1];
+      if (!id) continue;
+      const inv = await deps.bc.getSalesInvoice(id, { lines: false });
+      if (inv) results.push(await handleInvoice(inv));
+    }
+    return reply.code(202).send({ accepted: results });
+  });
+}

@@ -1,0 +1,71 @@
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { IN_EVENT } from '../adapters/invoiceNinja';
+import { durationMs } from '../config/duration';
+import { PORTAL_WEBHOOK_EVENTS, PORTAL_WEBHOOK_SECRET_HEADER } from '../http/routes/portalWebhook';
+import type { PortalDirectory } from '../../activities/deps';
+import { bcSubscription } from '../../workflows/bcSubscription';
+import { bcSubscriptionWorkflowId, portalWatcherWorkflowId } from '../../workflows/ids';
+import { portalWatcher } from '../../workflows/portalWatcher';
+import type { OpsContext } from './context';
+
+const EVENT_IDS: Record<(typeof PORTAL_WEBHOOK_EVENTS)[number], number> = {
+  create_payment: IN_EVENT.CREATE_PAYMENT,
+  update_payment: IN_EVENT.UPDATE_PAYMENT,
+  delete_payment: IN_EVENT.DELETE_PAYMENT,
+  restore_payment: IN_EVENT.RESTORE_PAYMENT,
+};
+
+/** Registers our payment webhooks on every portal connection (idempotent: existing ones are kept or restored). */
+export async function registerPortalWebhooks(ctx: OpsContext, portals: PortalDirectory): Promise<Array<{ connection: string; event: string; status: 'created' | 'kept' | 'restored' }>> {
+  const base = ctx.config.env.API_PUBLIC_URL.replace(/\/$/, '');
+  const out: Array<{ connection: string; event: string; status: 'created' | 'kept' | 'restored' }> = [];
+  for (const key of portals.keys()) {
+    const portal = portals.client(key);
+    const existing = await portal.listWebhooks();
+    for (const event of PORTAL_WEBHOOK_EVENTS) {
+      const targetUrl = `${base}/webhooks/invoice-ninja/${key}/${event}`;
+      const found = existing.find((w) => w.targetUrl === targetUrl && w.eventId === EVENT_IDS[event] && !w.isDeleted);
+      if (found && !found.isArchived) out.push({ connection: key, event, status: 'kept' });
+      else if (found) {
+        await portal.restoreWebhooks([found.id]);
+        out.push({ connection: key, event, status: 'restored' });
+      } else {
+        await portal.createWebhook(EVENT_IDS[event], targetUrl, { [PORTAL_WEBHOOK_SECRET_HEADER]: ctx.config.env.PORTAL_WEBHOOK_SECRET });
+        out.push({ connection: key, event, status: 'created' });
+      }
+    }
+  }
+  return out;
+}
+
+/** Starts the long-running service workflows (portal pollers, the BC subscription) unless they run already. */
+export async function startServiceWorkflows(ctx: OpsContext, portals: PortalDirectory): Promise<string[]> {
+  const { settings } = ctx.config;
+  const started: string[] = [];
+  for (const key of portals.keys()) {
+    const workflowId = portalWatcherWorkflowId(key);
+    await ctx.client.workflow.start(portalWatcher, {
+      taskQueue: ctx.taskQueue,
+      workflowId,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      args: [
+        {
+          companyId: ctx.companyId,
+          connectionKey: key,
+          viewsIntervalMs: durationMs(settings.polling.viewsInterval),
+          paymentsIntervalMs: durationMs(settings.polling.paymentsInterval),
+        },
+      ],
+    });
+    started.push(workflowId);
+  }
+  const subscriptionId = bcSubscriptionWorkflowId(ctx.companyId, 'salesInvoices');
+  await ctx.client.workflow.start(bcSubscription, {
+    taskQueue: ctx.taskQueue,
+    workflowId: subscriptionId,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    args: [{ companyId: ctx.companyId, resource: 'salesInvoices', renewBeforeMs: 12 * 3_600_000 }],
+  });
+  started.push(subscriptionId);
+  return started;
+}

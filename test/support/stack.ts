@@ -1,0 +1,162 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Worker } from '@temporalio/worker';
+import { createBusinessCentralSandbox, type BusinessCentralSandbox } from '../../src/sandbox/businessCentral/server';
+import { createInvoiceNinjaSandbox, type InvoiceNinjaSandbox } from '../../src/sandbox/invoiceNinja/server';
+import { createSinks, type Sinks } from '../../src/sandbox/sinks';
+import { loadConfig, type Config } from '../../src/config/load';
+import { createApiServer } from '../../src/http/server';
+import { createLogger } from '../../src/observability/logger';
+import { opsContext, type OpsContext } from '../../src/operations/context';
+import { freePort } from '../../src/stack/ports';
+import { createArsyncWorker } from '../../src/worker/createWorker';
+import { createActivityDeps } from '../../src/worker/deps';
+import type { ActivityDeps } from '../../activities';
+import { connectTemporal, uniqueTaskQueue, type TestTemporal } from './temporal';
+
+/**
+ * The whole product in one test process, each part over real HTTP/SMTP: both sandboxes and the sinks on free ports,
+ * our API server, and a worker built by the project's worker factory on its own task queue, against the shared
+ * Temporal dev server. Only the configuration differs from `npm start`.
+ */
+export interface TestStack {
+  t: TestTemporal;
+  bc: BusinessCentralSandbox;
+  portal: InvoiceNinjaSandbox;
+  sinks: Sinks;
+  api: FastifyInstance;
+  apiUrl: string;
+  worker: Worker;
+  config: Config;
+  deps: ActivityDeps;
+  ops: OpsContext;
+  /** Restarts the worker (same task queue), e.g. after killing it. */
+  restartWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Settings overrides (deep-merged at the top level sections). */
+  settings?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  /** Start the worker (default true). */
+  worker?: boolean;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
+  const t = await connectTemporal();
+  const bc = await createBusinessCentralSandbox({
+    clientId: 'arsync-demo',
+    clientSecret: 'arsync-demo-secret',
+    tenantId: 'sandbox-tenant',
+    environment: 'production',
+    notificationDelayMs: 0,
+    notificationRetryDelaysMs: [100, 200, 400, 800],
+    seed: true,
+  });
+  const bcUrl = await bc.listen(0);
+  const portal = await createInvoiceNinjaSandbox({ apiTokens: ['arsync-demo-token'], webhookDelayMs: 0 });
+  const portalUrl = await portal.listen(0);
+  const sinks = await createSinks({ smtpPort: 0, httpPort: 0, smsAccountSid: 'ACtest', smsAuthToken: 'sms-test-token' });
+  const apiPort = await freePort();
+  const taskQueue = uniqueTaskQueue('stack');
+
+  const settings = {
+    ...opts.settings,
+    connections: { default: { url: portalUrl, tokenEnv: 'INVOICE_NINJA_TOKEN', ratePerMinute: 60000, maxConcurrent: 16 } },
+    polling: { paymentsInterval: '2s', viewsInterval: '300ms', erpLedgerInterval: '1s', driftSweepInterval: '1d', ...(opts.settings?.polling as object) },
+  };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-stack-'));
+  const settingsFile = path.join(dir, 'settings.json');
+  fs.writeFileSync(settingsFile, JSON.stringify(settings));
+  const config = loadConfig({
+    ...process.env,
+    ARSYNC_SETTINGS_FILE: settingsFile,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    BC_BASE_URL: bcUrl,
+    BC_TOKEN_URL: bc.tokenUrl,
+    BC_COMPANY_ID: bc.companyId,
+    INVOICE_NINJA_TOKEN: 'arsync-demo-token',
+    SMTP_PORT: String(sinks.smtpPort),
+    SMS_BASE_URL: sinks.httpUrl,
+    SMS_ACCOUNT_SID: 'ACtest',
+    SMS_AUTH_TOKEN: 'sms-test-token',
+    API_PORT: String(apiPort),
+    API_PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
+    LOG_LEVEL: 'warn',
+    ...opts.env,
+  });
+  const logger = createLogger('stack', 'warn');
+  const api = await createApiServer({ config, temporal: t.client, logger });
+  await api.listen({ host: '127.0.0.1', port: apiPort });
+  const deps = createActivityDeps(config, logger, t.client);
+
+  let worker!: Worker;
+  let running: Promise<void> = Promise.resolve();
+  const startWorker = async () => {
+    worker = await createArsyncWorker({ connection: t.connection, namespace: config.env.TEMPORAL_NAMESPACE, taskQueue, deps, bundlePath: process.env.ARSYNC_WORKFLOW_BUNDLE });
+    running = worker.run();
+  };
+  if (opts.worker !== false) await startWorker();
+
+  const stack: TestStack = {
+    t,
+    bc,
+    portal,
+    sinks,
+    api,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    get worker() {
+      return worker;
+    },
+    config,
+    deps,
+    ops: opsContext(t.client, config),
+    async restartWorker() {
+      if (worker && worker.getState() === 'RUNNING') {
+        worker.shutdown();
+        await running;
+      }
+      await startWorker();
+    },
+    async close() {
+      // Stop the long-lived workflows of this stack so the shared server does not keep timers for them.
+      for await (const wf of t.client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` })) {
+        await t.client.workflow.getHandle(wf.workflowId).terminate('test stack closed').catch(() => undefined);
+      }
+      if (worker && worker.getState() === 'RUNNING') {
+        worker.shutdown();
+        await running;
+      }
+      await api.close();
+      await portal.close();
+      await bc.close();
+      await sinks.close();
+      await t.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
+
+/** Polls `fn` until it returns a value that is not undefined/null/false, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 15000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== null && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String((last as Error).message ?? last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
