@@ -35,5 +35,8 @@ export async function syncCustomers(ctx: OpsContext, numbers: string[], by: stri
 export const customerState = (ctx: OpsContext, number: string): Promise<CustomerState> =>
   call(ctx, number, () => ctx.client.workflow.getHandle(customerWorkflowId(ctx.companyId, number)).query(customerStateQuery));
 
-export const resetCustomer = (ctx: OpsContext, number: string, by: string, why: string) =>
-  call(ctx, number, () => updateCustomer(ctx, ctx.companyId, number, resetCustomerSyncUpdate, { by, why }));
+/** "Modify Sync Status" for a customer arsync knows (a mistyped number gets a 404, not a new workflow). */
+export async function resetCustomer(ctx: OpsContext, number: string, by: string, why: string): Promise<CustomerState> {
+  await call(ctx, number, () => ctx.client.workflow.getHandle(customerWorkflowId(ctx.companyId, number)).describe());
+  return call(ctx, number, () => updateCustomer(ctx, ctx.companyId, number, resetCustomerSyncUpdate, { by, why }));
+}
