@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { listAttention } from '../operations/attention';
+import { listLimit } from '../operations/inputs';
+import { emit, parseArgs, table, type OutputOptions } from './io';
+import { INVOICE_LIST_COLUMNS } from './invoiceCommands';
+import { PAYMENT_LIST_COLUMNS } from './paymentCommands';
+import { withOps } from './ops';
+
+export function registerAttentionCommands(program: Command): void {
+  program
+    .command('attention')
+    .description('invoices and payments waiting for a person, with their reasons')
+    .option('--limit <n>', 'at most this many rows of each (default 200)')
+    .option('--json', 'print JSON')
+    .action((opts: OutputOptions & { limit?: string }) => {
+      const f = parseArgs(z.object({ limit: listLimit.optional() }), { limit: opts.limit }, { limit: '--limit' });
+      return withOps(async (ctx) => {
+        const r = await listAttention(ctx, f.limit);
+        emit(r, opts, () => ['invoices:', table(r.invoices, INVOICE_LIST_COLUMNS), '', 'payments:', table(r.payments, PAYMENT_LIST_COLUMNS)].join('\n'));
+      });
+    });
+}

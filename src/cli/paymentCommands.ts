@@ -1,0 +1,127 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { actor, connectionKey, customerNumber, listLimit, paymentStage, portalPaymentId, reason, resolution } from '../operations/inputs';
+import { listPayments, paymentState, resolve, retry } from '../operations/payments';
+import { amount, emit, parseArgs, record, table, type OutputOptions } from './io';
+import { withOps } from './ops';
+
+const NAMES = {
+  connection: '<connection>',
+  paymentId: '<paymentId>',
+  action: '--action',
+  invoiceNumber: '--invoice',
+  partnerPaymentId: '--partner',
+  by: '--by',
+  why: '--why',
+  stage: '--stage',
+  customer: '--customer',
+  limit: '--limit',
+};
+const ref = { connection: connectionKey, paymentId: portalPaymentId };
+
+export const PAYMENT_LIST_COLUMNS = [
+  ['paymentId', 'PAYMENT'],
+  ['customerNumber', 'CUSTOMER'],
+  ['invoiceNumbers', 'INVOICES'],
+  ['stage', 'STAGE'],
+  ['attentionReason', 'ATTENTION'],
+  ['status', 'STATUS'],
+  ['workflowId', 'WORKFLOW ID'],
+] as const;
+
+export function registerPaymentCommands(program: Command): void {
+  const payment = program.command('payment').description('portal payments: the staging list, state, finance resolution, retry');
+
+  payment
+    .command('list')
+    .description('the Payment Staging list: portal payments by stage, customer or attention')
+    .option('--stage <stage>', 'only this stage')
+    .option('--customer <number>', 'only this customer')
+    .option('--attention', 'only payments waiting for finance')
+    .option('--limit <n>', 'at most this many rows (default 200)')
+    .option('--json', 'print JSON')
+    .action((opts: OutputOptions & { stage?: string; customer?: string; attention?: boolean; limit?: string }) => {
+      const schema = z.object({ stage: paymentStage.optional(), customer: customerNumber.optional(), attention: z.boolean().optional(), limit: listLimit.optional() });
+      const f = parseArgs(schema, { stage: opts.stage, customer: opts.customer, attention: opts.attention, limit: opts.limit }, NAMES);
+      return withOps(async (ctx) => {
+        const rows = await listPayments(ctx, { stage: f.stage, customerNumber: f.customer, attention: f.attention, limit: f.limit });
+        emit(rows, opts, () => table(rows, PAYMENT_LIST_COLUMNS));
+      });
+    });
+
+  payment
+    .command('show')
+    .description("a portal payment's stage, amounts, invoices, plan and decisions")
+    .argument('<connection>', '"default" or the posting group of a customer-specific connection')
+    .argument('<paymentId>', 'the portal payment id')
+    .option('--json', 'print JSON')
+    .action((connection: string, paymentId: string, opts: OutputOptions) => {
+      const p = parseArgs(z.object(ref).strict(), { connection, paymentId }, NAMES);
+      return withOps(async (ctx) => {
+        const s = await paymentState(ctx, p.connection, p.paymentId);
+        const c = s.context;
+        emit(s, opts, () =>
+          [
+            record([
+              ['payment', `${s.connectionKey}/${s.paymentId}`],
+              ['stage', s.stage],
+              ['attention', s.attention ? `${s.attention.reason}: ${s.attention.detail}` : null],
+              ['amount', c ? amount(c.amountMinor, c.currency) : null],
+              ['refunded', c ? amount(c.refundedMinor, c.currency) : null],
+              ['portal status', c?.portalStatus],
+              ['customer', c?.customerNumber],
+              ['invoices', c?.invoiceNumbers],
+              ['date', c?.date],
+              ['adjustment partner', s.adjustmentPartner],
+            ]),
+            '',
+            'plan:',
+            s.plan ? table(s.plan.parts.map((part) => ({ ...part, amount: amount(part.amountMinor, s.plan?.currency) })), [['kind', 'KIND'], ['invoiceNumber', 'INVOICE'], ['amount', 'AMOUNT']]) : '(none yet)',
+            '',
+            'decisions:',
+            table(s.decisions, [['at', 'AT'], ['by', 'BY'], ['action', 'ACTION'], ['why', 'WHY'], ['detail', 'DETAIL']]),
+          ].join('\n'),
+        );
+      });
+    });
+
+  payment
+    .command('resolve')
+    .description('decide a payment that needs attention (recorded with who and why)')
+    .argument('<connection>')
+    .argument('<paymentId>')
+    .option('--action <action>', 'apply_to_invoice | post_unapplied | treat_as_refund | treat_as_adjustment | skip | retry')
+    .option('--invoice <number>', 'for apply_to_invoice: the ERP invoice to apply to')
+    .option('--partner <paymentId>', 'for treat_as_adjustment: the partner portal payment')
+    .option('--by <who>', 'who decides')
+    .option('--why <reason>', 'why')
+    .option('--json', 'print JSON')
+    .action((connection: string, paymentId: string, opts: OutputOptions & { action?: string; invoice?: string; partner?: string; by?: string; why?: string }) => {
+      const p = parseArgs(z.object(ref).strict(), { connection, paymentId }, NAMES);
+      const decision = parseArgs(
+        resolution,
+        { action: opts.action, invoiceNumber: opts.invoice, partnerPaymentId: opts.partner, by: opts.by, why: opts.why },
+        NAMES,
+      );
+      return withOps(async (ctx) => {
+        const s = await resolve(ctx, p.connection, p.paymentId, decision);
+        emit(s, opts, () => `payment ${s.paymentId}: ${decision.action} recorded; stage ${s.stage}`);
+      });
+    });
+
+  payment
+    .command('retry')
+    .description('observe a staged payment again: re-read both systems and post what is still missing')
+    .argument('<connection>')
+    .argument('<paymentId>')
+    .option('--by <who>', 'who asks')
+    .option('--why <reason>', 'why')
+    .option('--json', 'print JSON')
+    .action((connection: string, paymentId: string, opts: OutputOptions & { by?: string; why?: string }) => {
+      const input = parseArgs(z.object({ ...ref, by: actor, why: reason }).strict(), { connection, paymentId, by: opts.by, why: opts.why }, NAMES);
+      return withOps(async (ctx) => {
+        const r = await retry(ctx, input.connection, input.paymentId, { by: input.by, why: input.why });
+        emit(r, opts, () => `retry requested: ${r.workflowId}`);
+      });
+    });
+}
