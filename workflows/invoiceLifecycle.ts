@@ -305,8 +305,9 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
             state.postedPayments.push(e.paymentId);
             record({ kind: 'payment_made', amountMinor: e.amountMinor, detail: `portal payment ${e.paymentId}` });
           }
-          if (e.erpRemainingMinor === null) refresh = true;
-          else state.erpRemainingMinor = e.erpRemainingMinor;
+          if (e.erpRemainingMinor !== null) state.erpRemainingMinor = e.erpRemainingMinor;
+          // The portal balance moved too (the payment came from there): read both sides once.
+          refresh = true;
           break;
         case 'erpApplication':
           if (!state.erpEntries.includes(e.entryNumber)) {

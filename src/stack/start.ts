@@ -19,7 +19,7 @@ async function main() {
   const config = loadConfigOrExit();
   const temporalPort = Number(config.env.TEMPORAL_ADDRESS.split(':').pop());
   const uiPort = Number(new URL(config.env.TEMPORAL_UI_URL).port);
-  const services: StackService[] = STACK_SERVICES(config);
+  const services: StackService[] = STACK_SERVICES(config, DATA);
 
   const wanted = [
     { what: 'Temporal frontend', port: temporalPort },
