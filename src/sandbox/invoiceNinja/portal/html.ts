@@ -13,6 +13,10 @@ export function esc(value: unknown): string {
 
 const SYMBOLS: Record<string, string> = { USD: '$', CAD: '$', AUD: '$', NZD: '$', EUR: '€', GBP: '£', JPY: '¥' };
 
+export function currencySymbol(currency: string): string | undefined {
+  return SYMBOLS[currency];
+}
+
 export function money(minor: number, currency: string): string {
   const symbol = SYMBOLS[currency];
   const [int, frac] = formatDecimal(Math.abs(minor), currency).split('.');
@@ -46,7 +50,7 @@ tfoot td{font-weight:600;border-bottom:none}
 .btn:disabled{opacity:.5;cursor:not-allowed}
 .badge{display:inline-block;border-radius:999px;padding:2px 10px;font-size:12px;font-weight:600;background:#e6ebf0;color:#334155;vertical-align:middle}
 .badge.paid{background:#d9f2e4;color:#1f7a4d}.badge.partial{background:#fff1d6;color:#8a5a00}.badge.sent{background:#e0ecff;color:#1f4fa0}
-.badge.cancelled{background:#fde2e1;color:#a12c2c}.badge.pending{background:#fff1d6;color:#8a5a00}
+.badge.cancelled,.badge.failed{background:#fde2e1;color:#a12c2c}.badge.pending{background:#fff1d6;color:#8a5a00}.badge.completed{background:#d9f2e4;color:#1f7a4d}
 input[type=text],input[type=number]{font:inherit;padding:7px 9px;border:1px solid #c7d0da;border-radius:6px;width:100%}
 input.amount{max-width:140px;text-align:right}
 label{display:block;margin:10px 0 4px;font-weight:600;font-size:13px}

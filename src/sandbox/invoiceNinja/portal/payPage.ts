@@ -5,7 +5,7 @@ import { dec } from '../decimal';
 import { feeFor, PaymentDeclined, type PayMethod, payInPortal, resolveAllocations } from '../gateway';
 import { payableInvoices } from '../invoices';
 import { PAYMENT_STATUS, type ClientRow, type InvoiceRow } from '../model';
-import { esc, money, page, statusBadge } from './html';
+import { currencySymbol, esc, money, page, statusBadge } from './html';
 import { notFoundPage } from './invoicePage';
 
 // The customer pay flow, usable with plain form posts (no JavaScript needed; the script only previews the fee):
@@ -125,9 +125,9 @@ export function registerPayPage(app: FastifyInstance, ctx: SandboxContext): void
 </form>`;
     const fees = { card: { ppm: ppm(ctx.fees.card), fixed: ctx.fees.card.fixedMinor }, bank: { ppm: ppm(ctx.fees.bank), fixed: ctx.fees.bank.fixedMinor } };
     const script = `(function(){
-var fees=${JSON.stringify(fees)},exp=${exp},cur=${JSON.stringify(currency)};
+var fees=${JSON.stringify(fees)},exp=${exp},cur=${JSON.stringify(currency)},sym=${JSON.stringify(currencySymbol(currency) ?? '')};
 function minor(t){t=String(t).replace(/[,$\\s]/g,'');if(!/^\\d*(\\.\\d*)?$/.test(t)||t===''||t==='.')return NaN;var p=t.split('.');var f=((p[1]||'')+'000000').slice(0,exp+1);var v=Number(p[0]||'0')*Math.pow(10,exp)+Number(f.slice(0,exp)||'0');if(exp>0&&Number(f[exp])>=5)v+=1;if(exp===0&&Number(f[0])>=5)v+=1;return v;}
-function fmt(m){var s=String(Math.abs(m));while(s.length<exp+1)s='0'+s;var i=exp?s.slice(0,-exp):s,f=exp?'.'+s.slice(-exp):'';return (m<0?'-':'')+i.replace(/\\B(?=(\\d{3})+$)/g,',')+f+' '+cur;}
+function fmt(m){var s=String(Math.abs(m));while(s.length<exp+1)s='0'+s;var i=exp?s.slice(0,-exp):s,f=exp?'.'+s.slice(-exp):'';var t=i.replace(/\\B(?=(\\d{3})+$)/g,',')+f;return (m<0?'-':'')+(sym?sym+t:t+' '+cur);}
 function update(){var sum=0,ok=true;document.querySelectorAll('input[name=invoice]').forEach(function(c){if(!c.checked)return;var v=minor(document.querySelector('[name="amount_'+c.value+'"]').value);if(isNaN(v)||v<=0||v>Number(c.dataset.balance))ok=false;else sum+=v;});
 var m=(document.querySelector('input[name=method]:checked')||{}).value||'card',r=fees[m];var fee=sum>0?Math.floor((sum*r.ppm+500000)/1000000)+r.fixed:0;
 document.getElementById('sum-selected').textContent=ok?fmt(sum):'check the amounts';document.getElementById('sum-fee').textContent=ok?fmt(fee):'–';document.getElementById('sum-total').textContent=ok?fmt(sum+fee):'–';}
