@@ -22,7 +22,6 @@ export const customValueMappingSchema = z
   .object({
     /** The Business Central salesInvoice field copied into Invoice Ninja custom_valueN. */
     erpField: z.string().min(1),
-    label: z.string().min(1).optional(),
   })
   .nullable();
 
@@ -45,15 +44,13 @@ export const linkTemplateSchema = z.object({
 export const settingsSchema = z
   .object({
     companyName: z.string().min(1).default('CRONUS USA, Inc.'),
-    enabled: z.boolean().default(true),
     requireEmailAddress: z.boolean().default(true),
     disableInvoiceEmails: z.boolean().default(true),
     customValues: z
       .tuple([customValueMappingSchema, customValueMappingSchema, customValueMappingSchema, customValueMappingSchema])
-      .default([{ erpField: 'externalDocumentNumber', label: 'Your reference' }, { erpField: 'dueDate', label: 'Due' }, null, null]),
+      .default([{ erpField: 'externalDocumentNumber' }, { erpField: 'customerPurchaseOrderReference' }, null, null]),
     payments: z
       .object({
-        journalTemplate: z.string().min(1).default('CASHRCPT'),
         journalBatch: z.string().min(1).max(10).default('ARSYNC'),
         paymentMethodCode: z.string().min(1).max(10).default('CARD'),
         balancingAccountNo: accountNo.default('10200'),
