@@ -11,7 +11,7 @@ import {
   sendLink,
   startInvoices,
 } from '../operations/invoices';
-import { actor, bulk, channel, customerNumber, invoiceNumber, invoiceStage, listLimit, reason } from '../operations/inputs';
+import { actor, bulk, channels, customerNumber, invoiceNumber, invoiceStage, listLimit, reason } from '../operations/inputs';
 import { amount, collect, emit, parseArgs, record, table, type OutputOptions } from './io';
 import { withOps } from './ops';
 
@@ -99,7 +99,7 @@ export function registerInvoiceCommands(program: Command): void {
     .option('--by <who>', 'who is sending')
     .option('--json', 'print JSON')
     .action((number: string, opts: OutputOptions & { channel?: string[]; by?: string }) => {
-      const schema = z.object({ number: invoiceNumber, channels: z.array(channel).min(1).optional(), by: actor }).strict();
+      const schema = z.object({ number: invoiceNumber, channels: channels.optional(), by: actor }).strict();
       const input = parseArgs(schema, { number, channels: opts.channel, by: opts.by }, NAMES);
       return withOps(async (ctx) => {
         const r = await sendLink(ctx, input.number, input.by, input.channels);

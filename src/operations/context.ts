@@ -45,6 +45,19 @@ export async function bounded<T>(ctx: OpsContext, what: string, fn: () => Promis
   }
 }
 
+/**
+ * What a "workflow not found" means for the caller: the id is unknown (404), or its workflow has ended and no longer takes
+ * updates (409, with how it ended).
+ */
+export async function notFoundOrEnded(ctx: OpsContext, workflowId: string, what: string, unknown: string): Promise<OperationError> {
+  try {
+    const d = await bounded(ctx, what, () => ctx.client.workflow.getHandle(workflowId).describe());
+    return new OperationError(`${what} has ended (${d.status.name.toLowerCase()}); nothing more can be changed on it`, 409);
+  } catch {
+    return new OperationError(unknown, 404);
+  }
+}
+
 /** Runs fn over items with at most `limit` in flight, keeping the input order in the result. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);

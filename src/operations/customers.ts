@@ -2,13 +2,16 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { customerStateQuery, resetCustomerSyncUpdate, setOptInUpdate, syncCustomerUpdate, type CustomerState, type PortalClientAnswer } from '../../workflows/customer';
 import { customerWorkflowId } from '../../workflows/ids';
 import { updateCustomer } from '../temporal/starters';
-import { bounded, OperationError, type OpsContext } from './context';
+import { bounded, notFoundOrEnded, OperationError, type OpsContext } from './context';
 
 async function call<T>(ctx: OpsContext, number: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await bounded(ctx, `customer ${number}`, fn);
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new OperationError(`customer ${number} is not known to arsync (opt it in or sync it first)`, 404);
+    if (err instanceof WorkflowNotFoundError) {
+      const unknown = `customer ${number} is not known to arsync (opt it in or sync it first)`;
+      throw await notFoundOrEnded(ctx, customerWorkflowId(ctx.companyId, number), `customer ${number}`, unknown);
+    }
     if (err instanceof WorkflowUpdateFailedError) throw new OperationError(String(err.cause?.message ?? err.message), 409);
     throw err;
   }

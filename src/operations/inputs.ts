@@ -39,6 +39,12 @@ export const reason = z
   .max(1000, 'at most 1000 characters');
 
 export const channel = z.enum(['email', 'sms']);
+/** Link channels for one send; repeats collapse. Leave the list out for the configured channels. */
+export const channels = z
+  .array(channel)
+  .min(1, 'name at least one channel, or leave channels out')
+  .max(2)
+  .transform((c) => [...new Set(c)]);
 export const invoiceStage = z.enum(INVOICE_STAGES);
 export const paymentStage = z.enum(PAYMENT_STAGES);
 export const listLimit = z.coerce.number().int().min(1).max(MAX_LIST_LIMIT);

@@ -13,7 +13,7 @@ import type { InvoiceState, TimelineEvent } from '../../workflows/invoiceTypes';
 import type { InvoiceStage } from '../domain/stages';
 import { AmountDue, AttentionReason, CustomerNumber, InvoiceNumber, Stage } from '../temporal/searchAttributes';
 import { startInvoice, type StartOutcome } from '../temporal/starters';
-import { bounded, mapLimit, OperationError, type OpsContext } from './context';
+import { bounded, mapLimit, notFoundOrEnded, OperationError, type OpsContext } from './context';
 import { listExecutions, literal, newestRunPerWorkflow } from './visibility';
 
 /** Starts go to the Temporal frontend a few at a time, so a 500-invoice bulk start neither crawls nor floods it. */
@@ -34,7 +34,9 @@ async function call<T>(ctx: OpsContext, number: string, fn: () => Promise<T>): P
   try {
     return await bounded(ctx, `invoice ${number}`, fn);
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new OperationError(`invoice ${number} is not known to arsync`, 404);
+    if (err instanceof WorkflowNotFoundError) {
+      throw await notFoundOrEnded(ctx, invoiceWorkflowId(ctx.companyId, number), `invoice ${number}`, `invoice ${number} is not known to arsync`);
+    }
     if (err instanceof WorkflowUpdateFailedError) throw new OperationError(String(err.cause?.message ?? err.message), 409);
     throw err;
   }

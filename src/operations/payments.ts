@@ -4,7 +4,7 @@ import { paymentStateQuery, resolvePayment, type PaymentState, type Resolution }
 import type { PaymentStage } from '../domain/stages';
 import { AttentionReason, CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../temporal/searchAttributes';
 import { observePayment } from '../temporal/starters';
-import { bounded, OperationError, type OpsContext } from './context';
+import { bounded, notFoundOrEnded, OperationError, type OpsContext } from './context';
 import { listExecutions, literal } from './visibility';
 
 export interface StagedPaymentRow {
@@ -58,7 +58,10 @@ async function call<T>(ctx: OpsContext, connectionKey: string, paymentId: string
   try {
     return await bounded(ctx, `portal payment ${paymentId}`, fn);
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new OperationError(`portal payment ${paymentId} (connection ${connectionKey}) is not staged`, 404);
+    if (err instanceof WorkflowNotFoundError) {
+      const id = paymentWorkflowId(connectionKey, paymentId);
+      throw await notFoundOrEnded(ctx, id, `portal payment ${paymentId}`, `portal payment ${paymentId} (connection ${connectionKey}) is not staged`);
+    }
     if (err instanceof WorkflowUpdateFailedError) throw new OperationError(String(err.cause?.message ?? err.message), 409);
     throw err;
   }

@@ -6,7 +6,7 @@ import { customerState, resetCustomer, setOptIn, syncCustomers } from '../../ope
 import {
   actor,
   bulk,
-  channel,
+  channels,
   connectionKey,
   customerNumber,
   invoiceNumber,
@@ -53,9 +53,7 @@ const whoAndWhy = z.object({ by: actor, why: reason }).strict();
 const schemas = {
   startInvoices: z.object({ numbers: bulk(invoiceNumber) }).strict(),
   invoiceList: z.object({ stage: invoiceStage.optional(), customer: customerNumber.optional(), attention: flag.optional(), limit: listLimit.optional() }).strict(),
-  sendLink: z
-    .object({ channels: z.array(channel).min(1, 'name at least one channel, or leave channels out').max(2).transform((c) => [...new Set(c)]).optional(), by: actor })
-    .strict(),
+  sendLink: z.object({ channels: channels.optional(), by: actor }).strict(),
   by: z.object({ by: actor }).strict(),
   optIn: z.object({ numbers: bulk(customerNumber), optedIn: z.boolean().default(true), autoBill: z.boolean().optional(), by: actor }).strict(),
   sync: z.object({ numbers: bulk(customerNumber), by: actor }).strict(),
