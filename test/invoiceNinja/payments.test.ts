@@ -27,6 +27,18 @@ describe('Invoice Ninja payments through the production client', () => {
     expect(h.sandbox.admin.outbox({ to: 'ap-c10000@example.com' }).filter((e) => e.kind === 'payment_receipt')).toHaveLength(0);
   });
 
+  it('emails a receipt when email_receipt is true or absent (client_manual_payment_notification), not when false', async () => {
+    const c = await newClient(h, 'C-MAIL');
+    const receipts = () => h.sandbox.admin.outbox({ to: 'ap-c-mail@example.com' }).filter((e) => e.kind === 'payment_receipt');
+    const post = (amount: number, extra: Record<string, unknown>) =>
+      h.api('POST', '/api/v1/payments', { client_id: c.id, amount, transaction_reference: `mail-${amount}`, ...extra });
+    expect((await post(1, { email_receipt: false })).status).toBe(200);
+    expect(receipts()).toHaveLength(0);
+    expect((await post(2, { email_receipt: true })).status).toBe(200);
+    expect((await post(3, {})).status).toBe(200);
+    expect(receipts().map((e) => e.subject)).toEqual([expect.stringMatching(/^Payment \d+ received$/), expect.stringMatching(/^Payment \d+ received$/)]);
+  });
+
   it('keeps the excess of an overpayment unapplied on the account', async () => {
     const inv = await newInvoice(h, clientId, 'P-2', 5000);
     const p = await pay({ amountMinor: 8000, idempotencyKey: 'erp-p2', invoices: [{ invoiceId: inv.id, amountMinor: 5000 }] });
