@@ -111,3 +111,19 @@ export async function erpPostingState(deps: ActivityDeps, paymentId: string): Pr
     lines: receipts.map((e) => ({ amountMinor: -e.amount.minor, invoiceNumber: null })),
   };
 }
+
+/**
+ * Whether a closed ERP invoice was closed by a credit memo (credited) rather than by payments. The standard API has no
+ * application link (contracts/business-central.md §5), so a credit memo counts when its ledger entry names the invoice
+ * in its external document number or description (as a corrective credit memo "Correction of <invoice>" does), and it
+ * is for the invoice's customer and posted since the invoice.
+ */
+export async function creditedInErp(deps: Pick<ActivityDeps, 'bc'>, inv: BcSalesInvoice): Promise<boolean> {
+  if (erpStatus(inv) !== 'paid') return false;
+  const postedMs = Date.parse(inv.postingDate || inv.invoiceDate);
+  const since = new Date((Number.isNaN(postedMs) ? 0 : postedMs) - 86_400_000).toISOString();
+  const customer = inv.billToCustomerNumber || inv.customerNumber;
+  const names = new RegExp(`(^|[^A-Za-z0-9-])${inv.number.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9-])`);
+  const memos = await deps.bc.listCustomerLedgerEntriesSince(since, { documentType: 'Credit Memo' });
+  return memos.some((e) => e.customerNumber === customer && (e.externalDocumentNumber === inv.number || names.test(e.description)));
+}

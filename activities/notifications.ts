@@ -79,12 +79,12 @@ export function createNotificationActivities(deps: ActivityDeps) {
     },
 
     /** First view of an invoice: one staff notification (the key makes a retry harmless). */
-    async notifyStaffOfView(input: { invoiceNumber: string; customerNumber: string | null; viewedAt: string }): Promise<void> {
+    async notifyStaffOfView(input: { companyId?: string; invoiceNumber: string; customerNumber: string | null; viewedAt: string }): Promise<void> {
       return classified(() =>
         staffEmail(
           `Invoice ${input.invoiceNumber} was viewed`,
           `Customer ${input.customerNumber ?? ''} opened invoice ${input.invoiceNumber} in the portal at ${input.viewedAt}.`,
-          `viewed:${input.invoiceNumber}`,
+          input.companyId ? `viewed:${input.companyId}:${input.invoiceNumber}` : `viewed:${input.invoiceNumber}`,
         ),
       );
     },

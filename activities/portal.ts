@@ -5,7 +5,7 @@ import { adjustRoundingLine, planPortalInvoice, type PortalLineItem } from '../s
 import type { PortalClientAnswer } from '../workflows/customer';
 import type { PortalLink } from '../workflows/invoiceTypes';
 import type { ActivityDeps } from './deps';
-import { erpStatus, type ErpInvoiceStatus } from './erp';
+import { creditedInErp, erpStatus, type ErpInvoiceStatus } from './erp';
 import { classified, permanent } from './failures';
 
 /** The portal's line item (as the rounding rule computes it) in the client's input shape. */
@@ -156,6 +156,7 @@ export function createPortalActivities(deps: ActivityDeps) {
           portal: portalLinkOf(input.connectionKey, inv),
           portalTotalMinor: inv.amount.minor,
           portalBalanceMinor: inv.balance.minor,
+          paidAtPostingMinor: plan.paidAtPosting?.amountMinor ?? 0,
           created,
           sendLinkOnSync: settings.links.sendOnSync,
         };
@@ -170,16 +171,26 @@ export function createPortalActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Both sides' balances of one invoice. */
+    /**
+     * Both sides' balances of one invoice. An invoice the ERP closed with a credit memo counts as cancelled
+     * (`erpCredited`): it is cancelled in the portal rather than shown as paid.
+     */
     async readInvoiceBalances(input: { companyId: string; invoiceNumber: string; portal: PortalLink | null }): Promise<{
       erpRemainingMinor: number | null;
       erpStatus: ErpInvoiceStatus;
+      erpCredited: boolean;
       portalBalanceMinor: number | null;
     }> {
       return classified(async () => {
         const erp = await bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false });
         const inv = input.portal ? await portals.client(input.portal.connectionKey).getInvoice(input.portal.invoiceId) : null;
-        return { erpRemainingMinor: erp ? erp.remaining.minor : null, erpStatus: erpStatus(erp), portalBalanceMinor: inv ? inv.balance.minor : null };
+        const credited = erp ? await creditedInErp(deps, erp) : false;
+        return {
+          erpRemainingMinor: erp ? erp.remaining.minor : null,
+          erpStatus: credited ? 'cancelled' : erpStatus(erp),
+          erpCredited: credited,
+          portalBalanceMinor: inv ? inv.balance.minor : null,
+        };
       });
     },
   };

@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -23,7 +24,7 @@ import { arbitrateAdjustment, pruneMatchLedger, type MatchLedgerEntry } from './
 
 export type PortalClientAnswer =
   | { status: 'ready'; connectionKey: string; clientId: string }
-  | { status: 'missing_email' | 'not_opted_in' | 'unknown_customer'; detail: string };
+  | { status: 'missing_email' | 'not_opted_in' | 'unknown_customer' | 'portal_rejected'; detail: string };
 
 export interface CustomerState {
   companyId: string;
@@ -96,7 +97,14 @@ export async function customer(input: CustomerInput): Promise<void> {
   };
   /** Find-or-create the portal client by ERP customer number, update it, upload attachments. */
   const sync = async (): Promise<PortalClientAnswer> => {
-    const res = await acts.syncCustomerToPortal({ companyId: state.companyId, customerNumber: state.customerNumber, autoBill: state.autoBill });
+    let res: PortalClientAnswer;
+    try {
+      res = await acts.syncCustomerToPortal({ companyId: state.companyId, customerNumber: state.customerNumber, autoBill: state.autoBill });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      // A permanent refusal (the portal rejects the client's data): answered, so invoices wait with the reason.
+      res = { status: 'portal_rejected', detail: String(err.cause?.message ?? err.message) };
+    }
     state.lastSync = { at: new Date().toISOString(), status: res.status, detail: res.status === 'ready' ? undefined : res.detail };
     if (res.status === 'ready') {
       state.portal = { connectionKey: res.connectionKey, clientId: res.clientId };

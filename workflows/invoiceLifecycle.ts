@@ -1,5 +1,7 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   proxyActivities,
@@ -8,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { AttentionReason } from '../src/domain/application';
+import type { AttentionReason, InvoiceAttentionReason } from '../src/domain/application';
 import { nextInvoiceStage, type InvoiceStage } from '../src/domain/stages';
 import { AmountDue, AttentionReason as AttentionReasonKey, CustomerNumber, Stage } from '../src/temporal/searchAttributes';
 import {
@@ -25,15 +27,16 @@ import {
   resetSyncUpdate,
   sendLinkUpdate,
 } from './invoiceMessages';
-import type { InvoiceState, TimelineEvent } from './invoiceTypes';
+import { withStateDefaults, type InvoiceState, type TimelineEvent } from './invoiceTypes';
 
 export * from './invoiceMessages';
 export type { InvoiceState, TimelineEvent } from './invoiceTypes';
 
 // One workflow per posted ERP invoice (id invoice:<company>:<number>): syncing → synced → link_sent → viewed →
 // partially_paid → paid → posted, or cancelled / needs_attention. The workflow records facts from the ERP, the portal and
-// the payment workflows; the stage rule itself lives in src/domain/stages.ts. Long-lived invoices continue-as-new
-// carrying their state, so history stays small for months.
+// the payment workflows; the stage rule itself lives in src/domain/stages.ts. An idle invoice re-reads both balances
+// once a day (a missed notification is caught that way), and long-lived invoices continue-as-new carrying their state,
+// so history stays small for months.
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -41,13 +44,16 @@ const acts = proxyActivities<Activities>({
 });
 
 const TIMELINE_LIMIT = 200;
-const MAX_HISTORY = 5000;
+const DEFAULT_MAX_HISTORY_EVENTS = 5000;
+const DEFAULT_RECHECK_EVERY_MS = 24 * 3_600_000;
 
 export interface InvoiceLifecycleInput {
   companyId: string;
   invoiceNumber: string;
   /** Carried across continue-as-new. */
   state?: InvoiceState;
+  /** Tuning (tests lower these): history events before handing over to a fresh run; how often an idle invoice re-reads. */
+  limits?: { maxHistoryEvents?: number; recheckEveryMs?: number };
 }
 
 type Event =
@@ -56,33 +62,46 @@ type Event =
   | { type: 'erpApplication'; entryNumber: number; amountMinor: number; kind: 'applied' | 'unapplied'; postedAt: string }
   | { type: 'erpChanged'; reason: string };
 
+interface Request {
+  by: string;
+  why: string;
+}
+
 export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<InvoiceState> {
-  const state: InvoiceState = input.state ?? {
-    companyId: input.companyId,
-    invoiceNumber: input.invoiceNumber,
-    customerNumber: null,
-    currency: null,
-    totalMinor: 0,
-    erpRemainingMinor: null,
-    portalBalanceMinor: null,
-    portal: null,
-    stage: 'syncing',
-    attention: null,
-    linkSent: false,
-    viewed: false,
-    cancelled: false,
-    postedPayments: [],
-    erpEntries: [],
-    timeline: [],
-  };
+  const state: InvoiceState = input.state
+    ? withStateDefaults(input.state)
+    : {
+        companyId: input.companyId,
+        invoiceNumber: input.invoiceNumber,
+        customerNumber: null,
+        currency: null,
+        totalMinor: 0,
+        erpRemainingMinor: null,
+        portalBalanceMinor: null,
+        portal: null,
+        stage: 'syncing',
+        attention: null,
+        linkSent: false,
+        viewed: false,
+        cancelled: false,
+        postedPayments: [],
+        erpEntries: [],
+        timeline: [],
+        lastViewedAt: null,
+        linkSends: 0,
+        continuedAsNew: 0,
+      };
+  const maxHistory = input.limits?.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
+  const recheckMs = input.limits?.recheckEveryMs ?? DEFAULT_RECHECK_EVERY_MS;
   const events: Event[] = [];
   let customerReady = false;
+  let erpChanges = 0;
   // Held in an object: requests are set by handlers between awaits, which flow analysis cannot see.
-  const requests: { reset: { by: string; why: string } | null; cancel: { by: string; why: string } | null } = { reset: null, cancel: null };
+  const requests: { reset: Request | null; cancel: Request | null } = { reset: null, cancel: null };
   let lastIndexed = { stage: state.stage, attention: state.attention?.reason ?? null, due: state.erpRemainingMinor };
 
-  const record = (e: Omit<TimelineEvent, 'at'>) => {
-    state.timeline.push({ at: new Date().toISOString(), ...e });
+  const record = (e: Omit<TimelineEvent, 'at'>, at = new Date().toISOString()) => {
+    state.timeline.push({ at, ...e });
     if (state.timeline.length > TIMELINE_LIMIT) state.timeline.splice(0, state.timeline.length - TIMELINE_LIMIT);
   };
 
@@ -100,7 +119,8 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
         paymentsPosted: state.postedPayments.length + state.erpEntries.length,
         paymentsUnposted: 0,
         cancelled: state.cancelled,
-        attention: state.attention?.reason ?? null,
+        // The stage rule only asks whether a reason is set; invoice-only reasons count like any other.
+        attention: (state.attention?.reason ?? null) as AttentionReason | null,
       },
       opts,
     );
@@ -114,22 +134,27 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     if (changes.length) upsertSearchAttributes(changes as Parameters<typeof upsertSearchAttributes>[0]);
     lastIndexed = now;
   };
-  const setAttention = (reason: AttentionReason | null, detail = '') => {
+  /** Sets (or clears) the attention reason; the timeline records it once, not on every re-check that finds it again. */
+  const setAttention = (reason: InvoiceAttentionReason | null, detail = '') => {
+    const same = state.attention?.reason === reason && state.attention?.detail === detail;
     state.attention = reason ? { reason, detail } : null;
-    if (reason) record({ kind: 'attention', detail: `${reason}: ${detail}` });
+    if (reason && !same) record({ kind: 'attention', detail: `${reason}: ${detail}` });
     restage();
   };
 
   const sendLink = async (channels: Array<'email' | 'sms'> | undefined, by: string) => {
+    const sequence = state.linkSends + 1;
     const res = await acts.sendInvoiceLink({
       companyId: state.companyId,
       invoiceNumber: state.invoiceNumber,
       customerNumber: state.customerNumber!,
       portal: state.portal!,
       channels,
-      sequence: state.timeline.filter((e) => e.kind === 'link_sent').length + 1,
+      sequence,
     });
-    for (const channel of res.sent) record({ kind: 'link_sent', channel, by });
+    state.linkSends = sequence;
+    for (const channel of res.sent) record({ kind: 'link_sent', channel, by, amountMinor: state.erpRemainingMinor ?? undefined });
+    for (const s of res.skipped) record({ kind: 'link_failed', channel: s.channel, by, detail: s.reason });
     if (res.sent.length) state.linkSent = true;
     restage();
     return res;
@@ -138,7 +163,10 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   setHandler(invoiceViewedSignal, (e) => void events.push({ type: 'viewed', ...e }));
   setHandler(paymentPostedSignal, (e) => void events.push({ type: 'paymentPosted', ...e }));
   setHandler(erpApplicationSignal, (e) => void events.push({ type: 'erpApplication', ...e }));
-  setHandler(erpInvoiceChangedSignal, (e) => void events.push({ type: 'erpChanged', ...e }));
+  setHandler(erpInvoiceChangedSignal, (e) => {
+    erpChanges++;
+    events.push({ type: 'erpChanged', ...e });
+  });
   setHandler(customerReadySignal, () => {
     customerReady = true;
   });
@@ -152,15 +180,20 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   setHandler(
     sendLinkUpdate,
     async ({ channels, by }) => {
-      const res = await sendLink(channels, by);
-      return { sent: res.sent, link: state.portal!.link };
+      try {
+        const res = await sendLink(channels, by);
+        return { sent: res.sent, link: state.portal!.link };
+      } catch (err) {
+        // The caller learns why; the invoice carries on.
+        throw ApplicationFailure.nonRetryable(`sending the link failed: ${failureMessage(err)}`, 'link_failed');
+      }
     },
     { validator: ({ by }) => (requireSynced(), requireBy(by)) },
   );
   setHandler(
     copyLinkUpdate,
     ({ by }) => {
-      record({ kind: 'link_copied', by });
+      record({ kind: 'link_copied', by, amountMinor: state.erpRemainingMinor ?? undefined });
       state.linkSent = true;
       restage();
       return { link: state.portal!.link };
@@ -174,7 +207,13 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       await condition(() => requests.reset === null);
       return state;
     },
-    { validator: ({ by, why }) => (requireBy(by), requireWhy(why)) },
+    {
+      validator: ({ by, why }) => {
+        requireBy(by);
+        requireWhy(why);
+        if (state.cancelled) throw new Error(`invoice ${state.invoiceNumber} is cancelled`);
+      },
+    },
   );
   setHandler(
     cancelInvoiceUpdate,
@@ -194,22 +233,50 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
 
   const refreshFromErp = async () => {
     const b = await acts.readInvoiceBalances({ companyId: state.companyId, invoiceNumber: state.invoiceNumber, portal: state.portal });
-    state.erpRemainingMinor = b.erpRemainingMinor;
-    state.portalBalanceMinor = b.portalBalanceMinor;
+    if (b.erpRemainingMinor !== null) state.erpRemainingMinor = b.erpRemainingMinor;
+    if (b.portalBalanceMinor !== null) state.portalBalanceMinor = b.portalBalanceMinor;
     return b;
   };
 
   const cancel = async (by: string, why: string) => {
     if (state.portal) await acts.cancelPortalInvoice({ portal: state.portal, invoiceNumber: state.invoiceNumber });
     state.cancelled = true;
+    state.attention = null;
     record({ kind: 'cancelled', by, detail: why });
     restage();
   };
 
-  /** ERP → portal: customer first, then the invoice; waits (needs_attention) while the customer cannot be synced. */
+  /** "Modify Sync Status": forget the portal link; the next sync finds (or recreates) the portal invoice. */
+  const applyReset = () => {
+    const r = requests.reset!;
+    record({ kind: 'reset', by: r.by, detail: r.why });
+    state.portal = null;
+    state.portalBalanceMinor = null;
+    state.linkSent = false;
+    state.attention = null;
+    restage({ reset: true });
+    requests.reset = null;
+  };
+
+  /** Waits until something may have fixed what blocks the sync (or a day passed: the sync is simply tried again). */
+  const waitForFix = async (customerToo: boolean) => {
+    const seen = erpChanges;
+    await condition(() => (customerToo && customerReady) || erpChanges > seen || requests.cancel !== null || requests.reset !== null, recheckMs);
+    // Changes to the ERP invoice are re-read by the sync itself.
+    for (let i = events.length - 1; i >= 0; i--) if (events[i].type === 'erpChanged') events.splice(i, 1);
+  };
+
+  /** ERP → portal: customer first, then the invoice; waits (needs_attention) while either cannot be synced. */
   const sync = async (): Promise<void> => {
     for (;;) {
+      if (requests.cancel) return;
+      if (requests.reset) applyReset();
       const erp = await acts.loadErpInvoice({ companyId: state.companyId, invoiceNumber: state.invoiceNumber });
+      if (erp.status === 'unknown') {
+        setAttention('unknown_invoice', `invoice ${state.invoiceNumber} does not exist in the ERP`);
+        await waitForFix(false);
+        continue;
+      }
       if (!state.customerNumber) upsertSearchAttributes([{ key: CustomerNumber, value: erp.customerNumber }]);
       state.customerNumber = erp.customerNumber;
       state.currency = erp.currency;
@@ -218,7 +285,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       if (erp.status === 'cancelled') return cancel('erp', 'cancelled or credited in the ERP');
       if (erp.status === 'draft') {
         setAttention('drift', 'the ERP invoice is not posted');
-        await condition(() => events.length > 0 || requests.cancel !== null);
+        await waitForFix(false);
         continue;
       }
       customerReady = false;
@@ -228,42 +295,57 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
         invoiceWorkflowId: workflowInfo().workflowId,
       });
       if (customer.status !== 'ready') {
-        setAttention(customer.status === 'missing_email' ? 'missing_email' : 'unknown_customer', customer.detail);
-        await condition(() => customerReady || requests.cancel !== null || requests.reset !== null);
-        if (requests.cancel) return;
-        requests.reset = null;
+        setAttention(customer.status, customer.detail);
+        await waitForFix(true);
         continue;
       }
-      const synced = await acts.syncInvoiceToPortal({
-        companyId: state.companyId,
-        invoiceNumber: state.invoiceNumber,
-        connectionKey: customer.connectionKey,
-        clientId: customer.clientId,
-      });
+      let synced;
+      try {
+        synced = await acts.syncInvoiceToPortal({
+          companyId: state.companyId,
+          invoiceNumber: state.invoiceNumber,
+          connectionKey: customer.connectionKey,
+          clientId: customer.clientId,
+        });
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        // A permanent refusal (a mapping the rounding rule cannot make exact, a portal validation error): park it.
+        setAttention(failureType(err) === 'arsync:rounding' ? 'drift' : 'portal_rejected', failureMessage(err));
+        await waitForFix(false);
+        continue;
+      }
       state.portal = synced.portal;
       state.portalBalanceMinor = synced.portalBalanceMinor;
       record({ kind: 'synced', amountMinor: synced.portalTotalMinor, detail: synced.created ? 'created in the portal' : 'found in the portal' });
+      if (synced.paidAtPostingMinor > 0 && !state.timeline.some((e) => e.kind === 'erp_payment' && e.detail === 'paid at posting')) {
+        record({ kind: 'erp_payment', amountMinor: synced.paidAtPostingMinor, detail: 'paid at posting' });
+      }
       if (synced.portalTotalMinor !== state.totalMinor) {
         setAttention('drift', `portal total ${synced.portalTotalMinor} differs from ERP total ${state.totalMinor}`);
-      } else if (state.attention) {
-        state.attention = null;
+        return;
       }
-      if (synced.sendLinkOnSync && !state.linkSent) await sendLink(undefined, 'system');
-      else restage();
+      state.attention = null;
+      if (synced.sendLinkOnSync && !state.linkSent) {
+        try {
+          await sendLink(undefined, 'system');
+        } catch (err) {
+          if (!(err instanceof ActivityFailure)) throw err;
+          record({ kind: 'link_failed', by: 'system', detail: failureMessage(err) });
+        }
+      }
+      restage();
       return;
     }
   };
 
+  const handOverDue = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistory;
+
   if (!state.portal && !state.cancelled) await sync();
 
   while (!state.cancelled && state.stage !== 'posted') {
-    await condition(
-      () =>
-        events.length > 0 ||
-        requests.reset !== null ||
-        requests.cancel !== null ||
-        workflowInfo().continueAsNewSuggested ||
-        workflowInfo().historyLength > MAX_HISTORY,
+    const woken = await condition(
+      () => events.length > 0 || requests.reset !== null || requests.cancel !== null || handOverDue(),
+      recheckMs,
     );
     if (requests.cancel) {
       const { by, why } = requests.cancel;
@@ -272,27 +354,41 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       break;
     }
     if (requests.reset) {
-      record({ kind: 'reset', by: requests.reset.by, detail: requests.reset.why });
-      state.portal = null;
-      state.linkSent = false;
-      state.attention = null;
-      restage({ reset: true });
-      requests.reset = null;
+      applyReset();
       await sync();
       continue;
     }
-    if (events.length === 0) {
+    if (woken && events.length === 0) {
+      // Hand over to a fresh run, unless a message arrived while the last handlers finished.
       await condition(allHandlersFinished);
-      await continueAsNew<typeof invoiceLifecycle>({ ...input, state });
+      if (events.length === 0 && !requests.reset && !requests.cancel) {
+        state.continuedAsNew++;
+        await continueAsNew<typeof invoiceLifecycle>({ ...input, state });
+      }
+      continue;
     }
-    let refresh = false;
+    if (!state.portal) {
+      // Parked before reaching the portal (e.g. a total that differs): try the sync again.
+      events.splice(0, events.length);
+      await sync();
+      continue;
+    }
+    let refresh = !woken;
     for (const e of events.splice(0, events.length)) {
       switch (e.type) {
         case 'viewed':
-          record({ kind: 'viewed', detail: e.viewedAt });
+          if (!isNewerView(e.viewedAt, state.lastViewedAt)) break;
+          state.lastViewedAt = e.viewedAt;
+          record({ kind: 'viewed', detail: `viewed at ${e.viewedAt}` }, isoOr(e.viewedAt));
           if (!state.viewed) {
+            // Set before notifying: state carried across continue-as-new says it was done.
             state.viewed = true;
-            await acts.notifyStaffOfView({ invoiceNumber: state.invoiceNumber, customerNumber: state.customerNumber, viewedAt: e.viewedAt });
+            await acts.notifyStaffOfView({
+              companyId: state.companyId,
+              invoiceNumber: state.invoiceNumber,
+              customerNumber: state.customerNumber,
+              viewedAt: e.viewedAt,
+            });
           }
           break;
         case 'paymentPosted':
@@ -309,13 +405,18 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
           // The portal balance moved too (the payment came from there): read both sides once.
           refresh = true;
           break;
-        case 'erpApplication':
-          if (!state.erpEntries.includes(e.entryNumber)) {
+        case 'erpApplication': {
+          const known = state.erpEntries.indexOf(e.entryNumber);
+          if (e.kind === 'applied' && known < 0) {
             state.erpEntries.push(e.entryNumber);
-            record({ kind: e.kind === 'applied' ? 'erp_payment' : 'erp_unapplied', amountMinor: e.amountMinor, detail: `ERP entry ${e.entryNumber}` });
+            record({ kind: 'erp_payment', amountMinor: e.amountMinor, detail: `ERP entry ${e.entryNumber}` }, isoOr(e.postedAt));
+          } else if (e.kind === 'unapplied' && known >= 0) {
+            state.erpEntries.splice(known, 1);
+            record({ kind: 'erp_unapplied', amountMinor: e.amountMinor, detail: `ERP entry ${e.entryNumber}` }, isoOr(e.postedAt));
           }
           refresh = true;
           break;
+        }
         case 'erpChanged':
           refresh = true;
           break;
@@ -324,7 +425,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     if (refresh) {
       const b = await refreshFromErp();
       if (b.erpStatus === 'cancelled') {
-        await cancel('erp', 'cancelled or credited in the ERP');
+        await cancel('erp', b.erpCredited ? 'credited in the ERP' : 'cancelled in the ERP');
         break;
       }
     }
@@ -333,6 +434,35 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   }
   await condition(allHandlersFinished);
   return state;
+}
+
+/** A portal view is new when its viewed_date differs from, and is not older than, the newest one recorded. */
+function isNewerView(viewedAt: string, last: string | null): boolean {
+  if (last === null) return true;
+  if (viewedAt === last) return false;
+  const a = parseTime(viewedAt);
+  const b = parseTime(last);
+  return Number.isNaN(a) || Number.isNaN(b) ? true : a > b;
+}
+
+/** Invoice Ninja's "YYYY-MM-DD HH:mm:ss" (UTC) or an ISO time, in epoch milliseconds (NaN when neither). */
+function parseTime(value: string): number {
+  return Date.parse(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) ? `${value.replace(' ', 'T')}Z` : value);
+}
+
+/** A time from a message as ISO, else the workflow's now. */
+function isoOr(value: string): string {
+  const ms = parseTime(value);
+  return Number.isNaN(ms) ? new Date().toISOString() : new Date(ms).toISOString();
+}
+
+function failureMessage(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return String((cause as Error | undefined)?.message ?? (err as Error).message ?? err);
+}
+
+function failureType(err: ActivityFailure): string | undefined {
+  return err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
 }
 
 function requireBy(by: string) {

@@ -1,10 +1,12 @@
-import type { AttentionReason } from '../src/domain/application';
+import type { InvoiceAttentionReason } from '../src/domain/application';
 import type { InvoiceStage } from '../src/domain/stages';
 
 export type TimelineKind =
   | 'synced'
   | 'link_copied'
   | 'link_sent'
+  /** A channel that could not be used (no address) or a send that failed. */
+  | 'link_failed'
   | 'viewed'
   | 'payment_made'
   | 'erp_payment'
@@ -42,7 +44,7 @@ export interface InvoiceState {
   portalBalanceMinor: number | null;
   portal: PortalLink | null;
   stage: InvoiceStage;
-  attention: { reason: AttentionReason; detail: string } | null;
+  attention: { reason: InvoiceAttentionReason; detail: string } | null;
   linkSent: boolean;
   viewed: boolean;
   cancelled: boolean;
@@ -51,4 +53,20 @@ export interface InvoiceState {
   erpEntries: number[];
   /** Bounded: the newest events are kept across continue-as-new. */
   timeline: TimelineEvent[];
+  /** The newest portal viewed_date seen: a view is recorded only when it changes. */
+  lastViewedAt: string | null;
+  /** Link sends so far (each send's idempotency key carries its sequence number, so a resend really sends). */
+  linkSends: number;
+  /** Runs handed over with continue-as-new so far (history stays small for invoices that live for months). */
+  continuedAsNew: number;
+}
+
+/** Fills fields a state carried from an older run may lack. */
+export function withStateDefaults(s: InvoiceState): InvoiceState {
+  return {
+    ...s,
+    lastViewedAt: s.lastViewedAt ?? null,
+    linkSends: s.linkSends ?? s.timeline.filter((e) => e.kind === 'link_sent').length,
+    continuedAsNew: s.continuedAsNew ?? 0,
+  };
 }

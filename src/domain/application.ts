@@ -41,6 +41,13 @@ export const ATTENTION_REASONS = [
 ] as const;
 export type AttentionReason = (typeof ATTENTION_REASONS)[number];
 
+/**
+ * Reasons only an invoice workflow waits for, never a payment: the customer is not opted in to the portal ("Allow
+ * Online Customer Payment Portal" is off), or the portal refused the invoice (a validation error retrying cannot fix).
+ */
+export const INVOICE_ONLY_ATTENTION_REASONS = ['not_opted_in', 'portal_rejected'] as const;
+export type InvoiceAttentionReason = AttentionReason | (typeof INVOICE_ONLY_ATTENTION_REASONS)[number];
+
 export function isAttentionReason(value: unknown): value is AttentionReason {
   return typeof value === 'string' && (ATTENTION_REASONS as readonly string[]).includes(value);
 }
