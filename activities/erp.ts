@@ -99,15 +99,25 @@ export function createErpActivities(deps: ActivityDeps) {
 }
 
 export async function erpPostingState(deps: ActivityDeps, paymentId: string): Promise<ErpPostingState> {
-  const posted = (await deps.bc.findPostedEntries(paymentId)).filter((e) => e.externalDocumentNumber === paymentId);
-  const reversal = (await deps.bc.findPostedEntries(`${paymentId}-R`)).filter((e) => e.externalDocumentNumber === `${paymentId}-R`);
+  const entriesOf = async (key: string) => (await deps.bc.findPostedEntries(key)).filter((e) => e.externalDocumentNumber === key);
+  const posted = await entriesOf(paymentId);
+  // Reversals are keyed <id>-R, <id>-R2, … (one per void, refund or adjustment): read until one is missing.
+  const reversals = [];
+  for (let n = 1; ; n++) {
+    const found = await entriesOf(n === 1 ? `${paymentId}-R` : `${paymentId}-R${n}`);
+    if (found.length === 0) break;
+    reversals.push(...found);
+  }
   // Payments are credits to the customer (negative); a reversal or refund is a debit (positive).
   const receipts = posted.filter((e) => e.amount.minor < 0);
+  const reversalCount = new Set(reversals.map((e) => e.externalDocumentNumber)).size;
   return {
     posted: posted.length > 0,
     postedMinor: receipts.reduce((s, e) => s - e.amount.minor, 0),
-    reversed: reversal.length > 0,
-    reversedMinor: reversal.reduce((s, e) => s + Math.abs(e.amount.minor), 0),
+    reversed: reversals.length > 0,
+    reversedMinor: reversals.reduce((s, e) => s + Math.abs(e.amount.minor), 0),
+    reversals: reversalCount,
+    customerNumber: posted[0]?.customerNumber ?? null,
     lines: receipts.map((e) => ({ amountMinor: -e.amount.minor, invoiceNumber: null })),
   };
 }

@@ -26,9 +26,15 @@ export interface PaymentContext {
 
 export interface ErpPostingState {
   posted: boolean;
+  /** Received from the customer (the payment's own receipts), positive minor units. */
   postedMinor: number;
   reversed: boolean;
+  /** Paid back to the customer by reversals (`<id>-R`, `<id>-R2`, …), positive minor units. */
   reversedMinor: number;
+  /** How many reversals were posted: the next one is keyed `<id>-R<reversals + 1>`. */
+  reversals: number;
+  /** The customer the posting went to, when posted. */
+  customerNumber: string | null;
   lines: Array<{ amountMinor: number; invoiceNumber: string | null }>;
 }
 
