@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,6 +56,9 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     notificationDelayMs: 0,
     notificationRetryDelaysMs: [100, 200, 400, 800],
     seed: true,
+    // Workflow ids carry the company id: a company of its own keeps this stack's workflows apart from every other
+    // test's on the shared Temporal server.
+    companyId: randomUUID(),
   });
   const bcUrl = await bc.listen(0);
   const portal = await createInvoiceNinjaSandbox({ apiTokens: ['arsync-demo-token'], webhookDelayMs: 0 });

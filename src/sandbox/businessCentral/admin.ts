@@ -189,7 +189,7 @@ export function createAdmin(ctx: Ctx, touch: () => void, webhooks: Webhooks, aut
   return {
     companyId,
     seedDemo() {
-      seedDemo(state);
+      seedDemo(state, companyId);
       touch();
     },
     listCustomers: () => state.customers.filter((c) => c.companyId === companyId),

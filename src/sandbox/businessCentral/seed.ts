@@ -23,10 +23,10 @@ export function seedId(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-export function seedDemo(state: BcState): void {
-  if (state.companies.some((c) => c.id === DEMO_COMPANY_ID)) return;
+/** Seeds the demo company (tests pass their own company id, so parallel sandboxes never share business ids). */
+export function seedDemo(state: BcState, companyId: string = DEMO_COMPANY_ID): void {
+  if (state.companies.some((c) => c.id === companyId)) return;
   const at = nowIso();
-  const companyId = DEMO_COMPANY_ID;
   state.companies.push({
     id: companyId,
     name: 'CRONUS USA, Inc.',

@@ -31,6 +31,8 @@ export interface BusinessCentralSandboxOptions {
   adminToken?: string;
   /** Seed the demo company on an empty data file (default true). */
   seed?: boolean;
+  /** Id of the seeded company (default the fixed demo id). */
+  companyId?: string;
   logger?: boolean;
 }
 
@@ -52,8 +54,9 @@ export const DEFAULT_ADMIN_TOKEN = 'arsync-sandbox-admin';
 export async function createBusinessCentralSandbox(opts: BusinessCentralSandboxOptions): Promise<BusinessCentralSandbox> {
   const store = new JsonStore<BcState>(opts.dataFile, emptyState);
   const state = store.state;
+  const companyId = opts.companyId ?? DEMO_COMPANY_ID;
   if (opts.seed !== false) {
-    seedDemo(state);
+    seedDemo(state, companyId);
     store.touch();
   }
   const touch = () => store.touch();
@@ -116,7 +119,7 @@ export async function createBusinessCentralSandbox(opts: BusinessCentralSandboxO
 
   auth.register(app);
   registerApi(app, { tenantId: opts.tenantId, environment: opts.environment, pageSize: opts.pageSize ?? 20000, ctx, touch, auth, webhooks });
-  const admin = createAdmin(ctx, touch, webhooks, auth, DEMO_COMPANY_ID);
+  const admin = createAdmin(ctx, touch, webhooks, auth, companyId);
   registerAdminRoutes(app, admin, faults, opts.adminToken ?? DEFAULT_ADMIN_TOKEN);
 
   const sandbox: BusinessCentralSandbox = {
@@ -125,7 +128,7 @@ export async function createBusinessCentralSandbox(opts: BusinessCentralSandboxO
     tokenUrl: '',
     faults,
     admin,
-    companyId: DEMO_COMPANY_ID,
+    companyId,
     async listen(port: number, host = '127.0.0.1') {
       await app.listen({ port, host });
       const addr = app.server.address();
