@@ -21,6 +21,11 @@ export interface Arbitration {
   answer: AdjustmentMatch;
   /** A waiting negative payment that this positive payment just paired with: signal it. */
   wake?: { negativePaymentId: string; positivePaymentId: string };
+  /**
+   * An earlier positive payment that this negative payment just paired with: signal it too, since it may still be
+   * posting (it then reverses its own posting; both sides use the same reversal key, so the ERP sees one reversal).
+   */
+  tell?: { positivePaymentId: string; negativePaymentId: string };
 }
 
 const fact = (e: MatchLedgerEntry): PaymentFact => ({
@@ -57,7 +62,7 @@ export function arbitrateAdjustment(ledger: MatchLedgerEntry[], p: MatchablePaym
     switch (d.kind) {
       case 'adjustment':
         pair(ledger, entry, d.partnerId);
-        return { answer: { decision: 'adjustment', partnerPaymentId: d.partnerId } };
+        return { answer: { decision: 'adjustment', partnerPaymentId: d.partnerId }, tell: { positivePaymentId: d.partnerId, negativePaymentId: entry.id } };
       case 'wait':
         entry.waiting = true;
         return { answer: { decision: 'wait', untilMs: d.untilMs } };

@@ -155,13 +155,20 @@ export async function customer(input: CustomerInput): Promise<void> {
     async ({ payment, connectionKey, windowMs }) => {
       const nowMs = Date.now();
       pruneMatchLedger(state.matchLedger, nowMs, windowMs);
-      const { answer, wake } = arbitrateAdjustment(state.matchLedger, payment, windowMs, nowMs);
+      const { answer, wake, tell } = arbitrateAdjustment(state.matchLedger, payment, windowMs, nowMs);
       if (wake) {
         const partner = getExternalWorkflowHandle(paymentWorkflowId(connectionKey, wake.negativePaymentId));
         try {
           await partner.signal(adjustmentPaired, { partnerPaymentId: wake.positivePaymentId });
         } catch {
           // The negative payment's run has ended; its pairing is still recorded here.
+        }
+      }
+      if (tell) {
+        try {
+          await getExternalWorkflowHandle(paymentWorkflowId(connectionKey, tell.positivePaymentId)).signal(adjustmentPaired, { partnerPaymentId: tell.negativePaymentId });
+        } catch {
+          // The positive payment's run has ended: the negative one reverses its posting itself.
         }
       }
       return answer;

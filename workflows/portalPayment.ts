@@ -8,10 +8,11 @@ import {
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { JournalPostResult } from '../activities/journalTypes';
-import type { PaymentContext } from '../activities/paymentTypes';
+import type { JournalPostRequest, JournalPostResult } from '../activities/journalTypes';
+import type { ErpPostingState, PaymentContext } from '../activities/paymentTypes';
 import {
   planApplication,
   planOutcome,
@@ -27,8 +28,9 @@ import { paymentPostedSignal } from './invoiceMessages';
 
 // One workflow per portal payment (id payment:<connection>:<portal payment id>), started or signalled with
 // signal-with-start by the poller and the webhook endpoint alike. The portal is re-read on every observation, so
-// duplicate and out-of-order deliveries change nothing; the ERP posting is keyed by the portal payment id, so a retry
-// or a second run never posts twice.
+// duplicate and out-of-order deliveries change nothing; the ERP posting is keyed by the portal payment id (the
+// external document number), so a retry, a second run or a killed worker never posts twice. An observation that
+// arrives while the workflow works (a void or refund right after posting) is looked at before the run ends.
 
 export interface PaymentObservation {
   source: 'webhook' | 'poll' | 'manual';
@@ -63,30 +65,42 @@ export interface PaymentState {
   context: PaymentContext | null;
   plan: ApplicationPlan | null;
   posting: JournalPostResult | null;
+  /** The latest reversal this workflow posted (a void or refund after posting, or an adjustment). */
+  reversal: JournalPostResult | null;
   adjustmentPartner: string | null;
+  /** Why the payment is where it is, in words (skipped, refunded, adjusted, reversed). */
+  note: string | null;
   decisions: PaymentDecision[];
   observations: number;
 }
 
 export const paymentObserved = defineSignal<[PaymentObservation]>('paymentObserved');
+/** From the customer's arbiter: this payment and `partnerPaymentId` are an adjustment pair. */
 export const adjustmentPaired = defineSignal<[{ partnerPaymentId: string }]>('adjustmentPaired');
 export const resolvePayment = defineUpdate<PaymentState, [Resolution]>('resolvePayment');
 export const paymentStateQuery = defineQuery<PaymentState>('paymentState');
 
 const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-// Posting waits in the journal poster's queue behind other payments: give it room, and let it retry for long.
+// Posting waits in the journal poster's queue behind other payments: give it room, heartbeat so a killed worker is
+// noticed at once, and let it retry for long.
 const posting = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '5s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '2 minutes' },
 });
 
 export interface PortalPaymentInput {
   companyId: string;
   connectionKey: string;
   paymentId: string;
+}
+
+/** External document number of a payment's n-th reversal (n from 1): `<id>-R`, `<id>-R2`, … */
+export function reversalKey(paymentId: string, n: number): string {
+  return n <= 1 ? `${paymentId}-R` : `${paymentId}-R${n}`;
 }
 
 export async function portalPayment(input: PortalPaymentInput): Promise<PaymentState> {
@@ -98,7 +112,9 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     context: null,
     plan: null,
     posting: null,
+    reversal: null,
     adjustmentPartner: null,
+    note: null,
     decisions: [],
     observations: 0,
   };
@@ -106,13 +122,14 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   let newestObserved = -1;
   let resolution: Resolution | null = null;
   let pairedWith: string | null = null;
+  let submissions = 0;
 
   setHandler(paymentObserved, (o) => {
     state.observations++;
-    newestObserved = Math.max(newestObserved, o.updatedAt);
+    newestObserved = Math.max(newestObserved, o.updatedAt, lastSeen + 1);
   });
   setHandler(adjustmentPaired, ({ partnerPaymentId }) => {
-    pairedWith = partnerPaymentId;
+    pairedWith ??= partnerPaymentId;
   });
   setHandler(paymentStateQuery, () => state);
   setHandler(
@@ -127,32 +144,50 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   );
 
   const setStage = (stage: PaymentStage, attention: PaymentState['attention'] = null) => {
-    if (stage === state.stage && attention?.reason === state.attention?.reason) return;
+    const changed = stage !== state.stage || attention?.reason !== state.attention?.reason;
     state.stage = stage;
     state.attention = attention;
+    if (!changed) return;
     upsertSearchAttributes([
       { key: Stage, value: stage },
       { key: AttentionReasonKey, value: attention ? attention.reason : null },
     ]);
   };
-  const waitForFinance = async (reason: AttentionReason, detail: string): Promise<Resolution> => {
+  /** A decision the rules took, recorded like finance's (by arsync). */
+  const decide = (action: string, why: string, detail?: string) => {
+    state.note = why;
+    state.decisions.push({ at: new Date().toISOString(), by: 'arsync', why, action, ...(detail ? { detail } : {}) });
+  };
+  /** Parks the payment for finance; null when an adjustment partner turned up meanwhile (the caller adjusts). */
+  const waitForFinance = async (reason: AttentionReason, detail: string, wakeOnPartner = false): Promise<Resolution | null> => {
     setStage('needs_attention', { reason, detail });
     await acts.notifyStaffOfPayment({ paymentId: input.paymentId, connectionKey: input.connectionKey, kind: 'needs_attention', reason, detail });
-    await condition(() => resolution !== null);
-    return resolution!;
+    await condition(() => resolution !== null || (wakeOnPartner && pairedWith !== null));
+    const r = resolution;
+    resolution = null; // lets the Update handler return
+    return r;
   };
-  const finishResolution = () => {
-    resolution = null;
-  };
+  const submit = (request: JournalPostRequest) =>
+    posting.submitToJournal({ companyId: input.companyId, request, requestId: `${input.paymentId}:${workflowInfo().runId}:${++submissions}` });
 
   upsertSearchAttributes([{ key: PortalPaymentId, value: input.paymentId }, { key: Stage, value: 'staged' }]);
   await condition(() => newestObserved >= 0);
 
-  // 1. Staging: read the payment as the portal has it now; wait out pending bank payments.
-  let ctx: PaymentContext;
   for (;;) {
     lastSeen = newestObserved;
-    ctx = await acts.resolvePaymentContext({ companyId: input.companyId, connectionKey: input.connectionKey, paymentId: input.paymentId });
+    if (await pass()) continue;
+    // A positive payment paired after it was posted reverses its own posting (the negative partner may have
+    // found it still unposted).
+    if (pairedWith && state.stage === 'posted') await reverseForAdjustment(pairedWith);
+    await condition(allHandlersFinished);
+    // Something changed in the portal while we worked (a void, a refund): look again before finishing.
+    if (newestObserved > lastSeen) continue;
+    return state;
+  }
+
+  /** One look at the payment as the portal and the ERP have it now. Returns true to look again. */
+  async function pass(): Promise<boolean> {
+    const ctx = await acts.resolvePaymentContext({ companyId: input.companyId, connectionKey: input.connectionKey, paymentId: input.paymentId });
     state.context = ctx;
     if (ctx.customerNumber || ctx.invoiceNumbers.length) {
       upsertSearchAttributes([
@@ -161,178 +196,241 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       ]);
     }
     if (ctx.origin === 'erp') {
-      // We recorded this payment in the portal from the ERP: posting it back would count it twice.
-      state.decisions.push({ at: new Date().toISOString(), by: 'arsync', why: 'recorded from the ERP', action: 'skip' });
+      if (state.stage !== 'skipped') decide('skip', 'recorded in the portal from the ERP: posting it back would count it twice');
       setStage('skipped');
-      return state;
+      return false;
     }
-    if (ctx.erp.posted && (ctx.portalStatus === 'voided' || ctx.portalStatus === 'failed' || ctx.refundedMinor > ctx.erp.reversedMinor)) {
-      await reverse(ctx);
-      return state;
-    }
-    if (ctx.erp.posted) {
-      // An earlier run (or attempt) posted it: nothing to do but report.
-      setStage('posted');
-      return state;
-    }
+    if (ctx.erp.posted) return settleAfterPosting(ctx);
     if (ctx.portalStatus === 'voided' || ctx.portalStatus === 'failed') {
-      setStage('skipped', { reason: 'erp_rejected', detail: `portal payment ${ctx.portalStatus} before posting: nothing posted` });
-      state.attention = null;
-      upsertSearchAttributes([{ key: AttentionReasonKey, value: null }]);
-      return state;
+      if (state.stage !== 'skipped') decide('skip', `the portal payment ${ctx.portalStatus === 'failed' ? 'failed' : 'was voided'} before posting: nothing posted`);
+      setStage('skipped');
+      return false;
     }
-    if (ctx.portalStatus !== 'pending') break;
-    setStage('pending');
-    // Bank payments settle in days: wake on the next observation, or re-read every 6 hours in case one was missed.
-    await condition(() => newestObserved > lastSeen, '6 hours');
+    if (ctx.portalStatus === 'pending') {
+      setStage('pending');
+      // Bank payments settle in days: wake on the next observation, or re-read every 6 hours in case one was missed.
+      await condition(() => newestObserved > lastSeen, '6 hours');
+      return true;
+    }
+    if (ctx.amountMinor === 0) {
+      decide('skip', 'a payment of zero: nothing to post');
+      setStage('skipped');
+      return false;
+    }
+    if (ctx.amountMinor < 0) return negative(ctx);
+    const net = ctx.amountMinor - ctx.refundedMinor;
+    if (net <= 0) {
+      decide('skip', 'refunded in the portal before it was posted: nothing to post');
+      setStage('skipped');
+      return false;
+    }
+    return positive(ctx, net);
   }
 
-  // 2. Classification: refund versus adjustment, by the customer's matching arbiter.
-  if (ctx.amountMinor < 0) {
-    const handled = await classifyNegative(ctx);
-    if (handled) return finish();
-  } else if (ctx.customerNumber) {
-    const match = await acts.matchAdjustment({ companyId: input.companyId, customerNumber: ctx.customerNumber, connectionKey: input.connectionKey, payment: matchable(ctx) });
-    if (match.decision === 'adjustment') {
-      state.adjustmentPartner = match.partnerPaymentId;
-      setStage('adjusted');
-      return finish();
+  /** The ERP has this payment's posting: reverse what the portal took back since, and report. */
+  async function settleAfterPosting(ctx: PaymentContext): Promise<boolean> {
+    const e = ctx.erp;
+    if (ctx.amountMinor < 0) {
+      setStage('refunded');
+      return false;
     }
+    const gone = ctx.portalStatus === 'voided' || ctx.portalStatus === 'failed';
+    const outstanding = e.postedMinor - e.reversedMinor;
+    const owed = gone ? outstanding : Math.min(ctx.refundedMinor, e.postedMinor) - e.reversedMinor;
+    if (owed > 0) {
+      const why = gone ? `voided in the portal after posting: posting reversed` : `refunded in the portal after posting: ${owed} reversed`;
+      const result = await postReversal(input.paymentId, e, owed, ctx, why);
+      if (result.status === 'rejected') {
+        const r = await waitForFinance('erp_rejected', `reversal ${result.code}: ${result.message}`);
+        if (r?.action === 'skip') setStage('skipped');
+        return r?.action === 'retry';
+      }
+      decide('reverse', why, `${result.externalDocumentNumber}: ${owed}`);
+      for (const n of ctx.invoiceNumbers) await signalInvoice(n);
+    }
+    const reversed = e.reversedMinor + Math.max(0, owed);
+    if (gone) setStage('skipped');
+    else if (reversed >= e.postedMinor && ctx.refundedMinor > 0) setStage('refunded');
+    else if (reversed >= e.postedMinor) setStage('adjusted');
+    else setStage('posted', state.attention?.reason === 'over_cap' ? state.attention : null);
+    return false;
   }
-  setStage('classified');
 
-  // 3. Application and posting, with finance in the loop when the rules cannot decide.
-  const resolutions: FinanceResolutions = {};
-  let override: ResolutionAction | null = null;
-  for (;;) {
-    const plan = await buildPlan(ctx, resolutions, override);
-    state.plan = plan;
-    const outcome = planOutcome(plan);
-    if (outcome.stage === 'needs_attention') {
-      const r = await waitForFinance(plan.attention!.reason, plan.attention!.detail);
-      override = applyResolution(r, plan, resolutions);
-      finishResolution();
-      if (override?.action === 'skip') {
+  /** A negative payment: an adjustment with a positive partner, else (after the window) a refund to the customer. */
+  async function negative(ctx: PaymentContext, forced?: ResolutionAction): Promise<boolean> {
+    if (!ctx.customerNumber) {
+      const r = await waitForFinance('unknown_customer', 'the portal client of this negative payment has no ERP customer');
+      if (r?.action === 'skip') {
         setStage('skipped');
-        return finish();
+        return false;
       }
-      if (override?.action === 'treat_as_refund' || override?.action === 'treat_as_adjustment') {
-        await classifyNegative(ctx, override);
-        return finish();
-      }
-      continue;
+      return true; // retry: read the portal again
     }
-    if (outcome.stage === 'skipped') {
-      setStage('skipped', outcome.reason ? { reason: outcome.reason, detail: skippedDetail(plan) } : null);
-      return finish();
-    }
-    setStage('applied', outcome.reason ? { reason: outcome.reason, detail: skippedDetail(plan) } : null);
-    const result = await posting.submitToJournal({ companyId: input.companyId, request: toJournalRequest(plan, ctx) });
-    state.posting = result;
-    if (result.status === 'rejected') {
-      const r = await waitForFinance('erp_rejected', `${result.code}: ${result.message}`);
-      override = applyResolution(r, plan, resolutions);
-      finishResolution();
-      if (override?.action === 'skip') {
-        setStage('skipped');
-        return finish();
-      }
-      continue;
-    }
-    setStage('posted', outcome.reason ? { reason: outcome.reason, detail: skippedDetail(plan) } : null);
-    await tellInvoices(plan, result);
-    await acts.notifyStaffOfPayment({ paymentId: input.paymentId, connectionKey: input.connectionKey, kind: 'posted', amountMinor: ctx.amountMinor, currency: ctx.currency });
-    return finish();
-  }
-
-  async function finish(): Promise<PaymentState> {
-    await condition(allHandlersFinished);
-    return state;
-  }
-
-  /** Negative payments: an adjustment with a positive partner, else (after the window) a refund to the customer. */
-  async function classifyNegative(c: PaymentContext, forced?: ResolutionAction): Promise<boolean> {
     let partner: string | null = forced?.action === 'treat_as_adjustment' ? forced.partnerPaymentId : null;
     if (!partner && forced?.action !== 'treat_as_refund') {
-      if (!c.customerNumber) return false; // unknown customer: the plan parks it
       for (;;) {
-        const match = await acts.matchAdjustment({ companyId: input.companyId, customerNumber: c.customerNumber, connectionKey: input.connectionKey, payment: matchable(c) });
+        const match = await acts.matchAdjustment({ companyId: input.companyId, customerNumber: ctx.customerNumber, connectionKey: input.connectionKey, payment: matchable(ctx) });
         if (match.decision === 'adjustment') {
           partner = match.partnerPaymentId;
           break;
         }
         if (match.decision === 'ambiguous') {
           const r = await waitForFinance('ambiguous_adjustment', `several payments could be the partner: ${match.candidates.join(', ')}`);
-          finishResolution();
-          if (r.action === 'treat_as_adjustment') partner = r.partnerPaymentId;
-          else if (r.action === 'skip') {
+          if (r?.action === 'treat_as_adjustment') partner = r.partnerPaymentId;
+          else if (r?.action === 'skip') {
             setStage('skipped');
-            return true;
+            return false;
           }
           break;
         }
-        if (match.decision === 'refund' || match.decision === 'none') break;
+        if (match.decision !== 'wait') break;
         setStage('classified');
         // Wait for a partner until the window closes; the arbiter signals us if one arrives.
-        const waitMs = Math.max(0, match.untilMs - Date.now());
-        await condition(() => pairedWith !== null, waitMs);
+        await condition(() => pairedWith !== null, Math.max(0, match.untilMs - Date.now()));
         if (pairedWith) {
           partner = pairedWith;
           break;
         }
       }
     }
-    if (partner) {
-      state.adjustmentPartner = partner;
-      const partnerPosting = await acts.findErpPosting({ paymentId: partner });
-      if (partnerPosting.posted && !partnerPosting.reversed) {
-        const result = await posting.submitToJournal({ companyId: input.companyId, request: reversalRequest(partner, partnerPosting.lines, c) });
-        state.posting = result;
-      }
-      setStage('adjusted');
-      return true;
-    }
-    if (!c.customerNumber) return false;
-    const result = await posting.submitToJournal({
-      companyId: input.companyId,
-      request: {
-        externalDocumentNumber: input.paymentId,
-        postingDate: c.date,
-        lines: [{ kind: 'refund', customerNumber: c.customerNumber, amountMinor: -c.amountMinor, currency: c.currency, description: `Portal refund ${input.paymentId}` }],
-      },
+    if (partner) return adjustWith(partner, ctx);
+
+    setStage('classified');
+    const result = await submit({
+      externalDocumentNumber: input.paymentId,
+      postingDate: ctx.date,
+      lines: [{ kind: 'refund', customerNumber: ctx.customerNumber, amountMinor: -ctx.amountMinor, currency: ctx.currency, description: `Portal refund ${input.paymentId}` }],
     });
     state.posting = result;
     if (result.status === 'rejected') {
       const r = await waitForFinance('erp_rejected', `${result.code}: ${result.message}`);
-      finishResolution();
-      if (r.action === 'skip') setStage('skipped');
+      if (r?.action === 'skip') {
+        setStage('skipped');
+        return false;
+      }
       return true;
     }
+    decide(forced ? 'treat_as_refund' : 'refund', forced ? 'treated as a refund by finance: posted to the customer, unapplied' : 'no positive partner within the adjustment window: refund posted to the customer, unapplied');
     setStage('refunded');
-    return true;
+    return false;
   }
 
-  async function reverse(c: PaymentContext) {
-    const amount = c.portalStatus === 'voided' || c.portalStatus === 'failed' ? c.erp.postedMinor - c.erp.reversedMinor : c.refundedMinor - c.erp.reversedMinor;
-    const result = await posting.submitToJournal({
-      companyId: input.companyId,
-      request: reversalRequest(input.paymentId, c.erp.lines, c, amount),
+  /** This negative payment nets out with `partner`: reverse the partner's posting if it has one. */
+  async function adjustWith(partner: string, ctx: PaymentContext): Promise<boolean> {
+    state.adjustmentPartner = partner;
+    const partnerPosting = await acts.findErpPosting({ paymentId: partner });
+    const owed = Math.min(-ctx.amountMinor, partnerPosting.postedMinor - partnerPosting.reversedMinor);
+    if (partnerPosting.posted && owed > 0) {
+      const result = await postReversal(partner, partnerPosting, owed, ctx, `adjustment with portal payment ${input.paymentId}`);
+      if (result.status === 'rejected') {
+        const r = await waitForFinance('erp_rejected', `reversal of ${partner}: ${result.code}: ${result.message}`);
+        if (r?.action === 'skip') setStage('skipped');
+        return r?.action === 'retry';
+      }
+      decide('treat_as_adjustment', `adjustment pair with portal payment ${partner}: its posting was reversed`, result.externalDocumentNumber);
+    } else {
+      decide('treat_as_adjustment', `adjustment pair with portal payment ${partner}: nothing reaches the ERP`);
+    }
+    setStage('adjusted');
+    return false;
+  }
+
+  /** A positive payment that was paired after its posting: reverse it (the same key the partner would use). */
+  async function reverseForAdjustment(partner: string) {
+    const own = await acts.findErpPosting({ paymentId: input.paymentId });
+    const owed = own.postedMinor - own.reversedMinor;
+    state.adjustmentPartner = partner;
+    if (owed > 0) {
+      const result = await postReversal(input.paymentId, own, owed, state.context!, `adjustment with portal payment ${partner}`);
+      if (result.status === 'rejected') {
+        setStage('posted', { reason: 'erp_rejected', detail: `reversal for the adjustment with ${partner}: ${result.code}: ${result.message}` });
+        return;
+      }
+    }
+    decide('treat_as_adjustment', `adjustment pair with portal payment ${partner} after posting: posting reversed`);
+    setStage('adjusted');
+  }
+
+  async function postReversal(paymentId: string, erp: ErpPostingState, amountMinor: number, c: PaymentContext, why: string): Promise<JournalPostResult> {
+    const customer = c.customerNumber ?? erp.customerNumber;
+    const result = await submit({
+      externalDocumentNumber: reversalKey(paymentId, erp.reversals + 1),
+      postingDate: c.date,
+      lines: [{ kind: 'reversal', customerNumber: customer!, amountMinor, currency: c.currency, description: `Reversal of portal payment ${paymentId}: ${why}`.slice(0, 100) }],
     });
-    state.posting = result;
-    setStage('refunded', result.status === 'rejected' ? { reason: 'erp_rejected', detail: `${result.code}: ${result.message}` } : null);
-    for (const n of c.invoiceNumbers) await signalInvoice(n);
+    state.reversal = result;
+    return result;
   }
 
-  async function buildPlan(c: PaymentContext, resolutions: FinanceResolutions, override: ResolutionAction | null): Promise<ApplicationPlan> {
+  /** A positive payment: classified (adjustment or not), planned, posted, with finance in the loop. */
+  async function positive(ctx: PaymentContext, net: number): Promise<boolean> {
+    if (ctx.customerNumber) {
+      const match = await acts.matchAdjustment({ companyId: input.companyId, customerNumber: ctx.customerNumber, connectionKey: input.connectionKey, payment: matchable(ctx) });
+      if (match.decision === 'adjustment') pairedWith ??= match.partnerPaymentId;
+    }
+    const adjusted = () => {
+      state.adjustmentPartner = pairedWith;
+      decide('treat_as_adjustment', `adjustment pair with portal payment ${pairedWith}: nothing reaches the ERP`);
+      setStage('adjusted');
+      return false;
+    };
+    if (pairedWith) return adjusted();
+    setStage('classified');
+
+    const resolutions: FinanceResolutions = {};
+    let override: ResolutionAction | null = null;
+    for (;;) {
+      const plan = await buildPlan(ctx, net, resolutions, override);
+      state.plan = plan;
+      const outcome = planOutcome(plan);
+      if (outcome.stage === 'needs_attention') {
+        const r = await waitForFinance(plan.attention!.reason, plan.attention!.detail, true);
+        if (!r) return adjusted();
+        if (r.action === 'skip') {
+          setStage('skipped');
+          return false;
+        }
+        override = applyResolution(r, plan, resolutions) ?? override;
+        continue;
+      }
+      if (outcome.stage === 'skipped') {
+        const detail = skippedDetail(plan);
+        decide('skip', outcome.reason === 'closed_invoice' ? `paid to a closed invoice and "Post Payments for Closed Invoices" is off: ${detail}` : `nothing to post: ${detail}`);
+        setStage('skipped', outcome.reason ? { reason: outcome.reason, detail } : null);
+        return false;
+      }
+      const reported = outcome.reason ? { reason: outcome.reason, detail: skippedDetail(plan) } : null;
+      if (pairedWith) return adjusted();
+      setStage('applied', reported);
+      const result = await submit(toJournalRequest(plan, ctx));
+      state.posting = result;
+      if (result.status === 'rejected') {
+        const r = await waitForFinance('erp_rejected', `${result.code}: ${result.message}`, true);
+        if (!r) return adjusted();
+        if (r.action === 'skip') {
+          setStage('skipped');
+          return false;
+        }
+        override = applyResolution(r, plan, resolutions) ?? override;
+        continue;
+      }
+      setStage('posted', reported);
+      await tellInvoices(plan, result);
+      await acts.notifyStaffOfPayment({ paymentId: input.paymentId, connectionKey: input.connectionKey, kind: 'posted', amountMinor: net, currency: ctx.currency });
+      return false;
+    }
+  }
+
+  async function buildPlan(c: PaymentContext, net: number, resolutions: FinanceResolutions, override: ResolutionAction | null): Promise<ApplicationPlan> {
     const allocations =
       override?.action === 'apply_to_invoice'
-        ? [{ invoiceNumber: override.invoiceNumber, amountMinor: c.amountMinor }]
+        ? [{ invoiceNumber: override.invoiceNumber, amountMinor: net }]
         : override?.action === 'post_unapplied'
           ? []
           : c.allocations;
     const lookup = await acts.lookupErpInvoices({ numbers: allocations.map((a) => a.invoiceNumber) });
     return planApplication(
-      { paymentId: input.paymentId, amountMinor: c.amountMinor, currency: c.currency, customerNumber: c.customerNumber, allocations, customerMethodCode: null },
+      { paymentId: input.paymentId, amountMinor: net, currency: c.currency, customerNumber: c.customerNumber, allocations, customerMethodCode: null },
       lookup.invoices,
       { ...lookup.settings, paymentMethodCode: c.methodCode ?? lookup.settings.paymentMethodCode },
       resolutions,
@@ -404,19 +502,19 @@ function validateResolution(state: PaymentState, r: Resolution): void {
   if (r.action === 'treat_as_adjustment' && !r.partnerPaymentId?.trim()) throw new Error('partnerPaymentId is required');
 }
 
-/** Folds a finance decision into the inputs of the next plan. */
+/** Folds a finance decision into the inputs of the next plan; null keeps the previous override (retry). */
 function applyResolution(r: Resolution, plan: ApplicationPlan, resolutions: FinanceResolutions): ResolutionAction | null {
   switch (r.action) {
     case 'retry':
       return null;
     case 'post_unapplied': {
       const numbers = plan.attention?.invoiceNumbers ?? [];
-      if (numbers.length === 0) return { action: 'post_unapplied' };
+      if (plan.attention?.reason === 'over_cap') (resolutions as { allowOverCap?: boolean }).allowOverCap = true;
+      if (numbers.length === 0) return plan.attention?.reason === 'over_cap' ? null : { action: 'post_unapplied' };
       (resolutions as { invoices?: Record<string, 'post_unapplied' | 'skip'> }).invoices = {
         ...resolutions.invoices,
         ...Object.fromEntries(numbers.map((n) => [n, 'post_unapplied' as const])),
       };
-      if (plan.attention?.reason === 'over_cap') (resolutions as { allowOverCap?: boolean }).allowOverCap = true;
       return null;
     }
     default:
@@ -431,7 +529,7 @@ function skippedDetail(plan: ApplicationPlan): string {
     .join('; ');
 }
 
-function toJournalRequest(plan: ApplicationPlan, c: PaymentContext) {
+function toJournalRequest(plan: ApplicationPlan, c: PaymentContext): JournalPostRequest {
   return {
     externalDocumentNumber: plan.externalDocumentNumber,
     paymentMethodCode: plan.methodCode,
@@ -448,21 +546,3 @@ function toJournalRequest(plan: ApplicationPlan, c: PaymentContext) {
     })),
   };
 }
-
-function reversalRequest(paymentId: string, lines: PaymentContext['erp']['lines'], c: PaymentContext, amountMinor?: number) {
-  const total = amountMinor ?? lines.reduce((s, l) => s + l.amountMinor, 0);
-  return {
-    externalDocumentNumber: `${paymentId}-R`,
-    postingDate: c.date,
-    lines: [
-      {
-        kind: 'reversal' as const,
-        customerNumber: c.customerNumber!,
-        amountMinor: total,
-        currency: c.currency,
-        description: `Reversal of portal payment ${paymentId}`,
-      },
-    ],
-  };
-}
-

@@ -1,0 +1,100 @@
+import { parseDecimal } from '../../src/domain/money';
+import { setOptIn } from '../../src/operations/customers';
+import { paymentState } from '../../src/operations/payments';
+import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
+import type { PaymentStage } from '../../src/domain/stages';
+import type { PaymentState } from '../../workflows/portalPayment';
+import { journalPosterWorkflowId } from '../../workflows/ids';
+import { journalQueueQuery } from '../../workflows/journalPoster';
+import { eventually, startStack, type StackOptions, type TestStack } from '../support/stack';
+
+// Shared set-up for the portal payment end-to-end tests: a stack with the portal webhooks registered (unless the test
+// wants the poll-only path), the portal poller and BC subscription running and the demo customers opted in; invoices
+// posted in the sandbox ERP and waited for in the portal; and readers of what the sandbox ERP really holds.
+
+export interface PaymentStackOptions extends StackOptions {
+  /** Register the portal's payment webhooks (default true). */
+  webhooks?: boolean;
+}
+
+export async function startPaymentStack(opts: PaymentStackOptions = {}): Promise<TestStack> {
+  const s = await startStack(opts);
+  try {
+    if (opts.webhooks !== false) await registerPortalWebhooks(s.ops, s.deps.portals);
+    await startServiceWorkflows(s.ops, s.deps.portals);
+    await setOptIn(s.ops, ['C10000', 'C20000'], { optedIn: true, by: 'test' });
+    await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription');
+  } catch (err) {
+    await s.close();
+    throw err;
+  }
+  return s;
+}
+
+export interface BothSides {
+  number: string;
+  totalMinor: number;
+  portalInvoiceId: string;
+  invitationKey: string;
+}
+
+/** Posts an invoice in the sandbox ERP (one untaxed line) and waits until arsync has put it in the portal. */
+export async function postErpInvoice(s: TestStack, customerNumber: string, amount: string, timeoutMs = 15000): Promise<BothSides> {
+  const erp = s.bc.admin.postInvoice({ customerNumber, lines: [{ description: 'Services', quantity: 1, unitPrice: amount, taxPercent: 0 }] });
+  return portalSide(s, erp.number, timeoutMs);
+}
+
+/** The portal invoice arsync made for an ERP invoice, once it exists with an invitation. */
+export async function portalSide(s: TestStack, number: string, timeoutMs = 15000): Promise<BothSides> {
+  const portal = s.deps.portals.client('default');
+  const inv = await eventually(async () => {
+    const found = await portal.findInvoiceByNumber(number);
+    return found && found.invitations.length > 0 && found;
+  }, timeoutMs, `portal invoice ${number}`);
+  return { number, totalMinor: inv.amount.minor, portalInvoiceId: inv.id, invitationKey: inv.invitations[0]!.key };
+}
+
+/** Waits for a payment workflow to reach a stage; returns its state. */
+export async function paymentAt(s: TestStack, paymentId: string, stage: PaymentStage | PaymentStage[], timeoutMs = 15000): Promise<PaymentState> {
+  const wanted = Array.isArray(stage) ? stage : [stage];
+  return eventually(async () => {
+    const p = await paymentState(s.ops, 'default', paymentId);
+    return wanted.includes(p.stage) && p;
+  }, timeoutMs, `payment ${paymentId} at ${wanted.join('/')}`);
+}
+
+/** Customer ledger entries in the sandbox ERP carrying this external document number. */
+export function ledger(s: TestStack, externalDocumentNumber: string) {
+  return s.bc.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === externalDocumentNumber);
+}
+
+/** Sum of the customer ledger entries of an external document number, minor units (payments are negative). */
+export function ledgerSum(s: TestStack, externalDocumentNumber: string): number {
+  return ledger(s, externalDocumentNumber).reduce((sum, e) => sum + parseDecimal(e.amount, e.currencyCode || 'USD'), 0);
+}
+
+/** The ERP invoice's remaining amount, minor units. */
+export function remaining(s: TestStack, invoiceNumber: string): number {
+  return parseDecimal(s.bc.admin.getInvoice(invoiceNumber).remaining, 'USD');
+}
+
+/** Lines waiting unposted in the ARSYNC cash receipt batch (through the BC API, as the service sees them). */
+export async function unpostedLines(s: TestStack) {
+  const batch = await s.deps.bc.findJournalBatch(s.config.settings.payments.journalBatch);
+  return s.deps.bc.findCustomerPaymentLines(batch!.id);
+}
+
+export async function journalQueue(s: TestStack) {
+  return s.t.client.workflow.getHandle(journalPosterWorkflowId(s.ops.companyId, s.config.settings.payments.journalBatch)).query(journalQueueQuery);
+}
+
+/** The portal payment as the Invoice Ninja API prints it (the body of its payment webhooks). */
+export async function portalPaymentBody(s: TestStack, paymentId: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${s.portal.url}/api/v1/payments/${paymentId}?include=invoices,client`, {
+    headers: { 'X-API-TOKEN': 'arsync-demo-token', 'X-Requested-With': 'XMLHttpRequest' },
+  });
+  if (!res.ok) throw new Error(`portal answered ${res.status} for payment ${paymentId}`);
+  return ((await res.json()) as { data: Record<string, unknown> }).data;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

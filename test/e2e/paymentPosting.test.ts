@@ -1,0 +1,125 @@
+import { parseDecimal } from '../../src/domain/money';
+import { invoiceState } from '../../src/operations/invoices';
+import { CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../../src/temporal/searchAttributes';
+import { paymentWorkflowId } from '../../workflows/ids';
+import { payOnPortal } from '../support/portalPay';
+import { eventually, type TestStack } from '../support/stack';
+import { journalQueue, ledger, paymentAt, postErpInvoice, remaining, startPaymentStack } from './paymentFixtures';
+
+// Card payments made on the real pay page, posted in the sandbox ERP: amounts, application, batch, external document
+// number, the gateway fee, one line per invoice, and overpayments capped at the ERP's remaining amount.
+
+let s: TestStack;
+beforeAll(async () => {
+  s = await startPaymentStack();
+}, 60000);
+afterAll(async () => {
+  await s?.close();
+});
+
+const feeEntries = async (paymentId: string) =>
+  (await s.deps.bc.findGeneralLedgerEntries(paymentId)).filter((e) => e.accountNumber === s.config.settings.payments.feeAccountNo);
+const feePosted = async (paymentId: string) => (await feeEntries(paymentId)).reduce((sum, e) => sum + e.credit.minor - e.debit.minor, 0);
+
+describe('portal card payments posted in the ERP', () => {
+  it('posts a pay-page card payment once: amount, applies-to invoice, ARSYNC batch, external document number = portal payment id', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '250.00');
+    const { paymentId, feeMinor } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '100.00' }]);
+    const state = await paymentAt(s, paymentId, 'posted');
+
+    // Exactly one customer ledger entry carries the portal payment id: a Payment of -100.00 to C10000.
+    const entries = ledger(s, paymentId);
+    expect(entries).toHaveLength(1);
+    const [entry] = entries;
+    expect(entry!.documentType).toBe('Payment');
+    expect(entry!.customerNumber).toBe('C10000');
+    expect(parseDecimal(entry!.amount, 'USD')).toBe(-10000);
+    // Posted from the configured cash receipt batch: its number series and its balancing account.
+    const batch = (await s.deps.bc.findJournalBatch(s.config.settings.payments.journalBatch))!;
+    const viaApi = (await s.deps.bc.findPostedEntries(paymentId)).find((e) => e.entryNumber === entry!.entryNumber)!;
+    expect(viaApi.documentNumber).toMatch(/^ARS\d+$/);
+    expect(viaApi.balancingAccountNumber).toBe(batch.balancingAccountNumber);
+    // Applied to the invoice: an application from this entry to the invoice's entry, and the remaining amount drops.
+    const invoiceEntry = s.bc.admin.listLedgerEntries({ documentNumber: inv.number }).find((e) => e.documentType === 'Invoice')!;
+    const applications = s.bc.admin.listApplications().filter((a) => a.creditEntryNumber === entry!.entryNumber && !a.unapplied);
+    expect(applications).toEqual([expect.objectContaining({ invoiceEntryNumber: invoiceEntry.entryNumber })]);
+    expect(parseDecimal(applications[0]!.amount, 'USD')).toBe(10000);
+    expect(remaining(s, inv.number)).toBe(inv.totalMinor - 10000);
+    // The portal's convenience fee went to the fee account, never to the invoice.
+    expect(feeMinor).toBeGreaterThan(0);
+    expect(await feePosted(paymentId)).toBe(feeMinor);
+
+    // The workflow: its plan and posting, and what operators filter on in the Temporal UI.
+    expect(state.posting).toEqual(expect.objectContaining({ status: 'posted', externalDocumentNumber: paymentId }));
+    expect(state.plan?.parts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'applied', invoiceNumber: inv.number, amountMinor: 10000 }),
+        expect.objectContaining({ kind: 'fee', amountMinor: feeMinor }),
+      ]),
+    );
+    const handle = s.t.client.workflow.getHandle(paymentWorkflowId('default', paymentId));
+    const described = await handle.describe();
+    expect(described.typedSearchAttributes.get(PortalPaymentId)).toBe(paymentId);
+    expect(described.typedSearchAttributes.get(Stage)).toBe('posted');
+    expect(described.typedSearchAttributes.get(CustomerNumber)).toBe('C10000');
+    expect(described.typedSearchAttributes.get(InvoiceNumber)).toBe(inv.number);
+    // One hand-over to the journal poster in the payment's history.
+    const history = await handle.fetchHistory();
+    const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    expect(scheduled.filter((n) => n === 'submitToJournal')).toHaveLength(1);
+
+    // The invoice workflow is told: partially paid, with the ERP's remaining amount.
+    const invoice = await eventually(async () => {
+      const st = await invoiceState(s.ops, inv.number);
+      return st.stage === 'partially_paid' && st;
+    }, 10000, 'invoice partially_paid');
+    expect(invoice.erpRemainingMinor).toBe(inv.totalMinor - 10000);
+  });
+
+  it('posts a payment of two invoices as one applied line per invoice under the same external document number', async () => {
+    const a = await postErpInvoice(s, 'C10000', '120.00');
+    const b = await postErpInvoice(s, 'C10000', '80.50');
+    const { paymentId, feeMinor } = await payOnPortal(s.portal.url, a.invitationKey, [
+      { invoiceId: a.portalInvoiceId, amount: '120.00' },
+      { invoiceId: b.portalInvoiceId, amount: '30.25' },
+    ]);
+    const state = await paymentAt(s, paymentId, 'posted');
+
+    const entries = ledger(s, paymentId);
+    expect(entries.map((e) => parseDecimal(e.amount, 'USD')).sort((x, y) => x - y)).toEqual([-12000, -3025]);
+    const applied = s.bc.admin.listApplications().filter((x) => entries.some((e) => e.entryNumber === x.creditEntryNumber));
+    const invoiceEntry = (n: string) => s.bc.admin.listLedgerEntries({ documentNumber: n }).find((e) => e.documentType === 'Invoice')!.entryNumber;
+    expect(applied.map((x) => [x.invoiceEntryNumber, parseDecimal(x.amount, 'USD')]).sort()).toEqual(
+      [
+        [invoiceEntry(a.number), 12000],
+        [invoiceEntry(b.number), 3025],
+      ].sort(),
+    );
+    expect(remaining(s, a.number)).toBe(0);
+    expect(remaining(s, b.number)).toBe(8050 - 3025);
+    expect(await feePosted(paymentId)).toBe(feeMinor);
+    expect(state.plan?.parts.filter((p) => p.kind === 'applied')).toHaveLength(2);
+    // The fully paid invoice reaches posted; the other is partially paid.
+    await eventually(async () => (await invoiceState(s.ops, a.number)).stage === 'posted', 10000, `invoice ${a.number} posted`);
+    await eventually(async () => (await invoiceState(s.ops, b.number)).stage === 'partially_paid', 10000, `invoice ${b.number} partially_paid`);
+  });
+
+  it('applies at most the ERP remaining amount ("Disallow Overpayments") and books the excess to the fee account', async () => {
+    const inv = await postErpInvoice(s, 'C20000', '100.00');
+    // Part of it was paid inside the ERP: the portal does not know yet and takes the full amount.
+    s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '30.00' });
+    const { paymentId, feeMinor } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '100.00' }]);
+    const state = await paymentAt(s, paymentId, 'posted');
+
+    expect(ledger(s, paymentId).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-7000]);
+    expect(remaining(s, inv.number)).toBe(0);
+    // Excess 30.00 plus the convenience fee: on the fee account, nothing lost.
+    expect(await feePosted(paymentId)).toBe(3000 + feeMinor);
+    expect(state.plan?.parts).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'applied', amountMinor: 7000 }), expect.objectContaining({ kind: 'fee', amountMinor: 3000 })]),
+    );
+    expect(state.attention).toBeNull();
+    const q = await journalQueue(s);
+    expect(q.queued).toEqual([]);
+  });
+});
