@@ -61,7 +61,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     companyId: randomUUID(),
   });
   const bcUrl = await bc.listen(0);
-  const portal = await createInvoiceNinjaSandbox({ apiTokens: ['arsync-demo-token'], webhookDelayMs: 0 });
+  const portal = await createInvoiceNinjaSandbox({ apiTokens: ['arsync-demo-token'], webhookDelayMs: 0, idSalt: randomUUID() });
   const portalUrl = await portal.listen(0);
   const sinks = await createSinks({ smtpPort: 0, httpPort: 0, smsAccountSid: 'ACtest', smsAuthToken: 'sms-test-token' });
   const apiPort = await freePort();

@@ -33,6 +33,8 @@ export interface InvoiceNinjaSandboxOptions {
   fees?: Partial<FeeSettings>;
   /** Value of the X-Sandbox-Admin-Token header the /admin routes require. */
   adminToken?: string;
+  /** Salt of the hashed ids (default '' like a stock install); tests give each portal its own. */
+  idSalt?: string;
   logger?: boolean;
 }
 
@@ -63,7 +65,7 @@ export async function createInvoiceNinjaSandbox(opts: InvoiceNinjaSandboxOptions
   if (opts.apiTokens.length === 0) throw new Error('at least one API token is required');
   const tokens = new Set(opts.apiTokens);
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 10 * 1024 * 1024 });
-  const store = new SandboxStore(opts.dataFile, opts.webhookDelayMs ?? 0);
+  const store = new SandboxStore(opts.dataFile, opts.webhookDelayMs ?? 0, opts.idSalt);
   if (opts.webhookDelayMs !== undefined) store.state.webhookDelayMs = opts.webhookDelayMs;
   let listeningUrl = opts.publicUrl?.replace(/\/$/, '') ?? '';
   const publicUrl = () => listeningUrl;

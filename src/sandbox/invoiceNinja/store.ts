@@ -7,7 +7,6 @@ import { type ClientRow, type Counter, initialState, type InvoiceRow, type Payme
 
 // Invoice Ninja encodes every table's auto-increment id with hashids (min length 10, empty salt by default), so
 // id 1 is "VolejRejNm" in every table: a client and an invoice can share an id string, as on the real server.
-const hashids = new Hashids('', 10);
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -39,7 +38,11 @@ export function nowDateTime(): string {
 export class SandboxStore {
   private readonly json: JsonStore<SandboxState>;
 
-  constructor(file: string | undefined, webhookDelayMs: number) {
+  private readonly hashids: Hashids;
+
+  /** `idSalt` plays the role of the app key's salt: two portals with different salts never share ids. */
+  constructor(file: string | undefined, webhookDelayMs: number, idSalt = '') {
+    this.hashids = new Hashids(idSalt, 10);
     this.json = new JsonStore<SandboxState>(file, () => initialState(webhookDelayMs));
   }
 
@@ -57,7 +60,7 @@ export class SandboxStore {
 
   nextId(kind: Counter): string {
     this.state.counters[kind] += 1;
-    return hashids.encode(this.state.counters[kind]);
+    return this.hashids.encode(this.state.counters[kind]);
   }
 
   /** Auto numbers ("0001") per entity, skipping numbers already taken by hand. */
