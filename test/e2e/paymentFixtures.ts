@@ -4,7 +4,7 @@ import { paymentState } from '../../src/operations/payments';
 import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
 import type { PaymentStage } from '../../src/domain/stages';
 import type { PaymentState } from '../../workflows/portalPayment';
-import { journalPosterWorkflowId } from '../../workflows/ids';
+import { journalPosterWorkflowId, paymentWorkflowId } from '../../workflows/ids';
 import { journalQueueQuery } from '../../workflows/journalPoster';
 import { eventually, startStack, type StackOptions, type TestStack } from '../support/stack';
 
@@ -98,3 +98,21 @@ export async function portalPaymentBody(s: TestStack, paymentId: string): Promis
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The runs of a payment's workflow on this stack's task queue (ids repeat across sandboxes, task queues do not). */
+export async function paymentRuns(s: TestStack, paymentId: string) {
+  const runs = [];
+  const query = `WorkflowId = '${paymentWorkflowId('default', paymentId)}' AND TaskQueue = '${s.config.env.TEMPORAL_TASK_QUEUE}'`;
+  for await (const wf of s.t.client.workflow.list({ query })) runs.push(wf);
+  return runs;
+}
+
+/** How many times, over all its runs, the payment's workflow handed a posting to the journal poster. */
+export async function submissions(s: TestStack, paymentId: string): Promise<number> {
+  let n = 0;
+  for (const run of await paymentRuns(s, paymentId)) {
+    const history = await s.t.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    n += (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'submitToJournal').length;
+  }
+  return n;
+}

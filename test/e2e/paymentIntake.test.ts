@@ -1,0 +1,97 @@
+import { parseDecimal } from '../../src/domain/money';
+import { paymentState } from '../../src/operations/payments';
+import { portalWatcherWorkflowId } from '../../workflows/ids';
+import { watcherStateQuery } from '../../workflows/portalWatcher';
+import { payOnPortal } from '../support/portalPay';
+import { eventually, type TestStack } from '../support/stack';
+import { ledger, paymentAt, paymentRuns, portalPaymentBody, postErpInvoice, sleep, startPaymentStack, submissions } from './paymentFixtures';
+
+// Intake: the webhook endpoint and the poller both signal-with-start one workflow per portal payment, so duplicates,
+// out-of-order deliveries and the two paths racing each other end in exactly one ERP posting.
+
+async function deliver(s: TestStack, event: string, body: unknown, secret = s.config.env.PORTAL_WEBHOOK_SECRET) {
+  return fetch(`${s.apiUrl}/webhooks/invoice-ninja/default/${event}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-arsync-webhook-secret': secret },
+    body: JSON.stringify(body),
+  });
+}
+
+describe('webhook deliveries only (portal webhooks not registered, hourly poll)', () => {
+  let s: TestStack;
+  beforeAll(async () => {
+    s = await startPaymentStack({ webhooks: false, settings: { polling: { paymentsInterval: '1h' } } });
+  }, 60000);
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('refuses a wrong secret and a body that is not a payment, without starting anything', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '40.00');
+    const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '40.00' }]);
+    const body = await portalPaymentBody(s, paymentId);
+    expect((await deliver(s, 'create_payment', body, 'not-the-secret-at-all')).status).toBe(401);
+    expect((await deliver(s, 'create_payment', { id: paymentId })).status).toBe(422);
+    expect((await deliver(s, 'pay_invoice', body)).status).toBe(400);
+    await sleep(300);
+    expect(await paymentRuns(s, paymentId)).toHaveLength(0);
+    expect(ledger(s, paymentId)).toHaveLength(0);
+  });
+
+  it('posts once when the same payment is delivered five times per event, out of order, and again after posting', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '75.00');
+    const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '75.00' }]);
+    const body = await portalPaymentBody(s, paymentId);
+    const stale = { ...body, updated_at: Number(body.updated_at) - 60 };
+    // update before create, duplicates interleaved, a stale copy in the middle: all at once.
+    const order = ['update_payment', 'create_payment', 'update_payment', 'create_payment', 'stale', 'create_payment', 'update_payment', 'create_payment', 'update_payment', 'create_payment', 'update_payment'];
+    const answers = await Promise.all(order.map((e) => (e === 'stale' ? deliver(s, 'update_payment', stale) : deliver(s, e, body))));
+    expect(answers.map((a) => a.status)).toEqual(order.map(() => 200));
+
+    await paymentAt(s, paymentId, 'posted');
+    const done = async (n: number) => {
+      const runs = await paymentRuns(s, paymentId);
+      return runs.length >= n && runs.every((r) => r.status.name === 'COMPLETED') && runs;
+    };
+    await eventually(() => done(1), 15000, 'the first run to finish');
+    // Delivered again after it was posted: a new run reads both systems, finds the posting, posts nothing.
+    for (let i = 0; i < 5; i++) expect((await deliver(s, i % 2 ? 'update_payment' : 'create_payment', body)).status).toBe(200);
+    await eventually(() => done(2), 15000, 'the later runs to finish');
+    expect((await paymentState(s.ops, 'default', paymentId)).stage).toBe('posted');
+
+    const entries = ledger(s, paymentId);
+    expect(entries).toHaveLength(1);
+    expect(parseDecimal(entries[0]!.amount, 'USD')).toBe(-7500);
+    expect(await submissions(s, paymentId)).toBe(1);
+  });
+});
+
+describe('webhooks and a fast poller racing', () => {
+  let s: TestStack;
+  beforeAll(async () => {
+    s = await startPaymentStack({ settings: { polling: { paymentsInterval: '200ms', viewsInterval: '200ms' } } });
+  }, 60000);
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('posts each payment once when both the webhook and the poller report it', async () => {
+    const invoices = await Promise.all(['31.00', '32.00', '33.00', '34.00', '35.00'].map((a) => postErpInvoice(s, 'C20000', a)));
+    const paid = [];
+    for (const inv of invoices) paid.push(await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: (inv.totalMinor / 100).toFixed(2) }]));
+    for (const { paymentId } of paid) await paymentAt(s, paymentId, 'posted');
+    // Let the poller see every payment too (it reads them within a poll interval of their last change).
+    const watcher = s.t.client.workflow.getHandle(portalWatcherWorkflowId('default'));
+    await eventually(async () => (await watcher.query(watcherStateQuery)).paymentsSignalled >= paid.length, 10000, 'the poller to report every payment');
+    const deliveries = s.portal.admin.webhookDeliveries().filter((d) => paid.some((p) => d.entity_id === p.paymentId));
+    expect(new Set(deliveries.map((d) => d.entity_id)).size).toBe(paid.length);
+    await sleep(500);
+
+    for (const [i, { paymentId }] of paid.entries()) {
+      const entries = ledger(s, paymentId);
+      expect(entries).toHaveLength(1);
+      expect(parseDecimal(entries[0]!.amount, 'USD')).toBe(-invoices[i]!.totalMinor);
+      expect(await submissions(s, paymentId)).toBe(1);
+    }
+  });
+});
