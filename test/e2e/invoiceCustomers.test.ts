@@ -1,0 +1,170 @@
+import axios from 'axios';
+import type { Worker } from '@temporalio/worker';
+import { createInvoiceNinjaSandbox, type InvoiceNinjaSandbox } from '../../src/sandbox/invoiceNinja/server';
+import type { Config } from '../../src/config/load';
+import { parseDecimal } from '../../src/domain/money';
+import { customerState, setOptIn, syncCustomers } from '../../src/operations/customers';
+import { invoiceState, invoiceTimeline, listInvoices } from '../../src/operations/invoices';
+import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
+import { createLogger } from '../../src/observability/logger';
+import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
+import { createArsyncWorker } from '../../src/worker/createWorker';
+import { createActivityDeps } from '../../src/worker/deps';
+import type { ActivityDeps } from '../../activities';
+import { invoiceWorkflowId } from '../../workflows/ids';
+import { eventually, startStack, type TestStack } from '../support/stack';
+
+// Customers first: "Require Email Address" parks the invoice until the customer is fixed and resynced, a customer who
+// is not opted in parks it until opt-in, and the customer posting group picks the portal connection (a second
+// Invoice Ninja sandbox for EXPORT), falling back to the default connection.
+
+const EXPORT_TOKEN_ENV = 'INVOICE_NINJA_EXPORT_TOKEN';
+let s: TestStack;
+let exportPortal: InvoiceNinjaSandbox;
+let deps: ActivityDeps;
+let worker: Worker;
+let running: Promise<void>;
+
+const mail = async (to: string) => (await axios.get(`${s.sinks.httpUrl}/mail`, { params: { to } })).data as Array<{ subject: string; text: string }>;
+const describeInvoice = (number: string) => s.t.client.workflow.getHandle(invoiceWorkflowId(s.ops.companyId, number)).describe();
+
+beforeAll(async () => {
+  // The stack configures the default connection only: this file runs its own worker (same task queue) whose settings
+  // add the EXPORT posting group's connection to a second portal sandbox.
+  s = await startStack({ worker: false });
+  exportPortal = await createInvoiceNinjaSandbox({ apiTokens: ['export-portal-token'], webhookDelayMs: 0 });
+  const exportUrl = await exportPortal.listen(0);
+  process.env[EXPORT_TOKEN_ENV] = 'export-portal-token';
+  const config: Config = {
+    ...s.config,
+    settings: {
+      ...s.config.settings,
+      connections: {
+        ...s.config.settings.connections,
+        byPostingGroup: { EXPORT: { url: exportUrl, tokenEnv: EXPORT_TOKEN_ENV, ratePerMinute: 60000, maxConcurrent: 16 } },
+      },
+    },
+  };
+  deps = createActivityDeps(config, createLogger('test', 'warn'), s.t.client);
+  worker = await createArsyncWorker({
+    connection: s.t.connection,
+    namespace: config.env.TEMPORAL_NAMESPACE,
+    taskQueue: config.env.TEMPORAL_TASK_QUEUE,
+    deps,
+    bundlePath: process.env.ARSYNC_WORKFLOW_BUNDLE,
+  });
+  running = worker.run();
+  await registerPortalWebhooks(s.ops, s.deps.portals);
+  await startServiceWorkflows(s.ops, deps.portals);
+  await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription');
+}, 90000);
+
+afterAll(async () => {
+  // This worker first: the stack closes the connection it polls on.
+  if (worker?.getState() === 'RUNNING') {
+    worker.shutdown();
+    await running;
+  }
+  await s?.close();
+  await exportPortal?.close();
+  delete process.env[EXPORT_TOKEN_ENV];
+});
+
+describe('customers first', () => {
+  it('require email: the invoice waits in needs_attention (missing_email) and resumes by itself once the customer is fixed and resynced', async () => {
+    const [optIn] = await setOptIn(s.ops, ['C30000'], { optedIn: true, by: 'test' });
+    expect(optIn.lastSync?.status).toBe('missing_email');
+    expect(optIn.portal).toBeNull();
+
+    const erp = s.bc.admin.postInvoice({ customerNumber: 'C30000', lines: [{ description: 'Life drawing course', quantity: 2, unitPrice: '180.00', taxPercent: '7' }] });
+    const waiting = await eventually(async () => {
+      const st = await invoiceState(s.ops, erp.number);
+      return st.stage === 'needs_attention' && st;
+    }, 10000, 'needs_attention');
+    expect(waiting.attention?.reason).toBe('missing_email');
+    expect(waiting.attention?.detail).toContain('C30000');
+    // Findable by operators: search attributes and the attention list.
+    const d = await describeInvoice(erp.number);
+    expect(d.typedSearchAttributes.get(Stage)).toBe('needs_attention');
+    expect(d.typedSearchAttributes.get(AttentionReason)).toBe('missing_email');
+    const attention = await eventually(async () => {
+      const rows = await listInvoices(s.ops, { attention: true });
+      return rows.find((r) => r.invoiceNumber === erp.number);
+    }, 10000, 'the attention list');
+    expect(attention.attentionReason).toBe('missing_email');
+    // Nothing reached the portal: neither the customer nor the invoice.
+    const portal = s.deps.portals.client('default');
+    expect(await portal.findInvoiceByNumber(erp.number)).toBeNull();
+    expect(await portal.findClientByNumber('C30000')).toBeNull();
+
+    // Fix the customer in the ERP and "Sync Customer": the invoice resumes without being touched.
+    s.bc.admin.updateCustomer('C30000', { email: 'office@fineart.example' });
+    const [synced] = await syncCustomers(s.ops, ['C30000'], 'test');
+    expect(synced.status).toBe('ready');
+    const inPortal = await eventually(() => portal.findInvoiceByNumber(erp.number), 10000, 'the portal invoice');
+    expect(inPortal.amount.minor).toBe(parseDecimal(erp.totalIncludingTax, 'USD'));
+    const resumed = await eventually(async () => {
+      const st = await invoiceState(s.ops, erp.number);
+      return st.stage === 'link_sent' && st;
+    }, 10000, 'link_sent after the fix');
+    expect(resumed.attention).toBeNull();
+    const after = await describeInvoice(erp.number);
+    expect(after.typedSearchAttributes.get(Stage)).toBe('link_sent');
+    expect(after.typedSearchAttributes.get(AttentionReason)).toBeUndefined();
+    expect((await portal.findClientByNumber('C30000'))?.contacts[0]?.email).toBe('office@fineart.example');
+    await eventually(async () => (await mail('office@fineart.example')).find((m) => m.text.includes(resumed.portal!.link)), 5000, 'the link email');
+    const kinds = (await invoiceTimeline(s.ops, erp.number)).map((e) => e.kind);
+    expect(kinds.indexOf('attention')).toBeLessThan(kinds.indexOf('synced'));
+  });
+
+  it('not opted in: the invoice waits with reason not_opted_in and resumes after opt-in', async () => {
+    const c = s.bc.admin.createCustomer({ displayName: 'Northwind Traders', email: 'ap@northwind.example', phoneNumber: '+1 425 555 0199' });
+    const erp = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Catering', quantity: 1, unitPrice: '250.00', taxPercent: '8.25' }] });
+    const waiting = await eventually(async () => {
+      const st = await invoiceState(s.ops, erp.number);
+      return st.stage === 'needs_attention' && st;
+    }, 10000, 'needs_attention');
+    expect(waiting.attention).toEqual({ reason: 'not_opted_in', detail: `customer ${c.number} is not opted in to the payment portal` });
+    expect((await describeInvoice(erp.number)).typedSearchAttributes.get(AttentionReason)).toBe('not_opted_in');
+    expect((await customerState(s.ops, c.number)).waitingInvoices).toEqual([invoiceWorkflowId(s.ops.companyId, erp.number)]);
+
+    await setOptIn(s.ops, [c.number], { optedIn: true, by: 'test' });
+    const resumed = await eventually(async () => {
+      const st = await invoiceState(s.ops, erp.number);
+      return st.stage === 'link_sent' && st;
+    }, 10000, 'link_sent after opt-in');
+    expect(resumed.attention).toBeNull();
+    expect(await s.deps.portals.client('default').findInvoiceByNumber(erp.number)).not.toBeNull();
+    expect((await customerState(s.ops, c.number)).waitingInvoices).toEqual([]);
+  });
+
+  it('posting group routing: an EXPORT customer goes to the EXPORT portal, everyone else to the default one', async () => {
+    await setOptIn(s.ops, ['C40000', 'C10000'], { optedIn: true, by: 'test' });
+    const exported = s.bc.admin.postInvoice({ customerNumber: 'C40000', lines: [{ description: 'Ski rental', quantity: 4, unitPrice: '45.50', taxPercent: '0' }] });
+    const domestic = s.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Consulting', quantity: 1, unitPrice: '120.00', taxPercent: '8.25' }] });
+    const exportClient = deps.portals.client('EXPORT');
+    const defaultClient = deps.portals.client('default');
+
+    const inExport = await eventually(() => exportClient.findInvoiceByNumber(exported.number), 10000, 'the EXPORT portal invoice');
+    expect(inExport.amount.minor).toBe(18200);
+    const inDefault = await eventually(() => defaultClient.findInvoiceByNumber(domestic.number), 10000, 'the default portal invoice');
+    expect(inDefault.number).toBe(domestic.number);
+    // Each invoice and customer exists in its own portal only.
+    expect(await defaultClient.findInvoiceByNumber(exported.number)).toBeNull();
+    expect(await exportClient.findInvoiceByNumber(domestic.number)).toBeNull();
+    expect(await defaultClient.findClientByNumber('C40000')).toBeNull();
+    expect(await exportClient.findClientByNumber('C10000')).toBeNull();
+
+    const st = await eventually(async () => {
+      const x = await invoiceState(s.ops, exported.number);
+      return x.stage === 'link_sent' && x;
+    }, 10000, 'link_sent');
+    expect(st.portal?.connectionKey).toBe('EXPORT');
+    expect(st.portal?.link.startsWith(exportPortal.url)).toBe(true);
+    expect((await customerState(s.ops, 'C40000')).portal?.connectionKey).toBe('EXPORT');
+
+    // The EXPORT connection's own watcher sees the customer's view.
+    await axios.get(st.portal!.link);
+    await eventually(async () => (await invoiceState(s.ops, exported.number)).stage === 'viewed', 10000, 'viewed via the EXPORT watcher');
+  });
+});
