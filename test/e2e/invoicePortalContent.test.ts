@@ -1,0 +1,156 @@
+import { parseDecimal } from '../../src/domain/money';
+import { setOptIn } from '../../src/operations/customers';
+import { invoiceState, invoiceTimeline } from '../../src/operations/invoices';
+import { paymentState } from '../../src/operations/payments';
+import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
+import { eventually, startStack, type TestStack } from '../support/stack';
+
+// What the portal invoice holds: totals equal to the cent with an explicit "Rounding" line when Invoice Ninja's per-line
+// tax rounding differs from the ERP's per-document rounding; an invoice partly paid at posting shows the ERP remaining
+// as its balance through a portal payment that is never posted back; custom values 1-4 from configured ERP fields;
+// "Disable Invoice Emails" on and off; auto-bill for auto-bill customers.
+
+let s: TestStack;
+let emailing: TestStack;
+
+const setUp = async (stack: TestStack) => {
+  await registerPortalWebhooks(stack.ops, stack.deps.portals);
+  await startServiceWorkflows(stack.ops, stack.deps.portals);
+  await setOptIn(stack.ops, ['C10000'], { optedIn: true, by: 'test' });
+  await setOptIn(stack.ops, ['C20000'], { optedIn: true, autoBill: true, by: 'test' });
+  await eventually(async () => (await stack.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription');
+};
+const synced = (stack: TestStack, number: string) =>
+  eventually(async () => {
+    const st = await invoiceState(stack.ops, number);
+    return st.portal && st.stage !== 'syncing' && st;
+  }, 10000, `invoice ${number} in the portal`);
+
+beforeAll(async () => {
+  const customValues = [
+    { erpField: 'externalDocumentNumber' },
+    { erpField: 'customerPurchaseOrderReference' },
+    { erpField: 'dueDate' },
+    { erpField: 'totalIncludingTax' },
+  ];
+  s = await startStack({ settings: { customValues, disableInvoiceEmails: true } });
+  emailing = await startStack({ settings: { disableInvoiceEmails: false } });
+  await Promise.all([setUp(s), setUp(emailing)]);
+}, 120000);
+afterAll(async () => {
+  await s?.close();
+  await emailing?.close();
+});
+
+describe('invoice to portal', () => {
+  it('multi-rate taxes whose per-line rounding differs: equal totals to the cent with an explicit Rounding line', async () => {
+    // Invoice Ninja rounds tax per line (3 × 0.005 → 0.03), the ERP per rate group (0.015 → 0.02): one cent apart.
+    const erp = s.bc.admin.postInvoice({
+      customerNumber: 'C10000',
+      lines: [
+        { description: 'Stamp', quantity: 1, unitPrice: '0.10', taxPercent: '5' },
+        { description: 'Stamp', quantity: 1, unitPrice: '0.10', taxPercent: '5' },
+        { description: 'Stamp', quantity: 1, unitPrice: '0.10', taxPercent: '5' },
+        { description: 'Consulting', quantity: 3, unitPrice: '99.99', taxPercent: '8.25' },
+        { description: 'Freight', quantity: 1, unitPrice: '42.10', taxPercent: '0' },
+      ],
+    });
+    const total = parseDecimal(erp.totalIncludingTax, 'USD');
+    const st = await synced(s, erp.number);
+    const inv = await s.deps.portals.client('default').getInvoice(st.portal!.invoiceId);
+    expect(inv.amount.minor).toBe(total);
+    expect(inv.balance.minor).toBe(total);
+    const rounding = inv.lines.filter((l) => l.productKey === 'Rounding' || l.notes === 'Rounding');
+    expect(rounding).toHaveLength(1);
+    expect(rounding[0]!.lineTotal.minor).toBe(-1);
+    expect(rounding[0]!.taxes).toEqual([]);
+    // Every ERP line is there with its quantity, price and tax rate.
+    const lines = inv.lines.filter((l) => !rounding.includes(l));
+    expect(lines.map((l) => [l.notes.split('\n')[0], Number(l.quantity), l.taxes.map((t) => Number(t.rate))])).toEqual([
+      ['Stamp', 1, [5]],
+      ['Stamp', 1, [5]],
+      ['Stamp', 1, [5]],
+      ['Consulting', 3, [8.25]],
+      ['Freight', 1, []],
+    ]);
+    expect(st.totalMinor).toBe(total);
+    expect(st.attention).toBeNull();
+  });
+
+  it('partly paid at posting: the portal balance equals the ERP remaining, and that portal payment is never posted back to the ERP', async () => {
+    const erp = s.bc.admin.postInvoice({
+      customerNumber: 'C10000',
+      paidAtPosting: '50.00',
+      lines: [
+        { description: 'Workshop', quantity: 2, unitPrice: '125.00', taxPercent: '8.25' },
+        { description: 'Materials', quantity: 5, unitPrice: '3.33', taxPercent: '5' },
+      ],
+    });
+    const total = parseDecimal(erp.totalIncludingTax, 'USD');
+    const remaining = parseDecimal(erp.remaining, 'USD');
+    expect(total - remaining).toBe(5000);
+    const ledgerBefore = s.bc.admin.listLedgerEntries({ customerNumber: 'C10000' }).length;
+
+    const st = await synced(s, erp.number);
+    const portal = s.deps.portals.client('default');
+    const inv = await portal.getInvoice(st.portal!.invoiceId);
+    expect(inv.amount.minor).toBe(total);
+    expect(inv.balance.minor).toBe(remaining);
+    const payment = await portal.findPaymentByReference(inv.clientId, `paid-at-posting:${erp.number}`);
+    expect(payment?.amount.minor).toBe(5000);
+
+    // The payment workflow sees it, recognises it as recorded from the ERP, and skips it.
+    const p = await eventually(async () => {
+      const x = await paymentState(s.ops, 'default', payment!.id);
+      return x.stage === 'skipped' && x;
+    }, 10000, 'the paid-at-posting payment skipped');
+    expect(p.posting).toBeNull();
+    expect(s.bc.admin.listLedgerEntries({ customerNumber: 'C10000' })).toHaveLength(ledgerBefore);
+    expect(s.bc.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === payment!.id)).toEqual([]);
+    expect(parseDecimal(s.bc.admin.getInvoice(erp.number).remaining, 'USD')).toBe(remaining);
+
+    const after = await invoiceState(s.ops, erp.number);
+    expect(after.stage).toBe('partially_paid');
+    expect(after.portalBalanceMinor).toBe(remaining);
+    expect(after.erpRemainingMinor).toBe(remaining);
+    expect((await invoiceTimeline(s.ops, erp.number)).find((e) => e.detail === 'paid at posting')?.amountMinor).toBe(5000);
+  });
+
+  it('custom values 1-4 come from the configured ERP fields; the invoice number is the ERP number', async () => {
+    const erp = s.bc.admin.postInvoice({
+      customerNumber: 'C10000',
+      externalDocumentNumber: 'EXT-4411',
+      customerPurchaseOrderReference: 'PO-2024-77',
+      dueDate: '2031-03-15',
+      lines: [{ description: 'Audit', quantity: 1, unitPrice: '1000.00', taxPercent: '8.25' }],
+    });
+    const st = await synced(s, erp.number);
+    const inv = await s.deps.portals.client('default').getInvoice(st.portal!.invoiceId);
+    expect(inv.number).toBe(erp.number);
+    expect(inv.customValues).toEqual(['EXT-4411', 'PO-2024-77', '2031-03-15', '1082.50']);
+    expect(inv.poNumber).toBe('PO-2024-77');
+    expect(inv.dueDate).toBe('2031-03-15');
+  });
+
+  it('"Disable Invoice Emails" on: the portal sends no email on sync; off: it sends one', async () => {
+    const quiet = s.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Quiet', quantity: 1, unitPrice: '10.00', taxPercent: '0' }] });
+    const loud = emailing.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Loud', quantity: 1, unitPrice: '10.00', taxPercent: '0' }] });
+    const [q, l] = await Promise.all([synced(s, quiet.number), synced(emailing, loud.number)]);
+    expect(s.portal.admin.outbox({ entityId: q.portal!.invoiceId })).toEqual([]);
+    const sent = emailing.portal.admin.outbox({ entityId: l.portal!.invoiceId });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ kind: 'invoice', to: 'ap@adatum.example' });
+    // Our own link email goes out either way.
+    expect(q.linkSent && l.linkSent).toBe(true);
+  });
+
+  it('auto-bill: invoices of an auto-bill customer are marked for automatic charging, others are not', async () => {
+    const auto = s.bc.admin.postInvoice({ customerNumber: 'C20000', lines: [{ description: 'Subscription', quantity: 1, unitPrice: '49.00', taxPercent: '8.25' }] });
+    const manual = s.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Subscription', quantity: 1, unitPrice: '49.00', taxPercent: '8.25' }] });
+    const [a, m] = await Promise.all([synced(s, auto.number), synced(s, manual.number)]);
+    const portal = s.deps.portals.client('default');
+    expect((await portal.getInvoice(a.portal!.invoiceId)).autoBillEnabled).toBe(true);
+    expect((await portal.getClient(a.portal!.clientId)).settings.auto_bill).toBe('always');
+    expect((await portal.getInvoice(m.portal!.invoiceId)).autoBillEnabled).toBe(false);
+  });
+});
