@@ -412,7 +412,8 @@ export const companySets: Record<string, SetDef> = {
     entityType: 'salesInvoice',
     navs: { salesInvoiceLines: 'salesInvoiceLines' },
     unfilterable: ['remainingAmount', 'currencyCode'],
-    rows: (c) => inCompany(c, c.state.salesInvoices).map((i) => s.salesInvoiceJson(c.state, i)),
+    rows: (c, _parent, filter) =>
+      narrow(narrow(inCompany(c, c.state.salesInvoices), filter, 'number', (i) => i.number), filter, 'id', (i) => i.id, true).map((i) => s.salesInvoiceJson(c.state, i)),
   },
   salesInvoiceLines: {
     entityType: 'salesInvoiceLine',
@@ -435,16 +436,29 @@ export const companySets: Record<string, SetDef> = {
   journalLines,
   generalLedgerEntries: {
     entityType: 'generalLedgerEntry',
-    rows: (c) => inCompany(c, c.state.glEntries).map((e) => s.glEntryJson(c.state, e)),
+    rows: (c, _parent, filter) => narrow(inCompany(c, c.state.glEntries), filter, 'documentNumber', (e) => e.documentNumber).map((e) => s.glEntryJson(c.state, e)),
   },
 };
+
+/**
+ * The records whose `field` equals the filter's `field eq '…'` term. It only narrows what gets serialised: the full
+ * filter still runs on the rows returned, so answers are unchanged, but a lookup by number no longer serialises (and
+ * ETag-hashes) the whole table, which made every lookup cost O(table) and bulk runs quadratic. Escaped enum spellings
+ * (`_x0020_`) keep every record, as the full filter decodes them.
+ */
+function narrow<T>(records: T[], filter: FilterNode | undefined, field: string, key: (r: T) => string, caseless = false): T[] {
+  const value = equalityValue(filter, field);
+  if (value === undefined || value.includes('_x00')) return records;
+  const want = caseless ? value.toLowerCase() : value;
+  return records.filter((r) => (caseless ? key(r).toLowerCase() : key(r)) === want);
+}
 
 /** api/microsoft/reportsFinance/beta: query APIs (read-only, no keys). */
 export const reportsFinanceSets: Record<string, SetDef> = {
   customerLedgerEntries: {
     entityType: 'customerLedgerEntry',
-    rows: (c) =>
-      inCompany(c, c.state.ledgerEntries)
+    rows: (c, _parent, filter) =>
+      narrow(narrow(inCompany(c, c.state.ledgerEntries), filter, 'externalDocumentNumber', (e) => e.externalDocumentNumber), filter, 'documentNumber', (e) => e.documentNumber)
         .sort((a, b) => a.entryNumber - b.entryNumber)
         .map((e) => s.ledgerEntryJson(c.state, e)),
   },
