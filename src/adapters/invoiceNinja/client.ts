@@ -357,6 +357,12 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     return rows.map((r) => toPayment(r, companyCurrency));
   }
 
+  /** Every payment of one client, deleted ones included (PaymentFilters `client_id`), with their invoice applications. */
+  async function listClientPayments(clientId: string): Promise<InPayment[]> {
+    const rows = await listAll<typeof paymentSchema._output>('list client payments', '/payments', { client_id: clientId, include: 'invoices' }, paymentSchema);
+    return rows.filter((r) => r.client_id === clientId).map((r) => toPayment(r, companyCurrency));
+  }
+
   async function refundPayment(input: RefundInput): Promise<InPayment> {
     const data: Record<string, unknown> = { id: input.paymentId, date: input.date, gateway_refund: false, send_email: input.sendEmail ?? false };
     if (input.invoices?.length) {
@@ -416,6 +422,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     findPaymentByReference,
     createPayment,
     listPaymentsUpdatedSince,
+    listClientPayments,
     refundPayment,
     deletePayment,
     createWebhook,
