@@ -1,6 +1,7 @@
 import { createCoordinationActivities } from './coordination';
 import type { ActivityDeps } from './deps';
 import { createErpActivities } from './erp';
+import { createErpMirrorActivities } from './erpMirror';
 import { createIntakeActivities } from './intake';
 import { createJournalActivities } from './journal';
 import { createNotificationActivities } from './notifications';
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCoordinationActivities(deps),
     ...createNotificationActivities(deps),
     ...createSubscriptionActivities(deps),
+    ...createErpMirrorActivities(deps),
   };
   names.push(...Object.keys(activities).sort());
   return activities;

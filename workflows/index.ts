@@ -7,3 +7,7 @@ export * from './customer';
 export * from './journalPoster';
 export * from './portalWatcher';
 export * from './bcSubscription';
+export * from './erpWatcher';
+export * from './windowSync';
+export * from './driftSweep';
+export * from './erpApplications';

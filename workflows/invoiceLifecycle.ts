@@ -17,6 +17,7 @@ import {
   cancelInvoiceUpdate,
   copyLinkUpdate,
   customerReadySignal,
+  driftDetectedSignal,
   erpApplicationSignal,
   erpInvoiceChangedSignal,
   invoiceStateQuery,
@@ -166,6 +167,10 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   setHandler(erpInvoiceChangedSignal, (e) => {
     erpChanges++;
     events.push({ type: 'erpChanged', ...e });
+  });
+  setHandler(driftDetectedSignal, ({ drift, detail }) => {
+    if (drift && (state.attention?.reason !== 'drift' || state.attention.detail !== detail)) setAttention('drift', detail);
+    else if (!drift && state.attention?.reason === 'drift') setAttention(null);
   });
   setHandler(customerReadySignal, () => {
     customerReady = true;

@@ -16,6 +16,8 @@ export const erpApplicationSignal = defineSignal<
 >('erpApplication');
 /** Something changed on the ERP invoice (status, remaining amount): re-read it. */
 export const erpInvoiceChangedSignal = defineSignal<[{ reason: string }]>('erpInvoiceChanged');
+/** The drift sweep's finding: the balances differ beyond what the rules heal (drift), or agree again (workflows/driftSweep.ts). */
+export const driftDetectedSignal = defineSignal<[{ drift: boolean; detail: string }]>('driftDetected');
 /** The customer is ready in the portal now (opted in, email fixed and resynced). */
 export const customerReadySignal = defineSignal<[{ clientId: string; connectionKey: string }]>('customerReady');
 

@@ -1,0 +1,530 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { BcLedgerEntry, BcSalesInvoice } from '../src/adapters/businessCentral';
+import { ExternalServiceError } from '../src/adapters/http/errors';
+import { LINE_TYPE, type InInvoice, type InPayment } from '../src/adapters/invoiceNinja';
+import { classifyDrift } from '../src/domain/drift';
+import {
+  planMirror,
+  type ErpCredit,
+  type MirrorDecision,
+  type MirroredPayment,
+  type MirrorInvoice,
+  type MirrorPolicy,
+  type PlannedRecord,
+  type PlannedRemoval,
+} from '../src/domain/erpMirror';
+import { paidInFullDate } from '../src/domain/syncWindow';
+import { InvoiceNumber } from '../src/temporal/searchAttributes';
+import { observePayment } from '../src/temporal/starters';
+import { erpWatcherStateQuery } from '../workflows/erpMessages';
+import { erpWatcherWorkflowId } from '../workflows/ids';
+import type { ActivityDeps } from './deps';
+import { creditedInErp, erpPostingState, erpStatus } from './erp';
+import type { ErpApplicationNote, ErpApplicationRow, ErpPollResult, MirrorBatchResult, MirrorMode, MirrorRow, TouchedInvoice } from './erpMirrorTypes';
+import { classified, permanent } from './failures';
+import { isErpOrigin } from './intake';
+import type { ErpPostingState } from './paymentTypes';
+
+// Payments made in the ERP, brought to the portal (rules: src/domain/erpMirror.ts). One customer at a time: read both
+// sides fresh, plan, carry out the plan, read the portal again for the report. Every read is fresh, so a retried activity
+// finds what an earlier attempt already did and plans nothing for it.
+
+const GATEWAY_FEE_TYPES = new Set<string>([LINE_TYPE.UNPAID_GATEWAY_FEE, LINE_TYPE.PAID_GATEWAY_FEE]);
+const CREDIT_TYPES = new Set(['Payment', 'Credit Memo']);
+
+const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const sumOf = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+
+/** Counts toward the invoice balances: not deleted, voided or failed (a refunded one nets to zero by itself). */
+function counts(p: InPayment): boolean {
+  return !p.isDeleted && p.status !== 'cancelled' && p.status !== 'failed';
+}
+
+function feeLinesOf(inv: InInvoice): number {
+  return sumOf(inv.lines.filter((l) => GATEWAY_FEE_TYPES.has(l.typeId)).map((l) => l.lineTotal.minor));
+}
+
+interface CustomerJob {
+  companyId: string;
+  customerNumber: string;
+  invoices: BcSalesInvoice[];
+  /** This customer's ledger entries read for the run (credits to attribute, invoice entry numbers). */
+  ledger: BcLedgerEntry[];
+  mode: MirrorMode;
+  onlyEntries?: number[];
+  /** Drift sweep: nudge portal payments not posted in the ERP after this long. */
+  retryUnpostedOlderThanMs?: number;
+}
+
+/** A problem with one customer that retrying the activity cannot fix: reported on its rows, the run carries on. */
+function isPermanent(err: unknown): boolean {
+  if (err instanceof ExternalServiceError) return !err.retryable;
+  return err instanceof RangeError;
+}
+
+export function createErpMirrorActivities(deps: ActivityDeps) {
+  const { bc, portals } = deps;
+
+  const connectionFor = async (customerNumber: string): Promise<string> => {
+    const keys = portals.keys();
+    if (keys.length === 1) return keys[0];
+    const customer = await bc.getCustomerByNumber(customerNumber, { details: true });
+    return portals.keyFor(customer?.postingGroup);
+  };
+
+  const baseRow = (inv: { number: string; customerNumber: string }, currency: string | null): MirrorRow => ({
+    invoiceNumber: inv.number,
+    customerNumber: inv.customerNumber,
+    currency,
+    status: 'already_right',
+    decision: null,
+    detail: '',
+    erpPaidMinor: null,
+    erpRemainingMinor: null,
+    portalBalanceBeforeMinor: null,
+    portalBalanceAfterMinor: null,
+    portalPaidMinor: null,
+    recordedMinor: 0,
+    removedMinor: 0,
+    unresolvedMinor: 0,
+    datePaid: null,
+    references: [],
+    retriedPayments: [],
+  });
+
+  async function mirrorCustomer(job: CustomerJob, postings: Map<string, Promise<ErpPostingState>>): Promise<MirrorBatchResult> {
+    const rows: MirrorRow[] = [];
+    const applications: ErpApplicationRow[] = [];
+    const notes: ErpApplicationNote[] = [];
+    const today = isoDate(Date.now());
+    const apply = job.mode !== 'list';
+
+    const connectionKey = await connectionFor(job.customerNumber);
+    const portal = portals.client(connectionKey);
+    const synced: Array<{ erp: BcSalesInvoice; portal: InInvoice }> = [];
+    for (const erp of job.invoices) {
+      const found = await portal.findInvoiceByNumber(erp.number);
+      if (!found) {
+        rows.push({ ...baseRow({ number: erp.number, customerNumber: job.customerNumber }, erp.currencyCode), status: 'not_in_portal', detail: `invoice ${erp.number} could not be found in the portal` });
+        continue;
+      }
+      synced.push({ erp, portal: found });
+    }
+    if (synced.length === 0) return { rows, applications, notes };
+
+    const listPayments = async () => {
+      const out: InPayment[] = [];
+      for (const clientId of new Set(synced.map((s) => s.portal.clientId))) out.push(...(await portal.listClientPayments(clientId)));
+      return out;
+    };
+    const payments = await listPayments();
+    const nativeIds = new Set(payments.filter((p) => !isErpOrigin(p)).map((p) => p.id));
+    const numberOfInvoice = new Map(synced.map((s) => [s.portal.id, s.erp.number]));
+    const portalOf = new Map(synced.map((s) => [s.erp.number, s.portal]));
+
+    // Entries arsync posted for portal payments carry the portal payment id (or a reversal, <id>-R, <id>-R2, …): never
+    // echoed back.
+    const fromPortal = (e: BcLedgerEntry) => {
+      const x = e.externalDocumentNumber;
+      return x !== '' && (nativeIds.has(x) || nativeIds.has(x.replace(/-R\d*$/, '')));
+    };
+    const credits: ErpCredit[] = job.ledger
+      .filter((e) => CREDIT_TYPES.has(e.documentType) && e.amount.minor < 0 && !fromPortal(e))
+      .map((e) => ({ entryNumber: e.entryNumber, documentType: e.documentType, documentNumber: e.documentNumber, postingDate: e.postingDate, amountMinor: -e.amount.minor, open: e.open }));
+
+    const mirrored: MirroredPayment[] = payments.filter(isErpOrigin).map((p) => ({
+      paymentId: p.id,
+      reference: p.transactionReference,
+      live: counts(p) && p.status !== 'refunded',
+      createdAt: p.createdAt,
+      applied: counts(p)
+        ? Object.fromEntries(p.invoices.map((pb) => [numberOfInvoice.get(pb.invoiceId) ?? `#${pb.invoiceId}`, pb.amount.minor - pb.refunded.minor] as const).filter(([, v]) => v > 0))
+        : {},
+    }));
+
+    const postingOf = (paymentId: string) => {
+      let p = postings.get(paymentId);
+      if (!p) {
+        p = erpPostingState(deps, paymentId);
+        postings.set(paymentId, p);
+      }
+      return p;
+    };
+    const invoiceEntryOf = async (number: string): Promise<number> => {
+      const inLedger = job.ledger.find((e) => e.documentType === 'Invoice' && e.documentNumber === number);
+      if (inLedger) return inLedger.entryNumber;
+      const found = (await bc.findPostedEntries(number)).find((e) => e.documentType === 'Invoice' && e.documentNumber === number);
+      if (!found) throw new RangeError(`invoice ${number} has no ledger entry in the ERP`);
+      return found.entryNumber;
+    };
+
+    // Both balances, with portal payments on their way to the ERP and portal reversals of posted payments accounted for.
+    const mirrorInvoices: MirrorInvoice[] = [];
+    const unposted = new Map<string, InPayment[]>();
+    for (const { erp, portal: pinv } of synced) {
+      const feeLines = feeLinesOf(pinv);
+      let inFlight = 0;
+      let reversedAfterPosting = 0;
+      let uncertain: string | null = null;
+      const stuck: InPayment[] = [];
+      for (const p of payments) {
+        if (isErpOrigin(p)) continue;
+        const pb = p.invoices.find((i) => i.invoiceId === pinv.id);
+        if (!pb) continue;
+        const net = counts(p) ? pb.amount.minor - pb.refunded.minor : 0;
+        const posting = await postingOf(p.id);
+        if (!posting.posted) {
+          if (net <= 0) continue;
+          inFlight += net;
+          stuck.push(p);
+          if (feeLines > 0) uncertain = `portal payment ${p.id} is not posted in the ERP yet and the invoice has gateway fees`;
+          continue;
+        }
+        if (counts(p) && pb.refunded.minor === 0) continue; // posted as the portal shows it
+        // Refunded or voided after posting: the ERP keeps the application and books the reversal to the customer.
+        if (feeLines > 0) {
+          uncertain = `portal payment ${p.id} was refunded or voided after posting and the invoice has gateway fees`;
+          continue;
+        }
+        const erpApplied = p.invoices.length === 1 ? Math.min(posting.postedMinor, pb.amount.minor) : pb.amount.minor;
+        reversedAfterPosting += Math.max(0, erpApplied - net);
+      }
+      unposted.set(erp.number, stuck);
+      let decision: MirrorDecision = classifyDrift({
+        currency: erp.currencyCode,
+        erpRemainingMinor: erp.remaining.minor,
+        // Closed by a credit memo counts as cancelled: the invoice workflow cancels it in the portal (not a payment).
+        erpCancelled: erpStatus(erp) === 'cancelled' || (await creditedInErp(deps, erp)),
+        portal: { currency: pinv.currency, balanceMinor: pinv.balance.minor - reversedAfterPosting, cancelled: pinv.status === 'cancelled' || pinv.isDeleted },
+        inFlightToErpMinor: inFlight,
+      });
+      if (uncertain && decision.kind !== 'report') decision = { kind: 'deferred', detail: uncertain };
+      mirrorInvoices.push({ invoiceNumber: erp.number, invoiceEntryNumber: await invoiceEntryOf(erp.number), decision });
+    }
+
+    const touched = new Set(credits.map((c) => c.entryNumber));
+    const policy: MirrorPolicy = {
+      attributeRemainder: job.mode !== 'watch',
+      // The watcher reduces only what the entries it just read explain; the others trust an entry that is open again.
+      reducible:
+        job.mode === 'watch'
+          ? (_p, f) => (f.credit ? touched.has(f.credit.entryNumber) : (f.byInvoiceEntry || f.entryNumber === null) && touched.size > 0)
+          : (_p, f) => (f.credit ? f.credit.open : true),
+      today,
+      onlyEntries: job.onlyEntries ? new Set(job.onlyEntries) : undefined,
+    };
+    const plan = planMirror(mirrorInvoices, credits, mirrored, policy);
+    const currency = synced[0].portal.currency;
+
+    const executed = new Map<string, string>(); // reference -> portal payment id
+    const actions = new Map<string, 'recorded' | 'deleted' | 'refunded'>();
+    if (apply) {
+      for (const r of plan.records) {
+        const first = portalOf.get(r.allocations[0].invoiceNumber)!;
+        const created = await portal.createPayment({
+          clientId: first.clientId,
+          amountMinor: r.amountMinor,
+          currency,
+          invoices: r.allocations.map((a) => ({ invoiceId: portalOf.get(a.invoiceNumber)!.id, amountMinor: a.amountMinor })),
+          idempotencyKey: r.reference,
+          transactionReference: r.reference,
+          date: r.date,
+          privateNotes: r.description,
+          emailReceipt: false,
+        });
+        executed.set(r.reference, created.id);
+        actions.set(r.reference, 'recorded');
+      }
+      for (const r of plan.removals) {
+        if (r.whole) {
+          await portal.deletePayment(r.paymentId);
+          actions.set(r.reference, 'deleted');
+        } else {
+          await portal.refundPayment({
+            paymentId: r.paymentId,
+            currency,
+            date: today,
+            invoices: r.allocations.map((a) => ({ invoiceId: portalOf.get(a.invoiceNumber)!.id, amountMinor: a.amountMinor })),
+          });
+          actions.set(r.reference, 'refunded');
+        }
+        executed.set(r.reference, r.paymentId);
+      }
+    }
+    applications.push(...plan.records.map((r) => applicationOf(r, job.customerNumber, currency, executed.get(r.reference) ?? null, actions.get(r.reference))));
+    applications.push(...plan.removals.map((r) => removalOf(r, job.customerNumber, currency, today, actions.get(r.reference))));
+    if (apply) {
+      for (const r of plan.records) {
+        for (const a of r.allocations) {
+          notes.push({ invoiceNumber: a.invoiceNumber, entryNumber: r.entryNumber, amountMinor: a.amountMinor, kind: 'applied', postedAt: r.date, portalPaymentId: executed.get(r.reference) });
+        }
+      }
+      for (const r of plan.removals) {
+        for (const a of r.allocations) {
+          notes.push({ invoiceNumber: a.invoiceNumber, entryNumber: r.entryNumber ?? 0, amountMinor: a.amountMinor, kind: 'unapplied', postedAt: today, portalPaymentId: r.paymentId });
+        }
+      }
+    }
+
+    // Drift sweep: a portal payment that should have reached the ERP by now is nudged (its workflow re-reads both sides).
+    const retried = new Map<string, string[]>();
+    if (job.mode === 'sweep' && job.retryUnpostedOlderThanMs !== undefined) {
+      const cutoff = Date.now() - job.retryUnpostedOlderThanMs;
+      const nudged = new Set<string>();
+      for (const [number, stuck] of unposted) {
+        for (const p of stuck.filter((x) => x.createdAt * 1000 <= cutoff)) {
+          if (!nudged.has(p.id)) {
+            await observePayment(deps.temporal, job.companyId, connectionKey, p.id, { source: 'manual', updatedAt: p.updatedAt, event: 'drift sweep: not posted in the ERP' });
+            nudged.add(p.id);
+          }
+          retried.set(number, [...(retried.get(number) ?? []), p.id]);
+        }
+      }
+    }
+
+    // The report: the portal as it is now.
+    const changed = apply && (plan.records.length > 0 || plan.removals.length > 0);
+    const after = changed ? await listPayments() : payments;
+    for (const { erp, portal: before } of synced) {
+      const pinv = changed ? await portal.getInvoice(before.id) : before;
+      const outcome = plan.outcomes.find((o) => o.invoiceNumber === erp.number)!;
+      const refs = [
+        ...plan.records.filter((r) => r.allocations.some((a) => a.invoiceNumber === erp.number)).map((r) => r.reference),
+        ...plan.removals.filter((r) => r.allocations.some((a) => a.invoiceNumber === erp.number)).map((r) => r.reference),
+      ];
+      const onInvoice = after
+        .filter(counts)
+        .map((p) => ({ date: p.date, amountMinor: sumOf(p.invoices.filter((i) => i.invoiceId === pinv.id).map((i) => i.amount.minor - i.refunded.minor)) }))
+        .filter((a) => a.amountMinor > 0);
+      const paidInFull = erp.remaining.minor === 0 && pinv.balance.minor === 0 && erpStatus(erp) !== 'cancelled';
+      const row: MirrorRow = {
+        ...baseRow({ number: erp.number, customerNumber: job.customerNumber }, erp.currencyCode),
+        decision: outcome.decision.kind,
+        erpPaidMinor: erp.totalIncludingTax.minor - erp.remaining.minor,
+        erpRemainingMinor: erp.remaining.minor,
+        portalBalanceBeforeMinor: before.balance.minor,
+        portalBalanceAfterMinor: pinv.balance.minor,
+        portalPaidMinor: pinv.amount.minor - feeLinesOf(pinv) - pinv.balance.minor,
+        recordedMinor: outcome.recordedMinor,
+        removedMinor: outcome.removedMinor,
+        unresolvedMinor: outcome.unresolvedMinor,
+        datePaid: paidInFull
+          ? paidInFullDate({
+              totalMinor: erp.totalIncludingTax.minor,
+              remainingMinor: 0,
+              applications: onInvoice,
+              closedDate: erp.status === 'Paid' ? erp.lastModifiedDateTime.slice(0, 10) : null,
+            })
+          : null,
+        references: refs,
+        retriedPayments: retried.get(erp.number) ?? [],
+      };
+      Object.assign(row, statusOf(outcome.decision, outcome, row.retriedPayments.length));
+      rows.push(row);
+    }
+    return { rows, applications, notes };
+  }
+
+  /** Runs each customer's job; a permanent problem marks that customer's rows failed and the others carry on. */
+  async function runJobs(jobs: CustomerJob[]): Promise<MirrorBatchResult> {
+    const postings = new Map<string, Promise<ErpPostingState>>();
+    const out: MirrorBatchResult = { rows: [], applications: [], notes: [] };
+    for (const job of jobs) {
+      try {
+        const r = await mirrorCustomer(job, postings);
+        out.rows.push(...r.rows);
+        out.applications.push(...r.applications);
+        out.notes.push(...r.notes);
+      } catch (err) {
+        if (!isPermanent(err)) throw err;
+        for (const inv of job.invoices) {
+          out.rows.push({ ...baseRow({ number: inv.number, customerNumber: job.customerNumber }, inv.currencyCode), status: 'failed', detail: (err as Error).message });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** ERP invoices by number, grouped into one job per customer; unknown and unposted ones become rows. */
+  async function jobsFor(
+    numbers: string[],
+    ledger: BcLedgerEntry[],
+    base: Omit<CustomerJob, 'customerNumber' | 'invoices' | 'ledger'>,
+  ): Promise<{ jobs: CustomerJob[]; rows: MirrorRow[] }> {
+    const rows: MirrorRow[] = [];
+    const byCustomer = new Map<string, BcSalesInvoice[]>();
+    for (const n of [...new Set(numbers)]) {
+      const inv = await bc.getSalesInvoiceByNumber(n, { lines: false });
+      const status = erpStatus(inv);
+      if (!inv || status === 'unknown' || status === 'draft') {
+        rows.push({ ...baseRow({ number: n, customerNumber: inv?.customerNumber ?? '' }, inv?.currencyCode ?? null), status: 'failed', detail: `invoice ${n} is not a posted invoice in the ERP` });
+        continue;
+      }
+      const customer = inv.billToCustomerNumber || inv.customerNumber;
+      byCustomer.set(customer, [...(byCustomer.get(customer) ?? []), inv]);
+    }
+    const jobs = [...byCustomer].map(([customerNumber, invoices]) => ({ ...base, customerNumber, invoices, ledger: ledger.filter((e) => e.customerNumber === customerNumber) }));
+    return { jobs, rows };
+  }
+
+  return {
+    /**
+     * One poll of the ERP ledger watermark: the customer ledger entries modified since `sinceIso` (reportsFinance), the
+     * invoices they touch (plus those to look at again), each brought in line from what those entries explain.
+     */
+    async pollErpLedger(input: { companyId: string; sinceIso: string; retry: TouchedInvoice[] }): Promise<ErpPollResult> {
+      return classified(async () => {
+        const entries = await bc.listCustomerLedgerEntriesSince(input.sinceIso);
+        const numbers = [
+          ...entries.filter((e) => e.documentType === 'Invoice').map((e) => e.documentNumber),
+          ...input.retry.map((r) => r.invoiceNumber),
+        ];
+        const newestModified = entries.reduce<string | null>((m, e) => (m === null || e.lastModifiedDateTime > m ? e.lastModifiedDateTime : m), null);
+        const { jobs, rows } = await jobsFor(numbers, entries, { companyId: input.companyId, mode: 'watch' });
+        const res = await runJobs(jobs);
+        const all = [...rows, ...res.rows];
+        const retry = all
+          .filter((r) => r.status === 'deferred' || r.status === 'failed')
+          .filter((r) => r.customerNumber !== '')
+          .map((r) => ({ invoiceNumber: r.invoiceNumber, customerNumber: r.customerNumber }));
+        return { ...res, rows: all, newestModified, entriesRead: entries.length, retry };
+      });
+    },
+
+    /** Invoices whose ledger entry changed since `sinceIso`: the invoices "updated with new payment info" (seed 001). */
+    async listTouchedInvoices(input: { sinceIso: string }): Promise<TouchedInvoice[]> {
+      return classified(async () => {
+        const entries = await bc.listCustomerLedgerEntriesSince(input.sinceIso, { documentType: 'Invoice' });
+        const seen = new Map<string, TouchedInvoice>();
+        for (const e of entries.sort((a, b) => a.entryNumber - b.entryNumber)) seen.set(e.documentNumber, { invoiceNumber: e.documentNumber, customerNumber: e.customerNumber });
+        return [...seen.values()];
+      });
+    },
+
+    /**
+     * Brings a batch of invoices in line (window sync, drift sweep, the unsynced-applications list and sync). Credit entries
+     * modified since `creditsSinceIso` are the ERP applications to attribute.
+     */
+    async mirrorInvoices(input: {
+      companyId: string;
+      invoiceNumbers: string[];
+      mode: Exclude<MirrorMode, 'watch'>;
+      creditsSinceIso: string;
+      onlyEntries?: number[];
+      retryUnpostedOlderThanMs?: number;
+    }): Promise<MirrorBatchResult> {
+      return classified(async () => {
+        const ledger = await bc.listCustomerLedgerEntriesSince(input.creditsSinceIso);
+        const { jobs, rows } = await jobsFor(input.invoiceNumbers, ledger, {
+          companyId: input.companyId,
+          mode: input.mode,
+          onlyEntries: input.onlyEntries,
+          retryUnpostedOlderThanMs: input.retryUnpostedOlderThanMs,
+        });
+        const res = await runJobs(jobs);
+        return { ...res, rows: [...rows, ...res.rows] };
+      });
+    },
+
+    /**
+     * What the drift sweep compares: ERP invoices still open, those changed since `modifiedSinceIso` (a payment in full
+     * closes them), those whose ledger entry changed, and every invoice workflow still running.
+     */
+    async listSweepInvoices(input: { companyId: string; modifiedSinceIso: string }): Promise<string[]> {
+      return classified(async () => {
+        const numbers = new Set<string>();
+        for (const inv of await bc.listSalesInvoices({ status: 'Open', lines: false })) numbers.add(inv.number);
+        for (const inv of await bc.listSalesInvoices({ modifiedSince: input.modifiedSinceIso, lines: false })) {
+          if (erpStatus(inv) === 'open' || erpStatus(inv) === 'paid') numbers.add(inv.number);
+        }
+        for (const e of await bc.listCustomerLedgerEntriesSince(input.modifiedSinceIso, { documentType: 'Invoice' })) numbers.add(e.documentNumber);
+        for (const n of await runningInvoices(input.companyId, [])) numbers.add(n);
+        return [...numbers].sort();
+      });
+    },
+
+    /** Invoice workflows running with AttentionReason=drift (the sweep clears the ones back in line). */
+    async invoicesWithDriftAttention(input: { companyId: string }): Promise<string[]> {
+      return runningInvoices(input.companyId, [`AttentionReason = 'drift'`]);
+    },
+
+    /** The last successful window sync, kept durably by the company's ERP watcher. */
+    async lastWindowSyncMs(input: { companyId: string }): Promise<number | null> {
+      try {
+        const state = await deps.temporal.client.workflow.getHandle(erpWatcherWorkflowId(input.companyId)).query(erpWatcherStateQuery);
+        return state.lastWindowSync?.atMs ?? null;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) {
+          throw permanent('arsync:no_erp_watcher', `the ERP watcher of company ${input.companyId} is not running, so the last successful run is unknown: choose a window or a date`);
+        }
+        throw err;
+      }
+    },
+  };
+
+  async function runningInvoices(companyId: string, extra: string[]): Promise<string[]> {
+    const prefix = `invoice:${companyId}:`;
+    const query = [`WorkflowType = 'invoiceLifecycle'`, `ExecutionStatus = 'Running'`, `TaskQueue = '${deps.temporal.taskQueue.replace(/'/g, "\\'")}'`, ...extra].join(' AND ');
+    const out: string[] = [];
+    for await (const wf of deps.temporal.client.workflow.list({ query })) {
+      if (!wf.workflowId.startsWith(prefix)) continue;
+      out.push(wf.typedSearchAttributes.get(InvoiceNumber) ?? wf.workflowId.slice(prefix.length));
+    }
+    return out;
+  }
+}
+
+function statusOf(decision: MirrorDecision, o: { recordedMinor: number; removedMinor: number; unresolvedMinor: number }, retried: number): Pick<MirrorRow, 'status' | 'detail'> {
+  switch (decision.kind) {
+    case 'in_sync':
+      return retried > 0 ? { status: 'changed', detail: `in line once ${retried} portal payment(s) not yet posted reach the ERP: retried` } : { status: 'already_right', detail: 'balances agree' };
+    case 'deferred':
+      return { status: 'deferred', detail: decision.detail };
+    case 'report':
+      return { status: 'drift', detail: `${decision.reason}: ${decision.detail}` };
+    case 'heal_portal':
+    case 'heal_erp': {
+      const done = o.recordedMinor + o.removedMinor;
+      const what = decision.kind === 'heal_portal' ? 'the ERP shows more paid than the portal' : 'the portal shows more paid than the ERP';
+      if (o.unresolvedMinor === 0) return { status: 'changed', detail: `${what}: ${decision.kind === 'heal_portal' ? 'recorded' : 'reduced'} ${done}` };
+      return {
+        status: 'drift',
+        detail: `${what} by ${decision.amountMinor}; ${done > 0 ? `${done} brought in line, ` : ''}${o.unresolvedMinor} not explained by ERP entries arsync can attribute`,
+      };
+    }
+  }
+}
+
+function applicationOf(r: PlannedRecord, customerNumber: string, currency: string, portalPaymentId: string | null, action?: 'recorded' | 'deleted' | 'refunded'): ErpApplicationRow {
+  return {
+    kind: 'application',
+    entryNumber: r.entryNumber,
+    reference: r.reference,
+    customerNumber,
+    documentType: r.credit?.documentType ?? 'Invoice',
+    documentNumber: r.credit?.documentNumber ?? r.allocations[0].invoiceNumber,
+    postingDate: r.date,
+    currency,
+    amountMinor: r.amountMinor,
+    invoices: r.allocations,
+    portalPaymentId,
+    action,
+  };
+}
+
+function removalOf(r: PlannedRemoval, customerNumber: string, currency: string, today: string, action?: 'recorded' | 'deleted' | 'refunded'): ErpApplicationRow {
+  return {
+    kind: 'unapplication',
+    entryNumber: r.entryNumber,
+    reference: r.reference,
+    customerNumber,
+    documentType: 'Unapplication',
+    documentNumber: r.reference,
+    postingDate: today,
+    currency,
+    amountMinor: r.amountMinor,
+    invoices: r.allocations,
+    portalPaymentId: r.paymentId,
+    action,
+  };
+}

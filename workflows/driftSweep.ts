@@ -1,0 +1,115 @@
+import { defineQuery, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { MirrorRow } from '../activities/erpMirrorTypes';
+import { tellInvoices } from './erpRuns';
+import { invoiceWorkflowId } from './ids';
+import { driftDetectedSignal } from './invoiceMessages';
+
+// The drift sweep (on a schedule and on demand): every open synced invoice's balance compared in both systems
+// (src/domain/drift.ts), with payments on their way and reversals accounted for. What the rules allow is healed: an ERP
+// application missing in the portal is recorded there, one the ERP unapplied is reduced there, and a portal payment that
+// has not reached the ERP has its payment workflow nudged to retry. The rest is reported on the invoice workflow
+// (AttentionReason=drift), which is cleared again once a later sweep finds the balances back in line.
+
+export interface DriftSweepInput {
+  companyId: string;
+  by: string;
+  /** Also compare invoices changed in the ERP this far back (a payment in full closes them). Default 31 days. */
+  lookbackDays?: number;
+  /** Nudge a portal payment not posted in the ERP after this long. Default 10 minutes. */
+  retryUnpostedAfterMs?: number;
+  batchSize?: number;
+}
+
+export interface DriftSweepSummary {
+  invoices: number;
+  inSync: number;
+  healed: number;
+  reported: number;
+  deferred: number;
+  notInPortal: number;
+  failed: number;
+}
+
+export interface DriftSweepReport {
+  workflowId: string;
+  by: string;
+  status: 'running' | 'completed';
+  rows: MirrorRow[];
+  summary: DriftSweepSummary;
+  /** Invoice workflows given AttentionReason=drift, and those cleared of it. */
+  flagged: string[];
+  cleared: string[];
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export const driftSweepReportQuery = defineQuery<DriftSweepReport>('driftSweepReport');
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+function summariseDrift(rows: readonly MirrorRow[]): DriftSweepSummary {
+  return {
+    invoices: rows.length,
+    inSync: rows.filter((r) => r.status === 'already_right').length,
+    healed: rows.filter((r) => r.status === 'changed').length,
+    reported: rows.filter((r) => r.status === 'drift').length,
+    deferred: rows.filter((r) => r.status === 'deferred').length,
+    notInPortal: rows.filter((r) => r.status === 'not_in_portal').length,
+    failed: rows.filter((r) => r.status === 'failed').length,
+  };
+}
+
+export async function driftSweep(input: DriftSweepInput): Promise<DriftSweepReport> {
+  const startedMs = Date.now();
+  const report: DriftSweepReport = {
+    workflowId: workflowInfo().workflowId,
+    by: input.by,
+    status: 'running',
+    rows: [],
+    summary: summariseDrift([]),
+    flagged: [],
+    cleared: [],
+    startedAt: new Date(startedMs).toISOString(),
+    finishedAt: null,
+  };
+  setHandler(driftSweepReportQuery, () => report);
+
+  const sinceIso = new Date(startedMs - (input.lookbackDays ?? 31) * 86_400_000).toISOString();
+  const numbers = await acts.listSweepInvoices({ companyId: input.companyId, modifiedSinceIso: sinceIso });
+  const size = input.batchSize ?? 20;
+  for (let i = 0; i < numbers.length; i += size) {
+    const res = await acts.mirrorInvoices({
+      companyId: input.companyId,
+      invoiceNumbers: numbers.slice(i, i + size),
+      mode: 'sweep',
+      creditsSinceIso: sinceIso,
+      retryUnpostedOlderThanMs: input.retryUnpostedAfterMs ?? 600_000,
+    });
+    report.rows.push(...res.rows);
+    report.summary = summariseDrift(report.rows);
+    await tellInvoices(input.companyId, res.notes);
+  }
+
+  const signal = async (invoiceNumber: string, drift: boolean, detail: string) => {
+    try {
+      await getExternalWorkflowHandle(invoiceWorkflowId(input.companyId, invoiceNumber)).signal(driftDetectedSignal, { drift, detail });
+      return true;
+    } catch {
+      return false; // not running: nothing to flag
+    }
+  };
+  for (const r of report.rows.filter((x) => x.status === 'drift')) {
+    if (await signal(r.invoiceNumber, true, r.detail)) report.flagged.push(r.invoiceNumber);
+  }
+  const inLine = new Set(report.rows.filter((r) => (r.status === 'already_right' || r.status === 'changed') && r.unresolvedMinor === 0).map((r) => r.invoiceNumber));
+  for (const n of await acts.invoicesWithDriftAttention({ companyId: input.companyId })) {
+    if (inLine.has(n) && (await signal(n, false, 'balances agree again'))) report.cleared.push(n);
+  }
+  report.status = 'completed';
+  report.finishedAt = new Date(Date.now()).toISOString();
+  return report;
+}

@@ -1,0 +1,51 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ErpApplicationRow, MirrorRow } from '../activities/erpMirrorTypes';
+import { batchesOf, tellInvoices } from './erpRuns';
+
+// "Filter Unsynced Applications" and syncing the selected ones: ERP applications (and unapplications) to synced invoices
+// since a date that the portal does not show yet. Listing changes nothing; syncing records (or reduces) only the selected
+// ledger entries, planned afresh from both systems, so a stale selection cannot double anything.
+
+export interface ErpApplicationsInput {
+  companyId: string;
+  mode: 'list' | 'sync';
+  /** Invoices whose ledger entry changed since then, and the ERP entries modified since then. */
+  sinceIso: string;
+  /** For sync: the ledger entry numbers to bring to the portal. */
+  entries?: number[];
+  by: string;
+}
+
+export interface ErpApplicationsResult {
+  mode: 'list' | 'sync';
+  by: string;
+  sinceIso: string;
+  applications: ErpApplicationRow[];
+  /** Invoices looked at, with their state (after the sync, for sync). */
+  invoices: MirrorRow[];
+}
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+export async function erpApplications(input: ErpApplicationsInput): Promise<ErpApplicationsResult> {
+  const result: ErpApplicationsResult = { mode: input.mode, by: input.by, sinceIso: input.sinceIso, applications: [], invoices: [] };
+  if (input.mode === 'sync' && !input.entries?.length) return result;
+  const touched = await acts.listTouchedInvoices({ sinceIso: input.sinceIso });
+  for (const batch of batchesOf(touched, 20)) {
+    const res = await acts.mirrorInvoices({
+      companyId: input.companyId,
+      invoiceNumbers: batch,
+      mode: input.mode,
+      creditsSinceIso: input.sinceIso,
+      onlyEntries: input.mode === 'sync' ? input.entries : undefined,
+    });
+    result.applications.push(...res.applications);
+    result.invoices.push(...res.rows);
+    await tellInvoices(input.companyId, res.notes);
+  }
+  return result;
+}
