@@ -1,11 +1,12 @@
 import type { BcSalesInvoice } from '../src/adapters/businessCentral';
-import type { InInvoice, InLineInput } from '../src/adapters/invoiceNinja';
+import type { InInvoice, InLineInput, InPayment } from '../src/adapters/invoiceNinja';
 import { formatDecimal, type Money } from '../src/domain/money';
 import { adjustRoundingLine, planPortalInvoice, type PortalLineItem } from '../src/domain/taxRounding';
 import type { PortalClientAnswer } from '../workflows/customer';
 import type { PortalLink } from '../workflows/invoiceTypes';
 import type { ActivityDeps } from './deps';
 import { creditedInErp, erpStatus, type ErpInvoiceStatus } from './erp';
+import { isErpOrigin } from './intake';
 import { classified, permanent } from './failures';
 
 /** The portal's line item (as the rounding rule computes it) in the client's input shape. */
@@ -50,6 +51,12 @@ function fieldText(value: unknown): string | undefined {
     return formatDecimal(m.minor, m.currency);
   }
   return String(value);
+}
+
+/** A live customer payment with money on this invoice (payments we recorded from the ERP are not the customer's). */
+function isCustomerPaymentOn(p: InPayment, invoiceId: string): boolean {
+  if (p.isDeleted || p.status === 'cancelled' || p.status === 'failed' || isErpOrigin(p)) return false;
+  return p.invoices.some((i) => i.invoiceId === invoiceId && i.amount.minor - i.refunded.minor > 0);
 }
 
 export function portalLinkOf(connectionKey: string, inv: InInvoice): PortalLink {
@@ -173,23 +180,27 @@ export function createPortalActivities(deps: ActivityDeps) {
 
     /**
      * Both sides' balances of one invoice. An invoice the ERP closed with a credit memo counts as cancelled
-     * (`erpCredited`): it is cancelled in the portal rather than shown as paid.
+     * (`erpCredited`): it is cancelled in the portal rather than shown as paid. `portalPaymentIds` are the customers'
+     * payments on the portal invoice (live, not recorded from the ERP), so the workflow knows which are still to be posted.
      */
     async readInvoiceBalances(input: { companyId: string; invoiceNumber: string; portal: PortalLink | null }): Promise<{
       erpRemainingMinor: number | null;
       erpStatus: ErpInvoiceStatus;
       erpCredited: boolean;
       portalBalanceMinor: number | null;
+      portalPaymentIds: string[] | null;
     }> {
       return classified(async () => {
         const erp = await bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false });
         const inv = input.portal ? await portals.client(input.portal.connectionKey).getInvoice(input.portal.invoiceId) : null;
         const credited = erp ? await creditedInErp(deps, erp) : false;
+        const payments = inv ? await portals.client(input.portal!.connectionKey).listClientPayments(inv.clientId) : null;
         return {
           erpRemainingMinor: erp ? erp.remaining.minor : null,
           erpStatus: credited ? 'cancelled' : erpStatus(erp),
           erpCredited: credited,
           portalBalanceMinor: inv ? inv.balance.minor : null,
+          portalPaymentIds: payments && inv ? payments.filter((p) => isCustomerPaymentOn(p, inv.id)).map((p) => p.id) : null,
         };
       });
     },

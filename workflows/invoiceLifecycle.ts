@@ -87,6 +87,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
         cancelled: false,
         postedPayments: [],
         erpEntries: [],
+        portalPayments: [],
         timeline: [],
         lastViewedAt: null,
         linkSends: 0,
@@ -97,6 +98,8 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   const events: Event[] = [];
   let customerReady = false;
   let erpChanges = 0;
+  /** The link before a reset: the customer already has it, so a resync that finds the same portal invoice sends nothing. */
+  let linkBeforeReset: string | null = null;
   // Held in an object: requests are set by handlers between awaits, which flow analysis cannot see.
   const requests: { reset: Request | null; cancel: Request | null } = { reset: null, cancel: null };
   let lastIndexed = { stage: state.stage, attention: state.attention?.reason ?? null, due: state.erpRemainingMinor };
@@ -118,7 +121,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
         linkSent: state.linkSent,
         viewed: state.viewed,
         paymentsPosted: state.postedPayments.length + state.erpEntries.length,
-        paymentsUnposted: 0,
+        paymentsUnposted: state.portalPayments.filter((id) => !state.postedPayments.includes(id)).length,
         cancelled: state.cancelled,
         // The stage rule only asks whether a reason is set; invoice-only reasons count like any other.
         attention: (state.attention?.reason ?? null) as AttentionReason | null,
@@ -240,6 +243,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     const b = await acts.readInvoiceBalances({ companyId: state.companyId, invoiceNumber: state.invoiceNumber, portal: state.portal });
     if (b.erpRemainingMinor !== null) state.erpRemainingMinor = b.erpRemainingMinor;
     if (b.portalBalanceMinor !== null) state.portalBalanceMinor = b.portalBalanceMinor;
+    if (b.portalPaymentIds !== null) state.portalPayments = b.portalPaymentIds;
     return b;
   };
 
@@ -255,9 +259,9 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   const applyReset = () => {
     const r = requests.reset!;
     record({ kind: 'reset', by: r.by, detail: r.why });
+    if (state.portal) linkBeforeReset = state.portal.link;
     state.portal = null;
     state.portalBalanceMinor = null;
-    state.linkSent = false;
     state.attention = null;
     restage({ reset: true });
     requests.reset = null;
@@ -319,6 +323,8 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
         await waitForFix(false);
         continue;
       }
+      if (linkBeforeReset !== null && synced.portal.link !== linkBeforeReset) state.linkSent = false;
+      linkBeforeReset = null;
       state.portal = synced.portal;
       state.portalBalanceMinor = synced.portalBalanceMinor;
       record({ kind: 'synced', amountMinor: synced.portalTotalMinor, detail: synced.created ? 'created in the portal' : 'found in the portal' });

@@ -51,6 +51,8 @@ export interface InvoiceState {
   /** Portal payment ids posted to this invoice, and the ERP entries applied to it. */
   postedPayments: string[];
   erpEntries: number[];
+  /** Customer payments the portal shows on this invoice (not the ones recorded from the ERP): posted once all are in postedPayments. */
+  portalPayments: string[];
   /** Bounded: the newest events are kept across continue-as-new. */
   timeline: TimelineEvent[];
   /** The newest portal viewed_date seen: a view is recorded only when it changes. */
@@ -68,5 +70,6 @@ export function withStateDefaults(s: InvoiceState): InvoiceState {
     lastViewedAt: s.lastViewedAt ?? null,
     linkSends: s.linkSends ?? s.timeline.filter((e) => e.kind === 'link_sent').length,
     continuedAsNew: s.continuedAsNew ?? 0,
+    portalPayments: s.portalPayments ?? [],
   };
 }

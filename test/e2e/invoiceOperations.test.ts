@@ -1,0 +1,199 @@
+import axios from 'axios';
+import { parseDecimal } from '../../src/domain/money';
+import { setOptIn } from '../../src/operations/customers';
+import { cancelInvoice, copyLink, invoiceState, invoiceTimeline, resetInvoice, sendLink, startInvoices } from '../../src/operations/invoices';
+import { paymentState } from '../../src/operations/payments';
+import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
+import { Stage } from '../../src/temporal/searchAttributes';
+import { invoiceWorkflowId } from '../../workflows/ids';
+import type { invoiceLifecycle } from '../../workflows/invoiceLifecycle';
+import type { InvoiceState } from '../../workflows/invoiceTypes';
+import { payOnPortal } from '../support/portalPay';
+import { eventually, startStack, type TestStack } from '../support/stack';
+
+// The invoice's life after it reaches the portal: triggers that repeat, "Modify Sync Status", cancel from the ERP and
+// from an operator, link sent again and copied, the timeline, and a full payment that ends the workflow as posted.
+
+let s: TestStack;
+type Mail = { subject: string; to: string[] | string; text: string };
+const mail = async (to?: string) => (await axios.get(`${s.sinks.httpUrl}/mail`, { params: to ? { to } : {} })).data as Mail[];
+const sms = async () => (await axios.get(`${s.sinks.httpUrl}/sms`)).data as Array<{ to: string; body: string }>;
+const handle = (number: string) => s.t.client.workflow.getHandle<typeof invoiceLifecycle>(invoiceWorkflowId(s.ops.companyId, number));
+const portal = () => s.deps.portals.client('default');
+const linkMails = async (link: string) => (await mail('ap@adatum.example')).filter((m) => m.text.includes(link));
+const stageIs = (number: string, stage: InvoiceState['stage']) =>
+  eventually(async () => {
+    const st = await invoiceState(s.ops, number);
+    return st.stage === stage && st;
+  }, 10000, `invoice ${number} ${stage}`);
+const runsOf = async (number: string) => {
+  const runs = [];
+  for await (const wf of s.t.client.workflow.list({ query: `WorkflowId = '${invoiceWorkflowId(s.ops.companyId, number)}'` })) runs.push(wf.runId);
+  return runs;
+};
+const portalInvoicesNumbered = async (number: string) => (await portal().listInvoicesUpdatedSince(0)).filter((i) => i.number === number);
+const post = (lines = [{ description: 'Consulting', quantity: 2, unitPrice: '150.00', taxPercent: '8.25' }]) =>
+  s.bc.admin.postInvoice({ customerNumber: 'C10000', lines });
+
+/** The notification Business Central sends for an invoice, delivered once more to our endpoint. */
+async function deliverNotificationAgain(invoiceId: string) {
+  const [sub] = await s.deps.bc.listSubscriptions();
+  const res = await axios.post(`${s.apiUrl}/webhooks/business-central`, {
+    value: [
+      {
+        subscriptionId: sub!.subscriptionId,
+        clientState: s.config.env.BC_WEBHOOK_CLIENT_STATE,
+        expirationDateTime: sub!.expirationDateTime,
+        resource: `api/v2.0/companies(${s.ops.companyId})/salesInvoices(${invoiceId})`,
+        changeType: 'created',
+        lastModifiedDateTime: new Date().toISOString(),
+      },
+    ],
+  });
+  expect(res.status).toBe(202);
+  return res.data as { accepted: string[] };
+}
+
+beforeAll(async () => {
+  s = await startStack();
+  await registerPortalWebhooks(s.ops, s.deps.portals);
+  await startServiceWorkflows(s.ops, s.deps.portals);
+  await setOptIn(s.ops, ['C10000'], { optedIn: true, by: 'test' });
+  await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription');
+}, 90000);
+afterAll(async () => {
+  await s?.close();
+});
+
+describe('life of an invoice: operations', () => {
+  it('an invoice posted in the ERP is in the portal with the same total within 2 s of the notification', async () => {
+    const postedAt = Date.now();
+    const erp = post();
+    const inPortal = await eventually(() => portal().findInvoiceByNumber(erp.number), 5000, 'the portal invoice');
+    const ms = Date.now() - postedAt;
+    process.stdout.write(`acceptance: invoice ${erp.number} in the portal ${ms} ms after the BC notification (limit 2000 ms)\n`);
+    expect(inPortal.amount.minor).toBe(parseDecimal(erp.totalIncludingTax, 'USD'));
+    expect(ms).toBeLessThan(2000);
+    const st = await stageIs(erp.number, 'link_sent');
+    await eventually(async () => (await linkMails(st.portal!.link)).length === 1, 5000, 'the link email');
+    await eventually(async () => (await sms()).some((m) => m.body.includes(st.portal!.link)), 5000, 'the link SMS');
+  });
+
+  it('re-triggers are harmless: the notification again and startInvoices twice → one workflow run, one portal invoice, one link', async () => {
+    const erp = post();
+    const st = await stageIs(erp.number, 'link_sent');
+    expect((await deliverNotificationAgain(erp.id)).accepted).toEqual([`${erp.number}: accepted`]);
+    const first = await startInvoices(s.ops, [erp.number, erp.number]);
+    const second = await startInvoices(s.ops, [erp.number]);
+    expect([...first, ...second].map((r) => r.outcome)).toEqual(['accepted', 'accepted', 'accepted']);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await runsOf(erp.number)).toHaveLength(1);
+    expect(await portalInvoicesNumbered(erp.number)).toHaveLength(1);
+    expect(await linkMails(st.portal!.link)).toHaveLength(1);
+    const timeline = await invoiceTimeline(s.ops, erp.number);
+    expect(timeline.filter((e) => e.kind === 'synced')).toHaveLength(1);
+  });
+
+  it('"Modify Sync Status" forgets the portal link and resyncs to the same portal invoice, without a second invoice or email', async () => {
+    const erp = post();
+    const before = await stageIs(erp.number, 'link_sent');
+    expect(await resetInvoice(s.ops, erp.number, 'ops@cronus', 'portal id cleared by hand')).toEqual({ restarted: false });
+    const after = await stageIs(erp.number, 'link_sent');
+    expect(after.portal).toEqual(before.portal);
+    const timeline = await invoiceTimeline(s.ops, erp.number);
+    expect(timeline.map((e) => e.kind).filter((k) => k === 'synced' || k === 'reset')).toEqual(['synced', 'reset', 'synced']);
+    expect(timeline.find((e) => e.kind === 'reset')).toMatchObject({ by: 'ops@cronus', detail: 'portal id cleared by hand' });
+    expect(timeline.filter((e) => e.kind === 'synced').map((e) => e.detail)).toEqual(['created in the portal', 'found in the portal']);
+    expect(await portalInvoicesNumbered(erp.number)).toHaveLength(1);
+    expect(await linkMails(before.portal!.link)).toHaveLength(1);
+    expect(await runsOf(erp.number)).toHaveLength(1);
+  });
+
+  it('cancelled in the ERP → cancelled in the portal, and the workflow ends cancelled', async () => {
+    const erp = post();
+    const st = await stageIs(erp.number, 'link_sent');
+    s.bc.admin.cancelInvoice(erp.number);
+    const result = await handle(erp.number).result();
+    expect(result.stage).toBe('cancelled');
+    expect(result.timeline.at(-1)).toMatchObject({ kind: 'cancelled', by: 'erp', detail: 'cancelled in the ERP' });
+    expect((await portal().getInvoice(st.portal!.invoiceId)).status).toBe('cancelled');
+    const d = await handle(erp.number).describe();
+    expect(d.status.name).toBe('COMPLETED');
+    expect(d.typedSearchAttributes.get(Stage)).toBe('cancelled');
+  });
+
+  it('credited in full in the ERP (corrective credit memo) → cancelled in the portal, and the workflow ends cancelled', async () => {
+    const erp = post();
+    const st = await stageIs(erp.number, 'link_sent');
+    s.bc.admin.creditInvoice(erp.number);
+    const result = await handle(erp.number).result();
+    expect(result.stage).toBe('cancelled');
+    expect(result.timeline.at(-1)).toMatchObject({ kind: 'cancelled', by: 'erp', detail: 'credited in the ERP' });
+    expect((await portal().getInvoice(st.portal!.invoiceId)).status).toBe('cancelled');
+  });
+
+  it('cancelled by an operator → cancelled in the portal, the workflow ends, the ERP is untouched', async () => {
+    const erp = post();
+    const st = await stageIs(erp.number, 'link_sent');
+    await expect(cancelInvoice(s.ops, erp.number, 'ops@cronus', '')).rejects.toThrow(/reason/);
+    const cancelled = await cancelInvoice(s.ops, erp.number, 'ops@cronus', 'duplicate invoice, re-issued');
+    expect(cancelled.stage).toBe('cancelled');
+    expect((await handle(erp.number).result()).stage).toBe('cancelled');
+    expect((await portal().getInvoice(st.portal!.invoiceId)).status).toBe('cancelled');
+    expect(s.bc.admin.getInvoice(erp.number).status).toBe('Open');
+    const timeline = await invoiceTimeline(s.ops, erp.number).catch(() => null);
+    // A completed workflow still answers queries.
+    expect(timeline?.at(-1)).toMatchObject({ kind: 'cancelled', by: 'ops@cronus', detail: 'duplicate invoice, re-issued' });
+  });
+
+  it('link sent again and copied, viewed, paid in full on the pay page → posted, the timeline tells it all, and the workflow completes', async () => {
+    const erp = post([
+      { description: 'Design', quantity: 3, unitPrice: '85.00', taxPercent: '8.25' },
+      { description: 'Printing', quantity: 1, unitPrice: '19.99', taxPercent: '5' },
+    ]);
+    const total = parseDecimal(erp.totalIncludingTax, 'USD');
+    const st = await stageIs(erp.number, 'link_sent');
+    await eventually(async () => (await linkMails(st.portal!.link)).length === 1, 5000, 'the first link email');
+
+    // Sending again really sends (sequence 2), and is recorded with who asked.
+    expect(await sendLink(s.ops, erp.number, 'clerk@cronus', ['email'])).toEqual({ sent: ['email'], link: st.portal!.link });
+    await eventually(async () => (await linkMails(st.portal!.link)).length === 2, 5000, 'the second link email');
+    expect(await copyLink(s.ops, erp.number, 'clerk@cronus')).toEqual({ link: st.portal!.link });
+
+    await axios.get(st.portal!.link);
+    await stageIs(erp.number, 'viewed');
+    const { paymentId } = await payOnPortal(s.portal.url, st.portal!.invitationKey, [{ invoiceId: st.portal!.invoiceId, amount: erp.totalIncludingTax }]);
+    const result = await handle(erp.number).result();
+    expect(result.stage).toBe('posted');
+    expect(result.erpRemainingMinor).toBe(0);
+    expect(result.portalBalanceMinor).toBe(0);
+    expect((await paymentState(s.ops, 'default', paymentId)).stage).toBe('posted');
+    expect(parseDecimal(s.bc.admin.getInvoice(erp.number).remaining, 'USD')).toBe(0);
+    const d = await handle(erp.number).describe();
+    expect(d.status.name).toBe('COMPLETED');
+    expect(d.typedSearchAttributes.get(Stage)).toBe('posted');
+
+    const timeline = result.timeline;
+    const of = (kind: string) => timeline.filter((e) => e.kind === kind);
+    expect(of('link_sent').map((e) => [e.channel, e.by])).toEqual([
+      ['email', 'system'],
+      ['sms', 'system'],
+      ['email', 'clerk@cronus'],
+    ]);
+    expect(of('link_sent').every((e) => e.amountMinor === total)).toBe(true);
+    expect(of('link_copied')).toEqual([expect.objectContaining({ by: 'clerk@cronus', amountMinor: total })]);
+    expect(of('viewed')).toHaveLength(1);
+    expect(of('payment_made')).toEqual([expect.objectContaining({ amountMinor: total, detail: `portal payment ${paymentId}` })]);
+    expect(of('posted')).toEqual([expect.objectContaining({ amountMinor: total })]);
+    for (const e of timeline) expect(Number.isNaN(Date.parse(e.at))).toBe(false);
+    const order = ['link_copied', 'viewed', 'payment_made', 'posted'].map((k) => timeline.findIndex((e) => e.kind === k));
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+
+    // Still one run; the notification for the paid invoice changes nothing now.
+    await deliverNotificationAgain(erp.id);
+    expect(await startInvoices(s.ops, [erp.number])).toEqual([expect.objectContaining({ outcome: 'completed' })]);
+    expect(await runsOf(erp.number)).toHaveLength(1);
+    // Staff heard of the first view once.
+    expect((await mail()).filter((m) => m.subject === `Invoice ${erp.number} was viewed`)).toHaveLength(1);
+  });
+});
