@@ -8,6 +8,7 @@ import { DEFAULT_CONNECTION } from '../../workflows/ids';
 import { registerBcWebhook } from './routes/bcWebhook';
 import { registerPortalWebhook } from './routes/portalWebhook';
 import { registerOperatorRoutes } from './routes/operator';
+import { registerErpSyncRoutes } from './routes/erpSync';
 import { apiErrorHandler } from './errors';
 
 export interface ApiDeps {
@@ -37,5 +38,6 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerBcWebhook(app, { config: deps.config, bc: deps.bc ?? businessCentralFromEnv(deps.config.env, deps.logger), temporal: target, logger: deps.logger });
   registerPortalWebhook(app, { config: deps.config, temporal: target, logger: deps.logger, connectionKeys });
   registerOperatorRoutes(app, deps, { callTimeoutMs: deps.operatorCallTimeoutMs });
+  registerErpSyncRoutes(app, deps);
   return app;
 }

@@ -7,6 +7,7 @@ import { bcSubscription } from '../../workflows/bcSubscription';
 import { bcSubscriptionWorkflowId, portalWatcherWorkflowId } from '../../workflows/ids';
 import { portalWatcher } from '../../workflows/portalWatcher';
 import type { OpsContext } from './context';
+import { startErpWatcher } from './erpSync';
 
 const EVENT_IDS: Record<(typeof PORTAL_WEBHOOK_EVENTS)[number], number> = {
   create_payment: IN_EVENT.CREATE_PAYMENT,
@@ -67,5 +68,6 @@ export async function startServiceWorkflows(ctx: OpsContext, portals: PortalDire
     args: [{ companyId: ctx.companyId, resource: 'salesInvoices', renewBeforeMs: 12 * 3_600_000 }],
   });
   started.push(subscriptionId);
+  started.push(await startErpWatcher(ctx));
   return started;
 }
