@@ -1,0 +1,103 @@
+import axios from 'axios';
+import type { Client } from '@temporalio/client';
+import { formatDecimal, parseDecimal } from '../../src/domain/money';
+import { setOptIn } from '../../src/operations/customers';
+import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
+import type { InInvoice } from '../../src/adapters/invoiceNinja';
+import { payOnPortal } from '../../test/support/portalPay';
+import { BENCH_HEADER, type BenchStack } from './stack';
+import { sleep, waitFor } from './stats';
+
+// What the people around arsync do, driven through the same doors they use: ERP users post invoices (sandbox admin),
+// customers open links and pay on the portal's pay page (plain form posts), operators opt customers in.
+
+/** Portal webhooks registered, pollers and the BC subscription running, as `npm start` leaves them. */
+export async function bootstrap(stack: BenchStack): Promise<void> {
+  await registerPortalWebhooks(stack.ops, stack.deps.portals);
+  await startServiceWorkflows(stack.ops, stack.deps.portals);
+  await waitFor(async () => (await stack.deps.bc.listSubscriptions()).length > 0, 30_000, 'the Business Central subscription');
+}
+
+/** Creates `count` customers with an email address in the ERP and opts them in (each gets its portal client). */
+export async function createCustomers(stack: BenchStack, count: number, prefix = 'B'): Promise<string[]> {
+  const numbers: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    const number = `${prefix}${String(i).padStart(5, '0')}`;
+    stack.bc.admin.createCustomer({ number, displayName: `Bench Customer ${i}`, email: `payer${i}@bench.example`, paymentMethodCode: 'CARD' });
+    numbers.push(number);
+  }
+  await setOptIn(stack.ops, numbers, { optedIn: true, by: 'bench' });
+  return numbers;
+}
+
+/** Posts invoices in the ERP, round-robin over the customers, `chunk` at a time (each chunk one BC notification). */
+export async function postInvoices(stack: BenchStack, count: number, customers: string[], opts: { chunk?: number; unitPrice?: string } = {}): Promise<string[]> {
+  const numbers: string[] = [];
+  const chunk = opts.chunk ?? count;
+  for (let i = 0; i < count; i++) {
+    const inv = stack.bc.admin.postInvoice({
+      customerNumber: customers[i % customers.length],
+      lines: [
+        { description: 'Consulting', quantity: 2, unitPrice: opts.unitPrice ?? '120.00', taxPercent: '8.25' },
+        { description: 'Licence', quantity: 1, unitPrice: '10.05', taxPercent: '5' },
+      ],
+    });
+    numbers.push(inv.number);
+    // Let the sandbox deliver this chunk's notification before the next chunk is posted.
+    if ((i + 1) % chunk === 0) await sleep(1);
+  }
+  return numbers;
+}
+
+const portalHttp = (stack: BenchStack) =>
+  axios.create({ baseURL: `${stack.portal.url}/api/v1`, headers: { 'X-API-TOKEN': 'arsync-demo-token', [BENCH_HEADER]: '1' }, validateStatus: () => true });
+
+/** How many invoices the portal holds (one cheap list call). */
+export async function portalInvoiceCount(stack: BenchStack): Promise<number> {
+  const res = await portalHttp(stack).get('/invoices', { params: { per_page: 1 } });
+  if (res.status !== 200) throw new Error(`portal invoice count answered ${res.status}`);
+  return Number(res.data.meta.pagination.total);
+}
+
+export async function countWorkflows(client: Client, query: string): Promise<number> {
+  return (await client.workflow.count(query)).count;
+}
+
+export async function portalInvoice(stack: BenchStack, number: string): Promise<InInvoice> {
+  const inv = await stack.deps.portals.client('default').findInvoiceByNumber(number);
+  if (!inv) throw new Error(`invoice ${number} is not in the portal`);
+  return inv;
+}
+
+/** A customer pays `amount` (decimal text; default the whole balance) of an invoice on the pay page. */
+export async function pay(stack: BenchStack, inv: InInvoice, amount?: string, method: 'card' | 'bank' = 'card') {
+  const key = inv.invitations[0]?.key;
+  if (!key) throw new Error(`portal invoice ${inv.number} has no invitation`);
+  const value = amount ?? formatDecimal(inv.balance.minor, inv.balance.currency);
+  return payOnPortal(stack.portal.url, key, [{ invoiceId: inv.id, amount: value }], method);
+}
+
+/** The customer opens the link (a real view, not a staff preview). */
+export async function view(inv: InInvoice): Promise<void> {
+  const link = inv.invitations[0]?.link;
+  if (!link) throw new Error(`portal invoice ${inv.number} has no link`);
+  const res = await axios.get(link, { validateStatus: () => true });
+  if (res.status !== 200) throw new Error(`opening ${link} answered ${res.status}`);
+}
+
+/** The ERP's record of portal payments: when each external document number's Payment entry was posted. */
+export function postedPayments(stack: BenchStack): Map<string, { postedAtMs: number; entries: number; amountMinor: number }> {
+  const out = new Map<string, { postedAtMs: number; entries: number; amountMinor: number }>();
+  for (const e of stack.bc.admin.listLedgerEntries()) {
+    if (e.documentType !== 'Payment' || !e.externalDocumentNumber) continue;
+    const seen = out.get(e.externalDocumentNumber);
+    const at = Date.parse(e.lastModifiedDateTime);
+    const minor = -parseDecimal(e.amount, e.currencyCode);
+    if (seen) {
+      seen.entries++;
+      seen.amountMinor += minor;
+      seen.postedAtMs = Math.min(seen.postedAtMs, at);
+    } else out.set(e.externalDocumentNumber, { postedAtMs: at, entries: 1, amountMinor: minor });
+  }
+  return out;
+}

@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { benchNoopWorkflow } from '../workflows';
+import { forEachLimit } from '../lib/stats';
+
+export interface CeilingResult {
+  workflows: number;
+  activities: number;
+  seconds: number;
+  perSecond: number;
+}
+
+/** Builds the ceiling workflow's own bundle (once per run). */
+export async function buildNoopBundle(): Promise<string> {
+  const noop = () => undefined;
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.resolve(__dirname, '../workflows.ts'),
+    logger: { trace: noop, debug: noop, info: noop, warn: console.warn, error: console.error, log: noop },
+  });
+  return code;
+}
+
+/**
+ * The engine ceiling: `n` workflows of `activities` sequential no-op activities on their own task queue and worker
+ * (same worker limits as arsync's), started `startConcurrency` at a time; first start → last completion.
+ */
+export async function ceiling(address: string, client: Client, code: string, n: number, activities: number, startConcurrency: number): Promise<CeilingResult> {
+  const connection = await NativeConnection.connect({ address });
+  const taskQueue = `bench-noop-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: { code },
+    activities: { benchNoop: async () => undefined },
+    maxConcurrentActivityTaskExecutions: 100,
+  });
+  const running = worker.run();
+  try {
+    const t0 = Date.now();
+    const results: Array<Promise<number>> = [];
+    await forEachLimit(
+      Array.from({ length: n }, (_, i) => i),
+      startConcurrency,
+      async (i) => {
+        const handle = await client.workflow.start(benchNoopWorkflow, { taskQueue, workflowId: `bench-noop-${i}-${taskQueue}`, args: [activities] });
+        results.push(handle.result());
+      },
+    );
+    await Promise.all(results);
+    const seconds = (Date.now() - t0) / 1000;
+    return { workflows: n, activities, seconds, perSecond: n / seconds };
+  } finally {
+    worker.shutdown();
+    await running;
+    await connection.close();
+  }
+}

@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { ChildWorker } from '../lib/childWorker';
+import type { BcLimits } from '../lib/bcClient';
+import { countWorkflows, postInvoices } from '../lib/scenario';
+import type { BenchStack } from '../lib/stack';
+import { sleep } from '../lib/stats';
+
+export interface MemoryResult {
+  openWorkflows: number;
+  /** Invoices that reached link_sent (waiting for payment) within the wait. */
+  waiting: number;
+  seconds: number;
+  rssMiB: number | null;
+  peakRssMiB: number | null;
+}
+
+// Waiting for payment: link sent, possibly opened or partly paid already (earlier phases pay some invoices in part).
+const WAITING = `WorkflowType = 'invoiceLifecycle' AND ExecutionStatus = 'Running' AND Stage IN ('link_sent', 'viewed', 'partially_paid')`;
+const OPEN = `WorkflowType = 'invoiceLifecycle' AND ExecutionStatus = 'Running'`;
+
+/**
+ * Worker memory with `open` invoice workflows waiting for payment. The in-process worker hands over to a worker process
+ * of its own (same factory, bundle and activities), so the resident set measured is the worker's alone; invoices are
+ * posted in the ERP in chunks and arrive through the Business Central webhook like any other.
+ */
+export async function memory(stack: BenchStack, open: number, bcLimits: BcLimits | undefined, waitMs: number, log: (s: string) => void): Promise<MemoryResult> {
+  await stack.stopWorker();
+  const worker = new ChildWorker(
+    stack.client,
+    {
+      ...stack.workerEnv,
+      ...(bcLimits ? { BENCH_BC_RATE_PER_MINUTE: String(bcLimits.ratePerMinute), BENCH_BC_MAX_CONCURRENT: String(bcLimits.maxConcurrent) } : {}),
+    },
+    path.resolve(__dirname, '../lib/workerMain.ts'),
+  );
+  await worker.start();
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, worker.rssBytes() ?? 0);
+  }, 500);
+  try {
+    const already = await countWorkflows(stack.client, OPEN);
+    const customers = stack.bc.admin.listCustomers().filter((c) => c.number.startsWith('B')).map((c) => c.number);
+    const t0 = Date.now();
+    const toPost = Math.max(0, open - already);
+    // Chunks small enough that the API handles each notification well inside Business Central's 30 s delivery timeout.
+    for (let posted = 0; posted < toPost; posted += 250) {
+      await postInvoices(stack, Math.min(250, toPost - posted), customers);
+      await sleep(250);
+    }
+    let waiting = 0;
+    const deadline = Date.now() + waitMs;
+    let lastLog = 0;
+    while (Date.now() < deadline) {
+      waiting = await countWorkflows(stack.client, WAITING);
+      if (waiting >= open) break;
+      if (Date.now() - lastLog > 15_000) {
+        log(`  memory: ${waiting}/${open} invoice workflows waiting for payment, worker RSS ${mib(worker.rssBytes())} MiB`);
+        lastLog = Date.now();
+      }
+      await sleep(1000);
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    // Settle: let the worker finish what it was doing, then read its memory.
+    await sleep(5000);
+    const rss = worker.rssBytes();
+    return { openWorkflows: await countWorkflows(stack.client, OPEN), waiting, seconds, rssMiB: mib(rss), peakRssMiB: mib(Math.max(peak, rss ?? 0)) };
+  } finally {
+    clearInterval(sampler);
+    await worker.stop();
+  }
+}
+
+function mib(bytes: number | null): number | null {
+  return bytes === null ? null : Math.round((bytes / 1024 / 1024) * 10) / 10;
+}

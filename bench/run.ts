@@ -1,0 +1,209 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { buildWorkflowBundle } from '../src/worker/bundle';
+import { durationMs } from '../src/config/duration';
+import { startOwnTemporal } from './lib/temporalServer';
+import { startBenchStack } from './lib/stack';
+import type { BcLimits } from './lib/bcClient';
+import { bootstrap, createCustomers, postInvoices } from './lib/scenario';
+import { figure, table, type Figure } from './lib/report';
+import { waitFor } from './lib/stats';
+import { throughput } from './phases/throughput';
+import { buildNoopBundle, ceiling } from './phases/ceiling';
+import { cost } from './phases/cost';
+import { disablePortalWebhooks, paymentLatency } from './phases/latency';
+import { memory } from './phases/memory';
+
+// `npm run bench`: speed, cost and memory of arsync on an embedded stack of its own (README in this folder).
+
+const PHASES = ['throughput', 'ceiling', 'cost', 'latency', 'memory'] as const;
+const posInt = z.coerce.number().int().positive();
+
+const optionsSchema = z
+  .object({
+    invoices: posInt,
+    warmup: z.coerce.number().int().min(0),
+    customers: posInt,
+    payments: posInt,
+    paymentRate: z.coerce.number().positive(),
+    pollInterval: z.string().regex(/^\d+(ms|s|m)$/, 'a duration like 500ms, 1s or 1m'),
+    costInvoices: posInt,
+    open: posInt,
+    memoryWait: posInt,
+    ceilingStartConcurrency: posInt,
+    bcQuota: z.boolean(),
+    trigger: z.enum(['webhook', 'api']),
+    phases: z
+      .string()
+      .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(PHASES)).min(1)),
+  })
+  .strict();
+
+type Options = z.infer<typeof optionsSchema>;
+
+function parseOptions(argv: string[]): Options {
+  const program = new Command('bench')
+    .description('arsync benchmarks on an embedded stack: sync throughput, engine ceiling, payment latency, cost per invoice, worker memory')
+    .option('--invoices <n>', 'invoices posted at once for the throughput figure', '300')
+    .option('--warmup <n>', 'invoices synced before anything is timed', '20')
+    .option('--customers <n>', 'ERP customers the invoices are spread over', '20')
+    .option('--payments <n>', 'payments per latency path (webhook, poll-only)', '60')
+    .option('--payment-rate <perSecond>', 'payment arrivals per second in the latency phases', '4')
+    .option('--poll-interval <duration>', 'portal payment poller interval (the poll-only path waits for it)', '1s')
+    .option('--cost-invoices <n>', 'invoices taken through the whole happy path for the cost figure', '3')
+    .option('--open <n>', 'open invoice workflows waiting for payment for the memory figure', '10000')
+    .option('--memory-wait <seconds>', 'how long the memory phase waits for all of them to be waiting', '900')
+    .option('--ceiling-start-concurrency <n>', 'concurrent starts of the engine-ceiling workflows', '16')
+    .option('--trigger <how>', 'how the throughput invoices reach arsync: webhook (BC notification) or api (bulk start)', 'webhook')
+    .option('--bc-quota', "keep the Business Central client's production limits (1,200 requests/min, 5 in flight)", false)
+    .option('--phases <list>', `comma-separated subset of ${PHASES.join(',')}`, PHASES.join(','))
+    .parse(argv);
+  const parsed = optionsSchema.safeParse(program.opts());
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) console.error(`--${i.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`);
+    process.exit(2);
+  }
+  return parsed.data;
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+async function main() {
+  const o = parseOptions(process.argv);
+  const has = (p: (typeof PHASES)[number]) => o.phases.includes(p);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Lifted by default: the figure is then what the product and the engine do; --bc-quota shows Business Central's cap.
+  const bcLimits: BcLimits | undefined = o.bcQuota ? undefined : { ratePerMinute: 1_000_000, maxConcurrent: 32 };
+  const started = Date.now();
+  log(`bench: ${os.cpus().length} cores (load average ${os.loadavg()[0].toFixed(1)} before start), node ${process.version}; Business Central client ${o.bcQuota ? 'at its production quota' : 'limits lifted'}`);
+
+  const temporal = await startOwnTemporal();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-bench-bundle-'));
+  const [bundlePath, noopCode] = await Promise.all([buildWorkflowBundle(path.join(dir, 'workflow-bundle.js')), buildNoopBundle()]);
+  const stack = await startBenchStack({
+    temporalAddress: temporal.address,
+    bundlePath,
+    bcLimits,
+    settings: { polling: { paymentsInterval: o.pollInterval, viewsInterval: '1s' } },
+  });
+  const figures: Figure[] = [];
+  const raw: Record<string, unknown> = {};
+  try {
+    await bootstrap(stack);
+    const customers = await createCustomers(stack, o.customers);
+    log(`stack up (Temporal ${temporal.address}, API ${stack.apiUrl}); ${customers.length} customers opted in`);
+    if (o.warmup > 0) {
+      const warm = await postInvoices(stack, o.warmup, customers);
+      const q = `WorkflowType = 'invoiceLifecycle' AND Stage = 'link_sent'`;
+      await waitFor(async () => (await stack.client.workflow.count(q)).count >= warm.length, 120_000, 'the warm-up invoices', 200);
+    }
+
+    let synced: string[] = [];
+    let ours: number | null = null;
+    let activities = 4;
+    if (has('throughput')) {
+      log(`throughput: ${o.invoices} invoices posted in the ERP at once, started by ${o.trigger}`);
+      const t = await throughput(stack, customers, o.invoices, o.trigger, { temporal: temporal.pid });
+      raw.throughput = { ...t, invoices: t.invoices.length };
+      synced = t.invoices;
+      ours = t.perSecond;
+      activities = t.activitiesPerInvoice;
+      const quotaBound = (1200 / 60) / t.bcRequestsPerInvoice;
+      figures.push(
+        figure('sync_per_s', 'invoice sync throughput', t.perSecond, 'inv/s', '>= 50 inv/s', (v) => v >= 50, `${o.invoices} in ${t.seconds.toFixed(1)} s`),
+        figure('sync_link_sent_s', 'time to all at link_sent', t.linkSentSeconds, 's', '-', undefined, 'email and SMS sent'),
+        figure('sync_start_delay_ms', 'ERP post → workflow started', t.startDelayMs.mean, 'ms', '-', undefined, `mean; max ${t.startDelayMs.max} ms (webhook path)`),
+        figure('activity_wait_ms', 'activity wait for a worker', mean(Object.values(t.activities).map((a) => a.waitMs)), 'ms', '-', undefined, activitySummary(t.activities)),
+        figure('sync_cpu', 'CPU busy while syncing', cpuShare(t.cpu), '%', '-', undefined, `of ${os.cpus().length} cores; ${Object.entries(t.cpu.cpuSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')} in ${t.cpu.wallSeconds} s`),
+        figure('bc_requests_per_invoice', 'BC requests per invoice', t.bcRequestsPerInvoice, '', '-', undefined, `BC quota (1,200/min) allows ${quotaBound.toFixed(1)} inv/s`),
+        figure('portal_requests_per_invoice', 'portal requests per invoice', t.portalRequestsPerInvoice, '', '-', undefined, 'hosted IN allows 800/min'),
+      );
+    }
+
+    if (has('ceiling')) {
+      const n = o.invoices;
+      log(`ceiling: ${n} no-op workflows of ${activities} activities`);
+      const c = await ceiling(temporal.address, stack.client, noopCode, n, activities, o.ceilingStartConcurrency);
+      raw.ceiling = c;
+      figures.push(figure('ceiling_per_s', 'engine ceiling', c.perSecond, 'wf/s', '-', undefined, `${c.workflows} x ${c.activities} no-op activities`));
+      if (ours !== null) figures.push(figure('sync_vs_ceiling', 'sync / ceiling', ours / c.perSecond, '', '>= 0.8', (v) => v >= 0.8));
+    }
+
+    if (has('cost')) {
+      log(`cost: ${o.costInvoices} invoices through the happy path`);
+      const c = await cost(stack, customers[0], o.costInvoices);
+      raw.cost = c;
+      const p = c.perInvoice;
+      const split = `start ${p.starts.toFixed(1)}, act ${p.activities.toFixed(1)}, timer ${p.timers.toFixed(1)}, signal ${p.signals.toFixed(1)}, update ${p.updates.toFixed(1)}, upsert ${p.upserts.toFixed(1)}`;
+      figures.push(
+        figure('actions_per_invoice', 'actions per invoice (happy path)', p.actions, '', '<= 15', (v) => v <= 15, split),
+        figure('events_per_invoice', 'history events per invoice', p.events, '', '-', undefined, Object.entries(c.byWorkflowType).map(([t, v]) => `${t} ${v.actions.toFixed(1)}`).join(', ')),
+      );
+    }
+
+    if (has('latency')) {
+      const pool = synced.length >= 2 * o.payments ? synced : await syncMore(stack, customers, 2 * o.payments);
+      log(`latency: ${o.payments} payments on the webhook path at ${o.paymentRate}/s`);
+      const web = await paymentLatency(stack, pool.slice(0, o.payments), o.payments, o.paymentRate, 60_000);
+      await disablePortalWebhooks(stack);
+      log(`latency: ${o.payments} payments on the poll-only path (poller every ${o.pollInterval})`);
+      const poll = await paymentLatency(stack, pool.slice(o.payments), o.payments, o.paymentRate, 60_000 + 3 * durationMs(o.pollInterval));
+      raw.latency = { webhook: web, poll };
+      const pollTarget = durationMs(o.pollInterval) + 1000;
+      figures.push(
+        figure('webhook_p50_ms', 'payment→posted p50, webhook', web.p50, 'ms', '-'),
+        figure('webhook_p95_ms', 'payment→posted p95, webhook', web.p95, 'ms', '<= 1000 ms', (v) => v <= 1000 && web.missing === 0, web.missing ? `${web.missing} not posted` : `${web.samples} samples`),
+        figure('webhook_p99_ms', 'payment→posted p99, webhook', web.p99, 'ms', '-'),
+        figure('poll_p50_ms', 'payment→posted p50, poll only', poll.p50, 'ms', '-'),
+        figure('poll_p95_ms', 'payment→posted p95, poll only', poll.p95, 'ms', `<= ${pollTarget} ms`, (v) => v <= pollTarget && poll.missing === 0, `interval + 1 s; ${poll.samples} samples${poll.missing ? `, ${poll.missing} not posted` : ''}`),
+        figure('poll_p99_ms', 'payment→posted p99, poll only', poll.p99, 'ms', '-'),
+      );
+    }
+
+    if (has('memory')) {
+      log(`memory: ${o.open} open invoice workflows waiting for payment, worker in its own process`);
+      const m = await memory(stack, o.open, bcLimits, o.memoryWait * 1000, log);
+      raw.memory = m;
+      const complete = m.waiting >= o.open;
+      figures.push(
+        figure('worker_rss_mib', `worker RSS, ${m.waiting} waiting`, m.rssMiB, 'MiB', '<= 512 MiB', (v) => v <= 512 && complete, complete ? `peak ${m.peakRssMiB} MiB` : `only ${m.waiting}/${o.open} reached waiting in ${m.seconds.toFixed(0)} s`),
+        figure('memory_fill_s', 'time to open them', m.seconds, 's', '-', undefined, `${(m.waiting / m.seconds).toFixed(1)} inv/s, worker in its own process`),
+      );
+    }
+  } finally {
+    await stack.close().catch((err) => log(`closing the stack: ${String(err)}`));
+    await temporal.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  process.stdout.write(`\n${table(figures)}\n\n`);
+  const params = { ...o, cores: os.cpus().length, loadAverageAtEnd: Number(os.loadavg()[0].toFixed(2)), bcClientLimits: bcLimits ?? 'production', seconds: Math.round((Date.now() - started) / 1000) };
+  process.stdout.write(`${JSON.stringify({ bench: 'arsync', params, figures, raw })}\n`);
+}
+
+const cpuShare = (c: { wallSeconds: number; cpuSeconds: Record<string, number | null> }) =>
+  (100 * Object.values(c.cpuSeconds).reduce<number>((a, b) => a + (b ?? 0), 0)) / (c.wallSeconds * os.cpus().length);
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+const activitySummary = (a: Record<string, { waitMs: number; runMs: number }>) =>
+  Object.entries(a)
+    .map(([type, v]) => `${type} ${v.waitMs}+${v.runMs}`)
+    .join(', ') + ' ms (wait+run)';
+
+/** More synced invoices when the throughput phase was skipped or was smaller than the payments need. */
+async function syncMore(stack: Awaited<ReturnType<typeof startBenchStack>>, customers: string[], n: number): Promise<string[]> {
+  const q = `WorkflowType = 'invoiceLifecycle' AND Stage = 'link_sent'`;
+  const before = (await stack.client.workflow.count(q)).count;
+  const numbers = await postInvoices(stack, n, customers, { chunk: 250 });
+  await waitFor(async () => (await stack.client.workflow.count(q)).count >= before + n, 300_000, `${n} more invoices at link_sent`, 250);
+  return numbers;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
