@@ -6,7 +6,9 @@ import type { PaymentStage } from '../../src/domain/stages';
 import type { PaymentState } from '../../workflows/portalPayment';
 import { journalPosterWorkflowId, paymentWorkflowId } from '../../workflows/ids';
 import { journalQueueQuery } from '../../workflows/journalPoster';
+import { payOnPortal } from '../support/portalPay';
 import { eventually, startStack, type StackOptions, type TestStack } from '../support/stack';
+import { startHoldingProxy, startWorkerProcess, workerEnv, type HoldingProxy, type WorkerProcess } from '../support/workerProcess';
 
 // Shared set-up for the portal payment end-to-end tests: a stack with the portal webhooks registered (unless the test
 // wants the poll-only path), the portal poller and BC subscription running and the demo customers opted in; invoices
@@ -15,11 +17,14 @@ import { eventually, startStack, type StackOptions, type TestStack } from '../su
 export interface PaymentStackOptions extends StackOptions {
   /** Register the portal's payment webhooks (default true). */
   webhooks?: boolean;
+  /** Runs before the set-up that needs a worker (e.g. starts a worker process when `worker: false`). */
+  beforeSetup?: (s: TestStack) => Promise<void>;
 }
 
 export async function startPaymentStack(opts: PaymentStackOptions = {}): Promise<TestStack> {
   const s = await startStack(opts);
   try {
+    await opts.beforeSetup?.(s);
     if (opts.webhooks !== false) await registerPortalWebhooks(s.ops, s.deps.portals);
     await startServiceWorkflows(s.ops, s.deps.portals);
     await setOptIn(s.ops, ['C10000', 'C20000'], { optedIn: true, by: 'test' });
@@ -115,4 +120,72 @@ export async function submissions(s: TestStack, paymentId: string): Promise<numb
     n += (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'submitToJournal').length;
   }
   return n;
+}
+
+export interface KillableStack {
+  s: TestStack;
+  /** The sandbox ERP as the worker process reaches it. */
+  proxy: HoldingProxy;
+  worker(): WorkerProcess;
+  /** SIGKILL the worker process and start a new one. */
+  killAndRestart(between?: () => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A payment stack whose worker is a separate process reaching the ERP through a holding proxy. */
+export async function startKillableStack(opts: PaymentStackOptions = {}): Promise<KillableStack> {
+  let proxy!: HoldingProxy;
+  let worker: WorkerProcess | undefined;
+  let stack!: TestStack;
+  const start = async () => {
+    worker = await startWorkerProcess(workerEnv(stack, { BC_BASE_URL: proxy.url }));
+  };
+  const s = await startPaymentStack({
+    ...opts,
+    worker: false,
+    beforeSetup: async (st) => {
+      stack = st;
+      proxy = await startHoldingProxy(st.bc.url);
+      await start();
+    },
+  });
+  return {
+    s,
+    proxy,
+    worker: () => worker!,
+    async killAndRestart(between) {
+      await worker!.kill();
+      between?.();
+      await start();
+    },
+    async close() {
+      await s.close();
+      await worker?.stop();
+      await proxy.close();
+    },
+  };
+}
+
+/** Attempt numbers of the journal poster's posting activities (an attempt above 1 was retried). */
+export async function postingAttempts(s: TestStack): Promise<number[]> {
+  const history = await s.t.client.workflow.getHandle(journalPosterWorkflowId(s.ops.companyId, s.config.settings.payments.journalBatch)).fetchHistory();
+  const events = history.events ?? [];
+  const names = new Map<string, string>();
+  for (const e of events) {
+    const a = e.activityTaskScheduledEventAttributes;
+    if (a) names.set(String(e.eventId), a.activityType?.name ?? '');
+  }
+  return events
+    .filter((e) => e.activityTaskStartedEventAttributes && names.get(String(e.activityTaskStartedEventAttributes.scheduledEventId)) === 'postJournalBatch')
+    .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
+}
+
+/** Pays each invoice in full by card on the pay page, one after the other. */
+export async function payInFull(s: TestStack, invoices: BothSides[]): Promise<Array<{ paymentId: string; feeMinor: number; inv: BothSides }>> {
+  const paid = [];
+  for (const inv of invoices) {
+    const { paymentId, feeMinor } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: (inv.totalMinor / 100).toFixed(2) }]);
+    paid.push({ paymentId, feeMinor, inv });
+  }
+  return paid;
 }

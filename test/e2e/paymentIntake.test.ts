@@ -77,7 +77,7 @@ describe('webhooks and a fast poller racing', () => {
 
   it('posts each payment once when both the webhook and the poller report it', async () => {
     const invoices = await Promise.all(['31.00', '32.00', '33.00', '34.00', '35.00'].map((a) => postErpInvoice(s, 'C20000', a)));
-    const paid = [];
+    const paid: Array<{ paymentId: string }> = [];
     for (const inv of invoices) paid.push(await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: (inv.totalMinor / 100).toFixed(2) }]));
     for (const { paymentId } of paid) await paymentAt(s, paymentId, 'posted');
     // Let the poller see every payment too (it reads them within a poll interval of their last change).
