@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAttentionCommands } from './attentionCommands';
 import { registerCustomerCommands } from './customerCommands';
+import { registerErpCommands } from './erpCommands';
 import { registerInvoiceCommands } from './invoiceCommands';
 import { UsageError } from './io';
 import { registerPaymentCommands } from './paymentCommands';
@@ -16,6 +17,7 @@ registerInvoiceCommands(program);
 registerCustomerCommands(program);
 registerPaymentCommands(program);
 registerAttentionCommands(program);
+registerErpCommands(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`arsync: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -5,6 +5,7 @@ import { setOptIn } from '../operations/customers';
 import { opsContext } from '../operations/context';
 import { invoiceState, startInvoices } from '../operations/invoices';
 import { registerPortalWebhooks, startServiceWorkflows } from '../operations/services';
+import { setupSchedules } from '../operations/schedules';
 import { createTemporalClient } from '../temporal/connection';
 import { createPortalDirectory } from '../worker/portals';
 
@@ -23,6 +24,7 @@ export async function bootstrapDemo(config: Config): Promise<string[]> {
     const portals = createPortalDirectory(config);
     await registerPortalWebhooks(ops, portals);
     await startServiceWorkflows(ops, portals);
+    await setupSchedules(ops);
     await setOptIn(ops, DEMO_CUSTOMERS, { optedIn: true, by: 'demo bootstrap' });
     const bc = businessCentralFromEnv(config.env);
     const open = await bc.listSalesInvoices({ status: 'Open', lines: false });
