@@ -1,0 +1,160 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { temporalTestServerPath } from '../../src/temporal/binaries';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
+import type { Activities } from '../../activities';
+import { subscriptionStateQuery, type bcSubscription } from '../../workflows/bcSubscription';
+import { invoiceStateQuery, invoiceViewedSignal, paymentPostedSignal, type invoiceLifecycle } from '../../workflows/invoiceLifecycle';
+import type { PortalLink } from '../../workflows/invoiceTypes';
+
+// Long waits in skipped time, on the time-skipping test server: the Business Central subscription renewed before its
+// 3-day expiry for weeks, and an invoice that lives for months (daily re-checks, views, a payment) handing over to fresh
+// runs with its state intact. The workflows are the real bundle; only here are activities plain stubs, because the
+// time-skipping server cannot host the sandboxes' real time.
+
+const DAY = 24 * 3_600_000;
+let env: TestWorkflowEnvironment;
+
+/** The workflow time of the running activity (the test server's skipped clock). */
+const workflowNow = () => Context.current().info.currentAttemptScheduledTimestampMs;
+
+async function withWorker<T>(taskQueue: string, activities: Partial<Activities>, fn: () => Promise<T>): Promise<T> {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: { codePath: process.env.ARSYNC_WORKFLOW_BUNDLE! },
+    activities,
+  });
+  return worker.runUntil(fn());
+}
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  // The invoice workflow indexes its stage: the test server, like a real cluster, needs the attributes registered.
+  const { IndexedValueType } = temporal.api.enums.v1;
+  const types: Record<string, number> = { Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, Int: IndexedValueType.INDEXED_VALUE_TYPE_INT };
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === 'INT' ? types.Int : types.Keyword])),
+  });
+}, 60000);
+afterAll(async () => {
+  await env?.teardown();
+});
+
+describe('in skipped time', () => {
+  it('the BC subscription is renewed before every 3-day expiry for weeks, and recreated when Business Central dropped it', async () => {
+    const renewals: Array<{ at: number; expiredAt: number }> = [];
+    let expiresAt = 0;
+    let created = 0;
+    const activities: Partial<Activities> = {
+      async createBcSubscription() {
+        created++;
+        expiresAt = workflowNow() + 3 * DAY;
+        return { subscriptionId: `sub-${created}`, expiresAt: new Date(expiresAt).toISOString() };
+      },
+      async renewBcSubscription({ subscriptionId }) {
+        const at = workflowNow();
+        // The fourth renewal finds the subscription deleted (its endpoint failed): it must be created again.
+        if (renewals.length === 3 && subscriptionId === 'sub-1') return { status: 'gone' };
+        // Once Business Central refuses a renewal outright: a new subscription too.
+        if (renewals.length === 5 && subscriptionId === 'sub-2') throw ApplicationFailure.nonRetryable('The subscription cannot be renewed.', 'business-central:400');
+        renewals.push({ at, expiredAt: expiresAt });
+        expiresAt = at + 3 * DAY;
+        return { status: 'renewed', expiresAt: new Date(expiresAt).toISOString() };
+      },
+    };
+    await withWorker('ts-subscription', activities, async () => {
+      const handle = await env.client.workflow.start<typeof bcSubscription>('bcSubscription', {
+        taskQueue: 'ts-subscription',
+        workflowId: 'bc-subscription:ts:salesInvoices',
+        args: [{ companyId: 'ts', resource: 'salesInvoices', renewBeforeMs: 12 * 3_600_000 }],
+      });
+      await env.sleep('24 days');
+      const state = await handle.query(subscriptionStateQuery);
+      // 24 days at one renewal every 2.5 days: nine renewals (one of them replaced by a new subscription).
+      expect(renewals.length).toBeGreaterThanOrEqual(7);
+      for (const r of renewals) {
+        expect(r.at).toBeLessThan(r.expiredAt);
+        expect(r.expiredAt - r.at).toBeGreaterThanOrEqual(12 * 3_600_000 - 60_000);
+      }
+      expect(created).toBe(3);
+      expect(state).toMatchObject({ subscriptionId: 'sub-3', recreated: 2, lastError: null });
+      expect(Date.parse(state.expiresAt!)).toBeGreaterThan(await env.currentTimeMs());
+      await handle.terminate('test done');
+    });
+  });
+
+  it('a months-long invoice continues-as-new with its state, notifies the first view once, records changed views only, and ends posted', async () => {
+    const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in1', invitationKey: 'key1', link: 'http://portal.test/client/invoice/key1' };
+    const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[] };
+    let staffNotified = 0;
+    let rechecks = 0;
+    const activities: Partial<Activities> = {
+      async loadErpInvoice({ invoiceNumber }) {
+        return { number: invoiceNumber, customerNumber: 'C10000', currency: 'USD', totalMinor: 10000, remainingMinor: erp.remainingMinor, status: 'open', dueDate: '2030-01-31' };
+      },
+      async requestPortalClient() {
+        return { status: 'ready', connectionKey: 'default', clientId: 'cl1' };
+      },
+      async syncInvoiceToPortal() {
+        return { portal, portalTotalMinor: 10000, portalBalanceMinor: 10000, paidAtPostingMinor: 0, created: true, sendLinkOnSync: true };
+      },
+      async sendInvoiceLink() {
+        return { sent: ['email'], skipped: [] };
+      },
+      async notifyStaffOfView() {
+        staffNotified++;
+      },
+      async readInvoiceBalances() {
+        rechecks++;
+        return { erpRemainingMinor: erp.remainingMinor, erpStatus: erp.remainingMinor === 0 ? 'paid' : 'open', erpCredited: false, portalBalanceMinor: erp.portalBalanceMinor, portalPaymentIds: erp.portalPayments };
+      },
+      async cancelPortalInvoice() {},
+    };
+    await withWorker('ts-invoice', activities, async () => {
+      const handle = await env.client.workflow.start<typeof invoiceLifecycle>('invoiceLifecycle', {
+        taskQueue: 'ts-invoice',
+        workflowId: 'invoice:ts:PS-INV900001',
+        args: [{ companyId: 'ts', invoiceNumber: 'PS-INV900001', limits: { maxHistoryEvents: 150, recheckEveryMs: DAY } }],
+      });
+      await env.sleep('20 days');
+      await handle.signal(invoiceViewedSignal, { viewedAt: '2030-01-20 09:15:00' });
+      await env.sleep('25 days');
+      const runsAfterFirstView = (await handle.query(invoiceStateQuery)).continuedAsNew;
+      // The poller sends the same viewed_date again whenever the invoice changes: not a new view.
+      await handle.signal(invoiceViewedSignal, { viewedAt: '2030-01-20 09:15:00' });
+      await env.sleep('25 days');
+      await handle.signal(invoiceViewedSignal, { viewedAt: '2030-03-02 17:40:00' });
+      await env.sleep('50 days');
+
+      const state = await handle.query(invoiceStateQuery);
+      expect(state.continuedAsNew).toBeGreaterThanOrEqual(3);
+      // The later views reached a later run than the first one: the first-view flag travelled with the state.
+      expect(state.continuedAsNew).toBeGreaterThan(runsAfterFirstView);
+      expect(rechecks).toBeGreaterThanOrEqual(100);
+      expect(state.stage).toBe('viewed');
+      expect(state.timeline.filter((e) => e.kind === 'viewed').map((e) => e.at)).toEqual(['2030-01-20T09:15:00.000Z', '2030-03-02T17:40:00.000Z']);
+      expect(state.timeline.filter((e) => e.kind === 'synced')).toHaveLength(1);
+      expect(staffNotified).toBe(1);
+      // The current run's history is small however long the invoice lives.
+      const history = await handle.fetchHistory();
+      expect(history.events!.length).toBeLessThan(220);
+      process.stdout.write(`months-long invoice: ${rechecks} daily re-checks over 120 days, ${state.continuedAsNew} hand-overs, ${history.events!.length} events in the current run\n`);
+
+      // Paid in full on the portal: posted once its payment is posted in the ERP; the workflow ends.
+      erp.remainingMinor = 0;
+      erp.portalBalanceMinor = 0;
+      erp.portalPayments = ['pay-1'];
+      await handle.signal(paymentPostedSignal, { paymentId: 'pay-1', amountMinor: 10000, erpRemainingMinor: 0 });
+      const result = await handle.result();
+      expect(result.stage).toBe('posted');
+      expect(result.timeline.map((e) => e.kind)).toEqual(expect.arrayContaining(['synced', 'link_sent', 'viewed', 'payment_made', 'posted']));
+      expect(staffNotified).toBe(1);
+    });
+  });
+});
