@@ -31,6 +31,8 @@ import type { ErpPostingState } from './paymentTypes';
 
 const GATEWAY_FEE_TYPES = new Set<string>([LINE_TYPE.UNPAID_GATEWAY_FEE, LINE_TYPE.PAID_GATEWAY_FEE]);
 const CREDIT_TYPES = new Set(['Payment', 'Credit Memo']);
+/** Entries modified this close together were changed by the same posting (Business Central stamps each Modify). */
+const SAME_POSTING_MS = 1000;
 
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const sumOf = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
@@ -128,9 +130,21 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
       const x = e.externalDocumentNumber;
       return x !== '' && (nativeIds.has(x) || nativeIds.has(x.replace(/-R\d*$/, '')));
     };
+    // An application modifies the invoice's entry and the credit's entry in one posting: the same instant links them.
+    const invoiceEntries = job.ledger.filter((e) => e.documentType === 'Invoice');
+    const comodified = (e: BcLedgerEntry) =>
+      invoiceEntries.filter((i) => Math.abs(Date.parse(i.lastModifiedDateTime) - Date.parse(e.lastModifiedDateTime)) <= SAME_POSTING_MS).map((i) => i.documentNumber);
     const credits: ErpCredit[] = job.ledger
       .filter((e) => CREDIT_TYPES.has(e.documentType) && e.amount.minor < 0 && !fromPortal(e))
-      .map((e) => ({ entryNumber: e.entryNumber, documentType: e.documentType, documentNumber: e.documentNumber, postingDate: e.postingDate, amountMinor: -e.amount.minor, open: e.open }));
+      .map((e) => ({
+        entryNumber: e.entryNumber,
+        documentType: e.documentType,
+        documentNumber: e.documentNumber,
+        postingDate: e.postingDate,
+        amountMinor: -e.amount.minor,
+        open: e.open,
+        comodified: comodified(e),
+      }));
 
     const mirrored: MirroredPayment[] = payments.filter(isErpOrigin).map((p) => ({
       paymentId: p.id,

@@ -11,8 +11,11 @@
  *      on their way to the ERP or were reversed after posting (the caller computes both). `heal_portal` means the ERP has
  *      applications the portal lacks; `heal_erp` means the portal shows more paid than the ERP.
  *   2. What the portal lacks is attributed to the customer's ERP-side credit entries (payments and credit memos that did not
- *      come from the portal), closed entries before open ones and then lowest entry number first, up to what each entry has
- *      not yet been mirrored for. One portal
+ *      come from the portal), up to what each entry has not yet been mirrored for. Business Central modifies the invoice's
+ *      entry and the credit's entry in the same posting, so an entry changed at the same instant as the invoice's is taken
+ *      first; one changed together with other invoices only belongs to those and is never taken; the rest (nothing changed
+ *      with it in what was read) come last. Within each group closed entries go before open ones (an open one may be money
+ *      just unapplied), then lowest entry number first. One portal
  *      payment per entry, applied to every invoice it covers, keyed `erp:<entry number>`; a later application of the same
  *      entry (after an unapplication, or of its remainder) gets the next generation, `erp:<entry number>.<n>`, because the
  *      portal keeps an idempotency key forever, even for a deleted payment.
@@ -62,6 +65,8 @@ export interface ErpCredit {
   amountMinor: number;
   /** Business Central's `open`: some of it is not applied to anything. */
   open: boolean;
+  /** Invoices whose ledger entries changed at the same instant as this one (applied or unapplied together). */
+  comodified?: readonly string[];
 }
 
 /** A portal payment arsync recorded from the ERP (`erp:` or `paid-at-posting:` reference). */
@@ -177,11 +182,17 @@ export function planMirror(invoices: readonly MirrorInvoice[], credits: readonly
   };
 
   const available = new Map<number, number>();
-  // Closed entries first: all of their amount is applied somewhere. An open one may be unapplied money (e.g. a payment
-  // just unapplied from this very invoice), so it only explains what the closed ones cannot.
-  for (const c of [...credits].sort((a, b) => Number(a.open) - Number(b.open) || a.entryNumber - b.entryNumber)) {
+  for (const c of credits) {
     if (allowed(c.entryNumber)) available.set(c.entryNumber, Math.max(0, c.amountMinor - (mirroredByEntry.get(c.entryNumber) ?? 0)));
   }
+  // Closed entries first: all of their amount is applied somewhere. An open one may be unapplied money (e.g. a payment
+  // just unapplied from this very invoice), so it only explains what the closed ones cannot.
+  const byPreference = (a: ErpCredit, b: ErpCredit) => Number(a.open) - Number(b.open) || a.entryNumber - b.entryNumber;
+  const candidatesFor = (invoiceNumber: string): ErpCredit[] => {
+    const together = credits.filter((c) => c.comodified?.includes(invoiceNumber)).sort(byPreference);
+    const unlinked = credits.filter((c) => !c.comodified?.length).sort(byPreference);
+    return [...together, ...unlinked].filter((c) => available.has(c.entryNumber));
+  };
 
   const outcomes = new Map<string, InvoiceMirrorOutcome>();
   for (const inv of invoices) outcomes.set(inv.invoiceNumber, { invoiceNumber: inv.invoiceNumber, decision: inv.decision, recordedMinor: 0, removedMinor: 0, unresolvedMinor: 0 });
@@ -194,8 +205,9 @@ export function planMirror(invoices: readonly MirrorInvoice[], credits: readonly
     if (inv.decision.kind !== 'heal_portal') continue;
     const out = outcomes.get(inv.invoiceNumber)!;
     let need = inv.decision.amountMinor;
-    for (const [entryNumber, left] of available) {
+    for (const { entryNumber } of candidatesFor(inv.invoiceNumber)) {
       if (need === 0) break;
+      const left = available.get(entryNumber)!;
       const take = Math.min(need, left);
       if (take <= 0) continue;
       available.set(entryNumber, left - take);

@@ -175,3 +175,33 @@ describe('planMirror', () => {
     expect(replay.removals).toEqual([]);
   });
 });
+
+describe('planMirror: which credit entry explains which invoice', () => {
+  it('takes the entry changed together with the invoice, never one changed together with another invoice only', () => {
+    const credits = [
+      credit(3, 3000, { comodified: ['OTHER'] }), // applied to another invoice: not ours
+      credit(4, 1800, { comodified: ['INV1'] }),
+      credit(5, 5000), // nothing read changed with it
+    ];
+    const plan = planMirror([heal('INV1', 1, 1800)], credits, [], policy());
+    expect(plan.records.map((r) => [r.reference, r.amountMinor])).toEqual([['erp:4', 1800]]);
+    const more = planMirror([heal('INV1', 1, 4000)], credits, [], policy());
+    expect(more.records.map((r) => [r.reference, r.amountMinor])).toEqual([
+      ['erp:4', 1800],
+      ['erp:5', 2200],
+    ]);
+  });
+
+  it('a payment over several invoices is linked to each of them', () => {
+    const plan = planMirror([heal('A', 1, 600), heal('B', 2, 400)], [credit(9, 1000, { comodified: ['A', 'B'] }), credit(7, 1000)], [], policy());
+    expect(plan.records.map((r) => [r.reference, r.allocations])).toEqual([
+      [
+        'erp:9',
+        [
+          { invoiceNumber: 'A', amountMinor: 600 },
+          { invoiceNumber: 'B', amountMinor: 400 },
+        ],
+      ],
+    ]);
+  });
+});

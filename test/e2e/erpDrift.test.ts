@@ -1,0 +1,160 @@
+import axios from 'axios';
+import { invoiceState } from '../../src/operations/invoices';
+import { paymentState } from '../../src/operations/payments';
+import { AttentionReason } from '../../src/temporal/searchAttributes';
+import { driftSweep, type DriftSweepReport } from '../../workflows/driftSweep';
+import type { ErpApplicationRow } from '../../activities/erpMirrorTypes';
+import { driftSweepWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
+import { eventually, type TestStack } from '../support/stack';
+import { paymentsOn, portalInvoice, postSynced, startErpStack, usd } from './erpFixtures';
+
+// Drift injected on either side while the ERP watcher sleeps: found by the drift sweep and healed (an ERP payment missing in
+// the portal, a mirrored portal payment deleted in the portal, a portal payment stuck before the ERP) or reported on the
+// invoice workflow (AttentionReason=drift) and cleared once the balances agree. Also "Filter Unsynced Applications".
+
+let s: TestStack;
+let api: ReturnType<typeof axios.create>;
+
+beforeAll(async () => {
+  s = await startErpStack({ settings: { polling: { erpLedgerInterval: '1h' }, payments: { maxPaymentMinor: 10000 } } });
+  api = axios.create({ baseURL: s.apiUrl, headers: { authorization: `Bearer ${s.config.env.API_TOKEN}` }, validateStatus: () => true });
+}, 90000);
+afterAll(async () => {
+  await s?.close();
+});
+
+const sweep = async (): Promise<DriftSweepReport> => {
+  const res = await api.post('/api/v1/erp/drift-sweep', { by: 'ana', waitSeconds: 30 });
+  expect(res.status).toBe(200);
+  return res.data.report as DriftSweepReport;
+};
+const row = (r: DriftSweepReport, number: string) => r.rows.find((x) => x.invoiceNumber === number);
+const attentionOf = async (number: string) =>
+  (await s.t.client.workflow.getHandle(invoiceWorkflowId(s.ops.companyId, number)).describe()).typedSearchAttributes.get(AttentionReason) ?? null;
+
+describe('drift sweep', () => {
+  it('heals an ERP payment the portal missed, and a mirrored payment deleted in the portal', async () => {
+    const inv = await postSynced(s, 'C10000', '90.00');
+    const pay = s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '35.00' });
+
+    const first = await sweep();
+    expect(row(first, inv.number)).toMatchObject({ status: 'changed', decision: 'heal_portal', recordedMinor: usd('35.00'), references: [`erp:${pay.entryNumber}`] });
+    expect((await portalInvoice(s, inv.portalInvoiceId)).balance.minor).toBe(inv.totalMinor - usd('35.00'));
+    await eventually(async () => (await invoiceState(s.ops, inv.number)).erpEntries.includes(pay.entryNumber), 10000, 'the invoice workflow told');
+
+    // Drift on the portal side: the mirrored payment is deleted in the portal.
+    const [mirrored] = await paymentsOn(s, inv);
+    await s.deps.portals.client('default').deletePayment(mirrored.id);
+    expect((await portalInvoice(s, inv.portalInvoiceId)).balance.minor).toBe(inv.totalMinor);
+    const second = await sweep();
+    expect(row(second, inv.number)).toMatchObject({ status: 'changed', references: [`erp:${pay.entryNumber}.2`] });
+    expect((await portalInvoice(s, inv.portalInvoiceId)).balance.minor).toBe(inv.totalMinor - usd('35.00'));
+
+    // In line now: a third sweep changes nothing.
+    const third = await sweep();
+    expect(row(third, inv.number)).toMatchObject({ status: 'already_right', decision: 'in_sync' });
+    expect((await paymentsOn(s, inv)).filter((p) => !p.isDeleted)).toHaveLength(1);
+  });
+
+  it('reports what the rules cannot heal on the invoice workflow, and clears it once the balances agree', async () => {
+    const inv = await postSynced(s, 'C20000', '64.00');
+    // A payment recorded in the portal (a cheque), posted in the ERP by its payment workflow ...
+    const cheque = await s.deps.portals.client('default').createPayment({
+      clientId: inv.clientId,
+      amountMinor: usd('30.00'),
+      currency: 'USD',
+      invoices: [{ invoiceId: inv.portalInvoiceId, amountMinor: usd('30.00') }],
+      idempotencyKey: `cheque-${inv.number}`,
+      transactionReference: 'CHQ-1001',
+      date: new Date().toISOString().slice(0, 10),
+    });
+    await eventually(async () => (await paymentState(s.ops, 'default', cheque.id)).stage === 'posted', 20000, 'the cheque posted in the ERP');
+    // ... then unapplied inside the ERP by a user: the portal still shows it paid, the ERP does not.
+    const receipt = s.bc.admin.listLedgerEntries().find((e) => e.externalDocumentNumber === cheque.id && e.documentType === 'Payment')!;
+    s.bc.admin.unapplyPayment({ entryNumber: receipt.entryNumber });
+
+    const found = await sweep();
+    expect(row(found, inv.number)).toMatchObject({ status: 'drift', decision: 'heal_erp', unresolvedMinor: usd('30.00') });
+    expect(found.flagged).toContain(inv.number);
+    // Never echoed: the portal payment is untouched and nothing was recorded from the ERP.
+    expect((await paymentsOn(s, inv)).map((p) => [p.id, p.isDeleted])).toEqual([[cheque.id, false]]);
+    const flagged = await eventually(async () => {
+      const st = await invoiceState(s.ops, inv.number);
+      return st.attention?.reason === 'drift' && st;
+    }, 10000, 'AttentionReason=drift on the invoice');
+    expect(flagged.stage).toBe('needs_attention');
+    await eventually(async () => (await attentionOf(inv.number)) === 'drift', 10000, 'the drift attention indexed');
+
+    // Finance re-applies the money in the ERP: the next sweep finds the balances agree and clears the attention.
+    s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '30.00' });
+    const cleared = await sweep();
+    expect(row(cleared, inv.number)).toMatchObject({ status: 'already_right' });
+    expect(cleared.cleared).toContain(inv.number);
+    await eventually(async () => (await invoiceState(s.ops, inv.number)).attention === null, 10000, 'attention cleared');
+    expect((await invoiceState(s.ops, inv.number)).stage).toBe('partially_paid');
+  });
+
+  it('nudges a portal payment that has not reached the ERP', async () => {
+    const inv = await postSynced(s, 'C10000', '300.00');
+    // Above the cap (100.00): its payment workflow waits for finance and posts nothing.
+    const big = await s.deps.portals.client('default').createPayment({
+      clientId: inv.clientId,
+      amountMinor: usd('150.00'),
+      currency: 'USD',
+      invoices: [{ invoiceId: inv.portalInvoiceId, amountMinor: usd('150.00') }],
+      idempotencyKey: `wire-${inv.number}`,
+      transactionReference: 'WIRE-77',
+      date: new Date().toISOString().slice(0, 10),
+    });
+    const parked = await eventually(async () => {
+      const p = await paymentState(s.ops, 'default', big.id);
+      return p.stage === 'needs_attention' && p;
+    }, 20000, 'the payment waiting for finance');
+    const report = await s.t.client.workflow.execute(driftSweep, {
+      taskQueue: s.config.env.TEMPORAL_TASK_QUEUE,
+      workflowId: driftSweepWorkflowId(s.ops.companyId, `test-${Date.now()}`),
+      args: [{ companyId: s.ops.companyId, by: 'test', retryUnpostedAfterMs: 0 }],
+    });
+    // The balances agree once it is posted: not drift, but it is retried.
+    expect(row(report, inv.number)).toMatchObject({ status: 'changed', decision: 'in_sync', retriedPayments: [big.id] });
+    await eventually(async () => (await paymentState(s.ops, 'default', big.id)).observations > parked.observations, 10000, 'the payment workflow nudged');
+  });
+});
+
+describe('unsynced ERP applications', () => {
+  it('lists ERP applications not yet in the portal and syncs the selected ones', async () => {
+    const inv = await postSynced(s, 'C20000', '48.00');
+    const pay = s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '18.00', postingDate: '2025-06-01' });
+
+    const listed = await api.get('/api/v1/erp/applications');
+    expect(listed.status).toBe(200);
+    const rows = listed.data.applications as ErpApplicationRow[];
+    const mine = rows.find((r) => r.entryNumber === pay.entryNumber);
+    expect(mine).toMatchObject({
+      kind: 'application',
+      reference: `erp:${pay.entryNumber}`,
+      customerNumber: 'C20000',
+      documentType: 'Payment',
+      documentNumber: pay.documentNumber,
+      postingDate: '2025-06-01',
+      amountMinor: usd('18.00'),
+      invoices: [{ invoiceNumber: inv.number, amountMinor: usd('18.00') }],
+      portalPaymentId: null,
+    });
+    // Listing changed nothing.
+    expect((await portalInvoice(s, inv.portalInvoiceId)).balance.minor).toBe(inv.totalMinor);
+
+    const synced = await api.post('/api/v1/erp/applications/sync', { entries: [pay.entryNumber], by: 'ana' });
+    expect(synced.status).toBe(200);
+    expect(synced.data.applications).toEqual([expect.objectContaining({ entryNumber: pay.entryNumber, action: 'recorded', portalPaymentId: expect.any(String) })]);
+    expect((await portalInvoice(s, inv.portalInvoiceId)).balance.minor).toBe(inv.totalMinor - usd('18.00'));
+
+    const again = await api.get('/api/v1/erp/applications');
+    expect((again.data.applications as ErpApplicationRow[]).some((r) => r.entryNumber === pay.entryNumber)).toBe(false);
+    const twice = await api.post('/api/v1/erp/applications/sync', { entries: [pay.entryNumber], by: 'ana' });
+    expect(twice.status).toBe(409);
+    const bad = await api.post('/api/v1/erp/applications/sync', { entries: ['x'], by: 'ana' });
+    expect(bad.status).toBe(400);
+    expect(bad.data.issues[0].field).toBe('entries.0');
+  });
+});
