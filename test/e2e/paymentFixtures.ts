@@ -38,6 +38,7 @@ export async function startPaymentStack(opts: PaymentStackOptions = {}): Promise
 
 export interface BothSides {
   number: string;
+  portalClientId: string;
   totalMinor: number;
   portalInvoiceId: string;
   invitationKey: string;
@@ -56,7 +57,7 @@ export async function portalSide(s: TestStack, number: string, timeoutMs = 15000
     const found = await portal.findInvoiceByNumber(number);
     return found && found.invitations.length > 0 && found;
   }, timeoutMs, `portal invoice ${number}`);
-  return { number, totalMinor: inv.amount.minor, portalInvoiceId: inv.id, invitationKey: inv.invitations[0]!.key };
+  return { number, portalClientId: inv.clientId, totalMinor: inv.amount.minor, portalInvoiceId: inv.id, invitationKey: inv.invitations[0]!.key };
 }
 
 /** Waits for a payment workflow to reach a stage; returns its state. */
@@ -188,4 +189,19 @@ export async function payInFull(s: TestStack, invoices: BothSides[]): Promise<Ar
     paid.push({ paymentId, feeMinor, inv });
   }
   return paid;
+}
+
+let references = 0;
+/** Records a payment through the portal's API (as staff or an integration would), positive or negative. */
+export async function apiPayment(s: TestStack, clientId: string, amountMinor: number, invoices: Array<{ invoiceId: string; amountMinor: number }> = []) {
+  const ref = `test-${process.pid}-${Date.now()}-${++references}`;
+  return s.deps.portals.client('default').createPayment({
+    clientId,
+    amountMinor,
+    currency: 'USD',
+    invoices,
+    idempotencyKey: ref,
+    transactionReference: ref,
+    date: new Date().toISOString().slice(0, 10),
+  });
 }

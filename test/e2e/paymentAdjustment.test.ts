@@ -1,0 +1,71 @@
+import { parseDecimal } from '../../src/domain/money';
+import { customerState } from '../../src/operations/customers';
+import type { TestStack } from '../support/stack';
+import { apiPayment, ledger, ledgerSum, paymentAt, postErpInvoice, sleep, startPaymentStack } from './paymentFixtures';
+
+// Refund versus adjustment with a short window (3 s): a negative portal payment with a positive partner of the same
+// amount for the same client, before or after it, is an adjustment (nothing, or a reversal of the partner's posting,
+// reaches the ERP); without a partner by the end of the window it is a refund posted to the customer, unapplied.
+
+let s: TestStack;
+beforeAll(async () => {
+  s = await startPaymentStack({ settings: { payments: { adjustmentWindow: '3s' } } });
+}, 60000);
+afterAll(async () => {
+  await s?.close();
+});
+
+describe('refund versus adjustment', () => {
+  it('positive then negative: the positive is posted, then reversed once; the negative posts nothing of its own', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '64.00');
+    const positive = await apiPayment(s, inv.portalClientId, 6400, [{ invoiceId: inv.portalInvoiceId, amountMinor: 6400 }]);
+    await paymentAt(s, positive.id, 'posted');
+    const negative = await apiPayment(s, inv.portalClientId, -6400);
+    const neg = await paymentAt(s, negative.id, 'adjusted');
+    expect(neg.adjustmentPartner).toBe(positive.id);
+
+    expect(ledger(s, positive.id).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-6400]);
+    expect(ledger(s, `${positive.id}-R`).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([6400]);
+    expect(ledger(s, negative.id)).toEqual([]);
+    // The pair nets out on the customer account.
+    expect(ledgerSum(s, positive.id) + ledgerSum(s, `${positive.id}-R`)).toBe(0);
+    expect(neg.decisions.map((d) => d.action)).toContain('treat_as_adjustment');
+  });
+
+  it('negative then positive (both within the window): both adjusted, nothing reaches the ERP', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '71.10');
+    const negative = await apiPayment(s, inv.portalClientId, -7110);
+    await paymentAt(s, negative.id, 'classified'); // waiting for a partner
+    const positive = await apiPayment(s, inv.portalClientId, 7110, [{ invoiceId: inv.portalInvoiceId, amountMinor: 7110 }]);
+    const pos = await paymentAt(s, positive.id, 'adjusted');
+    const neg = await paymentAt(s, negative.id, 'adjusted');
+    expect(pos.adjustmentPartner).toBe(negative.id);
+    expect(neg.adjustmentPartner).toBe(positive.id);
+    await sleep(3500); // past the window: still nothing
+    for (const id of [positive.id, negative.id, `${positive.id}-R`, `${negative.id}-R`]) expect(ledger(s, id)).toEqual([]);
+    expect(pos.posting).toBeNull();
+    // The customer's arbiter recorded the pair.
+    const ledgerEntries = (await customerState(s.ops, 'C10000')).matchLedger;
+    expect(ledgerEntries.find((e) => e.id === negative.id)?.pairedWith).toBe(positive.id);
+  });
+
+  it('a negative payment with no partner by the end of the window is a refund posted to the customer, unapplied', async () => {
+    const inv = await postErpInvoice(s, 'C20000', '25.00');
+    // A positive payment of another amount is no partner.
+    const other = await apiPayment(s, inv.portalClientId, 2500, [{ invoiceId: inv.portalInvoiceId, amountMinor: 2500 }]);
+    await paymentAt(s, other.id, 'posted');
+    const started = Date.now();
+    const negative = await apiPayment(s, inv.portalClientId, -1234);
+    await paymentAt(s, negative.id, 'classified');
+    const refunded = await paymentAt(s, negative.id, 'refunded', 15000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
+    const entries = ledger(s, negative.id);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toEqual(expect.objectContaining({ customerNumber: 'C20000' }));
+    expect(parseDecimal(entries[0]!.amount, 'USD')).toBe(1234);
+    // Unapplied: the refund entry is applied to nothing.
+    expect(s.bc.admin.listApplications().filter((a) => a.creditEntryNumber === entries[0]!.entryNumber || a.invoiceEntryNumber === entries[0]!.entryNumber)).toEqual([]);
+    expect(refunded.decisions.map((d) => d.action)).toContain('refund');
+    expect(ledger(s, other.id)).toHaveLength(1);
+  });
+});
