@@ -7,6 +7,7 @@ import { driftSweep, driftSweepReportQuery, type DriftSweepReport } from '../../
 import { erpPollNowSignal, erpWatcher, erpWatcherStateQuery, type ErpWatcherState } from '../../workflows/erpWatcher';
 import { driftSweepWorkflowId, erpWatcherWorkflowId, windowSyncWorkflowId } from '../../workflows/ids';
 import { windowSync, windowSyncReportQuery, type WindowSyncReport } from '../../workflows/windowSync';
+import type { Target } from '../temporal/starters';
 import { bounded, OperationError, type OpsContext } from './context';
 
 // Payments made in the ERP, for operators: the ERP watcher, window syncs and drift sweeps. Shared by the API and the CLI;
@@ -42,6 +43,21 @@ async function onWatcher<T>(ctx: OpsContext, fn: () => Promise<T>): Promise<T> {
     return await bounded(ctx, 'the ERP watcher', fn);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new OperationError(`the ERP watcher of company ${ctx.companyId} is not running`, 404);
+    throw err;
+  }
+}
+
+/**
+ * The fast path for payments in full and their unapplication: Business Central notifies salesInvoices only when the status
+ * changes (Open <-> Paid), and the ERP watcher then reads the ledger at once instead of at its next poll. Never fails the
+ * caller: without a running watcher the notification still counts.
+ */
+export async function pokeErpWatcher(t: Target, companyId: string): Promise<boolean> {
+  try {
+    await t.client.workflow.getHandle(erpWatcherWorkflowId(companyId)).signal(erpPollNowSignal);
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
     throw err;
   }
 }

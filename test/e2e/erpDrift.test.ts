@@ -158,3 +158,16 @@ describe('unsynced ERP applications', () => {
     expect(bad.data.issues[0].field).toBe('entries.0');
   });
 });
+
+describe('the fast path', () => {
+  it('a payment in full reaches the portal at once: its salesInvoices notification wakes the sleeping watcher', async () => {
+    const inv = await postSynced(s, 'C10000', '55.00');
+    const pay = s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '55.00' });
+    const paid = await eventually(async () => {
+      const p = await portalInvoice(s, inv.portalInvoiceId);
+      return p.balance.minor === 0 && p;
+    }, 10000, 'the portal invoice paid without waiting for the hourly poll');
+    expect(paid.status).toBe('paid');
+    expect((await paymentsOn(s, inv)).map((p) => p.transactionReference)).toEqual([`erp:${pay.entryNumber}`]);
+  });
+});

@@ -3,7 +3,7 @@ import path from 'node:path';
 import axios from 'axios';
 import { erpWatcherState } from '../../src/operations/erpSync';
 import { removeSchedules, setupSchedules } from '../../src/operations/schedules';
-import { windowSyncScheduleId } from '../../workflows/ids';
+import { bcSubscriptionWorkflowId, windowSyncScheduleId } from '../../workflows/ids';
 import type { WindowSyncReport } from '../../workflows/windowSync';
 import { eventually, type TestStack } from '../support/stack';
 import { paymentsOn, portalInvoice, postSynced, startErpStack, usd, type Synced } from './erpFixtures';
@@ -46,6 +46,16 @@ beforeAll(async () => {
   b = await postSynced(s, 'C20000', '75.50');
   // C30000 is not opted in: its invoice never reaches the portal.
   unknownNumber = s.bc.admin.postInvoice({ customerNumber: 'C30000', lines: [{ description: 'Framing', quantity: 1, unitPrice: '40.00' }] }).number;
+  // Business Central's notifications stop (the subscription is gone), so not even a payment in full reaches the watcher.
+  await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).terminate('the window sync catches up without notifications');
+  await s.bc.admin.flushNotifications();
+  for (const sub of await s.deps.bc.listSubscriptions()) await s.deps.bc.deleteSubscription(sub.subscriptionId);
+  // Let a notification already on its way wake the watcher one last time before the payments are made.
+  await eventually(async () => {
+    const polls = (await erpWatcherState(s.ops)).polls;
+    await new Promise((r) => setTimeout(r, 1000));
+    return (await erpWatcherState(s.ops)).polls === polls;
+  }, 20000, 'the ERP watcher asleep');
 }, 90000);
 afterAll(async () => {
   if (s) await removeSchedules(s.ops).catch(() => undefined);

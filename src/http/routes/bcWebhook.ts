@@ -4,6 +4,7 @@ import { notificationPayloadSchema, type BcSalesInvoice, type BusinessCentralCli
 import type { Config } from '../../config/load';
 import type { Logger } from '../../observability/logger';
 import { startInvoice, type Target } from '../../temporal/starters';
+import { pokeErpWatcher } from '../../operations/erpSync';
 import { invoiceWorkflowId } from '../../../workflows/ids';
 import { erpInvoiceChangedSignal } from '../../../workflows/invoiceMessages';
 import { BC_WEBHOOK_PATH } from '../../../activities/subscriptions';
@@ -31,6 +32,7 @@ export function registerBcWebhook(app: FastifyInstance, deps: BcWebhookDeps): vo
     if (POSTED.has(inv.status)) {
       const outcome = await startInvoice(deps.temporal, companyId, inv.number);
       if (outcome === 'accepted' && inv.status === 'Paid') await signalIfRunning(inv.number, 'paid in the ERP');
+      await pokeErpWatcher(deps.temporal, companyId);
       return `${inv.number}: ${outcome}`;
     }
     if (ENDED.has(inv.status)) return `${inv.number}: ${(await signalIfRunning(inv.number, `${inv.status} in the ERP`)) ? 'signalled' : 'not tracked'}`;
