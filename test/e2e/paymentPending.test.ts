@@ -1,0 +1,94 @@
+import { parseDecimal } from '../../src/domain/money';
+import { invoiceTimeline } from '../../src/operations/invoices';
+import { paymentState } from '../../src/operations/payments';
+import { payOnPortal } from '../support/portalPay';
+import { eventually, type TestStack } from '../support/stack';
+import { ledger, ledgerSum, paymentAt, postErpInvoice, sleep, startPaymentStack, submissions } from './paymentFixtures';
+
+// Pending bank payments wait for the portal to settle them; failed ones post nothing; a payment voided or refunded in
+// the portal after it was posted is reversed in the ERP (each reversal once, under its own key).
+
+let s: TestStack;
+beforeAll(async () => {
+  s = await startPaymentStack();
+}, 60000);
+afterAll(async () => {
+  await s?.close();
+});
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+describe('pending, failed, voided and refunded portal payments', () => {
+  it('pending (bank) → completed in the portal → posted', async () => {
+    const inv = await postErpInvoice(s, 'C20000', '90.00');
+    const { paymentId, feeMinor } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '90.00' }], 'bank');
+    await paymentAt(s, paymentId, 'pending');
+    await sleep(500);
+    expect(ledger(s, paymentId)).toEqual([]);
+    expect((await paymentAt(s, paymentId, 'pending')).posting).toBeNull();
+
+    s.portal.admin.settlePayment(paymentId); // the bank debit clears; the portal fires update_payment
+    const state = await paymentAt(s, paymentId, 'posted');
+    expect(ledger(s, paymentId).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-9000]);
+    expect(parseDecimal(s.bc.admin.getInvoice(inv.number).remaining, 'USD')).toBe(0);
+    expect(state.plan?.methodCode).toBe('BANK');
+    expect(state.context?.portalStatus).toBe('completed');
+    expect(feeMinor).toBeGreaterThanOrEqual(0);
+  });
+
+  it('pending → failed in the portal → skipped, nothing posted', async () => {
+    const inv = await postErpInvoice(s, 'C20000', '45.00');
+    const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '45.00' }], 'bank');
+    await paymentAt(s, paymentId, 'pending');
+    s.portal.admin.failPayment(paymentId);
+    const state = await paymentAt(s, paymentId, 'skipped');
+    expect(state.note).toMatch(/failed before posting/);
+    expect(state.decisions).toEqual([expect.objectContaining({ by: 'arsync', action: 'skip' })]);
+    await sleep(300);
+    expect(ledger(s, paymentId)).toEqual([]);
+    expect(await submissions(s, paymentId)).toBe(0);
+    expect(parseDecimal(s.bc.admin.getInvoice(inv.number).remaining, 'USD')).toBe(4500);
+  });
+
+  it('voided (deleted) in the portal after posting → the posting is reversed in the ERP, once', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '66.00');
+    const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '66.00' }]);
+    await paymentAt(s, paymentId, 'posted');
+    await s.deps.portals.client('default').deletePayment(paymentId); // delete_payment webhook
+    const state = await paymentAt(s, paymentId, 'skipped');
+    expect(state.note).toMatch(/voided in the portal after posting/);
+
+    expect(ledger(s, paymentId).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-6600]);
+    expect(ledger(s, `${paymentId}-R`).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([6600]);
+    expect(ledgerSum(s, paymentId) + ledgerSum(s, `${paymentId}-R`)).toBe(0);
+    // A late duplicate of the delete webhook changes nothing.
+    await s.deps.portals.client('default').deletePayment(paymentId).catch(() => undefined);
+    await sleep(800);
+    expect(ledger(s, `${paymentId}-R`)).toHaveLength(1);
+    expect(ledger(s, `${paymentId}-R2`)).toHaveLength(0);
+  });
+
+  it('refunded in parts after posting → one reversal per refund, then refunded', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '80.00');
+    const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '80.00' }]);
+    await paymentAt(s, paymentId, 'posted');
+    const portal = s.deps.portals.client('default');
+
+    await portal.refundPayment({ paymentId, currency: 'USD', date: today(), invoices: [{ invoiceId: inv.portalInvoiceId, amountMinor: 3000 }] });
+    await eventually(() => ledger(s, `${paymentId}-R`).length === 1, 15000, 'the first reversal');
+    const partly = await eventually(async () => {
+      const p = await paymentState(s.ops, 'default', paymentId);
+      return p.decisions.some((d) => d.action === 'reverse') && p;
+    }, 10000, 'the reversal decision');
+    expect(partly.stage).toBe('posted');
+    expect(partly.note).toMatch(/refunded in the portal after posting: 3000 reversed/);
+    expect(ledgerSum(s, `${paymentId}-R`)).toBe(3000);
+
+    await portal.refundPayment({ paymentId, currency: 'USD', date: today(), invoices: [{ invoiceId: inv.portalInvoiceId, amountMinor: 5000 }] });
+    await paymentAt(s, paymentId, 'refunded');
+    expect(ledgerSum(s, `${paymentId}-R2`)).toBe(5000);
+    expect(ledgerSum(s, paymentId) + ledgerSum(s, `${paymentId}-R`) + ledgerSum(s, `${paymentId}-R2`)).toBe(0);
+    // The invoice workflow heard of it.
+    expect((await invoiceTimeline(s.ops, inv.number)).some((e) => e.kind === 'payment_made')).toBe(true);
+  });
+});
