@@ -4,9 +4,9 @@ import { setOptIn } from '../../src/operations/customers';
 import { cancelInvoice, copyLink, invoiceState, invoiceTimeline, resetInvoice, sendLink, startInvoices } from '../../src/operations/invoices';
 import { paymentState } from '../../src/operations/payments';
 import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
-import { Stage } from '../../src/temporal/searchAttributes';
+import { CustomerNumber, InvoiceNumber, Stage } from '../../src/temporal/searchAttributes';
 import { invoiceWorkflowId } from '../../workflows/ids';
-import type { invoiceLifecycle } from '../../workflows/invoiceLifecycle';
+import { invoiceLifecycle } from '../../workflows/invoiceLifecycle';
 import type { InvoiceState } from '../../workflows/invoiceTypes';
 import { payOnPortal } from '../support/portalPay';
 import { eventually, startStack, type TestStack } from '../support/stack';
@@ -195,5 +195,45 @@ describe('life of an invoice: operations', () => {
     expect(await runsOf(erp.number)).toHaveLength(1);
     // Staff heard of the first view once.
     expect((await mail()).filter((m) => m.subject === `Invoice ${erp.number} was viewed`)).toHaveLength(1);
+  });
+
+  it('on the real server a busy invoice hands over to a fresh run keeping its state and search attributes', async () => {
+    // The notification starts the invoice as usual; that run is replaced by one with a low hand-over threshold (as a
+    // run started by the starters, plus limits), so a few copies of the link are enough to make it hand over.
+    const erp = post();
+    await stageIs(erp.number, 'link_sent');
+    await handle(erp.number).terminate('replaced by a run with a low hand-over threshold');
+    await s.t.client.workflow.start(invoiceLifecycle, {
+      taskQueue: s.ops.taskQueue,
+      workflowId: invoiceWorkflowId(s.ops.companyId, erp.number),
+      args: [{ companyId: s.ops.companyId, invoiceNumber: erp.number, limits: { maxHistoryEvents: 60 } }],
+      typedSearchAttributes: [
+        { key: InvoiceNumber, value: erp.number },
+        { key: Stage, value: 'syncing' },
+      ],
+    });
+    const st = await stageIs(erp.number, 'link_sent');
+    for (let i = 0; i < 12; i++) await copyLink(s.ops, erp.number, `clerk-${i}`);
+    const after = await eventually(async () => {
+      const x = await invoiceState(s.ops, erp.number);
+      return x.continuedAsNew >= 1 && x;
+    }, 10000, 'a hand-over');
+    expect(after.portal).toEqual(st.portal);
+    expect(after.timeline.filter((e) => e.kind === 'link_copied')).toHaveLength(12);
+    expect(after.timeline.filter((e) => e.kind === 'synced').map((e) => e.detail)).toEqual(['found in the portal']);
+    const d = await handle(erp.number).describe();
+    const runs = await eventually(async () => {
+      const r = await runsOf(erp.number);
+      // The terminated run, then every run of the replacement.
+      return r.length === after.continuedAsNew + 2 && r;
+    }, 5000, 'every run listed');
+    expect(runs).toContain(d.runId);
+    expect(d.historyLength).toBeLessThan(60);
+    expect(d.typedSearchAttributes.get(InvoiceNumber)).toBe(erp.number);
+    expect(d.typedSearchAttributes.get(CustomerNumber)).toBe('C10000');
+    expect(d.typedSearchAttributes.get(Stage)).toBe('link_sent');
+    // The fresh run still works: a payment still moves it.
+    await payOnPortal(s.portal.url, st.portal!.invitationKey, [{ invoiceId: st.portal!.invoiceId, amount: '10.00' }]);
+    await stageIs(erp.number, 'partially_paid');
   });
 });
