@@ -41,13 +41,13 @@ export function createIntakeActivities(deps: ActivityDeps) {
     const feeLines = invoice.lines.filter((l) => GATEWAY_FEE_TYPES.has(l.typeId)).reduce((sum, l) => sum + l.lineTotal.minor, 0);
     if (feeLines <= 0) return 0;
     const erp = await deps.bc.getSalesInvoiceByNumber(invoice.number, { lines: false });
-    if (!erp) return 0;
+    // An invoice the ERP does not know has had nothing applied there: the fee still comes out of the portal's side.
     return gatewayFeeShare({
       allocationMinor,
       portalPaidToDateMinor: invoice.paidToDate.minor,
       portalFeeLinesMinor: feeLines,
-      erpTotalMinor: erp.totalIncludingTax.minor,
-      erpRemainingMinor: erp.remaining.minor,
+      erpTotalMinor: erp ? erp.totalIncludingTax.minor : 0,
+      erpRemainingMinor: erp ? erp.remaining.minor : 0,
     });
   };
   return {

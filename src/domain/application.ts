@@ -10,7 +10,8 @@
  *  3. A payment whose portal client has no ERP customer waits (`unknown_customer`).
  *  4. Every allocated invoice is checked, in the portal's order. The first problem parks the whole payment, so nothing is half
  *     posted: not found or status unknown -> `unknown_invoice`; another customer's invoice -> `unknown_customer`; another
- *     currency -> `currency_mismatch`. Finance may resolve an invoice as `post_unapplied` or `skip`.
+ *     currency -> `currency_mismatch`. Finance may resolve an invoice as `post_unapplied` (its gateway fee still goes to
+ *     the fee account) or `skip`.
  *  5. An open invoice gets one cash-receipt line applied to it. An open invoice with nothing remaining is treated as closed.
  *     With `disallowOverpayments`, at most the invoice's remaining amount is applied; the excess (typically a portal gateway
  *     fee) goes to `feeAccount` when one is configured, else it is reported as excess. An excess above the fee cap waits for
@@ -244,21 +245,22 @@ export function planApplication(
       parts.push({ kind: 'skipped', amountMinor: alloc.amountMinor, invoiceNumber: alloc.invoiceNumber, reason: 'finance_decision' });
       continue;
     }
+    // The portal's gateway fee is never the customer's money, whatever finance decided for the rest.
+    const gatewayFee = Math.min(alloc.feeMinor ?? 0, alloc.amountMinor);
+    if (gatewayFee > 0) {
+      parts.push(
+        settings.feeAccount
+          ? { kind: 'fee', amountMinor: gatewayFee, invoiceNumber: alloc.invoiceNumber, account: settings.feeAccount }
+          : { kind: 'excess', amountMinor: gatewayFee, invoiceNumber: alloc.invoiceNumber },
+      );
+      if (gatewayFee === alloc.amountMinor) continue;
+      alloc = { ...alloc, amountMinor: alloc.amountMinor - gatewayFee };
+    }
     if (decision === 'post_unapplied') {
       parts.push({ kind: 'unapplied', amountMinor: alloc.amountMinor, invoiceNumber: alloc.invoiceNumber, why: 'finance_decision' });
       continue;
     }
     const inv = byNumber.get(alloc.invoiceNumber)!;
-    const gatewayFee = Math.min(alloc.feeMinor ?? 0, alloc.amountMinor);
-    if (gatewayFee > 0) {
-      parts.push(
-        settings.feeAccount
-          ? { kind: 'fee', amountMinor: gatewayFee, invoiceNumber: inv.number, account: settings.feeAccount }
-          : { kind: 'excess', amountMinor: gatewayFee, invoiceNumber: inv.number },
-      );
-      if (gatewayFee === alloc.amountMinor) continue;
-      alloc = { ...alloc, amountMinor: alloc.amountMinor - gatewayFee };
-    }
     if (inv.status === 'closed' || inv.remainingMinor <= 0) {
       parts.push(
         settings.postPaymentsForClosedInvoices

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { parseDecimal } from '../../src/domain/money';
 import { setOptIn } from '../../src/operations/customers';
 import { paymentState } from '../../src/operations/payments';
@@ -204,4 +206,20 @@ export async function apiPayment(s: TestStack, clientId: string, amountMinor: nu
     transactionReference: ref,
     date: new Date().toISOString().slice(0, 10),
   });
+}
+
+/** Runs the `arsync` CLI as its own process with the stack's environment; resolves with its exit code and output. */
+export function runCli(s: TestStack, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: path.resolve(__dirname, '../..'), env: workerEnv(s, { LOG_LEVEL: 'warn' }) }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** A portal-only invoice (no ERP invoice has its number) for a customer's portal client; returns it with its pay-page key. */
+export async function portalOnlyInvoice(s: TestStack, clientId: string, number: string, amountMinor: number): Promise<BothSides> {
+  const portal = s.deps.portals.client('default');
+  const inv = await portal.createInvoice({ clientId, currency: 'USD', number, lines: [{ notes: 'Portal-only charge', quantity: 1, unitPriceMinor: amountMinor }] }, { markSent: true, sendEmail: false });
+  return { number, portalClientId: clientId, totalMinor: inv.amount.minor, portalInvoiceId: inv.id, invitationKey: inv.invitations[0]!.key };
 }

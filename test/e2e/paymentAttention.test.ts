@@ -1,0 +1,86 @@
+import axios from 'axios';
+import { parseDecimal } from '../../src/domain/money';
+import { listPayments, paymentState } from '../../src/operations/payments';
+import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
+import { paymentWorkflowId } from '../../workflows/ids';
+import { payOnPortal } from '../support/portalPay';
+import { eventually, type TestStack } from '../support/stack';
+import { ledger, paymentAt, portalOnlyInvoice, postErpInvoice, remaining, runCli, startPaymentStack } from './paymentFixtures';
+
+// What the rules cannot decide alone, and finance's part: a payment to an invoice the ERP does not know waits in
+// needs_attention (findable, staff notified) until finance resolves it through the CLI, recorded in history with who
+// and why; a payment to an invoice already closed in the ERP is posted unapplied ("Post Payments for Closed Invoices").
+
+let s: TestStack;
+beforeAll(async () => {
+  s = await startPaymentStack();
+}, 60000);
+afterAll(async () => {
+  await s?.close();
+});
+
+describe('payments the rules cannot apply as made', () => {
+  it('unknown invoice → needs_attention unknown_invoice → resolved by the CLI (post unapplied) → posted, decision in history', async () => {
+    const known = await postErpInvoice(s, 'C10000', '10.00');
+    const orphan = await portalOnlyInvoice(s, known.portalClientId, `PORTAL-${Date.now()}`, 5500);
+    const { paymentId, feeMinor } = await payOnPortal(s.portal.url, orphan.invitationKey, [{ invoiceId: orphan.portalInvoiceId, amount: '55.00' }]);
+
+    const parked = await paymentAt(s, paymentId, 'needs_attention');
+    expect(parked.attention).toEqual({ reason: 'unknown_invoice', detail: expect.stringContaining(orphan.number) });
+    expect(ledger(s, paymentId)).toEqual([]);
+    // Findable by operators, listed for finance, and staff were told.
+    const handle = s.t.client.workflow.getHandle(paymentWorkflowId('default', paymentId));
+    await eventually(async () => (await handle.describe()).typedSearchAttributes.get(AttentionReason) === 'unknown_invoice', 5000, 'AttentionReason indexed');
+    expect((await handle.describe()).typedSearchAttributes.get(Stage)).toBe('needs_attention');
+    await eventually(async () => (await listPayments(s.ops, { attention: true })).some((r) => r.paymentId === paymentId), 10000, 'the attention list');
+    const mail = await eventually(async () => {
+      const all = (await axios.get(`${s.sinks.httpUrl}/mail`)).data as Array<{ subject: string }>;
+      return all.find((m) => m.subject === `Payment ${paymentId} needs attention: unknown_invoice`);
+    }, 10000, 'the staff notification');
+    expect(mail).toBeTruthy();
+
+    // A decision that does not fit the reason is refused by the workflow's validator, and leaves no trace.
+    const wrong = await runCli(s, ['payment', 'resolve', 'default', paymentId, '--action', 'treat_as_refund', '--by', 'finance@cronus.example', '--why', 'wrong button']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('does not resolve unknown_invoice');
+    expect((await paymentState(s.ops, 'default', paymentId)).decisions).toEqual([]);
+
+    const ok = await runCli(s, ['payment', 'resolve', 'default', paymentId, '--action', 'post_unapplied', '--by', 'finance@cronus.example', '--why', 'customer credit until they tell us the invoice']);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    const posted = await paymentAt(s, paymentId, 'posted');
+    expect(posted.decisions).toEqual([
+      expect.objectContaining({ by: 'finance@cronus.example', why: 'customer credit until they tell us the invoice', action: 'post_unapplied' }),
+    ]);
+    // Posted to the customer with no application; the portal's convenience fee went to the fee account, as always.
+    const entries = ledger(s, paymentId);
+    expect(entries.map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-5500]);
+    expect(feeMinor).toBeGreaterThan(0);
+    const fees = (await s.deps.bc.findGeneralLedgerEntries(paymentId)).filter((e) => e.accountNumber === s.config.settings.payments.feeAccountNo);
+    expect(fees.reduce((sum, e) => sum + e.credit.minor - e.debit.minor, 0)).toBe(feeMinor);
+    expect(s.bc.admin.listApplications().filter((a) => a.creditEntryNumber === entries[0]!.entryNumber)).toEqual([]);
+    expect(remaining(s, known.number)).toBe(1000);
+
+    // The decision is in the workflow history, with who and why, as the accepted Update's input.
+    const history = await handle.fetchHistory();
+    const accepted = (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(accepted).toHaveLength(1);
+    const input = accepted[0]!.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!;
+    expect(input.name).toBe('resolvePayment');
+    const arg = JSON.parse(Buffer.from(input.args!.payloads![0]!.data!).toString());
+    expect(arg).toEqual({ action: 'post_unapplied', by: 'finance@cronus.example', why: 'customer credit until they tell us the invoice' });
+  });
+
+  it('an invoice already closed in the ERP: the payment is posted to the customer unapplied ("Post Payments for Closed Invoices" on)', async () => {
+    const inv = await postErpInvoice(s, 'C20000', '58.00');
+    s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '58.00' }); // paid in full inside the ERP
+    const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '58.00' }]);
+    const state = await paymentAt(s, paymentId, 'posted');
+    expect(state.plan?.parts).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'unapplied', why: 'closed_invoice', amountMinor: 5800, invoiceNumber: inv.number })]));
+    const entries = ledger(s, paymentId);
+    expect(entries.map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-5800]);
+    expect(s.bc.admin.listApplications().filter((a) => a.creditEntryNumber === entries[0]!.entryNumber)).toEqual([]);
+    expect(entries[0]!.open).toBe(true); // an open credit on the customer account
+    expect(remaining(s, inv.number)).toBe(0);
+  });
+});
