@@ -167,4 +167,15 @@ describe('customers first', () => {
     await axios.get(st.portal!.link);
     await eventually(async () => (await invoiceState(s.ops, exported.number)).stage === 'viewed', 10000, 'viewed via the EXPORT watcher');
   });
+
+  it('customer attachments are uploaded to the portal client once, new ones on the next "Sync Customer"', async () => {
+    s.bc.admin.addCustomerAttachment('C20000', { fileName: 'terms.pdf', content: '%PDF-1.4 terms' });
+    await setOptIn(s.ops, ['C20000'], { optedIn: true, by: 'test' });
+    const portal = s.deps.portals.client('default');
+    expect((await portal.findClientByNumber('C20000'))?.documents.map((d) => [d.name, d.isPublic])).toEqual([['terms.pdf', true]]);
+    s.bc.admin.addCustomerAttachment('C20000', { fileName: 'w9.pdf', content: '%PDF-1.4 w9' });
+    await syncCustomers(s.ops, ['C20000', 'C20000'], 'test');
+    const client = await portal.findClientByNumber('C20000');
+    expect(client?.documents.map((d) => d.name).sort()).toEqual(['terms.pdf', 'w9.pdf']);
+  });
 });
