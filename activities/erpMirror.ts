@@ -386,14 +386,17 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
      * One poll of the ERP ledger watermark: the customer ledger entries modified since `sinceIso` (reportsFinance), the
      * invoices they touch (plus those to look at again), each brought in line from what those entries explain.
      */
-    async pollErpLedger(input: { companyId: string; sinceIso: string; retry: TouchedInvoice[] }): Promise<ErpPollResult> {
+    async pollErpLedger(input: { companyId: string; sinceIso: string; retry: TouchedInvoice[]; seen?: string[] }): Promise<ErpPollResult> {
       return classified(async () => {
         const entries = await bc.listCustomerLedgerEntriesSince(input.sinceIso);
+        // The overlap re-reads entries already handled: only those changed since are news (all stay credit candidates).
+        const seen = new Set(input.seen ?? []);
+        const fresh = entries.filter((e) => !seen.has(ledgerKey(e)));
         const numbers = [
-          ...entries.filter((e) => e.documentType === 'Invoice').map((e) => e.documentNumber),
+          ...fresh.filter((e) => e.documentType === 'Invoice').map((e) => e.documentNumber),
           ...input.retry.map((r) => r.invoiceNumber),
         ];
-        const newestModified = entries.reduce<string | null>((m, e) => (m === null || e.lastModifiedDateTime > m ? e.lastModifiedDateTime : m), null);
+        const newestModified = entries.reduce<string | null>((m, e) => (m === null || Date.parse(e.lastModifiedDateTime) > Date.parse(m) ? e.lastModifiedDateTime : m), null);
         const { jobs, rows } = await jobsFor(numbers, entries, { companyId: input.companyId, mode: 'watch' });
         const res = await runJobs(jobs);
         const all = [...rows, ...res.rows];
@@ -401,7 +404,7 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
           .filter((r) => r.status === 'deferred' || r.status === 'failed')
           .filter((r) => r.customerNumber !== '')
           .map((r) => ({ invoiceNumber: r.invoiceNumber, customerNumber: r.customerNumber }));
-        return { ...res, rows: all, newestModified, entriesRead: entries.length, retry };
+        return { ...res, rows: all, newestModified, entriesRead: fresh.length, retry, seen: entries.map(ledgerKey) };
       });
     },
 
@@ -486,6 +489,11 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
     }
     return out;
   }
+}
+
+/** An entry as of one modification: `<entry number>@<lastModifiedDateTime>`. */
+export function ledgerKey(e: Pick<BcLedgerEntry, 'entryNumber' | 'lastModifiedDateTime'>): string {
+  return `${e.entryNumber}@${e.lastModifiedDateTime}`;
 }
 
 function statusOf(decision: MirrorDecision, o: { recordedMinor: number; removedMinor: number; unresolvedMinor: number }, retried: number): Pick<MirrorRow, 'status' | 'detail'> {

@@ -101,4 +101,6 @@ export interface ErpPollResult extends MirrorBatchResult {
   entriesRead: number;
   /** Invoices to look at again next poll (deferred or failed). */
   retry: TouchedInvoice[];
+  /** Every entry read, as `<entry number>@<lastModifiedDateTime>`: the overlap of the next read skips them. */
+  seen: string[];
 }

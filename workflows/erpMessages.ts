@@ -18,6 +18,8 @@ export interface ErpWatcherState {
   lastWindowSync: { atMs: number; workflowId: string } | null;
   /** Invoices to look at again (a portal payment still on its way, or a failure), from the watermark they were seen at. */
   retry: Array<TouchedInvoice & { sinceIso: string; attempts: number }>;
+  /** Entries read inside the overlap (`<entry>@<lastModifiedDateTime>`), so a re-read does not handle them twice. */
+  seen?: string[];
   /** The newest applications told to invoice workflows (bounded). */
   recent: ErpApplicationNote[];
   lastError: string | null;

@@ -44,6 +44,7 @@ export async function erpWatcher(input: ErpWatcherInput): Promise<void> {
     reduced: 0,
     lastWindowSync: null,
     retry: [],
+    seen: [],
     recent: [],
     lastError: null,
   };
@@ -66,8 +67,12 @@ export async function erpWatcher(input: ErpWatcherInput): Promise<void> {
         companyId: input.companyId,
         sinceIso,
         retry: state.retry.map(({ invoiceNumber, customerNumber }) => ({ invoiceNumber, customerNumber })),
+        seen: state.seen ?? [],
       });
-      if (res.newestModified && res.newestModified > state.watermark) state.watermark = res.newestModified;
+      if (res.newestModified && Date.parse(res.newestModified) > Date.parse(state.watermark)) state.watermark = res.newestModified;
+      // Keep what the next read's overlap will return again.
+      const nextSinceMs = Date.parse(state.watermark) - overlapMs;
+      state.seen = [...new Set([...(state.seen ?? []), ...res.seen])].filter((k) => Date.parse(k.slice(k.indexOf('@') + 1)) > nextSinceMs);
       const before = new Map(state.retry.map((r) => [r.invoiceNumber, r]));
       state.retry = res.retry
         .map((r) => {
