@@ -189,6 +189,8 @@ export function createPortalActivities(deps: ActivityDeps) {
       erpCredited: boolean;
       portalBalanceMinor: number | null;
       portalPaymentIds: string[] | null;
+      /** The newest invitation viewed_date: a safety net for a view the portal watcher missed. */
+      portalViewedAt: string | null;
     }> {
       return classified(async () => {
         const erp = await bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false });
@@ -201,6 +203,7 @@ export function createPortalActivities(deps: ActivityDeps) {
           erpCredited: credited,
           portalBalanceMinor: inv ? inv.balance.minor : null,
           portalPaymentIds: payments && inv ? payments.filter((p) => isCustomerPaymentOn(p, inv.id)).map((p) => p.id) : null,
+          portalViewedAt: inv?.invitations.map((i) => i.viewedDate).filter((d): d is string => !!d).sort().pop() ?? null,
         };
       });
     },

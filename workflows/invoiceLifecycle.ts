@@ -239,6 +239,17 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     },
   );
 
+  /** A customer view (from the portal watcher, or seen on a re-read): recorded when viewed_date changed; staff told once. */
+  const onViewed = async (viewedAt: string) => {
+    if (!isNewerView(viewedAt, state.lastViewedAt)) return;
+    state.lastViewedAt = viewedAt;
+    record({ kind: 'viewed', detail: `viewed at ${viewedAt}` }, isoOr(viewedAt));
+    if (state.viewed) return;
+    // Set before notifying: state carried across continue-as-new says it was done.
+    state.viewed = true;
+    await acts.notifyStaffOfView({ companyId: state.companyId, invoiceNumber: state.invoiceNumber, customerNumber: state.customerNumber, viewedAt });
+  };
+
   const refreshFromErp = async () => {
     const b = await acts.readInvoiceBalances({ companyId: state.companyId, invoiceNumber: state.invoiceNumber, portal: state.portal });
     if (b.erpRemainingMinor !== null) state.erpRemainingMinor = b.erpRemainingMinor;
@@ -388,19 +399,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     for (const e of events.splice(0, events.length)) {
       switch (e.type) {
         case 'viewed':
-          if (!isNewerView(e.viewedAt, state.lastViewedAt)) break;
-          state.lastViewedAt = e.viewedAt;
-          record({ kind: 'viewed', detail: `viewed at ${e.viewedAt}` }, isoOr(e.viewedAt));
-          if (!state.viewed) {
-            // Set before notifying: state carried across continue-as-new says it was done.
-            state.viewed = true;
-            await acts.notifyStaffOfView({
-              companyId: state.companyId,
-              invoiceNumber: state.invoiceNumber,
-              customerNumber: state.customerNumber,
-              viewedAt: e.viewedAt,
-            });
-          }
+          await onViewed(e.viewedAt);
           break;
         case 'paymentPosted':
           if (e.amountMinor === 0) {
@@ -435,6 +434,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     }
     if (refresh) {
       const b = await refreshFromErp();
+      if (b.portalViewedAt) await onViewed(b.portalViewedAt);
       if (b.erpStatus === 'cancelled') {
         await cancel('erp', b.erpCredited ? 'credited in the ERP' : 'cancelled in the ERP');
         break;

@@ -91,7 +91,8 @@ describe('in skipped time', () => {
 
   it('a months-long invoice continues-as-new with its state, notifies the first view once, records changed views only, and ends posted', async () => {
     const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in1', invitationKey: 'key1', link: 'http://portal.test/client/invoice/key1' };
-    const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[] };
+    // What the stubs read from "the ERP and the portal"; viewedAt is the portal invitation's viewed_date.
+    const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[], viewedAt: null as string | null };
     let staffNotified = 0;
     let rechecks = 0;
     const activities: Partial<Activities> = {
@@ -112,7 +113,7 @@ describe('in skipped time', () => {
       },
       async readInvoiceBalances() {
         rechecks++;
-        return { erpRemainingMinor: erp.remainingMinor, erpStatus: erp.remainingMinor === 0 ? 'paid' : 'open', erpCredited: false, portalBalanceMinor: erp.portalBalanceMinor, portalPaymentIds: erp.portalPayments };
+        return { erpRemainingMinor: erp.remainingMinor, erpStatus: erp.remainingMinor === 0 ? 'paid' : 'open', erpCredited: false, portalBalanceMinor: erp.portalBalanceMinor, portalPaymentIds: erp.portalPayments, portalViewedAt: erp.viewedAt };
       },
       async cancelPortalInvoice() {},
     };
@@ -123,14 +124,19 @@ describe('in skipped time', () => {
         args: [{ companyId: 'ts', invoiceNumber: 'PS-INV900001', limits: { maxHistoryEvents: 150, recheckEveryMs: DAY } }],
       });
       await env.sleep('20 days');
+      erp.viewedAt = '2030-01-20 09:15:00';
       await handle.signal(invoiceViewedSignal, { viewedAt: '2030-01-20 09:15:00' });
       await env.sleep('25 days');
       const runsAfterFirstView = (await handle.query(invoiceStateQuery)).continuedAsNew;
       // The poller sends the same viewed_date again whenever the invoice changes: not a new view.
       await handle.signal(invoiceViewedSignal, { viewedAt: '2030-01-20 09:15:00' });
       await env.sleep('25 days');
+      erp.viewedAt = '2030-03-02 17:40:00';
       await handle.signal(invoiceViewedSignal, { viewedAt: '2030-03-02 17:40:00' });
-      await env.sleep('50 days');
+      await env.sleep('40 days');
+      // A view the portal watcher never reported is found by the daily re-read.
+      erp.viewedAt = '2030-04-28 08:00:00';
+      await env.sleep('10 days');
 
       const state = await handle.query(invoiceStateQuery);
       expect(state.continuedAsNew).toBeGreaterThanOrEqual(3);
@@ -138,7 +144,7 @@ describe('in skipped time', () => {
       expect(state.continuedAsNew).toBeGreaterThan(runsAfterFirstView);
       expect(rechecks).toBeGreaterThanOrEqual(100);
       expect(state.stage).toBe('viewed');
-      expect(state.timeline.filter((e) => e.kind === 'viewed').map((e) => e.at)).toEqual(['2030-01-20T09:15:00.000Z', '2030-03-02T17:40:00.000Z']);
+      expect(state.timeline.filter((e) => e.kind === 'viewed').map((e) => e.at)).toEqual(['2030-01-20T09:15:00.000Z', '2030-03-02T17:40:00.000Z', '2030-04-28T08:00:00.000Z']);
       expect(state.timeline.filter((e) => e.kind === 'synced')).toHaveLength(1);
       expect(staffNotified).toBe(1);
       // The current run's history is small however long the invoice lives.
