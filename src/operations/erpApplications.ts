@@ -41,10 +41,9 @@ export async function listUnsyncedApplications(ctx: OpsContext, input: { sinceIs
 export async function syncApplications(ctx: OpsContext, input: { entries: number[]; sinceIso?: string; by: string }): Promise<ErpApplicationsResult> {
   if (input.entries.length === 0) throw new OperationError('select at least one ledger entry', 400);
   const res = await run(ctx, 'sync', { sinceIso: input.sinceIso ?? defaultSince(Date.now()), entries: input.entries, by: input.by });
-  const done = new Set(res.applications.map((a) => a.entryNumber));
-  const missing = input.entries.filter((e) => !done.has(e));
-  if (missing.length === input.entries.length && res.applications.length === 0) {
-    throw new OperationError(`nothing to sync for ledger entr${missing.length > 1 ? 'ies' : 'y'} ${missing.join(', ')}: already in the portal, or not an ERP application to a synced invoice since ${input.sinceIso ?? 'last month'}`, 409);
+  if (res.applications.length === 0) {
+    const which = `ledger entr${input.entries.length > 1 ? 'ies' : 'y'} ${input.entries.join(', ')}`;
+    throw new OperationError(`nothing to sync for ${which}: already in the portal, or not an ERP application to a synced invoice since ${input.sinceIso ?? 'last month'}`, 409);
   }
   return res;
 }
