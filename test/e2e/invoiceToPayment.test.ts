@@ -55,7 +55,7 @@ describe('life of an invoice, end to end', () => {
 
     // Findable in the Temporal UI by invoice number.
     const found = [];
-    for await (const wf of s.t.client.workflow.list({ query: `InvoiceNumber = '${erp.number}'` })) found.push(wf);
+    for await (const wf of s.t.client.workflow.list({ query: `InvoiceNumber = '${erp.number}' AND TaskQueue = '${s.config.env.TEMPORAL_TASK_QUEUE}'` })) found.push(wf);
     expect(found.map((w) => w.workflowId)).toEqual([invoiceWorkflowId(s.ops.companyId, erp.number)]);
     expect(found[0]!.typedSearchAttributes.get(InvoiceNumber)).toBe(erp.number);
 
