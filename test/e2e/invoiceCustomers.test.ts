@@ -12,6 +12,7 @@ import { createArsyncWorker } from '../../src/worker/createWorker';
 import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
 import { invoiceWorkflowId } from '../../workflows/ids';
+import type { invoiceLifecycle } from '../../workflows/invoiceLifecycle';
 import { eventually, startStack, type TestStack } from '../support/stack';
 
 // Customers first: "Require Email Address" parks the invoice until the customer is fixed and resynced, a customer who
@@ -136,6 +137,17 @@ describe('customers first', () => {
     expect(resumed.attention).toBeNull();
     expect(await s.deps.portals.client('default').findInvoiceByNumber(erp.number)).not.toBeNull();
     expect((await customerState(s.ops, c.number)).waitingInvoices).toEqual([]);
+  });
+
+  it('an invoice waiting for its customer that is cancelled in the ERP ends cancelled without reaching the portal', async () => {
+    const c = s.bc.admin.createCustomer({ displayName: 'Wide World Importers', email: 'ap@wideworld.example' });
+    const erp = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Crates', quantity: 10, unitPrice: '12.00', taxPercent: '0' }] });
+    await eventually(async () => (await invoiceState(s.ops, erp.number)).attention?.reason === 'not_opted_in', 10000, 'not_opted_in');
+    s.bc.admin.cancelInvoice(erp.number);
+    const result = await s.t.client.workflow.getHandle<typeof invoiceLifecycle>(invoiceWorkflowId(s.ops.companyId, erp.number)).result();
+    expect(result.stage).toBe('cancelled');
+    expect(result.portal).toBeNull();
+    expect(await s.deps.portals.client('default').findInvoiceByNumber(erp.number)).toBeNull();
   });
 
   it('posting group routing: an EXPORT customer goes to the EXPORT portal, everyone else to the default one', async () => {

@@ -109,6 +109,14 @@ describe('life of an invoice: operations', () => {
     expect(await runsOf(erp.number)).toHaveLength(1);
   });
 
+  it('an invoice the ERP does not know waits with reason unknown_invoice and can be cancelled by an operator', async () => {
+    expect(await startInvoices(s.ops, ['PS-INV999999'])).toEqual([expect.objectContaining({ outcome: 'accepted' })]);
+    const st = await stageIs('PS-INV999999', 'needs_attention');
+    expect(st.attention).toEqual({ reason: 'unknown_invoice', detail: 'invoice PS-INV999999 does not exist in the ERP' });
+    await cancelInvoice(s.ops, 'PS-INV999999', 'ops@cronus', 'typo');
+    expect((await handle('PS-INV999999').result()).stage).toBe('cancelled');
+  });
+
   it('cancelled in the ERP → cancelled in the portal, and the workflow ends cancelled', async () => {
     const erp = post();
     const st = await stageIs(erp.number, 'link_sent');
