@@ -6,6 +6,8 @@ import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operati
 import type { InInvoice } from '../../src/adapters/invoiceNinja';
 import { payOnPortal } from '../../test/support/portalPay';
 import { BENCH_HEADER, type BenchStack } from './stack';
+import { renewNowSignal } from '../../workflows/bcSubscription';
+import { bcSubscriptionWorkflowId } from '../../workflows/ids';
 import { sleep, waitFor } from './stats';
 
 // What the people around arsync do, driven through the same doors they use: ERP users post invoices (sandbox admin),
@@ -100,4 +102,27 @@ export function postedPayments(stack: BenchStack): Map<string, { postedAtMs: num
     } else out.set(e.externalDocumentNumber, { postedAtMs: at, entries: 1, amountMinor: minor });
   }
   return out;
+}
+
+/** Starts invoices the way an operator's bulk call does: `POST /api/v1/invoices`, 500 numbers a call. */
+export async function bulkStart(stack: BenchStack, numbers: string[]): Promise<void> {
+  for (let i = 0; i < numbers.length; i += 500) {
+    const res = await axios.post(
+      `${stack.apiUrl}/api/v1/invoices`,
+      { numbers: numbers.slice(i, i + 500) },
+      { headers: { authorization: `Bearer ${stack.config.env.API_TOKEN}` }, validateStatus: () => true, timeout: 300_000 },
+    );
+    if (res.status !== 202) throw new Error(`bulk start answered ${res.status}: ${JSON.stringify(res.data)}`);
+  }
+}
+
+/** Removes the BC subscription, so invoices posted now reach arsync only by the API. */
+export async function pauseBcNotifications(stack: BenchStack): Promise<void> {
+  for (const sub of await stack.deps.bc.listSubscriptions()) await stack.deps.bc.deleteSubscription(sub.subscriptionId);
+}
+
+/** The subscription workflow recreates what Business Central no longer has. */
+export async function resumeBcNotifications(stack: BenchStack): Promise<void> {
+  await stack.client.workflow.getHandle(bcSubscriptionWorkflowId(stack.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
+  await waitFor(async () => (await stack.deps.bc.listSubscriptions()).length > 0, 30_000, 'the Business Central subscription again');
 }

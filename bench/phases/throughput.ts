@@ -1,11 +1,8 @@
 import { runEvents } from '../lib/actions';
 import { activityTimings, eventMs, summarise, type ActivityTiming } from '../lib/timings';
 import { invoiceWorkflowId } from '../../workflows/ids';
-import axios from 'axios';
-import { countWorkflows, portalInvoiceCount, postInvoices } from '../lib/scenario';
+import { bulkStart, countWorkflows, pauseBcNotifications, portalInvoiceCount, postInvoices, resumeBcNotifications } from '../lib/scenario';
 import { cpuMark, cpuSince } from '../lib/cpu';
-import { renewNowSignal } from '../../workflows/bcSubscription';
-import { bcSubscriptionWorkflowId } from '../../workflows/ids';
 import type { BenchStack } from '../lib/stack';
 import { waitFor } from '../lib/stats';
 
@@ -39,7 +36,7 @@ export async function throughput(stack: BenchStack, customers: string[], n: numb
   const before = await portalInvoiceCount(stack);
   const linkQuery = `WorkflowType = 'invoiceLifecycle' AND Stage = 'link_sent'`;
   const linkedBefore = await countWorkflows(stack.client, linkQuery);
-  if (trigger === 'api') for (const sub of await stack.deps.bc.listSubscriptions()) await stack.deps.bc.deleteSubscription(sub.subscriptionId);
+  if (trigger === 'api') await pauseBcNotifications(stack);
   const req0 = { ...stack.requests };
   const cpu0 = cpuMark(pids);
   const t0 = Date.now();
@@ -59,11 +56,7 @@ export async function throughput(stack: BenchStack, customers: string[], n: numb
   const bcRequests = stack.requests.bc - req0.bc;
   const portalRequests = stack.requests.portal - req0.portal;
 
-  if (trigger === 'api') {
-    // The subscription workflow recreates what Business Central no longer has.
-    await stack.client.workflow.getHandle(bcSubscriptionWorkflowId(stack.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
-    await waitFor(async () => (await stack.deps.bc.listSubscriptions()).length > 0, 30_000, 'the Business Central subscription again');
-  }
+  if (trigger === 'api') await resumeBcNotifications(stack);
 
   // Where the time went, from every invoice's history.
   const timings: ActivityTiming[] = [];
@@ -91,13 +84,3 @@ export async function throughput(stack: BenchStack, customers: string[], n: numb
   };
 }
 
-async function bulkStart(stack: BenchStack, numbers: string[]): Promise<void> {
-  for (let i = 0; i < numbers.length; i += 500) {
-    const res = await axios.post(
-      `${stack.apiUrl}/api/v1/invoices`,
-      { numbers: numbers.slice(i, i + 500) },
-      { headers: { authorization: `Bearer ${stack.config.env.API_TOKEN}` }, validateStatus: () => true, timeout: 120_000 },
-    );
-    if (res.status !== 202) throw new Error(`bulk start answered ${res.status}: ${JSON.stringify(res.data)}`);
-  }
-}

@@ -1,0 +1,288 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { formatDecimal, parseDecimal } from '../src/domain/money';
+import { buildWorkflowBundle } from '../src/worker/bundle';
+import { ChildWorker } from './lib/childWorker';
+import { retrying, verify, type MadePayment } from './lib/chaosVerify';
+import { bootstrap, createCustomers, pay, postInvoices } from './lib/scenario';
+import { startBenchStack, type BenchStack } from './lib/stack';
+import { forEachLimit, seededRandom, sleep } from './lib/stats';
+import { startOwnTemporal } from './lib/temporalServer';
+import { startWebhookProxy } from './lib/webhookProxy';
+
+// `npm run chaos`: payments under a storm (worker SIGKILLed and restarted, 5xx, hangs and 429 bursts from both
+// systems, webhooks duplicated and reordered), then a check that nothing was lost, posted twice or left disagreeing.
+// README in this folder.
+
+const posInt = z.coerce.number().int().positive();
+const share = z.coerce.number().min(0).max(1);
+const optionsSchema = z
+  .object({
+    payments: posInt,
+    invoices: posInt,
+    customers: posInt,
+    kills: z.coerce.number().int().min(0),
+    killEvery: z
+      .string()
+      .regex(/^\d+-\d+$/, 'seconds as min-max, e.g. 4-12')
+      .transform((s) => s.split('-').map(Number) as [number, number])
+      .refine(([a, b]) => a > 0 && b >= a, 'min must be > 0 and max >= min'),
+    errorRate: share,
+    timeoutRate: share,
+    timeoutMs: z.coerce.number().int().min(0).max(60_000),
+    duplicateRate: share,
+    delayRate: share,
+    maxDelayMs: z.coerce.number().int().min(0).max(30_000),
+    bankShare: share,
+    payConcurrency: posInt,
+    convergeTimeout: posInt,
+    seed: z.coerce.number().int(),
+  })
+  .strict();
+type Options = z.infer<typeof optionsSchema>;
+
+function parseOptions(argv: string[]): Options {
+  const program = new Command('chaos')
+    .description('payments under worker kills, injected faults and bad webhook delivery; verifies exactly-once posting and agreement')
+    .option('--payments <n>', 'portal payments made', '1000')
+    .option('--invoices <n>', 'invoices the payments are spread over', '200')
+    .option('--customers <n>', 'ERP customers the invoices belong to', '10')
+    .option('--kills <n>', 'least number of worker SIGKILLs (kills continue until reached)', '20')
+    .option('--kill-every <min-max>', 'seconds between kills, drawn uniformly', '4-12')
+    .option('--error-rate <share>', 'share of API requests answered 5xx by each system', '0.2')
+    .option('--timeout-rate <share>', 'share of API requests that hang and then answer 504', '0.05')
+    .option('--timeout-ms <ms>', 'how long a hanging request hangs', '2000')
+    .option('--duplicate-rate <share>', 'share of webhook deliveries sent again later', '0.3')
+    .option('--delay-rate <share>', 'share of webhook deliveries held back (reordered)', '0.3')
+    .option('--max-delay-ms <ms>', 'longest hold of a webhook delivery', '2000')
+    .option('--bank-share <share>', 'share of payments made by bank (pending, settled by the portal later)', '0.1')
+    .option('--pay-concurrency <n>', 'customers paying at the same time', '8')
+    .option('--converge-timeout <seconds>', 'how long to wait after the storm for everything to settle', '420')
+    .option('--seed <n>', 'random seed (kills, faults schedule, amounts, proxy)', String(Date.now() % 1_000_000))
+    .parse(argv);
+  const parsed = optionsSchema.safeParse(program.opts());
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) console.error(`--${i.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`);
+    process.exit(2);
+  }
+  return parsed.data;
+}
+
+const log = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+async function main(): Promise<number> {
+  const o = parseOptions(process.argv);
+  const random = seededRandom(o.seed);
+  const started = Date.now();
+  log(`chaos: ${o.payments} payments over ${o.invoices} invoices, >= ${o.kills} kills, seed ${o.seed}; load average ${os.loadavg()[0].toFixed(1)}`);
+
+  const temporal = await startOwnTemporal();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-chaos-'));
+  const bundlePath = await buildWorkflowBundle(path.join(dir, 'workflow-bundle.js'));
+  const proxy = await startWebhookProxy({ duplicateRate: 0, delayRate: 0, maxDelayMs: o.maxDelayMs }, random);
+  const stack = await startBenchStack({
+    temporalAddress: temporal.address,
+    bundlePath,
+    worker: false,
+    publicUrl: proxy.url,
+    pendingSettleMs: 3000,
+    settings: { polling: { paymentsInterval: '2s', viewsInterval: '5s' } },
+  });
+  proxy.setTarget(stack.apiUrl);
+  const worker = new ChildWorker(stack.client, stack.workerEnv);
+  let exit = 1;
+  try {
+    await worker.start();
+    await bootstrap(stack);
+    const customers = await createCustomers(stack, o.customers, 'X');
+    log(`stack up (Temporal ${temporal.address}, API ${stack.apiUrl} behind ${proxy.url}), worker pid ${worker.pid}`);
+
+    // The storm starts before the first invoice is posted.
+    const storm = startStorm(stack, worker, proxy, o, random);
+    const invoiceNumbers = await postInvoices(stack, o.invoices, customers, { chunk: 50 });
+    log(`${invoiceNumbers.length} invoices posted in the ERP; customers pay as their invoices reach the portal`);
+    const made = await makePayments(stack, invoiceNumbers, o, random);
+    log(`${made.length} payments made on the pay page; ${storm.kills()} kills so far`);
+    await storm.stop();
+    log(`storm over after ${storm.kills()} kills, ${worker.starts} worker starts; faults off, waiting for the dust to settle`);
+
+    const settleStart = Date.now();
+    await settle(stack, made, o.convergeTimeout * 1000);
+    const settleSeconds = (Date.now() - settleStart) / 1000;
+    const verdict = await verify(stack, made, invoiceNumbers);
+    await proxy.close();
+
+    const failed = verdict.lost.length + verdict.duplicated.length + verdict.balanceMismatches.length + verdict.duplicatePortalInvoices.length + verdict.stuck.length;
+    const rows: Array<[string, string | number]> = [
+      ['payments made', verdict.payments],
+      ['posted exactly once', verdict.postedOnce],
+      ['lost', verdict.lost.length],
+      ['posted more than once', verdict.duplicated.length],
+      ['parked with a reason', verdict.parked.length],
+      ['invoices', verdict.invoices],
+      ['balance disagreements', verdict.balanceMismatches.length],
+      ['duplicate portal invoices', verdict.duplicatePortalInvoices.length],
+      ['stuck workflows', verdict.stuck.length],
+      ['worker SIGKILLs', storm.kills()],
+      ['429 bursts', storm.bursts()],
+      ['webhooks received / held / duplicated', `${proxy.stats.received} / ${proxy.stats.delayed} / ${proxy.stats.duplicates}`],
+      ['webhook answers not 2xx (incl. copies)', proxy.stats.refused],
+      ['API requests to BC / portal', `${stack.requests.bc} / ${stack.requests.portal}`],
+      ['settle time after the storm', `${settleSeconds.toFixed(0)} s`],
+      ['total time', `${((Date.now() - started) / 1000).toFixed(0)} s`],
+    ];
+    const width = Math.max(...rows.map((r) => r[0].length));
+    process.stdout.write(`\n${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
+    for (const p of verdict.parked.slice(0, 20)) process.stdout.write(`parked: ${p.paymentId} ${p.stage} ${p.reason}\n`);
+    for (const id of verdict.lost.slice(0, 20)) process.stdout.write(`lost: ${id}\n`);
+    for (const id of verdict.duplicated.slice(0, 20)) process.stdout.write(`posted more than once: ${id}\n`);
+    for (const m of verdict.balanceMismatches.slice(0, 20)) process.stdout.write(`disagreement: ${m.invoiceNumber} ERP ${m.erpRemaining} portal ${m.portalBalance}\n`);
+    for (const s of verdict.stuck.slice(0, 20)) process.stdout.write(`stuck: ${s.workflowId}: ${s.why}\n`);
+    process.stdout.write(`${JSON.stringify({ chaos: 'arsync', params: o, verdict: { ...verdict, kills: storm.kills(), bursts: storm.bursts(), proxy: proxy.stats, settleSeconds } })}\n`);
+    exit = failed > 0 ? 1 : 0;
+    process.stdout.write(exit === 0 ? 'PASS: nothing lost, nothing posted twice, both systems agree\n' : 'FAIL: see above\n');
+  } finally {
+    await worker.stop().catch(() => undefined);
+    await stack.close().catch((err) => log(`closing the stack: ${String(err)}`));
+    await temporal.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return exit;
+}
+
+interface Storm {
+  kills(): number;
+  bursts(): number;
+  /** Ends the storm once the least number of kills is reached; faults off, worker running. */
+  stop(): Promise<void>;
+}
+
+/** Worker kills at random intervals, faults on both systems, 429 bursts, bad webhook delivery. */
+function startStorm(stack: BenchStack, worker: ChildWorker, proxy: Awaited<ReturnType<typeof startWebhookProxy>>, o: Options, random: () => number): Storm {
+  const faults = { errorRate: o.errorRate, timeoutRate: o.timeoutRate, timeoutMs: o.timeoutMs, retryAfterSeconds: 1 };
+  stack.bc.faults.configure(faults);
+  stack.portal.faults.configure(faults);
+  proxy.chaos.duplicateRate = o.duplicateRate;
+  proxy.chaos.delayRate = o.delayRate;
+  let stopping = false;
+  let bursts = 0;
+  const pause = (lo: number, hi: number) => sleep((lo + random() * (hi - lo)) * 1000);
+
+  const killer = (async () => {
+    while (!stopping || worker.kills < o.kills) {
+      await pause(o.killEvery[0], o.killEvery[1]);
+      await worker.kill();
+      if (worker.kills % 5 === 0) log(`${worker.kills} worker kills`);
+      await sleep(random() * 1500);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await worker.start();
+          break;
+        } catch (err) {
+          log(`worker restart ${attempt} failed: ${(err as Error).message.slice(0, 300)}`);
+          if (attempt >= 5) throw err;
+        }
+      }
+    }
+  })();
+  const burster = (async () => {
+    while (!stopping) {
+      await pause(5, 15);
+      if (stopping) break;
+      const target = random() < 0.5 ? stack.bc.faults : stack.portal.faults;
+      target.configure({ throttleNext: 10 + Math.floor(random() * 20) });
+      bursts++;
+    }
+  })();
+  return {
+    kills: () => worker.kills,
+    bursts: () => bursts,
+    async stop() {
+      stopping = true;
+      await killer;
+      await burster;
+      const calm = { errorRate: 0, timeoutRate: 0, throttleNext: 0 };
+      stack.bc.faults.configure(calm);
+      stack.portal.faults.configure(calm);
+      proxy.chaos.duplicateRate = 0;
+      proxy.chaos.delayRate = 0;
+      if (!worker.running) await worker.start();
+    },
+  };
+}
+
+/**
+ * Customers pay on the pay page as soon as their invoice is in the portal: each invoice gets its share of the payments,
+ * one after another a few seconds apart (the page reads the balance), `--pay-concurrency` customers at once. Every other
+ * invoice is paid off by its last payment, so some invoices close.
+ */
+async function makePayments(stack: BenchStack, invoiceNumbers: string[], o: Options, random: () => number): Promise<MadePayment[]> {
+  const portal = stack.deps.portals.client('default');
+  const made: MadePayment[] = [];
+  const base = Math.floor(o.payments / invoiceNumbers.length);
+  const extra = o.payments % invoiceNumbers.length;
+  let lastLog = Date.now();
+  await forEachLimit(invoiceNumbers, o.payConcurrency, async (number, i) => {
+    const count = base + (i < extra ? 1 : 0);
+    if (count === 0) return;
+    let inv = await retrying(async () => {
+      const found = await portal.findInvoiceByNumber(number);
+      if (!found || !found.invitations[0]) throw new Error(`invoice ${number} not in the portal yet`);
+      return found;
+    }, `portal invoice ${number}`, 1000);
+    const total = parseDecimal(stack.bc.admin.getInvoice(number).totalIncludingTax, 'USD');
+    const part = Math.max(1, Math.floor(total / (count + 2)));
+    for (let k = 0; k < count; k++) {
+      if (k > 0) await sleep(1000 + random() * 2000);
+      const last = k === count - 1 && i % 2 === 0;
+      if (last) inv = await retrying(() => portal.getInvoice(inv.id), `portal invoice ${number}`);
+      const amountMinor = last ? inv.balance.minor : part;
+      if (amountMinor <= 0) continue;
+      const method = random() < o.bankShare ? 'bank' : 'card';
+      try {
+        const { paymentId } = await pay(stack, inv, formatDecimal(amountMinor, 'USD'), method);
+        made.push({ paymentId, invoiceNumber: number, amount: formatDecimal(amountMinor, 'USD'), method });
+      } catch (err) {
+        log(`payment on ${number} not accepted by the pay page: ${(err as Error).message}`);
+      }
+      if (Date.now() - lastLog > 15_000) {
+        log(`${made.length} payments made`);
+        lastLog = Date.now();
+      }
+    }
+  });
+  return made;
+}
+
+/** Waits until every payment is in the ERP or held by its workflow with a reason, and no payment workflow runs otherwise. */
+async function settle(stack: BenchStack, made: MadePayment[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastLog = 0;
+  for (;;) {
+    const posted = new Set(stack.bc.admin.listLedgerEntries().filter((e) => e.documentType === 'Payment').map((e) => e.externalDocumentNumber));
+    const missing = made.filter((p) => !posted.has(p.paymentId)).length;
+    const running = (await stack.client.workflow.count(`WorkflowType = 'portalPayment' AND ExecutionStatus = 'Running' AND Stage != 'needs_attention'`)).count;
+    const openInvoices = (await stack.client.workflow.count(`WorkflowType = 'invoiceLifecycle' AND ExecutionStatus = 'Running' AND Stage = 'paid'`)).count;
+    if (missing === 0 && running === 0 && openInvoices === 0) return;
+    if (Date.now() > deadline) {
+      log(`gave up waiting: ${missing} payments not in the ERP, ${running} payment workflows running`);
+      return;
+    }
+    if (Date.now() - lastLog > 15_000) {
+      log(`settling: ${missing} payments not in the ERP yet, ${running} payment workflows running`);
+      lastLog = Date.now();
+    }
+    await sleep(2000);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

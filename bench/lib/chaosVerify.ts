@@ -1,0 +1,136 @@
+import type { Client } from '@temporalio/client';
+import { generalDocumentNumber } from '../../src/adapters/businessCentral/cashReceipt';
+import { parseDecimal } from '../../src/domain/money';
+import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
+import type { BenchStack } from './stack';
+import { forEachLimit, sleep } from './stats';
+
+// After the storm: every portal payment posted exactly once (by external document number), both systems agree on
+// every invoice's balance, and every workflow is finished or waiting for a stated reason.
+
+export interface MadePayment {
+  paymentId: string;
+  invoiceNumber: string;
+  amount: string;
+  method: 'card' | 'bank';
+}
+
+export interface Verdict {
+  payments: number;
+  postedOnce: number;
+  /** No ERP posting and no workflow holding it with a reason. */
+  lost: string[];
+  /** More than one ERP posting (customer ledger document, or fee G/L line) for one portal payment. */
+  duplicated: string[];
+  /** Waiting for finance or skipped, with the reason the workflow gives. */
+  parked: Array<{ paymentId: string; stage: string; reason: string | null }>;
+  invoices: number;
+  balanceMismatches: Array<{ invoiceNumber: string; erpRemaining: number; portalBalance: number }>;
+  /** ERP invoices that exist more than once in the portal. */
+  duplicatePortalInvoices: string[];
+  /** Workflows failed, terminated, still running without a reason, or retrying an activity again and again. */
+  stuck: Array<{ workflowId: string; why: string }>;
+}
+
+/** Retries a read through the storm's leftovers (an API answer lost to an injected fault is not a finding). */
+export async function retrying<T>(fn: () => Promise<T>, what: string, attempts = 40): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      last = err;
+      await sleep(250 + i * 100);
+    }
+  }
+  throw new Error(`${what}: ${(last as Error)?.message ?? String(last)}`);
+}
+
+export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumbers: string[]): Promise<Verdict> {
+  const client: Client = stack.client;
+  const portal = stack.deps.portals.client('default');
+
+  // ERP customer ledger: Payment entries by external document number.
+  const byExt = new Map<string, Set<string>>();
+  for (const e of stack.bc.admin.listLedgerEntries()) {
+    if (e.documentType !== 'Payment' || !e.externalDocumentNumber) continue;
+    const docs = byExt.get(e.externalDocumentNumber) ?? new Set<string>();
+    docs.add(e.documentNumber);
+    byExt.set(e.externalDocumentNumber, docs);
+  }
+
+  // Payment workflows: stage and reason, for what the ERP does not show.
+  const paymentRows = new Map<string, { status: string; stage: string | null; reason: string | null }>();
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'portalPayment'` })) {
+    const id = wf.workflowId.split(':').slice(2).join(':');
+    paymentRows.set(id, { status: wf.status.name, stage: wf.typedSearchAttributes.get(Stage) ?? null, reason: wf.typedSearchAttributes.get(AttentionReason) ?? null });
+  }
+
+  const verdict: Verdict = {
+    payments: made.length,
+    postedOnce: 0,
+    lost: [],
+    duplicated: [],
+    parked: [],
+    invoices: invoiceNumbers.length,
+    balanceMismatches: [],
+    duplicatePortalInvoices: [],
+    stuck: [],
+  };
+  await forEachLimit(made, 8, async (p) => {
+    const docs = byExt.get(p.paymentId);
+    const feeLines = (await retrying(() => stack.deps.bc.findGeneralLedgerEntries(generalDocumentNumber(p.paymentId)), `G/L entries of ${p.paymentId}`)).filter(
+      (e) => e.accountNumber === stack.config.settings.payments.feeAccountNo,
+    );
+    if (docs && docs.size === 1 && feeLines.length <= 1) verdict.postedOnce++;
+    else if (docs && (docs.size > 1 || feeLines.length > 1)) verdict.duplicated.push(p.paymentId);
+    else {
+      const row = paymentRows.get(p.paymentId);
+      if (row && (row.stage === 'needs_attention' || row.stage === 'skipped') && row.reason) verdict.parked.push({ paymentId: p.paymentId, stage: row.stage, reason: row.reason });
+      else verdict.lost.push(p.paymentId);
+    }
+  });
+
+  // Balances, and one portal invoice per ERP invoice.
+  const counts = new Map<string, number>();
+  for (const inv of await retrying(() => portal.listInvoicesUpdatedSince(0), 'portal invoices')) counts.set(inv.number, (counts.get(inv.number) ?? 0) + 1);
+  await forEachLimit(invoiceNumbers, 8, async (n) => {
+    if ((counts.get(n) ?? 0) > 1) verdict.duplicatePortalInvoices.push(n);
+    const erp = stack.bc.admin.getInvoice(n);
+    const inv = await retrying(async () => {
+      const found = await portal.findInvoiceByNumber(n);
+      if (!found) throw new Error(`invoice ${n} is not in the portal`);
+      return found;
+    }, `portal invoice ${n}`);
+    const erpRemaining = parseDecimal(erp.remaining, erp.currencyCode);
+    if (erpRemaining !== inv.balance.minor) verdict.balanceMismatches.push({ invoiceNumber: n, erpRemaining, portalBalance: inv.balance.minor });
+  });
+
+  // Workflows: ended badly, or running without a reason.
+  const paidInErp = new Set(invoiceNumbers.filter((n) => parseDecimal(stack.bc.admin.getInvoice(n).remaining, 'USD') === 0));
+  const running: string[] = [];
+  for await (const wf of client.workflow.list({ query: `TaskQueue = '${stack.taskQueue}'` })) {
+    const status = wf.status.name;
+    const stage = wf.typedSearchAttributes.get(Stage) ?? null;
+    const reason = wf.typedSearchAttributes.get(AttentionReason) ?? null;
+    if (status === 'FAILED' || status === 'TERMINATED' || status === 'TIMED_OUT') {
+      verdict.stuck.push({ workflowId: wf.workflowId, why: `ended ${status}` });
+      continue;
+    }
+    if (status !== 'RUNNING') continue;
+    running.push(wf.workflowId);
+    if (wf.type === 'portalPayment' && !(stage === 'needs_attention' && reason)) verdict.stuck.push({ workflowId: wf.workflowId, why: `payment still running at stage ${stage} without a reason` });
+    if (wf.type === 'invoiceLifecycle') {
+      const number = wf.workflowId.split(':').slice(2).join(':');
+      if (stage === 'needs_attention' && !reason) verdict.stuck.push({ workflowId: wf.workflowId, why: 'needs_attention without a reason' });
+      else if (paidInErp.has(number)) verdict.stuck.push({ workflowId: wf.workflowId, why: `paid in full in the ERP, workflow still at ${stage}` });
+    }
+  }
+  await forEachLimit(running, 8, async (id) => {
+    const d = await client.workflow.getHandle(id).describe();
+    for (const a of d.raw.pendingActivities ?? []) {
+      if ((a.attempt ?? 0) >= 5) verdict.stuck.push({ workflowId: id, why: `${a.activityType?.name} retrying (attempt ${a.attempt}): ${a.lastFailure?.message ?? ''}` });
+    }
+  });
+  return verdict;
+}
