@@ -180,7 +180,7 @@ describe('Business Central webhook receiver', () => {
     expect(answers.map((a) => a.data.accepted)).toEqual([[`${erp.number}: accepted`], [`${erp.number}: accepted`], [`${erp.number}: accepted`]]);
     const runs = async () => {
       const ids: string[] = [];
-      for await (const wf of s.t.client.workflow.list({ query: `WorkflowType = 'invoiceLifecycle' AND InvoiceNumber = '${erp.number}'` })) ids.push(wf.runId);
+      for await (const wf of s.t.client.workflow.list({ query: `WorkflowType = 'invoiceLifecycle' AND InvoiceNumber = '${erp.number}' AND TaskQueue = '${s.config.env.TEMPORAL_TASK_QUEUE}'` })) ids.push(wf.runId);
       return ids;
     };
     await eventually(async () => (await runs()).length > 0, 10000, 'the invoice workflow listed');
