@@ -101,9 +101,10 @@ export function createErpActivities(deps: ActivityDeps) {
 export async function erpPostingState(deps: ActivityDeps, paymentId: string): Promise<ErpPostingState> {
   const entriesOf = async (key: string) => (await deps.bc.findPostedEntries(key)).filter((e) => e.externalDocumentNumber === key);
   const posted = await entriesOf(paymentId);
-  // Reversals are keyed <id>-R, <id>-R2, … (one per void, refund or adjustment): read until one is missing.
+  // Reversals are keyed <id>-R, <id>-R2, … (one per void, refund or adjustment), only ever of a posting: read until
+  // one is missing.
   const reversals = [];
-  for (let n = 1; ; n++) {
+  for (let n = 1; posted.length > 0; n++) {
     const found = await entriesOf(n === 1 ? `${paymentId}-R` : `${paymentId}-R${n}`);
     if (found.length === 0) break;
     reversals.push(...found);

@@ -1,14 +1,17 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { LINE_TYPE, type InInvoice, type InPayment } from '../src/adapters/invoiceNinja';
 import { gatewayFeeShare } from '../src/domain/gatewayFees';
+import { durationMs } from '../src/config/duration';
+import { CustomerNumber } from '../src/temporal/searchAttributes';
 import { observePayment } from '../src/temporal/starters';
-import { invoiceWorkflowId } from '../workflows/ids';
+import { customer, offerForMatchingSignal } from '../workflows/customer';
+import { customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import { invoiceViewedSignal } from '../workflows/invoiceMessages';
 import type { ActivityDeps } from './deps';
 import { erpPostingState } from './erp';
 import { classified } from './failures';
 import type { CursorPart, PollResult, PortalCursor } from './intakeTypes';
-import type { PaymentContext } from './paymentTypes';
+import type { MatchablePayment, PaymentContext } from './paymentTypes';
 
 const GATEWAY_FEE_TYPES = new Set<string>([LINE_TYPE.UNPAID_GATEWAY_FEE, LINE_TYPE.PAID_GATEWAY_FEE]);
 
@@ -84,6 +87,22 @@ export function createIntakeActivities(deps: ActivityDeps) {
           methodCode: method ? settings.payments.methodCodes[method] ?? null : null,
           erp: await erpPostingState(deps, p.id),
         };
+      });
+    },
+
+    /**
+     * Offers a positive payment to its customer's refund-versus-adjustment arbiter (signal-with-start of the customer
+     * workflow); the answer comes back to the payment workflow as a signal. Offering twice gets the same answer.
+     */
+    async offerForMatching(input: { companyId: string; customerNumber: string; connectionKey: string; payment: MatchablePayment }): Promise<void> {
+      const { client, taskQueue } = deps.temporal;
+      await client.workflow.signalWithStart(customer, {
+        taskQueue,
+        workflowId: customerWorkflowId(input.companyId, input.customerNumber),
+        args: [{ companyId: input.companyId, customerNumber: input.customerNumber }],
+        signal: offerForMatchingSignal,
+        signalArgs: [{ payment: input.payment, connectionKey: input.connectionKey, windowMs: durationMs(settings.payments.adjustmentWindow) }],
+        typedSearchAttributes: [{ key: CustomerNumber, value: input.customerNumber }],
       });
     },
 

@@ -1,10 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { generalDocumentNumber, type BusinessCentralClient, type CashReceiptLine } from '../src/adapters/businessCentral';
 import { ExternalServiceError } from '../src/adapters/http/errors';
-import { updateJournal } from '../src/temporal/starters';
-import { postToJournal } from '../workflows/journalPoster';
+import { journalPosterWorkflowId } from '../workflows/ids';
+import { enqueuePosting, journalPoster } from '../workflows/journalPoster';
 import type { ActivityDeps } from './deps';
-import { classified } from './failures';
 import type { JournalLineRequest, JournalPostRequest, JournalPostResult } from './journalTypes';
 
 // Posting portal payments into Business Central, one journal batch at a time.
@@ -102,38 +101,41 @@ async function settleBatch(
 ): Promise<void> {
   for (let round = 0; round < 5; round++) {
     const existing = await read();
-    let changes = 0;
     const pools = new Map<string, Line[]>();
+    const stale: Line[] = [];
     for (const line of existing) {
-      if (!wanted.has(line.owner)) {
-        await remove(line.id);
-        changes++;
-        continue;
-      }
-      pools.set(line.owner, [...(pools.get(line.owner) ?? []), line]);
+      if (wanted.has(line.owner)) pools.set(line.owner, [...(pools.get(line.owner) ?? []), line]);
+      else stale.push(line);
     }
+    const missing = new Map<string, Wanted[]>();
     for (const [owner, lines] of wanted) {
       const pool = [...(pools.get(owner) ?? [])];
-      const missing: Wanted[] = [];
+      const absent: Wanted[] = [];
       for (const w of lines) {
         const i = pool.findIndex((e) => e.key === w.key);
         if (i >= 0) pool.splice(i, 1);
-        else missing.push(w);
+        else absent.push(w);
       }
-      for (const stale of pool) await remove(stale.id);
-      changes += pool.length + missing.length;
-      for (const m of missing) {
-        try {
-          await m.create();
-        } catch (err) {
-          if (!isPermanent(err)) throw err;
-          rejected.set(owner, rejectedResult(owner, err));
-          wanted.delete(owner);
-          break;
-        }
-      }
+      stale.push(...pool);
+      if (absent.length) missing.set(owner, absent);
     }
-    if (changes === 0) return;
+    if (stale.length === 0 && missing.size === 0) return;
+    // Owners are independent: their lines are written side by side (the client's limiter bounds the concurrency).
+    await Promise.all(stale.map((line) => remove(line.id)));
+    await Promise.all(
+      [...missing].map(async ([owner, lines]) => {
+        for (const m of lines) {
+          try {
+            await m.create();
+          } catch (err) {
+            if (!isPermanent(err)) throw err;
+            rejected.set(owner, rejectedResult(owner, err));
+            wanted.delete(owner);
+            return;
+          }
+        }
+      }),
+    );
   }
   throw new ExternalServiceError('business-central', `${what}: journal lines keep changing while they are prepared`, { retryable: true, code: 'lines_unsettled' });
 }
@@ -195,8 +197,8 @@ export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, bat
       for (const p of withReceipts) answers.set(p.ext, rejectedResult(p.ext, { code: 'journal_not_found', message: `customer payment journal batch ${batch} does not exist` }));
     } else {
       const receiptPosted = async (ext: string) => (await bc.findPostedEntries(ext)).some((e) => e.externalDocumentNumber === ext && e.documentType === 'Payment');
-      const pending: Prepared[] = [];
-      for (const p of withReceipts) if (!(await receiptPosted(p.ext))) pending.push(p);
+      const posted = await Promise.all(withReceipts.map((p) => receiptPosted(p.ext)));
+      const pending = withReceipts.filter((_, i) => !posted[i]);
       const wanted = new Map<string, Wanted[]>();
       for (const p of pending) {
         wanted.set(
@@ -231,7 +233,7 @@ export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, bat
           const outcome = await postOnce(bc, journal.id, async () => (await Promise.all(group.map((p) => receiptPosted(p.ext)))).every(Boolean));
           if (outcome === 'posted') for (const p of group) postedNow.add(p.ext);
           else {
-            for (const line of await readLines()) await bc.deleteCustomerPayment(line.id);
+            await Promise.all((await readLines()).map((line) => bc.deleteCustomerPayment(line.id)));
             alone.push(...group);
           }
         }
@@ -247,8 +249,8 @@ export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, bat
       for (const p of withGeneral) answers.set(p.ext, rejectedResult(p.ext, { code: 'journal_not_found', message: `general journal batch ${generalBatch} does not exist` }));
     } else {
       const generalPosted = async (docNo: string) => (await bc.findGeneralLedgerEntries(docNo)).length > 0;
-      const pending: Prepared[] = [];
-      for (const p of withGeneral) if (!(await generalPosted(p.docNo))) pending.push(p);
+      const posted = await Promise.all(withGeneral.map((p) => generalPosted(p.docNo)));
+      const pending = withGeneral.filter((_, i) => !posted[i]);
       const byDoc = new Map(pending.map((p) => [p.docNo, p]));
       const wanted = new Map<string, Wanted[]>();
       for (const p of pending) {
@@ -290,7 +292,7 @@ export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, bat
           const outcome = await postOnce(bc, journal.id, async () => (await Promise.all(group.map((p) => generalPosted(p.docNo)))).every(Boolean));
           if (outcome === 'posted') for (const p of group) postedNow.add(p.ext);
           else {
-            for (const line of await readLines()) await bc.deleteJournalLine(line.id);
+            await Promise.all((await readLines()).map((line) => bc.deleteJournalLine(line.id)));
             alone.push(...group);
           }
         }
@@ -315,8 +317,7 @@ export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, bat
     }
   }
 
-  for (const p of prepared) {
-    if (answers.has(p.ext)) continue;
+  await Promise.all(prepared.filter((p) => !answers.has(p.ext)).map(async (p) => {
     const entries = (await bc.findPostedEntries(p.ext)).filter((e) => e.externalDocumentNumber === p.ext);
     const invoiceRemaining: Record<string, number> = {};
     for (const inv of new Set(p.receipt.flatMap((l) => (l.kind === 'applied' ? [l.invoiceNumber!] : [])))) {
@@ -329,7 +330,7 @@ export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, bat
       entries: entries.map((e) => ({ entryNumber: e.entryNumber, documentNumber: e.documentNumber, amountMinor: e.amount.minor, invoiceNumber: null })),
       invoiceRemaining,
     });
-  }
+  }));
   return [...seen].map((ext) => answers.get(ext)!);
 }
 
@@ -345,13 +346,19 @@ export function createJournalActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Called by payment workflows: hands the posting to the batch's journal poster and waits for its answer. The
-     * request id (stable across retries of this activity) is the update id, so a retried hand-over is one request.
+     * Called by payment workflows: enqueues a posting with the batch's journal poster (signal-with-start). The answer
+     * comes back to `replyTo` as a `journalPosted` signal; enqueueing the same request id twice gets one posting.
      */
-    async submitToJournal({ companyId, request, requestId }: { companyId: string; request: JournalPostRequest; requestId?: string }): Promise<JournalPostResult> {
-      return heartbeating(() =>
-        classified(() => updateJournal(deps.temporal, companyId, deps.settings.payments.journalBatch, requestId ?? request.externalDocumentNumber, postToJournal, request)),
-      );
+    async enqueueJournalPosting(input: { companyId: string; requestId: string; replyTo: string; request: JournalPostRequest }): Promise<void> {
+      const { client, taskQueue } = deps.temporal;
+      const batch = deps.settings.payments.journalBatch;
+      await client.workflow.signalWithStart(journalPoster, {
+        taskQueue,
+        workflowId: journalPosterWorkflowId(input.companyId, batch),
+        args: [{ companyId: input.companyId, batch }],
+        signal: enqueuePosting,
+        signalArgs: [{ requestId: input.requestId, replyTo: input.replyTo, request: input.request }],
+      });
     },
   };
 }

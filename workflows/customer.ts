@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   defineQuery,
+  defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
   proxyActivities,
@@ -12,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { AdjustmentMatch, MatchablePayment } from '../activities/paymentTypes';
-import { adjustmentPaired } from './portalPayment';
+import { adjustmentAnswered, adjustmentPaired } from './portalPayment';
 import { customerReadySignal } from './invoiceMessages';
 import { paymentWorkflowId } from './ids';
 import { arbitrateAdjustment, pruneMatchLedger, type MatchLedgerEntry } from './adjustmentArbiter';
@@ -43,9 +44,14 @@ export const ensurePortalClientUpdate = defineUpdate<PortalClientAnswer, [{ invo
 export const setOptInUpdate = defineUpdate<CustomerState, [{ optedIn: boolean; autoBill?: boolean; by: string }]>('setOptIn');
 export const syncCustomerUpdate = defineUpdate<PortalClientAnswer, [{ by: string }]>('syncCustomer');
 export const resetCustomerSyncUpdate = defineUpdate<CustomerState, [{ by: string; why: string }]>('resetCustomerSync');
-export const matchAdjustmentUpdate = defineUpdate<AdjustmentMatch, [{ payment: MatchablePayment; connectionKey: string; windowMs: number }]>(
-  'matchAdjustment',
-);
+export interface MatchRequest {
+  payment: MatchablePayment;
+  connectionKey: string;
+  windowMs: number;
+}
+export const matchAdjustmentUpdate = defineUpdate<AdjustmentMatch, [MatchRequest]>('matchAdjustment');
+/** A positive portal payment offered for pairing; answered with the payment workflow's adjustmentAnswered signal. */
+export const offerForMatchingSignal = defineSignal<[MatchRequest]>('offerForMatching');
 export const customerStateQuery = defineQuery<CustomerState>('customerState');
 
 const acts = proxyActivities<Activities>({
@@ -150,31 +156,33 @@ export async function customer(input: CustomerInput): Promise<void> {
       }),
     { validator: ({ by, why }) => (requireText(by, 'by'), requireText(why, 'why')) },
   );
-  setHandler(
-    matchAdjustmentUpdate,
-    async ({ payment, connectionKey, windowMs }) => {
-      const nowMs = Date.now();
-      pruneMatchLedger(state.matchLedger, nowMs, windowMs);
-      const { answer, wake, tell } = arbitrateAdjustment(state.matchLedger, payment, windowMs, nowMs);
-      if (wake) {
-        const partner = getExternalWorkflowHandle(paymentWorkflowId(connectionKey, wake.negativePaymentId));
-        try {
-          await partner.signal(adjustmentPaired, { partnerPaymentId: wake.positivePaymentId });
-        } catch {
-          // The negative payment's run has ended; its pairing is still recorded here.
-        }
+  /** Refund-versus-adjustment pairing, one payment at a time (handlers run their synchronous part one at a time). */
+  const arbitrate = async ({ payment, connectionKey, windowMs }: MatchRequest): Promise<AdjustmentMatch> => {
+    const nowMs = Date.now();
+    pruneMatchLedger(state.matchLedger, nowMs, windowMs);
+    const { answer, wake, tell } = arbitrateAdjustment(state.matchLedger, payment, windowMs, nowMs);
+    const notify = async (paymentId: string, partnerPaymentId: string) => {
+      try {
+        await getExternalWorkflowHandle(paymentWorkflowId(connectionKey, paymentId)).signal(adjustmentPaired, { partnerPaymentId });
+      } catch {
+        // That payment's run has ended; the pairing is still recorded here (a negative one reverses the posting itself).
       }
-      if (tell) {
-        try {
-          await getExternalWorkflowHandle(paymentWorkflowId(connectionKey, tell.positivePaymentId)).signal(adjustmentPaired, { partnerPaymentId: tell.negativePaymentId });
-        } catch {
-          // The positive payment's run has ended: the negative one reverses its posting itself.
-        }
-      }
-      return answer;
-    },
-    { validator: ({ payment }) => requireText(payment?.paymentId, 'payment.paymentId') },
-  );
+    };
+    if (wake) await notify(wake.negativePaymentId, wake.positivePaymentId);
+    if (tell) await notify(tell.positivePaymentId, tell.negativePaymentId);
+    return answer;
+  };
+  setHandler(matchAdjustmentUpdate, arbitrate, { validator: ({ payment }) => requireText(payment?.paymentId, 'payment.paymentId') });
+  // Positive payments offer themselves by signal (many are taken in one workflow task) and get the answer back by signal.
+  setHandler(offerForMatchingSignal, async (request) => {
+    if (!request?.payment?.paymentId) return;
+    const answer = await arbitrate(request);
+    try {
+      await getExternalWorkflowHandle(paymentWorkflowId(request.connectionKey, request.payment.paymentId)).signal(adjustmentAnswered, answer);
+    } catch {
+      // The payment's run has ended: it asks again if it runs again.
+    }
+  });
 
   // Entity workflow: lives as long as the customer; hands over to a fresh run when history grows.
   await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2000);

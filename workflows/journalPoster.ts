@@ -3,7 +3,8 @@ import {
   condition,
   continueAsNew,
   defineQuery,
-  defineUpdate,
+  defineSignal,
+  getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -12,12 +13,31 @@ import type { Activities } from '../activities';
 import type { JournalPostRequest, JournalPostResult } from '../activities/journalTypes';
 
 // One workflow per ERP payment journal batch. Business Central's post action posts every line of a batch, so
-// concurrent payments must never post each other's half-made lines. Requests (Updates) queue here; the loop takes
-// everything queued and hands it to one postJournalBatch activity, which writes all their lines and posts once (a
-// group commit) and answers each request with its own entries; a group Business Central rejects is retried one
-// request at a time inside the activity, so one bad payment never fails the others.
+// concurrent payments must never post each other's half-made lines. Payment workflows enqueue requests by signal
+// (signal-with-start); the loop takes everything queued and hands it to one postJournalBatch activity, which writes
+// all their lines and posts once (a group commit) and answers each request with its own entries; a group Business
+// Central rejects is retried one request at a time inside the activity, so one bad payment never fails the others.
+// Each answer goes back to the requesting workflow as a signal.
+//
+// Why signals rather than Updates: every Update is admitted in a workflow task of its own, so fifty payments arriving
+// at once queued up behind each other's admission; signals that arrive together are taken in one task.
 
-export const postToJournal = defineUpdate<JournalPostResult, [JournalPostRequest]>('postToJournal');
+export interface JournalEnvelope {
+  /** Unique per request (stable across retries of the enqueueing activity). */
+  requestId: string;
+  /** Workflow id of the requester, which gets `journalPosted` back. */
+  replyTo: string;
+  request: JournalPostRequest;
+}
+
+export interface JournalAnswer {
+  requestId: string;
+  result: JournalPostResult;
+}
+
+export const enqueuePosting = defineSignal<[JournalEnvelope]>('enqueuePosting');
+/** Sent to the requesting workflow with the answer to its request. */
+export const journalPosted = defineSignal<[JournalAnswer]>('journalPosted');
 export const journalQueueQuery = defineQuery<JournalQueueState>('journalQueue');
 
 export interface JournalQueueState {
@@ -30,6 +50,8 @@ export interface JournalQueueState {
 
 /** Requests per group commit: bounds one activity's work (and its payload). */
 const MAX_GROUP = 100;
+/** Answers remembered for requests enqueued twice (a retried enqueue after its answer had gone out). */
+const REMEMBERED = 500;
 
 const { postJournalBatch } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
@@ -41,42 +63,29 @@ const { postJournalBatch } = proxyActivities<Activities>({
 export interface JournalPosterInput {
   companyId: string;
   batch: string;
-  postedCount?: number;
-  groups?: number;
-  largestGroup?: number;
-}
-
-interface Queued {
-  id: string;
-  request: JournalPostRequest;
+  /** Carried over continue-as-new. */
+  queue?: JournalEnvelope[];
+  stats?: Omit<JournalQueueState, 'queued' | 'inFlight'>;
 }
 
 export async function journalPoster(input: JournalPosterInput): Promise<void> {
-  const queue: Queued[] = [];
-  let inFlight: Queued[] = [];
-  const results = new Map<string, JournalPostResult>();
-  const stats = { posted: input.postedCount ?? 0, groups: input.groups ?? 0, largestGroup: input.largestGroup ?? 0 };
-  let seq = 0;
+  const queue: JournalEnvelope[] = [...(input.queue ?? [])];
+  let inFlight: JournalEnvelope[] = [];
+  const answered = new Map<string, JournalPostResult>();
+  const stats = { posted: 0, groups: 0, largestGroup: 0, ...input.stats };
+  const replies: Array<Promise<void>> = [];
 
-  setHandler(
-    postToJournal,
-    async (request) => {
-      // Each request gets its own slot: a payment asking again after a rejection is posted again, not answered from
-      // an old result. Duplicates of one request are already folded by the update id.
-      const id = `${request.externalDocumentNumber}#${seq++}`;
-      queue.push({ id, request });
-      await condition(() => results.has(id));
-      const result = results.get(id)!;
-      results.delete(id);
-      return result;
-    },
-    {
-      validator: (request) => {
-        if (!request?.externalDocumentNumber) throw new Error('externalDocumentNumber is required');
-        if (!Array.isArray(request.lines) || request.lines.length === 0) throw new Error('a posting needs at least one line');
-      },
-    },
-  );
+  const reply = (e: JournalEnvelope, result: JournalPostResult) =>
+    getExternalWorkflowHandle(e.replyTo)
+      .signal(journalPosted, { requestId: e.requestId, result })
+      .catch(() => undefined); // the requester has ended; a new run asks again
+
+  setHandler(enqueuePosting, (e) => {
+    if (!e?.requestId || !e.replyTo || !e.request?.externalDocumentNumber || !Array.isArray(e.request.lines)) return; // not a request
+    const known = answered.get(e.requestId);
+    if (known) replies.push(reply(e, known));
+    else if (!queue.some((q) => q.requestId === e.requestId) && !inFlight.some((q) => q.requestId === e.requestId)) queue.push(e);
+  });
   setHandler(journalQueueQuery, () => ({
     queued: queue.map((q) => q.request.externalDocumentNumber),
     inFlight: inFlight.map((q) => q.request.externalDocumentNumber),
@@ -85,29 +94,29 @@ export async function journalPoster(input: JournalPosterInput): Promise<void> {
 
   for (;;) {
     await condition(() => queue.length > 0 || workflowInfo().continueAsNewSuggested, '1 hour');
-    if (queue.length === 0) {
-      // Idle, or history getting long: hand over once every answered request has been collected.
-      await condition(allHandlersFinished);
-      if (queue.length === 0) break;
-    }
+    if (queue.length === 0) break; // idle for an hour, or history getting long: hand over
     inFlight = queue.splice(0, MAX_GROUP);
     const outcome = await postJournalBatch({ companyId: input.companyId, batch: input.batch, requests: inFlight.map((q) => q.request) });
     const byExt = new Map(outcome.map((r) => [r.externalDocumentNumber, r]));
-    for (const q of inFlight) {
-      const r = byExt.get(q.request.externalDocumentNumber);
-      results.set(
-        q.id,
-        r ?? { externalDocumentNumber: q.request.externalDocumentNumber, status: 'rejected', code: 'no_answer', message: 'the posting activity gave no answer for this request' },
-      );
-      if (r && r.status === 'posted') stats.posted++;
+    for (const e of inFlight) {
+      const result: JournalPostResult = byExt.get(e.request.externalDocumentNumber) ?? {
+        externalDocumentNumber: e.request.externalDocumentNumber,
+        status: 'rejected',
+        code: 'no_answer',
+        message: 'the posting activity gave no answer for this request',
+      };
+      if (result.status === 'posted') stats.posted++;
+      answered.set(e.requestId, result);
+      replies.push(reply(e, result));
     }
+    for (const key of [...answered.keys()].slice(0, Math.max(0, answered.size - REMEMBERED))) answered.delete(key);
     stats.groups++;
     stats.largestGroup = Math.max(stats.largestGroup, inFlight.length);
     inFlight = [];
-    if (workflowInfo().continueAsNewSuggested && queue.length === 0) {
-      await condition(allHandlersFinished);
-      if (queue.length === 0) break;
-    }
+    if (replies.length > 1000) await Promise.all(replies.splice(0));
+    if (workflowInfo().continueAsNewSuggested) break;
   }
-  await continueAsNew<typeof journalPoster>({ companyId: input.companyId, batch: input.batch, postedCount: stats.posted, groups: stats.groups, largestGroup: stats.largestGroup });
+  await Promise.all(replies.splice(0));
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof journalPoster>({ companyId: input.companyId, batch: input.batch, queue, stats });
 }

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { JournalPostRequest, JournalPostResult } from '../activities/journalTypes';
-import type { ErpPostingState, PaymentContext } from '../activities/paymentTypes';
+import type { AdjustmentMatch, ErpPostingState, PaymentContext } from '../activities/paymentTypes';
 import {
   planApplication,
   planOutcome,
@@ -25,6 +25,7 @@ import type { PaymentStage } from '../src/domain/stages';
 import { AttentionReason as AttentionReasonKey, CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../src/temporal/searchAttributes';
 import { invoiceWorkflowId } from './ids';
 import { paymentPostedSignal } from './invoiceMessages';
+import { journalPosted } from './journalPoster';
 
 // One workflow per portal payment (id payment:<connection>:<portal payment id>), started or signalled with
 // signal-with-start by the poller and the webhook endpoint alike. The portal is re-read on every observation, so
@@ -77,19 +78,14 @@ export interface PaymentState {
 export const paymentObserved = defineSignal<[PaymentObservation]>('paymentObserved');
 /** From the customer's arbiter: this payment and `partnerPaymentId` are an adjustment pair. */
 export const adjustmentPaired = defineSignal<[{ partnerPaymentId: string }]>('adjustmentPaired');
+/** From the customer's arbiter: its answer to this (positive) payment's offer for pairing. */
+export const adjustmentAnswered = defineSignal<[AdjustmentMatch]>('adjustmentAnswered');
 export const resolvePayment = defineUpdate<PaymentState, [Resolution]>('resolvePayment');
 export const paymentStateQuery = defineQuery<PaymentState>('paymentState');
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-// Posting waits in the journal poster's queue behind other payments: give it room, heartbeat so a killed worker is
-// noticed at once, and let it retry for long.
-const posting = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '5s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '2 minutes' },
 });
 
 export interface PortalPaymentInput {
@@ -122,14 +118,29 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   let newestObserved = -1;
   let resolution: Resolution | null = null;
   let pairedWith: string | null = null;
+  let arbiterAnswered = false;
   let submissions = 0;
+  const postingAnswers = new Map<string, JournalPostResult>();
 
+  const seenChanges = new Set<string>();
   setHandler(paymentObserved, (o) => {
     state.observations++;
-    newestObserved = Math.max(newestObserved, o.updatedAt, lastSeen + 1);
+    // A newer updated_at is a change; so is an update/delete event not seen before at the same second (the portal's
+    // clock has whole seconds). Duplicates, and the poller reporting what a webhook already did, are not.
+    const change = o.event && o.event !== 'create_payment' ? `${o.event}@${o.updatedAt}` : null;
+    const fresh = change !== null && !seenChanges.has(change);
+    if (change) seenChanges.add(change);
+    newestObserved = Math.max(newestObserved, o.updatedAt, fresh && newestObserved >= 0 ? lastSeen + 1 : -1);
   });
   setHandler(adjustmentPaired, ({ partnerPaymentId }) => {
     pairedWith ??= partnerPaymentId;
+  });
+  setHandler(adjustmentAnswered, (answer) => {
+    arbiterAnswered = true;
+    if (answer.decision === 'adjustment') pairedWith ??= answer.partnerPaymentId;
+  });
+  setHandler(journalPosted, ({ requestId, result }) => {
+    postingAnswers.set(requestId, result);
   });
   setHandler(paymentStateQuery, () => state);
   setHandler(
@@ -167,8 +178,15 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     resolution = null; // lets the Update handler return
     return r;
   };
-  const submit = (request: JournalPostRequest) =>
-    posting.submitToJournal({ companyId: input.companyId, request, requestId: `${input.paymentId}:${workflowInfo().runId}:${++submissions}` });
+  /** Enqueues a posting with the batch's journal poster and waits (durably) for its answer. */
+  const submit = async (request: JournalPostRequest): Promise<JournalPostResult> => {
+    const requestId = `${input.paymentId}:${workflowInfo().runId}:${++submissions}`;
+    await acts.enqueueJournalPosting({ companyId: input.companyId, requestId, replyTo: workflowInfo().workflowId, request });
+    await condition(() => postingAnswers.has(requestId));
+    const result = postingAnswers.get(requestId)!;
+    postingAnswers.delete(requestId);
+    return result;
+  };
 
   upsertSearchAttributes([{ key: PortalPaymentId, value: input.paymentId }, { key: Stage, value: 'staged' }]);
   await condition(() => newestObserved >= 0);
@@ -364,9 +382,11 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
 
   /** A positive payment: classified (adjustment or not), planned, posted, with finance in the loop. */
   async function positive(ctx: PaymentContext, net: number): Promise<boolean> {
+    // Offered to the customer's arbiter (a negative payment may be waiting for it, or come later); its answer comes
+    // back by signal while the plan is made, and is awaited before anything is posted.
+    arbiterAnswered = !ctx.customerNumber;
     if (ctx.customerNumber) {
-      const match = await acts.matchAdjustment({ companyId: input.companyId, customerNumber: ctx.customerNumber, connectionKey: input.connectionKey, payment: matchable(ctx) });
-      if (match.decision === 'adjustment') pairedWith ??= match.partnerPaymentId;
+      await acts.offerForMatching({ companyId: input.companyId, customerNumber: ctx.customerNumber, connectionKey: input.connectionKey, payment: matchable(ctx) });
     }
     const adjusted = () => {
       state.adjustmentPartner = pairedWith;
@@ -374,7 +394,6 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       setStage('adjusted');
       return false;
     };
-    if (pairedWith) return adjusted();
     setStage('classified');
 
     const resolutions: FinanceResolutions = {};
@@ -400,6 +419,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
         return false;
       }
       const reported = outcome.reason ? { reason: outcome.reason, detail: skippedDetail(plan) } : null;
+      await condition(() => arbiterAnswered || pairedWith !== null);
       if (pairedWith) return adjusted();
       setStage('applied', reported);
       const result = await submit(toJournalRequest(plan, ctx));

@@ -120,7 +120,7 @@ export async function submissions(s: TestStack, paymentId: string): Promise<numb
   let n = 0;
   for (const run of await paymentRuns(s, paymentId)) {
     const history = await s.t.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
-    n += (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'submitToJournal').length;
+    n += (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'enqueueJournalPosting').length;
   }
   return n;
 }

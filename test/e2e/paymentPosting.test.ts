@@ -66,7 +66,7 @@ describe('portal card payments posted in the ERP', () => {
     // One hand-over to the journal poster in the payment's history.
     const history = await handle.fetchHistory();
     const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
-    expect(scheduled.filter((n) => n === 'submitToJournal')).toHaveLength(1);
+    expect(scheduled.filter((n) => n === 'enqueueJournalPosting')).toHaveLength(1);
 
     // The invoice workflow is told: partially paid, with the ERP's remaining amount.
     const invoice = await eventually(async () => {

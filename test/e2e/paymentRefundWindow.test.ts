@@ -10,6 +10,7 @@ import type { MatchablePayment, PaymentContext } from '../../activities/paymentT
 import { temporalTestServerPath } from '../../src/temporal/binaries';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
 import { arbitrateAdjustment, type MatchLedgerEntry } from '../../workflows/adjustmentArbiter';
+import { journalPosted } from '../../workflows/journalPoster';
 import { adjustmentPaired, paymentObserved, portalPayment } from '../../workflows/portalPayment';
 
 // The refund-versus-adjustment wait of the portal payment workflow on Temporal's time-skipping test server, with the
@@ -62,9 +63,11 @@ function harness(startMs: number) {
     async findErpPosting() {
       return { posted: false, postedMinor: 0, reversed: false, reversedMinor: 0, reversals: 0, customerNumber: null, lines: [] };
     },
-    async submitToJournal({ request }) {
+    async enqueueJournalPosting({ request, requestId, replyTo }) {
+      // The journal poster's part: post, and answer the requester by signal.
       submitted.push(request);
-      return { externalDocumentNumber: request.externalDocumentNumber, status: 'posted' as const, entries: [], invoiceRemaining: {} };
+      const result = { externalDocumentNumber: request.externalDocumentNumber, status: 'posted' as const, entries: [], invoiceRemaining: {} };
+      await env.client.workflow.getHandle(replyTo).signal(journalPosted, { requestId, result });
     },
     async notifyStaffOfPayment() {},
   };
