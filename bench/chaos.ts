@@ -12,6 +12,7 @@ import { startBenchStack, type BenchStack } from './lib/stack';
 import { forEachLimit, seededRandom, sleep } from './lib/stats';
 import { startOwnTemporal } from './lib/temporalServer';
 import { startWebhookProxy } from './lib/webhookProxy';
+import { onInterrupt } from './lib/cleanup';
 
 // `npm run chaos`: payments under a storm (worker SIGKILLed and restarted, 5xx, hangs and 429 bursts from both
 // systems, webhooks duplicated and reordered), then a check that nothing was lost, posted twice or left disagreeing.
@@ -39,6 +40,7 @@ const optionsSchema = z
     bankShare: share,
     payConcurrency: posInt,
     convergeTimeout: posInt,
+    stormSeconds: posInt,
     seed: z.coerce.number().int(),
   })
   .strict();
@@ -60,6 +62,7 @@ function parseOptions(argv: string[]): Options {
     .option('--max-delay-ms <ms>', 'longest hold of a webhook delivery', '2000')
     .option('--bank-share <share>', 'share of payments made by bank (pending, settled by the portal later)', '0.1')
     .option('--pay-concurrency <n>', 'customers paying at the same time', '8')
+    .option('--storm-seconds <n>', 'how long the storm lasts at most once the least number of kills is reached (it also ends when every payment is made)', '240')
     .option('--converge-timeout <seconds>', 'how long to wait after the storm for everything to settle', '420')
     .option('--seed <n>', 'random seed (kills, faults schedule, amounts, proxy)', String(Date.now() % 1_000_000))
     .parse(argv);
@@ -80,6 +83,7 @@ async function main(): Promise<number> {
   log(`chaos: ${o.payments} payments over ${o.invoices} invoices, >= ${o.kills} kills, seed ${o.seed}; load average ${os.loadavg()[0].toFixed(1)}`);
 
   const temporal = await startOwnTemporal();
+  onInterrupt(() => temporal.stop());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-chaos-'));
   const bundlePath = await buildWorkflowBundle(path.join(dir, 'workflow-bundle.js'));
   const proxy = await startWebhookProxy({ duplicateRate: 0, delayRate: 0, maxDelayMs: o.maxDelayMs }, random);
@@ -93,6 +97,7 @@ async function main(): Promise<number> {
   });
   proxy.setTarget(stack.apiUrl);
   const worker = new ChildWorker(stack.client, stack.workerEnv);
+  onInterrupt(() => worker.kill());
   let exit = 1;
   try {
     await worker.start();
@@ -106,8 +111,8 @@ async function main(): Promise<number> {
     log(`${invoiceNumbers.length} invoices posted in the ERP; customers pay as their invoices reach the portal`);
     const made = await makePayments(stack, invoiceNumbers, o, random);
     log(`${made.length} payments made on the pay page; ${storm.kills()} kills so far`);
-    await storm.stop();
-    log(`storm over after ${storm.kills()} kills, ${worker.starts} worker starts; faults off, waiting for the dust to settle`);
+    await storm.paymentsDone();
+    log(`${worker.starts} worker starts in all; waiting for the dust to settle`);
 
     const settleStart = Date.now();
     await settle(stack, made, o.convergeTimeout * 1000);
@@ -156,8 +161,11 @@ async function main(): Promise<number> {
 interface Storm {
   kills(): number;
   bursts(): number;
-  /** Ends the storm once the least number of kills is reached; faults off, worker running. */
-  stop(): Promise<void>;
+  /**
+   * Every payment is made: the storm ends as soon as the least number of kills is reached (it also ends by itself after
+   * --storm-seconds). Resolves once faults are off and the worker runs.
+   */
+  paymentsDone(): Promise<void>;
 }
 
 /** Worker kills at random intervals, faults on both systems, 429 bursts, bad webhook delivery. */
@@ -167,12 +175,14 @@ function startStorm(stack: BenchStack, worker: ChildWorker, proxy: Awaited<Retur
   stack.portal.faults.configure(faults);
   proxy.chaos.duplicateRate = o.duplicateRate;
   proxy.chaos.delayRate = o.delayRate;
-  let stopping = false;
+  const t0 = Date.now();
+  let paymentsMade = false;
   let bursts = 0;
+  const raging = () => worker.kills < o.kills || (!paymentsMade && Date.now() - t0 < o.stormSeconds * 1000);
   const pause = (lo: number, hi: number) => sleep((lo + random() * (hi - lo)) * 1000);
 
   const killer = (async () => {
-    while (!stopping || worker.kills < o.kills) {
+    while (raging()) {
       await pause(o.killEvery[0], o.killEvery[1]);
       await worker.kill();
       if (worker.kills % 5 === 0) log(`${worker.kills} worker kills`);
@@ -189,27 +199,31 @@ function startStorm(stack: BenchStack, worker: ChildWorker, proxy: Awaited<Retur
     }
   })();
   const burster = (async () => {
-    while (!stopping) {
+    while (raging()) {
       await pause(5, 15);
-      if (stopping) break;
+      if (!raging()) break;
       const target = random() < 0.5 ? stack.bc.faults : stack.portal.faults;
       target.configure({ throttleNext: 10 + Math.floor(random() * 20) });
       bursts++;
     }
   })();
+  const over = (async () => {
+    await killer;
+    await burster;
+    const calm = { errorRate: 0, timeoutRate: 0, throttleNext: 0 };
+    stack.bc.faults.configure(calm);
+    stack.portal.faults.configure(calm);
+    proxy.chaos.duplicateRate = 0;
+    proxy.chaos.delayRate = 0;
+    if (!worker.running) await worker.start();
+    log(`storm over after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${worker.kills} kills, ${bursts} 429 bursts; faults off`);
+  })();
   return {
     kills: () => worker.kills,
     bursts: () => bursts,
-    async stop() {
-      stopping = true;
-      await killer;
-      await burster;
-      const calm = { errorRate: 0, timeoutRate: 0, throttleNext: 0 };
-      stack.bc.faults.configure(calm);
-      stack.portal.faults.configure(calm);
-      proxy.chaos.duplicateRate = 0;
-      proxy.chaos.delayRate = 0;
-      if (!worker.running) await worker.start();
+    async paymentsDone() {
+      paymentsMade = true;
+      await over;
     },
   };
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ChildWorker } from '../lib/childWorker';
+import { onInterrupt } from '../lib/cleanup';
 import type { BcLimits } from '../lib/bcClient';
 import { bulkStart, countWorkflows, pauseBcNotifications, postInvoices } from '../lib/scenario';
 import type { BenchStack } from '../lib/stack';
@@ -34,6 +35,7 @@ export async function memory(stack: BenchStack, open: number, bcLimits: BcLimits
     },
     path.resolve(__dirname, '../lib/workerMain.ts'),
   );
+  onInterrupt(() => worker.kill());
   await worker.start();
   let peak = 0;
   const sampler = setInterval(() => {
