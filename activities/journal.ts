@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { generalDocumentNumber, type BusinessCentralClient, type CashReceiptLine } from '../src/adapters/businessCentral';
+import { generalDocumentNumber, type BcJournal, type BusinessCentralClient } from '../src/adapters/businessCentral';
 import { ExternalServiceError } from '../src/adapters/http/errors';
 import { journalPosterWorkflowId } from '../workflows/ids';
 import { enqueuePosting, journalPoster } from '../workflows/journalPoster';
@@ -9,18 +9,18 @@ import type { JournalLineRequest, JournalPostRequest, JournalPostResult } from '
 // Posting portal payments into Business Central, one journal batch at a time.
 //
 // Business Central's post action posts every line of a batch, so the batch's journalPoster workflow runs
-// postJournalBatch for one group of requests at a time (a group commit):
-//   1. requests already posted (found by external document number) are answered at once;
+// postJournalBatch for one group of requests at a time (a group commit), once per batch involved:
+//   1. requests already posted (found by external / document number) are answered at once;
 //   2. the batch is reconciled to exactly the lines of the group's unposted requests: lines left by an interrupted
 //      earlier attempt are kept when they match, stale or duplicate lines are deleted, missing ones created, until a
 //      fresh read matches (the batch is dedicated to arsync, so any other line is a leftover of an interrupted attempt);
-//   3. the batch is posted once; if the answer is lost, the posted entries are found by external document number;
+//   3. the batch is posted once; if the answer is lost, the posted entries are found by their numbers;
 //   4. if Business Central rejects the group (one bad line rolls the whole batch back), the group's lines are deleted
-//      and each request is posted on its own, so only the bad payment is rejected.
+//      and each request is committed on its own, so only the payment Business Central refuses is rejected.
 // Applied and unapplied receipts go to the customer payment batch; fee, refund and reversal lines to the general
-// journal batch, the same way. A worker killed at any point leaves at most unposted lines, which the retry reuses.
-
-type GeneralKind = 'fee' | 'refund' | 'reversal';
+// journal batch. The customer payment API takes no balancing account (contracts/business-central.md §2.5: it is the
+// batch's), so when the payment method has its own, a general journal line moves the receipt from the batch's
+// balancing account to it. A worker killed at any point leaves at most unposted lines, which the retry reuses.
 
 interface Prepared {
   request: JournalPostRequest;
@@ -28,6 +28,7 @@ interface Prepared {
   currency: string;
   receipt: JournalLineRequest[];
   general: JournalLineRequest[];
+  /** Document number of the general journal part. */
   docNo: string;
 }
 
@@ -42,8 +43,20 @@ interface Wanted {
   create: () => Promise<unknown>;
 }
 
+/** One journal batch as the commit sees it. */
+interface BatchPart {
+  what: string;
+  /** Which lines of the batch belong to a request (external or document number). */
+  owner(p: Prepared): string;
+  isPosted(p: Prepared): Promise<boolean>;
+  wanted(p: Prepared): Wanted[];
+  read(): Promise<Line[]>;
+  remove(id: string): Promise<void>;
+  post(): Promise<void>;
+}
+
 const receiptKey = (customer: string, bcMinor: number, invoice: string) => `${customer}|${bcMinor}|${invoice}`;
-const generalKey = (type: string, account: string, bcMinor: number) => `${type}|${account}|${bcMinor}`;
+const generalKey = (type: string, account: string, bcMinor: number, balancing: string) => `${type}|${account}|${bcMinor}|${balancing}`;
 
 function rejectedResult(ext: string, err: { code?: string; status?: number; message: string }): JournalPostResult {
   return { externalDocumentNumber: ext, status: 'rejected', code: err.code ?? String(err.status ?? 'error'), message: err.message };
@@ -55,7 +68,7 @@ const isPermanent = (err: unknown): err is ExternalServiceError => err instanceo
 function prepare(r: JournalPostRequest): Prepared | { ext: string; problem: string } {
   const ext = r.externalDocumentNumber;
   if (!ext || ext.length > 35) return { ext, problem: `externalDocumentNumber must be 1-35 characters, got "${ext}"` };
-  if (r.lines.length === 0) return { ext, problem: `posting ${ext} has no lines` };
+  if (!Array.isArray(r.lines) || r.lines.length === 0) return { ext, problem: `posting ${ext} has no lines` };
   const currency = r.lines[0]!.currency;
   for (const l of r.lines) {
     if (!Number.isSafeInteger(l.amountMinor) || l.amountMinor <= 0) return { ext, problem: `posting ${ext}: ${l.kind} amount must be positive, got ${l.amountMinor}` };
@@ -73,37 +86,16 @@ function prepare(r: JournalPostRequest): Prepared | { ext: string; problem: stri
   };
 }
 
-function toCashReceiptLines(r: JournalPostRequest): CashReceiptLine[] {
-  return r.lines.map((l): CashReceiptLine => {
-    const amount = { minor: l.amountMinor, currency: l.currency };
-    switch (l.kind) {
-      case 'applied':
-        return { kind: 'applied', customerNumber: l.customerNumber, amount, invoiceNumber: l.invoiceNumber!, description: l.description };
-      case 'fee':
-        return { kind: 'fee', account: l.account!, amount, description: l.description };
-      default:
-        return { kind: l.kind, customerNumber: l.customerNumber, amount, description: l.description };
-    }
-  });
-}
-
 /**
  * Brings a batch to exactly the wanted lines of each owner (as multisets of keys) and nothing else; repeats until a
  * fresh read needs no change, so a create whose answer was lost (and was retried) never leaves a duplicate behind. A
  * create Business Central refuses outright rejects that owner: its lines are removed and the others go on.
  */
-async function settleBatch(
-  read: () => Promise<Line[]>,
-  wanted: Map<string, Wanted[]>,
-  remove: (id: string) => Promise<void>,
-  rejected: Map<string, JournalPostResult>,
-  what: string,
-): Promise<void> {
+async function settleBatch(b: BatchPart, wanted: Map<string, Wanted[]>, rejected: Map<string, ExternalServiceError>): Promise<void> {
   for (let round = 0; round < 5; round++) {
-    const existing = await read();
     const pools = new Map<string, Line[]>();
     const stale: Line[] = [];
-    for (const line of existing) {
+    for (const line of await b.read()) {
       if (wanted.has(line.owner)) pools.set(line.owner, [...(pools.get(line.owner) ?? []), line]);
       else stale.push(line);
     }
@@ -121,7 +113,7 @@ async function settleBatch(
     }
     if (stale.length === 0 && missing.size === 0) return;
     // Owners are independent: their lines are written side by side (the client's limiter bounds the concurrency).
-    await Promise.all(stale.map((line) => remove(line.id)));
+    await Promise.all(stale.map((line) => b.remove(line.id)));
     await Promise.all(
       [...missing].map(async ([owner, lines]) => {
         for (const m of lines) {
@@ -129,7 +121,7 @@ async function settleBatch(
             await m.create();
           } catch (err) {
             if (!isPermanent(err)) throw err;
-            rejected.set(owner, rejectedResult(owner, err));
+            rejected.set(owner, err);
             wanted.delete(owner);
             return;
           }
@@ -137,19 +129,137 @@ async function settleBatch(
       }),
     );
   }
-  throw new ExternalServiceError('business-central', `${what}: journal lines keep changing while they are prepared`, { retryable: true, code: 'lines_unsettled' });
+  throw new ExternalServiceError('business-central', `${b.what}: journal lines keep changing while they are prepared`, { retryable: true, code: 'lines_unsettled' });
 }
 
-/** Posts a settled batch once; a lost answer is recognised by the entries it posted. */
-async function postOnce(bc: BusinessCentralClient, journalId: string, allPosted: () => Promise<boolean>): Promise<'posted' | 'group_rejected'> {
-  try {
-    await bc.postJournal(journalId);
-    return 'posted';
-  } catch (err) {
-    if (await allPosted()) return 'posted';
-    if (isPermanent(err)) return 'group_rejected';
-    throw err;
+/**
+ * Commits the group's part in one batch: settle, post once; on a rejected group, each request alone. Rejections go to
+ * `answers`, requests posted by this call to `postedNow`.
+ */
+async function commit(b: BatchPart, group: Prepared[], answers: Map<string, JournalPostResult>, postedNow: Set<string>): Promise<void> {
+  const done = await Promise.all(group.map((p) => b.isPosted(p)));
+  const pending = group.filter((_, i) => !done[i]);
+  if (pending.length === 0) return;
+  const wanted = new Map(pending.map((p) => [b.owner(p), b.wanted(p)]));
+  const refused = new Map<string, ExternalServiceError>();
+  await settleBatch(b, wanted, refused);
+  for (const p of pending) {
+    const err = refused.get(b.owner(p));
+    if (err) answers.set(p.ext, rejectedResult(p.ext, err));
   }
+  const ready = pending.filter((p) => wanted.has(b.owner(p)));
+  if (ready.length === 0) return;
+  try {
+    await b.post();
+  } catch (err) {
+    const posted = await Promise.all(ready.map((p) => b.isPosted(p)));
+    if (!posted.every(Boolean)) {
+      if (!isPermanent(err)) throw err;
+      // Business Central rolled the batch back: take the group's lines out and try each request on its own.
+      await Promise.all((await b.read()).map((line) => b.remove(line.id)));
+      if (ready.length === 1) answers.set(ready[0]!.ext, rejectedResult(ready[0]!.ext, err));
+      else for (const p of ready) await commit(b, [p], answers, postedNow);
+      return;
+    }
+  }
+  for (const p of ready) postedNow.add(p.ext);
+}
+
+function receiptBatch(bc: BusinessCentralClient, journal: BcJournal): BatchPart {
+  return {
+    what: `customer payment batch ${journal.code}`,
+    owner: (p) => p.ext,
+    isPosted: async (p) => (await bc.findPostedEntries(p.ext)).some((e) => e.externalDocumentNumber === p.ext && e.documentType === 'Payment'),
+    wanted: (p) =>
+      p.receipt.map((l) => {
+        const invoice = l.kind === 'applied' ? l.invoiceNumber! : '';
+        return {
+          key: receiptKey(l.customerNumber, -l.amountMinor, invoice),
+          create: () =>
+            bc.createCustomerPayment(journal.id, {
+              customerNumber: l.customerNumber,
+              amount: { minor: -l.amountMinor, currency: p.currency },
+              externalDocumentNumber: p.ext,
+              postingDate: p.request.postingDate,
+              appliesToInvoiceNumber: invoice || undefined,
+              description: l.description,
+            }),
+        };
+      }),
+    read: async () =>
+      (await bc.findCustomerPaymentLines(journal.id)).map((l) => ({
+        id: l.id,
+        owner: l.externalDocumentNumber,
+        key: receiptKey(l.customerNumber, l.amount.minor, l.appliesToInvoiceNumber),
+      })),
+    remove: (id) => bc.deleteCustomerPayment(id),
+    post: () => bc.postJournal(journal.id),
+  };
+}
+
+/** A general journal line as Business Central holds it: signed amount, account, balancing account. */
+interface GeneralLine {
+  accountType: 'G/L Account' | 'Customer';
+  accountNumber: string;
+  minor: number;
+  balancing: string;
+  description: string;
+}
+
+/**
+ * The general journal lines of a request: fees (credit the fee account), refunds and reversals (debit the customer),
+ * and, for receipts whose method has its own balancing account, the move from the receipt batch's balancing account
+ * to it. Fees balance to the method's account directly.
+ */
+function generalLines(p: Prepared, receiptBalancing: string | null, generalBalancing: string): GeneralLine[] {
+  const methodAccount = p.request.balancingAccountNo || null;
+  const lines: GeneralLine[] = p.general.map((l) =>
+    l.kind === 'fee'
+      ? { accountType: 'G/L Account', accountNumber: l.account!, minor: -l.amountMinor, balancing: methodAccount ?? generalBalancing, description: l.description }
+      : { accountType: 'Customer', accountNumber: l.customerNumber, minor: l.amountMinor, balancing: generalBalancing, description: l.description },
+  );
+  const received = p.receipt.reduce((sum, l) => sum + l.amountMinor, 0);
+  if (methodAccount && receiptBalancing && methodAccount !== receiptBalancing && received > 0) {
+    lines.push({
+      accountType: 'G/L Account',
+      accountNumber: methodAccount,
+      minor: received,
+      balancing: receiptBalancing,
+      description: `Portal payment ${p.ext}: to the ${p.request.paymentMethodCode ?? 'payment method'} account`.slice(0, 100),
+    });
+  }
+  return lines;
+}
+
+function generalBatch(bc: BusinessCentralClient, journal: BcJournal, linesOf: (p: Prepared) => GeneralLine[]): BatchPart {
+  return {
+    what: `general journal batch ${journal.code}`,
+    owner: (p) => p.docNo,
+    isPosted: async (p) => (await bc.findGeneralLedgerEntries(p.docNo)).length > 0,
+    wanted: (p) =>
+      linesOf(p).map((line) => ({
+        key: generalKey(line.accountType, line.accountNumber, line.minor, line.balancing),
+        create: () =>
+          bc.createJournalLine(journal.id, {
+            accountType: line.accountType,
+            accountNumber: line.accountNumber,
+            amount: { minor: line.minor, currency: p.currency },
+            documentNumber: p.docNo,
+            externalDocumentNumber: p.ext,
+            postingDate: p.request.postingDate,
+            description: line.description,
+            balancingAccountNumber: line.balancing || undefined,
+          }),
+      })),
+    read: async () =>
+      (await bc.findJournalLines(journal.id)).map((l) => ({
+        id: l.id,
+        owner: l.documentNumber,
+        key: generalKey(l.accountType, l.accountNumber, l.amount.minor, l.balancingAccountNumber),
+      })),
+    remove: (id) => bc.deleteJournalLine(id),
+    post: () => bc.postJournal(journal.id),
+  };
 }
 
 /** Runs `fn`, heartbeating while it runs, so a worker killed mid-call is noticed within the heartbeat timeout. */
@@ -171,167 +281,65 @@ export async function heartbeating<T>(fn: () => Promise<T>, everyMs = 1000): Pro
   }
 }
 
-/** One group commit of a batch (see the header). Answers every request, in order. */
+/** One group commit of a batch (see the header). Answers every request once, in order. */
 export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, batch: string, requests: JournalPostRequest[]): Promise<JournalPostResult[]> {
   const { bc } = deps;
-  const generalBatch = deps.settings.payments.generalJournalBatch;
+  const generalCode = deps.settings.payments.generalJournalBatch;
   const answers = new Map<string, JournalPostResult>();
   const postedNow = new Set<string>();
-  const alone: Prepared[] = [];
 
   const prepared: Prepared[] = [];
-  const seen = new Set<string>();
+  const order: string[] = [];
   for (const r of requests) {
-    if (seen.has(r.externalDocumentNumber)) continue; // the same payment twice in one group: one posting
-    seen.add(r.externalDocumentNumber);
+    if (order.includes(r.externalDocumentNumber)) continue; // the same payment twice in one group: one posting
+    order.push(r.externalDocumentNumber);
     const p = prepare(r);
     if ('problem' in p) answers.set(p.ext, rejectedResult(p.ext, { code: 'invalid_request', message: p.problem }));
     else prepared.push(p);
   }
+  const open = () => prepared.filter((p) => !answers.has(p.ext));
+  const reject = (ps: Prepared[], code: string, message: string) => ps.forEach((p) => answers.set(p.ext, rejectedResult(p.ext, { code, message })));
 
   // Customer payment batch: applied and unapplied receipts.
-  const withReceipts = prepared.filter((p) => p.receipt.length > 0);
+  let receiptBalancing: string | null = null;
+  const withReceipts = open().filter((p) => p.receipt.length > 0);
   if (withReceipts.length > 0) {
     const journal = await bc.findJournalBatch(batch);
-    if (!journal) {
-      for (const p of withReceipts) answers.set(p.ext, rejectedResult(p.ext, { code: 'journal_not_found', message: `customer payment journal batch ${batch} does not exist` }));
-    } else {
-      const receiptPosted = async (ext: string) => (await bc.findPostedEntries(ext)).some((e) => e.externalDocumentNumber === ext && e.documentType === 'Payment');
-      const posted = await Promise.all(withReceipts.map((p) => receiptPosted(p.ext)));
-      const pending = withReceipts.filter((_, i) => !posted[i]);
-      const wanted = new Map<string, Wanted[]>();
-      for (const p of pending) {
-        wanted.set(
-          p.ext,
-          p.receipt.map((l) => {
-            const invoice = l.kind === 'applied' ? l.invoiceNumber! : '';
-            return {
-              key: receiptKey(l.customerNumber, -l.amountMinor, invoice),
-              create: () =>
-                bc.createCustomerPayment(journal.id, {
-                  customerNumber: l.customerNumber,
-                  amount: { minor: -l.amountMinor, currency: p.currency },
-                  externalDocumentNumber: p.ext,
-                  postingDate: p.request.postingDate,
-                  appliesToInvoiceNumber: invoice || undefined,
-                  description: l.description,
-                }),
-            };
-          }),
-        );
-      }
-      const readLines = async (): Promise<Line[]> =>
-        (await bc.findCustomerPaymentLines(journal.id)).map((l) => ({
-          id: l.id,
-          owner: l.externalDocumentNumber,
-          key: receiptKey(l.customerNumber, l.amount.minor, l.appliesToInvoiceNumber),
-        }));
-      if (pending.length > 0) {
-        await settleBatch(readLines, wanted, bc.deleteCustomerPayment, answers, `customer payment batch ${batch}`);
-        const group = pending.filter((p) => wanted.has(p.ext));
-        if (group.length > 0) {
-          const outcome = await postOnce(bc, journal.id, async () => (await Promise.all(group.map((p) => receiptPosted(p.ext)))).every(Boolean));
-          if (outcome === 'posted') for (const p of group) postedNow.add(p.ext);
-          else {
-            await Promise.all((await readLines()).map((line) => bc.deleteCustomerPayment(line.id)));
-            alone.push(...group);
-          }
-        }
-      }
+    if (!journal) reject(withReceipts, 'journal_not_found', `customer payment journal batch ${batch} does not exist`);
+    else {
+      receiptBalancing = journal.balancingAccountNumber || null;
+      await commit(receiptBatch(bc, journal), withReceipts, answers, postedNow);
     }
   }
 
-  // General journal batch: fees, refunds and reversals of the requests still in the group.
-  const withGeneral = prepared.filter((p) => p.general.length > 0 && !answers.has(p.ext) && !alone.includes(p));
+  // General journal batch: fees, refunds, reversals and balancing-account moves of the requests still standing.
+  const withGeneral = open().filter((p) => generalLines(p, receiptBalancing, '').length > 0);
   if (withGeneral.length > 0) {
-    const journal = await bc.findGeneralJournal(generalBatch);
-    if (!journal) {
-      for (const p of withGeneral) answers.set(p.ext, rejectedResult(p.ext, { code: 'journal_not_found', message: `general journal batch ${generalBatch} does not exist` }));
-    } else {
-      const generalPosted = async (docNo: string) => (await bc.findGeneralLedgerEntries(docNo)).length > 0;
-      const posted = await Promise.all(withGeneral.map((p) => generalPosted(p.docNo)));
-      const pending = withGeneral.filter((_, i) => !posted[i]);
-      const byDoc = new Map(pending.map((p) => [p.docNo, p]));
-      const wanted = new Map<string, Wanted[]>();
-      for (const p of pending) {
-        wanted.set(
-          p.docNo,
-          p.general.map((l) => {
-            const kind = l.kind as GeneralKind;
-            const line =
-              kind === 'fee'
-                ? { accountType: 'G/L Account' as const, accountNumber: l.account!, minor: -l.amountMinor }
-                : { accountType: 'Customer' as const, accountNumber: l.customerNumber, minor: l.amountMinor };
-            return {
-              key: generalKey(line.accountType, line.accountNumber, line.minor),
-              create: () =>
-                bc.createJournalLine(journal.id, {
-                  accountType: line.accountType,
-                  accountNumber: line.accountNumber,
-                  amount: { minor: line.minor, currency: p.currency },
-                  documentNumber: p.docNo,
-                  externalDocumentNumber: p.ext,
-                  postingDate: p.request.postingDate,
-                  description: l.description,
-                }),
-            };
-          }),
-        );
-      }
-      const readLines = async (): Promise<Line[]> =>
-        (await bc.findJournalLines(journal.id)).map((l) => ({ id: l.id, owner: l.documentNumber, key: generalKey(l.accountType, l.accountNumber, l.amount.minor) }));
-      if (pending.length > 0) {
-        const rejectedDocs = new Map<string, JournalPostResult>();
-        await settleBatch(readLines, wanted, bc.deleteJournalLine, rejectedDocs, `general journal batch ${generalBatch}`);
-        for (const [docNo, res] of rejectedDocs) {
-          const p = byDoc.get(docNo)!;
-          answers.set(p.ext, { ...res, externalDocumentNumber: p.ext } as JournalPostResult);
-        }
-        const group = pending.filter((p) => wanted.has(p.docNo));
-        if (group.length > 0) {
-          const outcome = await postOnce(bc, journal.id, async () => (await Promise.all(group.map((p) => generalPosted(p.docNo)))).every(Boolean));
-          if (outcome === 'posted') for (const p of group) postedNow.add(p.ext);
-          else {
-            await Promise.all((await readLines()).map((line) => bc.deleteJournalLine(line.id)));
-            alone.push(...group);
-          }
-        }
-      }
+    const journal = await bc.findGeneralJournal(generalCode);
+    if (!journal) reject(withGeneral, 'journal_not_found', `general journal batch ${generalCode} does not exist`);
+    else {
+      const linesOf = (p: Prepared) => generalLines(p, receiptBalancing, journal.balancingAccountNumber);
+      await commit(generalBatch(bc, journal, linesOf), withGeneral, answers, postedNow);
     }
   }
 
-  // A rejected group: every request of it on its own, so only the payment Business Central refuses is rejected.
-  for (const p of alone) {
-    try {
-      const res = await bc.postCashReceipt({
-        journalCode: batch,
-        generalJournalCode: generalBatch,
+  await Promise.all(
+    open().map(async (p) => {
+      const entries = (await bc.findPostedEntries(p.ext)).filter((e) => e.externalDocumentNumber === p.ext);
+      const invoiceRemaining: Record<string, number> = {};
+      for (const inv of new Set(p.receipt.flatMap((l) => (l.kind === 'applied' ? [l.invoiceNumber!] : [])))) {
+        const invoice = await bc.getSalesInvoiceByNumber(inv, { lines: false });
+        if (invoice) invoiceRemaining[inv] = invoice.remaining.minor;
+      }
+      answers.set(p.ext, {
         externalDocumentNumber: p.ext,
-        postingDate: p.request.postingDate,
-        lines: toCashReceiptLines(p.request),
+        status: postedNow.has(p.ext) ? 'posted' : 'already_posted',
+        entries: entries.map((e) => ({ entryNumber: e.entryNumber, documentNumber: e.documentNumber, amountMinor: e.amount.minor, invoiceNumber: null })),
+        invoiceRemaining,
       });
-      if (res.status === 'posted') postedNow.add(p.ext);
-    } catch (err) {
-      if (!isPermanent(err)) throw err;
-      answers.set(p.ext, rejectedResult(p.ext, err));
-    }
-  }
-
-  await Promise.all(prepared.filter((p) => !answers.has(p.ext)).map(async (p) => {
-    const entries = (await bc.findPostedEntries(p.ext)).filter((e) => e.externalDocumentNumber === p.ext);
-    const invoiceRemaining: Record<string, number> = {};
-    for (const inv of new Set(p.receipt.flatMap((l) => (l.kind === 'applied' ? [l.invoiceNumber!] : [])))) {
-      const invoice = await bc.getSalesInvoiceByNumber(inv, { lines: false });
-      if (invoice) invoiceRemaining[inv] = invoice.remaining.minor;
-    }
-    answers.set(p.ext, {
-      externalDocumentNumber: p.ext,
-      status: postedNow.has(p.ext) ? 'posted' : 'already_posted',
-      entries: entries.map((e) => ({ entryNumber: e.entryNumber, documentNumber: e.documentNumber, amountMinor: e.amount.minor, invoiceNumber: null })),
-      invoiceRemaining,
-    });
-  }));
-  return [...seen].map((ext) => answers.get(ext)!);
+    }),
+  );
+  return order.map((ext) => answers.get(ext)!);
 }
 
 export function createJournalActivities(deps: ActivityDeps) {

@@ -31,9 +31,15 @@ describe('pending, failed, voided and refunded portal payments', () => {
     const state = await paymentAt(s, paymentId, 'posted');
     expect(ledger(s, paymentId).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-9000]);
     expect(parseDecimal(s.bc.admin.getInvoice(inv.number).remaining, 'USD')).toBe(0);
-    expect(state.plan?.methodCode).toBe('BANK');
     expect(state.context?.portalStatus).toBe('completed');
-    expect(feeMinor).toBeGreaterThanOrEqual(0);
+    // The BANK method's own balancing account (10100) wins over the batch's (10200): the money ends on 10100.
+    expect(state.plan?.methodCode).toBe('BANK');
+    expect(state.plan?.balancingAccount).toBe('10100');
+    const receiptDoc = ledger(s, paymentId)[0]!.documentNumber;
+    const gl = [...(await s.deps.bc.findGeneralLedgerEntries(receiptDoc)), ...(await s.deps.bc.findGeneralLedgerEntries(paymentId))];
+    const net = (account: string) => gl.filter((e) => e.accountNumber === account).reduce((sum, e) => sum + e.debit.minor - e.credit.minor, 0);
+    expect(net('10100')).toBe(9000 + feeMinor);
+    expect(net('10200')).toBe(0);
   });
 
   it('pending → failed in the portal → skipped, nothing posted', async () => {

@@ -65,6 +65,12 @@ export async function startWorkerProcess(env: NodeJS.ProcessEnv, timeoutMs = 300
 
 export interface HoldingProxy {
   url: string;
+  /** Where requests go (settable after start, for a proxy made before its target). */
+  target: string;
+  /** Journal post calls wait this long before they are forwarded. */
+  delayPostsMs: number;
+  /** Journal post calls seen. */
+  posts: number;
   /** Journal post calls (`…/Microsoft.NAV.post`) are held and never reach the ERP. */
   holdPosts: boolean;
   /** Journal post calls reach the ERP, but the answer is held and never reaches the caller. */
@@ -74,18 +80,23 @@ export interface HoldingProxy {
   close(): Promise<void>;
 }
 
-/** A plain HTTP proxy to `target` that can hold journal post calls (see HoldingProxy). */
-export async function startHoldingProxy(target: string): Promise<HoldingProxy> {
-  const upstream = new URL(target);
+/** A plain HTTP proxy to `target` that can hold or delay journal post calls (see HoldingProxy). */
+export async function startHoldingProxy(target = ''): Promise<HoldingProxy> {
   const sockets = new Set<import('node:net').Socket>();
-  const proxy: HoldingProxy = { url: '', holdPosts: false, swallowPostAnswers: false, held: 0, close: async () => undefined };
-  const server = http.createServer((req, res) => {
+  const proxy: HoldingProxy = { url: '', target, delayPostsMs: 0, posts: 0, holdPosts: false, swallowPostAnswers: false, held: 0, close: async () => undefined };
+  const server = http.createServer(async (req, res) => {
     const isPost = req.method === 'POST' && (req.url ?? '').includes('/Microsoft.NAV.post');
+    if (isPost) proxy.posts++;
     if (isPost && proxy.holdPosts) {
       proxy.held++;
       req.resume(); // never answered; the caller gives up or dies
       return;
     }
+    if (isPost && proxy.delayPostsMs > 0) {
+      proxy.held++;
+      await new Promise((r) => setTimeout(r, proxy.delayPostsMs));
+    }
+    const upstream = new URL(proxy.target);
     const swallow = isPost && proxy.swallowPostAnswers;
     const forward = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
