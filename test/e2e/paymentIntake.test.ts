@@ -1,7 +1,7 @@
 import { parseDecimal } from '../../src/domain/money';
 import { paymentState } from '../../src/operations/payments';
 import { portalWatcherWorkflowId } from '../../workflows/ids';
-import { watcherStateQuery } from '../../workflows/portalWatcher';
+import { pollNowSignal, watcherStateQuery } from '../../workflows/portalWatcher';
 import { payOnPortal } from '../support/portalPay';
 import { eventually, type TestStack } from '../support/stack';
 import { ledger, paymentAt, paymentRuns, portalPaymentBody, postErpInvoice, sleep, startPaymentStack, submissions } from './paymentFixtures';
@@ -63,6 +63,31 @@ describe('webhook deliveries only (portal webhooks not registered, hourly poll)'
     expect(entries).toHaveLength(1);
     expect(parseDecimal(entries[0]!.amount, 'USD')).toBe(-7500);
     expect(await submissions(s, paymentId)).toBe(1);
+  });
+
+  it('the poller keeps a visible cursor that survives a worker restart, and "poll now" reads at once', async () => {
+    const watcher = s.t.client.workflow.getHandle(portalWatcherWorkflowId('default'));
+    // Poll now: the cursor moves past the payments made so far (and re-reading them posts nothing new).
+    await watcher.signal(pollNowSignal);
+    const before = await eventually(async () => {
+      const st = await watcher.query(watcherStateQuery);
+      return st.cursor.payments.since > 0 && st;
+    }, 10000, 'the payments cursor to move');
+    await s.restartWorker();
+    const after = await watcher.query(watcherStateQuery);
+    expect(after.cursor.payments).toEqual(before.cursor.payments);
+
+    // No webhook and an hourly poll: nothing happens to a new payment until someone asks for a poll.
+    const inv = await postErpInvoice(s, 'C20000', '19.00');
+    const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '19.00' }]);
+    await sleep(1000);
+    expect(await paymentRuns(s, paymentId)).toHaveLength(0);
+    await watcher.signal(pollNowSignal);
+    await paymentAt(s, paymentId, 'posted');
+    expect(ledger(s, paymentId)).toHaveLength(1);
+    const polled = await watcher.query(watcherStateQuery);
+    expect(polled.cursor.payments.since).toBeGreaterThanOrEqual(after.cursor.payments.since);
+    expect(polled.paymentsSignalled).toBeGreaterThan(after.paymentsSignalled);
   });
 });
 

@@ -1,3 +1,4 @@
+import axios from 'axios';
 import { parseDecimal } from '../../src/domain/money';
 import { invoiceState } from '../../src/operations/invoices';
 import { CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../../src/temporal/searchAttributes';
@@ -67,6 +68,13 @@ describe('portal card payments posted in the ERP', () => {
     const history = await handle.fetchHistory();
     const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
     expect(scheduled.filter((n) => n === 'enqueueJournalPosting')).toHaveLength(1);
+
+    // Staff are told of the payment received.
+    const mail = await eventually(async () => {
+      const all = (await axios.get(`${s.sinks.httpUrl}/mail`)).data as Array<{ subject: string; text: string }>;
+      return all.find((m) => m.subject === `Payment ${paymentId} received and posted`);
+    }, 10000, 'the staff notification');
+    expect(mail.text).toContain(`${((10000 + feeMinor) / 100).toFixed(2)} USD`); // what the customer paid, fee included
 
     // The invoice workflow is told: partially paid, with the ERP's remaining amount.
     const invoice = await eventually(async () => {
