@@ -121,6 +121,9 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   let arbiterAnswered = false;
   let submissions = 0;
   const postingAnswers = new Map<string, JournalPostResult>();
+  // Finance's decisions for the plan, kept for the whole run (a retry reads both systems again but keeps them).
+  const resolutions: FinanceResolutions = {};
+  let override: ResolutionAction | null = null;
 
   const seenChanges = new Set<string>();
   setHandler(paymentObserved, (o) => {
@@ -151,7 +154,12 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       await condition(() => resolution === null);
       return state;
     },
-    { validator: (r) => validateResolution(state, r) },
+    {
+      validator: (r) => {
+        if (resolution) throw new Error(`payment ${state.paymentId}: another decision is being applied`);
+        validateResolution(state, r);
+      },
+    },
   );
 
   const setStage = (stage: PaymentStage, attention: PaymentState['attention'] = null) => {
@@ -396,8 +404,6 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     };
     setStage('classified');
 
-    const resolutions: FinanceResolutions = {};
-    let override: ResolutionAction | null = null;
     for (;;) {
       const plan = await buildPlan(ctx, net, resolutions, override);
       state.plan = plan;
@@ -409,6 +415,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
           setStage('skipped');
           return false;
         }
+        // Finance's decisions hold for the rest of the run; "retry" reads the portal and the ERP again.
+        if (r.action === 'retry') return true;
         override = applyResolution(r, plan, resolutions) ?? override;
         continue;
       }
@@ -422,16 +430,25 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       await condition(() => arbiterAnswered || pairedWith !== null);
       if (pairedWith) return adjusted();
       setStage('applied', reported);
-      const result = await submit(toJournalRequest(plan, ctx));
+      const request = toJournalRequest(plan, ctx);
+      let result = await submit(request);
       state.posting = result;
-      if (result.status === 'rejected') {
-        const r = await waitForFinance('erp_rejected', `${result.code}: ${result.message}`, true);
-        if (!r) return adjusted();
-        if (r.action === 'skip') {
+      let decision: Resolution | null = null;
+      while (result.status === 'rejected') {
+        decision = await waitForFinance('erp_rejected', `${result.code}: ${result.message}`, true);
+        if (!decision) return adjusted();
+        if (decision.action === 'skip') {
           setStage('skipped');
           return false;
         }
-        override = applyResolution(r, plan, resolutions) ?? override;
+        if (decision.action !== 'retry') break;
+        // The same request again (a part Business Central took meanwhile is recognised, never posted twice).
+        setStage('applied', reported);
+        result = await submit(request);
+        state.posting = result;
+      }
+      if (result.status === 'rejected') {
+        override = applyResolution(decision!, plan, resolutions) ?? override;
         continue;
       }
       setStage('posted', reported);
