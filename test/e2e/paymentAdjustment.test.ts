@@ -54,11 +54,12 @@ describe('refund versus adjustment', () => {
     // A positive payment of another amount is no partner.
     const other = await apiPayment(s, inv.portalClientId, 2500, [{ invoiceId: inv.portalInvoiceId, amountMinor: 2500 }]);
     await paymentAt(s, other.id, 'posted');
-    const started = Date.now();
     const negative = await apiPayment(s, inv.portalClientId, -1234);
     await paymentAt(s, negative.id, 'classified');
     const refunded = await paymentAt(s, negative.id, 'refunded', 15000);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
+    // Decided once the window after the payment (portal created_at + 3 s) had passed.
+    const decidedAt = Date.parse(refunded.decisions.find((d) => d.action === 'refund')!.at);
+    expect(decidedAt - refunded.context!.createdAtMs).toBeGreaterThanOrEqual(3000);
     const entries = ledger(s, negative.id);
     expect(entries).toHaveLength(1);
     expect(entries[0]).toEqual(expect.objectContaining({ customerNumber: 'C20000' }));
