@@ -28,13 +28,30 @@ function portalStatus(p: InPayment): PaymentContext['portalStatus'] {
 }
 
 /** Advances a cursor over rows seen at `updated_at >= since`, remembering the (id, updated_at) pairs at the newest second. */
-function advance(part: CursorPart, rows: Array<{ id: string; updatedAt: number }>): { next: CursorPart; fresh: Array<{ id: string; updatedAt: number }> } {
+/**
+ * Advances a cursor over rows seen at `updated_at >= since`, remembering what was handed on at the newest second.
+ * A row's identity includes `version` (for invoices the latest invitation viewed_date), so a view landing in the same
+ * second as the invoice's previous update is still seen.
+ */
+function advance<R extends { id: string; updatedAt: number }>(
+  part: CursorPart,
+  rows: R[],
+  version: (r: R) => string = () => '',
+): { next: CursorPart; fresh: R[] } {
+  const key = (r: R) => `${r.id}@${r.updatedAt}${version(r) ? `@${version(r)}` : ''}`;
   const seen = new Set(part.seen);
-  const fresh = rows.filter((r) => r.updatedAt > part.since || (r.updatedAt === part.since && !seen.has(`${r.id}@${r.updatedAt}`)));
+  const fresh = rows.filter((r) => r.updatedAt > part.since || (r.updatedAt === part.since && !seen.has(key(r))));
   const since = Math.max(part.since, ...rows.map((r) => r.updatedAt));
-  const atSince = rows.filter((r) => r.updatedAt === since).map((r) => `${r.id}@${r.updatedAt}`);
+  const atSince = rows.filter((r) => r.updatedAt === since).map(key);
   return { next: { since, seen: since === part.since ? [...new Set([...part.seen, ...atSince])] : atSince }, fresh };
 }
+
+const latestView = (invoice: InInvoice) =>
+  invoice.invitations
+    .map((i) => i.viewedDate)
+    .filter((d): d is string => !!d)
+    .sort()
+    .pop() ?? '';
 
 export function createIntakeActivities(deps: ActivityDeps) {
   const { portals, settings } = deps;
@@ -117,10 +134,9 @@ export function createIntakeActivities(deps: ActivityDeps) {
         let paymentsSignalled = 0;
 
         const invoices = await portal.listInvoicesUpdatedSince(input.cursor.invoices.since);
-        const inv = advance(input.cursor.invoices, invoices);
-        for (const { id } of inv.fresh) {
-          const invoice = invoices.find((i) => i.id === id)!;
-          const viewedAt = invoice.invitations.map((i) => i.viewedDate).filter((d): d is string => !!d).sort().pop();
+        const inv = advance(input.cursor.invoices, invoices, latestView);
+        for (const invoice of inv.fresh) {
+          const viewedAt = latestView(invoice);
           if (!viewedAt) continue;
           try {
             await deps.temporal.client.workflow.getHandle(invoiceWorkflowId(input.companyId, invoice.number)).signal(invoiceViewedSignal, { viewedAt });
