@@ -9,9 +9,8 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import { customer, type CustomerInput } from '../../workflows/customer';
 import { invoiceLifecycle } from '../../workflows/invoiceLifecycle';
-import { journalPoster } from '../../workflows/journalPoster';
 import { paymentObserved, portalPayment, type PaymentObservation } from '../../workflows/portalPayment';
-import { customerWorkflowId, invoiceWorkflowId, journalPosterWorkflowId, paymentWorkflowId } from '../../workflows/ids';
+import { customerWorkflowId, invoiceWorkflowId, paymentWorkflowId } from '../../workflows/ids';
 import { CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from './searchAttributes';
 
 // How the API, the CLI and the activities start or reach the entity workflows. Every start is keyed by a business id,
@@ -88,22 +87,4 @@ export async function updateCustomer<Ret, Args extends unknown[]>(
     typedSearchAttributes: [{ key: CustomerNumber, value: customerNumber }],
   });
   return t.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation });
-}
-
-/** Update-with-start of a journal batch's poster. The update id makes a retried request count once. */
-export async function updateJournal<Ret, Args extends unknown[]>(
-  t: Target,
-  companyId: string,
-  batch: string,
-  updateId: string,
-  update: UpdateDefinition<Ret, Args>,
-  ...args: Args
-): Promise<Ret> {
-  const startWorkflowOperation = new WithStartWorkflowOperation(journalPoster, {
-    taskQueue: t.taskQueue,
-    workflowId: journalPosterWorkflowId(companyId, batch),
-    args: [{ companyId, batch }],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-  });
-  return t.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation, updateId });
 }
