@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { businessCentralFromEnv } from '../../src/config/clients';
@@ -123,7 +124,8 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
     LOG_LEVEL: 'error',
   };
   const config = loadConfig({ PATH: process.env.PATH, ...env });
-  const logger = createLogger('bench', 'error');
+  // Errors only, on stderr: stdout carries the figures.
+  const logger = createLogger('bench', 'error', pino.destination(2));
   const connection = await Connection.connect({ address: opts.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
   const bcClient = opts.bcLimits ? bcClientWithLimits(config.env, opts.bcLimits, logger) : businessCentralFromEnv(config.env, logger);

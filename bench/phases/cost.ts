@@ -1,4 +1,5 @@
-import { actionsSince, addCounts, emptyCount, markWorkflow, totalActions, workflowActions, type ActionCount, type Mark } from '../lib/actions';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { actionsSince, addCounts, emptyCount, markWorkflow, runEvents, runsOf, totalActions, workflowActions, type ActionCount, type Mark } from '../lib/actions';
 import { DEFAULT_CONNECTION, invoiceWorkflowId, paymentWorkflowId } from '../../workflows/ids';
 import { pay, portalInvoice, postInvoices, view } from '../lib/scenario';
 import type { BenchStack } from '../lib/stack';
@@ -10,6 +11,8 @@ export interface CostResult {
   perInvoice: ActionCount & { actions: number };
   /** The same, split by the workflow type that took the action. */
   byWorkflowType: Record<string, ActionCount & { actions: number }>;
+  /** Per payment: what started each of its runs (the observation that came with the signal-with-start). */
+  paymentRuns: Array<{ workflowId: string; startedBy: string[] }>;
 }
 
 const stageQuery = (number: string, stage: string) => `WorkflowType = 'invoiceLifecycle' AND InvoiceNumber = '${number}' AND Stage = '${stage}'`;
@@ -42,11 +45,19 @@ export async function cost(stack: BenchStack, customer: string, k: number): Prom
   );
 
   const byType: Record<string, ActionCount> = {};
+  const paymentRuns: CostResult['paymentRuns'] = [];
   const add = (type: string, c: ActionCount) => (byType[type] = addCounts(byType[type] ?? emptyCount(), c));
   for (const number of numbers) {
     add('invoiceLifecycle', await workflowActions(client, invoiceWorkflowId(stack.ops.companyId, number)));
     for await (const wf of client.workflow.list({ query: `WorkflowType = 'portalPayment' AND InvoiceNumber = '${number}'` })) {
       add('portalPayment', await workflowActions(client, wf.workflowId));
+      const startedBy: string[] = [];
+      for (const run of await runsOf(client, wf.workflowId)) {
+        const first = (await runEvents(client, wf.workflowId, run.runId)).find((e) => e.workflowExecutionSignaledEventAttributes);
+        const payload = first?.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0];
+        startedBy.push(payload ? String((defaultPayloadConverter.fromPayload(payload) as { source?: string }).source) : 'unknown');
+      }
+      paymentRuns.push({ workflowId: wf.workflowId, startedBy });
     }
   }
   for (const mark of shared) add(mark.workflowId.split(':')[0], await actionsSince(client, mark, since));
@@ -61,6 +72,7 @@ export async function cost(stack: BenchStack, customer: string, k: number): Prom
   return {
     invoices: k,
     perInvoice: perInvoice(total, k),
+    paymentRuns,
     byWorkflowType: Object.fromEntries(Object.entries(byType).map(([t, c]) => [t, perInvoice(c, k)])),
   };
 }
