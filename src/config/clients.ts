@@ -2,8 +2,15 @@ import { createBusinessCentralClient, type BusinessCentralClient } from '../adap
 import type { Logger } from '../observability/logger';
 import type { Env } from './env';
 
-/** The Business Central client for the configured environment and company (worker and API alike). */
-export function businessCentralFromEnv(env: Env, logger?: Logger): BusinessCentralClient {
+/**
+ * The Business Central client for the configured environment and company (worker and API alike). `limits` override the
+ * adapter's client-side quota (1,200 requests/min, 5 in flight: Business Central's per-user limits), e.g. for benchmarks.
+ */
+export function businessCentralFromEnv(
+  env: Env,
+  logger?: Logger,
+  limits: { ratePerMinute?: number; maxConcurrent?: number } = {},
+): BusinessCentralClient {
   return createBusinessCentralClient(
     {
       baseUrl: env.BC_BASE_URL,
@@ -14,6 +21,7 @@ export function businessCentralFromEnv(env: Env, logger?: Logger): BusinessCentr
       clientId: env.BC_CLIENT_ID,
       clientSecret: env.BC_CLIENT_SECRET,
       scope: env.BC_SCOPE,
+      ...limits,
     },
     { logger },
   );
