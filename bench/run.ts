@@ -35,6 +35,7 @@ const optionsSchema = z
     costInvoices: posInt,
     open: posInt,
     memoryWait: posInt,
+    maxCachedWorkflows: z.coerce.number().int().min(0),
     ceilingStartConcurrency: posInt,
     bcQuota: z.boolean(),
     trigger: z.enum(['webhook', 'api']),
@@ -59,6 +60,7 @@ function parseOptions(argv: string[]): Options {
     .option('--cost-invoices <n>', 'invoices taken through the whole happy path for the cost figure', '3')
     .option('--open <n>', 'open invoice workflows waiting for payment for the memory figure (the target is stated for 10000)', '2000')
     .option('--memory-wait <seconds>', 'how long the memory phase waits for all of them to be waiting', '900')
+    .option('--max-cached-workflows <n>', "experiment: the memory phase's worker with this SDK workflow cache size (0: the factory's default)", '0')
     .option('--ceiling-start-concurrency <n>', 'concurrent starts of the engine-ceiling workflows', '16')
     .option('--trigger <how>', 'how the throughput invoices reach arsync: webhook (BC notification) or api (bulk start)', 'webhook')
     .option('--bc-quota', "keep the Business Central client's production limits (1,200 requests/min, 5 in flight)", false)
@@ -170,12 +172,12 @@ async function main() {
 
     if (has('memory')) {
       log(`memory: ${o.open} open invoice workflows waiting for payment, worker in its own process`);
-      const m = await memory(stack, o.open, bcLimits, o.memoryWait * 1000, log);
+      const m = await memory(stack, o.open, bcLimits, o.memoryWait * 1000, log, o.maxCachedWorkflows || undefined);
       raw.memory = m;
       const complete = m.waiting >= o.open;
       figures.push(
         figure('worker_rss_mib', `worker RSS, ${m.waiting} waiting`, m.rssMiB, 'MiB', '<= 512 MiB', (v) => v <= 512 && complete, complete ? `peak ${m.peakRssMiB} MiB` : `only ${m.waiting}/${o.open} reached waiting in ${m.seconds.toFixed(0)} s`),
-        figure('memory_fill_s', 'time to open them', m.seconds, 's', '-', undefined, `${(m.waiting / m.seconds).toFixed(1)} inv/s, worker in its own process`),
+        figure('memory_fill_s', 'time to open them', m.seconds, 's', '-', undefined, `${(m.waiting / m.seconds).toFixed(1)} inv/s, worker in its own process${o.maxCachedWorkflows ? `, maxCachedWorkflows ${o.maxCachedWorkflows}` : ''}`),
       );
     }
   } finally {
