@@ -8,6 +8,7 @@ import { startInvoice } from '../../src/temporal/starters';
 import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
 import { payOnPortal } from '../support/portalPay';
 import { eventually, startStack, type TestStack } from '../support/stack';
+import { postFreshInvoice } from './freshInvoice';
 
 // Bad payments reach arsync through the real portal webhook: amounts that are zero, absurd or misstated in the body,
 // a currency that is not the invoice's, an invoice the ERP does not know, and ids the portal does not know. Each ends in
@@ -33,7 +34,9 @@ const ledgerSize = () => s.bc.admin.listLedgerEntries().length;
 
 async function paymentRows(client: Client, paymentId: string) {
   const rows = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = 'portalPayment' AND PortalPaymentId = '${paymentId}'` })) rows.push(wf);
+  // Scoped to this stack: other test files' sandboxes hand out the same payment ids on the shared Temporal server.
+  const query = `WorkflowType = 'portalPayment' AND PortalPaymentId = '${paymentId}' AND TaskQueue = '${s.config.env.TEMPORAL_TASK_QUEUE}'`;
+  for await (const wf of client.workflow.list({ query })) rows.push(wf);
   return rows;
 }
 
@@ -47,8 +50,8 @@ async function parked(paymentId: string, reason: string) {
 }
 
 async function syncedInvoice(customerNumber: string) {
-  const erp = s.bc.admin.postInvoice({ customerNumber, lines: [{ description: 'Service', quantity: 1, unitPrice: '200.00', taxPercent: '0' }] });
-  await startInvoice(s.ops, s.ops.companyId, erp.number);
+  const erp = await postFreshInvoice(s, { customerNumber, lines: [{ description: 'Service', quantity: 1, unitPrice: '200.00', taxPercent: '0' }] });
+  expect(await startInvoice(s.ops, s.ops.companyId, erp.number)).toBe('accepted');
   const inv = await eventually(() => portal().findInvoiceByNumber(erp.number), 15000, `invoice ${erp.number} in the portal`);
   return { erp, inv };
 }
@@ -89,7 +92,7 @@ describe('bad payments arriving by webhook', () => {
     const row = await eventually(async () => (await paymentRows(s.t.client, p.id)).find((r) => r.status.name !== 'RUNNING'), 15000, 'the zero payment settled');
     expect(row.status.name).toBe('COMPLETED');
     expect(row.typedSearchAttributes.get(Stage)).toBe('skipped');
-    const state = (await s.t.client.workflow.getHandle(row.workflowId).result()) as { decisions: Array<{ action: string; why: string }> };
+    const state = (await s.t.client.workflow.getHandle(row.workflowId, row.runId).result()) as { decisions: Array<{ action: string; why: string }> };
     expect(state.decisions).toEqual([expect.objectContaining({ action: 'skip', why: expect.stringMatching(/zero/) })]);
     expect(ledgerSize()).toBe(before);
   });
@@ -137,7 +140,7 @@ describe('bad payments arriving by webhook', () => {
     expect(res.status).toBe(200);
     const row = await eventually(async () => (await paymentRows(s.t.client, forged.id)).find((r) => r.status.name !== 'RUNNING'), 15000, 'the forged payment settled');
     expect(row.status.name).toBe('FAILED');
-    const failure = await s.t.client.workflow.getHandle(row.workflowId).result().then(() => null, (err: Error & { cause?: Error & { cause?: Error } }) => err.cause?.cause?.message ?? '');
+    const failure = await s.t.client.workflow.getHandle(row.workflowId, row.runId).result().then(() => null, (err: Error & { cause?: Error & { cause?: Error } }) => err.cause?.cause?.message ?? '');
     expect(failure).toMatch(/get payment Wpmbk5ezJn/);
     expect(ledgerSize()).toBe(before);
   });
