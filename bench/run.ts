@@ -121,7 +121,7 @@ async function main() {
       figures.push(
         figure('sync_per_s', 'invoice sync throughput', t.perSecond, 'inv/s', '>= 50 inv/s', (v) => v >= 50, `${o.invoices} in ${t.seconds.toFixed(1)} s`),
         figure('sync_link_sent_s', 'time to all at link_sent', t.linkSentSeconds, 's', '-', undefined, 'email and SMS sent'),
-        figure('sync_start_delay_ms', 'ERP post → workflow started', t.startDelayMs.mean, 'ms', '-', undefined, `mean; max ${t.startDelayMs.max} ms (webhook path)`),
+        figure('sync_start_delay_ms', 'ERP post → workflow started', t.startDelayMs.mean, 'ms', '-', undefined, `mean; max ${t.startDelayMs.max} ms (${o.trigger} path)`),
         figure('activity_wait_ms', 'activity wait for a worker', mean(Object.values(t.activities).map((a) => a.waitMs)), 'ms', '-', undefined, activitySummary(t.activities)),
         figure('sync_cpu', 'CPU busy while syncing', cpuShare(t.cpu), '%', '-', undefined, `of ${os.cpus().length} cores; ${Object.entries(t.cpu.cpuSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')} in ${t.cpu.wallSeconds} s`),
         figure('bc_requests_per_invoice', 'BC requests per invoice', t.bcRequestsPerInvoice, '', '-', undefined, `BC quota (1,200/min) allows ${quotaBound.toFixed(1)} inv/s`),
