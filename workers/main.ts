@@ -26,6 +26,7 @@ async function main() {
     taskQueue: config.env.TEMPORAL_TASK_QUEUE,
     deps: createActivityDeps(config, log, temporal),
     bundlePath: process.env.ARSYNC_WORKFLOW_BUNDLE,
+    maxCachedWorkflows: config.env.WORKER_MAX_CACHED_WORKFLOWS,
   });
   log.info(
     { taskQueue: config.env.TEMPORAL_TASK_QUEUE, metrics: `http://${config.env.WORKER_METRICS_ADDRESS}/metrics` },

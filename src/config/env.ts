@@ -31,6 +31,11 @@ export const envSchema = z.object({
   /** clientState we give Business Central subscriptions and check on every notification. */
   BC_WEBHOOK_CLIENT_STATE: z.string().min(16).default('arsync-bc-client-state-secret'),
   WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
+  /**
+   * Workflows the worker keeps in memory between tasks. The SDK's default grows with the heap (about 2,300 here, near
+   * 1 GiB resident); 300 keeps 10,000 waiting invoices under 512 MiB, the rest are replayed from history when touched.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(300),
 
   BC_BASE_URL: z.string().url().default('http://127.0.0.1:4010'),
   BC_TOKEN_URL: z.string().url().default('http://127.0.0.1:4010/sandbox-tenant/oauth2/v2.0/token'),

@@ -11,6 +11,8 @@ export interface WorkerWiring {
   /** A pre-built bundle (src/worker/bundle.ts); production never bundles at start-up. */
   bundlePath?: string;
   maxConcurrentActivityTaskExecutions?: number;
+  /** Workflows kept in the worker's cache (env WORKER_MAX_CACHED_WORKFLOWS); undefined keeps the SDK default. */
+  maxCachedWorkflows?: number;
 }
 
 /** The one place a worker is assembled: pre-built workflow bundle plus activities built from injected clients. */
@@ -26,6 +28,7 @@ export async function createArsyncWorker(w: WorkerWiring): Promise<Worker> {
     workflowBundle: { codePath },
     activities: createActivities(w.deps),
     maxConcurrentActivityTaskExecutions: w.maxConcurrentActivityTaskExecutions ?? 100,
+    maxCachedWorkflows: w.maxCachedWorkflows,
     shutdownGraceTime: '10s',
   });
 }

@@ -4,6 +4,7 @@ import { notificationPayloadSchema, type BcSalesInvoice, type BusinessCentralCli
 import type { Config } from '../../config/load';
 import type { Logger } from '../../observability/logger';
 import { startInvoice, type Target } from '../../temporal/starters';
+import { mapLimit } from '../../operations/context';
 import { pokeErpWatcher } from '../../operations/erpSync';
 import { invoiceWorkflowId } from '../../../workflows/ids';
 import { erpInvoiceChangedSignal } from '../../../workflows/invoiceMessages';
@@ -18,6 +19,7 @@ export interface BcWebhookDeps {
 }
 
 const POSTED = new Set(['Open', 'Paid']);
+const ITEM_CONCURRENCY = 8;
 const ENDED = new Set(['Canceled', 'Corrective']);
 
 /**
@@ -28,11 +30,11 @@ const ENDED = new Set(['Canceled', 'Corrective']);
 export function registerBcWebhook(app: FastifyInstance, deps: BcWebhookDeps): void {
   const companyId = deps.config.env.BC_COMPANY_ID;
 
-  const handleInvoice = async (inv: BcSalesInvoice): Promise<string> => {
+  const handleInvoice = async (inv: BcSalesInvoice, seen: { posted: boolean }): Promise<string> => {
     if (POSTED.has(inv.status)) {
       const outcome = await startInvoice(deps.temporal, companyId, inv.number);
       if (outcome === 'accepted' && inv.status === 'Paid') await signalIfRunning(inv.number, 'paid in the ERP');
-      await pokeErpWatcher(deps.temporal, companyId);
+      seen.posted = true;
       return `${inv.number}: ${outcome}`;
     }
     if (ENDED.has(inv.status)) return `${inv.number}: ${(await signalIfRunning(inv.number, `${inv.status} in the ERP`)) ? 'signalled' : 'not tracked'}`;
@@ -63,20 +65,24 @@ export function registerBcWebhook(app: FastifyInstance, deps: BcWebhookDeps): vo
       deps.logger.warn({ count: parsed.data.value.length }, 'Business Central notification with an unknown clientState refused');
       return reply.code(401).send({ error: 'unknown_client_state' });
     }
-    const results: string[] = [];
-    for (const n of trusted) {
-      if (n.changeType === 'deleted') continue;
+    const seen = { posted: false };
+    // Items are independent: handle several at once, so a large notification stays well inside BC's delivery timeout.
+    const perItem = await mapLimit(trusted, ITEM_CONCURRENCY, async (n): Promise<string[]> => {
+      if (n.changeType === 'deleted') return [];
       if (n.changeType === 'collection') {
         // Too many changes to list: re-read what changed since the given time.
         const since = /lastModifiedDateTime(?:%20|\s)gt(?:%20|\s)([^&\s%]+)/.exec(n.resource)?.[1];
-        for (const inv of await deps.bc.listSalesInvoices({ modifiedSince: since ?? n.lastModifiedDateTime, lines: false })) results.push(await handleInvoice(inv));
-        continue;
+        const invoices = await deps.bc.listSalesInvoices({ modifiedSince: since ?? n.lastModifiedDateTime, lines: false });
+        return mapLimit(invoices, ITEM_CONCURRENCY, (inv) => handleInvoice(inv, seen));
       }
       const id = /salesInvoices\(([0-9a-fA-F-]{36})\)/.exec(n.resource)?.[1];
-      if (!id) continue;
+      if (!id) return [];
       const inv = await deps.bc.getSalesInvoice(id, { lines: false });
-      if (inv) results.push(await handleInvoice(inv));
-    }
+      return inv ? [await handleInvoice(inv, seen)] : [];
+    });
+    const results = perItem.flat();
+    // A posted invoice changed (possibly paid in the ERP): one nudge for the ledger watcher per delivery.
+    if (seen.posted) await pokeErpWatcher(deps.temporal, companyId);
     return reply.code(202).send({ accepted: results });
   });
 }
