@@ -1,4 +1,5 @@
-import { createBusinessCentralClient, type BusinessCentralClient } from '../../src/adapters/businessCentral';
+import type { BusinessCentralClient } from '../../src/adapters/businessCentral';
+import { businessCentralFromEnv } from '../../src/config/clients';
 import type { Env } from '../../src/config/env';
 import type { Logger } from '../../src/observability/logger';
 
@@ -13,18 +14,5 @@ export interface BcLimits {
  * bench can lift them to see what the rest of the system does.
  */
 export function bcClientWithLimits(env: Env, limits: BcLimits, logger?: Logger): BusinessCentralClient {
-  return createBusinessCentralClient(
-    {
-      baseUrl: env.BC_BASE_URL,
-      tenantId: env.BC_TENANT_ID,
-      environment: env.BC_ENVIRONMENT,
-      companyId: env.BC_COMPANY_ID,
-      tokenUrl: env.BC_TOKEN_URL,
-      clientId: env.BC_CLIENT_ID,
-      clientSecret: env.BC_CLIENT_SECRET,
-      scope: env.BC_SCOPE,
-      ...limits,
-    },
-    { logger },
-  );
+  return businessCentralFromEnv(env, logger, limits);
 }
