@@ -11,10 +11,10 @@ import {
 } from '../../workflows/invoiceMessages';
 import type { InvoiceState, TimelineEvent } from '../../workflows/invoiceTypes';
 import type { InvoiceStage } from '../domain/stages';
-import { AmountDue, AttentionReason, CustomerNumber, InvoiceNumber, Stage } from '../temporal/searchAttributes';
+import { AmountDue, InvoiceNumber } from '../temporal/searchAttributes';
 import { startInvoice, type StartOutcome } from '../temporal/starters';
 import { bounded, mapLimit, notFoundOrEnded, OperationError, type OpsContext } from './context';
-import { listExecutions, literal, newestRunPerWorkflow } from './visibility';
+import { listExecutions, literal, newestRunPerWorkflow, stageClauses, stagedRow } from './visibility';
 
 /** Starts go to the Temporal frontend a few at a time, so a 500-invoice bulk start neither crawls nor floods it. */
 const START_CONCURRENCY = 8;
@@ -93,22 +93,11 @@ export interface InvoiceFilter {
 /** The invoices of this ERP company by search attributes (newest run of each), newest first. */
 export async function listInvoices(ctx: OpsContext, filter: InvoiceFilter = {}): Promise<InvoiceRow[]> {
   const clauses = [`WorkflowType = 'invoiceLifecycle'`, `WorkflowId STARTS_WITH ${literal(invoiceWorkflowId(ctx.companyId, ''))}`];
-  if (filter.stage) clauses.push(`Stage = ${literal(filter.stage)}`);
-  if (filter.attention) clauses.push(`Stage = 'needs_attention'`, `ExecutionStatus = 'Running'`);
-  if (filter.customerNumber) clauses.push(`CustomerNumber = ${literal(filter.customerNumber)}`);
+  clauses.push(...stageClauses(filter));
   const rows = newestRunPerWorkflow(await listExecutions(ctx, clauses, filter.limit));
-  return rows.map((wf) => {
-    const sa = wf.typedSearchAttributes;
-    return {
-      workflowId: wf.workflowId,
-      runId: wf.runId,
-      status: wf.status.name,
-      invoiceNumber: sa.get(InvoiceNumber) ?? null,
-      customerNumber: sa.get(CustomerNumber) ?? null,
-      stage: sa.get(Stage) ?? null,
-      attentionReason: sa.get(AttentionReason) ?? null,
-      amountDueMinor: sa.get(AmountDue) ?? null,
-      startTime: wf.startTime.toISOString(),
-    };
-  });
+  return rows.map((wf) => ({
+    ...stagedRow(wf),
+    invoiceNumber: wf.typedSearchAttributes.get(InvoiceNumber) ?? null,
+    amountDueMinor: wf.typedSearchAttributes.get(AmountDue) ?? null,
+  }));
 }

@@ -2,10 +2,10 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { paymentWorkflowId } from '../../workflows/ids';
 import { paymentStateQuery, resolvePayment, type PaymentState, type Resolution } from '../../workflows/portalPayment';
 import type { PaymentStage } from '../domain/stages';
-import { AttentionReason, CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../temporal/searchAttributes';
+import { InvoiceNumber, PortalPaymentId } from '../temporal/searchAttributes';
 import { observePayment } from '../temporal/starters';
 import { bounded, notFoundOrEnded, OperationError, type OpsContext } from './context';
-import { listExecutions, literal } from './visibility';
+import { listExecutions, stageClauses, stagedRow } from './visibility';
 
 export interface StagedPaymentRow {
   workflowId: string;
@@ -30,24 +30,13 @@ export interface PaymentFilter {
 /** The Payment Staging list: visibility query over payment workflows, newest first. */
 export async function listPayments(ctx: OpsContext, filter: PaymentFilter = {}): Promise<StagedPaymentRow[]> {
   const clauses = [`WorkflowType = 'portalPayment'`];
-  if (filter.stage) clauses.push(`Stage = ${literal(filter.stage)}`);
-  if (filter.attention) clauses.push(`Stage = 'needs_attention'`, `ExecutionStatus = 'Running'`);
-  if (filter.customerNumber) clauses.push(`CustomerNumber = ${literal(filter.customerNumber)}`);
+  clauses.push(...stageClauses(filter));
   const rows = await listExecutions(ctx, clauses, filter.limit);
-  return rows.map((wf) => {
-    const sa = wf.typedSearchAttributes;
-    return {
-      workflowId: wf.workflowId,
-      runId: wf.runId,
-      status: wf.status.name,
-      paymentId: sa.get(PortalPaymentId) ?? null,
-      stage: sa.get(Stage) ?? null,
-      attentionReason: sa.get(AttentionReason) ?? null,
-      customerNumber: sa.get(CustomerNumber) ?? null,
-      invoiceNumbers: sa.get(InvoiceNumber) ?? null,
-      startTime: wf.startTime.toISOString(),
-    };
-  });
+  return rows.map((wf) => ({
+    ...stagedRow(wf),
+    paymentId: wf.typedSearchAttributes.get(PortalPaymentId) ?? null,
+    invoiceNumbers: wf.typedSearchAttributes.get(InvoiceNumber) ?? null,
+  }));
 }
 
 const handle = (ctx: OpsContext, connectionKey: string, paymentId: string) =>

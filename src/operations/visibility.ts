@@ -1,4 +1,5 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { AttentionReason, CustomerNumber, Stage } from '../temporal/searchAttributes';
 import { bounded, type OpsContext } from './context';
 
 // Visibility (list) queries over the workflows' search attributes: the same filters an operator types in the Temporal UI.
@@ -31,4 +32,27 @@ export function newestRunPerWorkflow(rows: WorkflowExecutionInfo[]): WorkflowExe
     if (!seen || row.startTime > seen.startTime) byId.set(row.workflowId, row);
   }
   return [...byId.values()].sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+}
+
+/** The filters every staging list shares: stage, "needs attention" (running and parked), customer. */
+export function stageClauses(filter: { stage?: string; attention?: boolean; customerNumber?: string }): string[] {
+  const clauses: string[] = [];
+  if (filter.stage) clauses.push(`Stage = ${literal(filter.stage)}`);
+  if (filter.attention) clauses.push(`Stage = 'needs_attention'`, `ExecutionStatus = 'Running'`);
+  if (filter.customerNumber) clauses.push(`CustomerNumber = ${literal(filter.customerNumber)}`);
+  return clauses;
+}
+
+/** The columns every staging row shares, from the execution and its search attributes. */
+export function stagedRow(wf: WorkflowExecutionInfo) {
+  const sa = wf.typedSearchAttributes;
+  return {
+    workflowId: wf.workflowId,
+    runId: wf.runId,
+    status: wf.status.name,
+    stage: sa.get(Stage) ?? null,
+    attentionReason: sa.get(AttentionReason) ?? null,
+    customerNumber: sa.get(CustomerNumber) ?? null,
+    startTime: wf.startTime.toISOString(),
+  };
 }

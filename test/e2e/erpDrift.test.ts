@@ -60,7 +60,7 @@ describe('drift sweep', () => {
     const inv = await postSynced(s, 'C20000', '64.00');
     // A payment recorded in the portal (a cheque), posted in the ERP by its payment workflow ...
     const cheque = await s.deps.portals.client('default').createPayment({
-      clientId: inv.clientId,
+      clientId: inv.portalClientId,
       amountMinor: usd('30.00'),
       currency: 'USD',
       invoices: [{ invoiceId: inv.portalInvoiceId, amountMinor: usd('30.00') }],
@@ -98,7 +98,7 @@ describe('drift sweep', () => {
     const inv = await postSynced(s, 'C10000', '300.00');
     // Above the cap (100.00): its payment workflow waits for finance and posts nothing.
     const big = await s.deps.portals.client('default').createPayment({
-      clientId: inv.clientId,
+      clientId: inv.portalClientId,
       amountMinor: usd('150.00'),
       currency: 'USD',
       invoices: [{ invoiceId: inv.portalInvoiceId, amountMinor: usd('150.00') }],

@@ -1,24 +1,19 @@
 import axios from 'axios';
 import { parseDecimal } from '../../src/domain/money';
 import { invoiceState, invoiceTimeline, previewLink } from '../../src/operations/invoices';
-import { setOptIn } from '../../src/operations/customers';
 import { paymentState } from '../../src/operations/payments';
-import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
 import { invoiceWorkflowId } from '../../workflows/ids';
 import { InvoiceNumber, Stage, AmountDue } from '../../src/temporal/searchAttributes';
 import { payOnPortal } from '../support/portalPay';
-import { eventually, startStack, type TestStack } from '../support/stack';
+import { startReadyStack } from '../support/ready';
+import { eventually, type TestStack } from '../support/stack';
 
 let s: TestStack;
 const mail = async (to?: string) => (await axios.get(`${s.sinks.httpUrl}/mail`, { params: to ? { to } : {} })).data as Array<{ subject: string; to: string[] | string; text: string }>;
 const sms = async () => (await axios.get(`${s.sinks.httpUrl}/sms`)).data as Array<{ to: string; body: string }>;
 
 beforeAll(async () => {
-  s = await startStack();
-  await registerPortalWebhooks(s.ops, s.deps.portals);
-  await startServiceWorkflows(s.ops, s.deps.portals);
-  await setOptIn(s.ops, ['C10000', 'C20000'], { optedIn: true, by: 'test' });
-  await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription');
+  s = await startReadyStack();
 }, 90000);
 afterAll(async () => {
   await s?.close();

@@ -1,66 +1,23 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { parseDecimal } from '../../src/domain/money';
-import { setOptIn } from '../../src/operations/customers';
 import { paymentState } from '../../src/operations/payments';
-import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
 import type { PaymentStage } from '../../src/domain/stages';
 import type { PaymentState } from '../../workflows/portalPayment';
 import { journalPosterWorkflowId, paymentWorkflowId } from '../../workflows/ids';
 import { journalQueueQuery } from '../../workflows/journalPoster';
 import { payOnPortal } from '../support/portalPay';
-import { eventually, startStack, type StackOptions, type TestStack } from '../support/stack';
+import { eventually, type TestStack } from '../support/stack';
+import { portalSide, postErpInvoice, startReadyStack, type BothSides, type ReadyStackOptions } from '../support/ready';
 import { startHoldingProxy, startWorkerProcess, workerEnv, type HoldingProxy, type WorkerProcess } from '../support/workerProcess';
 
 // Shared set-up for the portal payment end-to-end tests: a stack with the portal webhooks registered (unless the test
 // wants the poll-only path), the portal poller and BC subscription running and the demo customers opted in; invoices
 // posted in the sandbox ERP and waited for in the portal; and readers of what the sandbox ERP really holds.
 
-export interface PaymentStackOptions extends StackOptions {
-  /** Register the portal's payment webhooks (default true). */
-  webhooks?: boolean;
-  /** Runs before the set-up that needs a worker (e.g. starts a worker process when `worker: false`). */
-  beforeSetup?: (s: TestStack) => Promise<void>;
-}
-
-export async function startPaymentStack(opts: PaymentStackOptions = {}): Promise<TestStack> {
-  const s = await startStack(opts);
-  try {
-    await opts.beforeSetup?.(s);
-    if (opts.webhooks !== false) await registerPortalWebhooks(s.ops, s.deps.portals);
-    await startServiceWorkflows(s.ops, s.deps.portals);
-    await setOptIn(s.ops, ['C10000', 'C20000'], { optedIn: true, by: 'test' });
-    await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription');
-  } catch (err) {
-    await s.close();
-    throw err;
-  }
-  return s;
-}
-
-export interface BothSides {
-  number: string;
-  portalClientId: string;
-  totalMinor: number;
-  portalInvoiceId: string;
-  invitationKey: string;
-}
-
-/** Posts an invoice in the sandbox ERP (one untaxed line) and waits until arsync has put it in the portal. */
-export async function postErpInvoice(s: TestStack, customerNumber: string, amount: string, timeoutMs = 15000): Promise<BothSides> {
-  const erp = s.bc.admin.postInvoice({ customerNumber, lines: [{ description: 'Services', quantity: 1, unitPrice: amount, taxPercent: 0 }] });
-  return portalSide(s, erp.number, timeoutMs);
-}
-
-/** The portal invoice arsync made for an ERP invoice, once it exists with an invitation. */
-export async function portalSide(s: TestStack, number: string, timeoutMs = 15000): Promise<BothSides> {
-  const portal = s.deps.portals.client('default');
-  const inv = await eventually(async () => {
-    const found = await portal.findInvoiceByNumber(number);
-    return found && found.invitations.length > 0 && found;
-  }, timeoutMs, `portal invoice ${number}`);
-  return { number, portalClientId: inv.clientId, totalMinor: inv.amount.minor, portalInvoiceId: inv.id, invitationKey: inv.invitations[0]!.key };
-}
+export type PaymentStackOptions = ReadyStackOptions;
+export const startPaymentStack = startReadyStack;
+export { postErpInvoice, portalSide, type BothSides };
 
 /** Waits for a payment workflow to reach a stage; returns its state. */
 export async function paymentAt(s: TestStack, paymentId: string, stage: PaymentStage | PaymentStage[], timeoutMs = 15000): Promise<PaymentState> {

@@ -86,6 +86,31 @@ function nextLineNumber(c: ReqCtx, batch: JournalBatchRec): number {
 // ---------------------------------------------------------------------------------------------------------------
 // customerPayments
 
+/** PATCH and DELETE of a journal line: the same rules for cash receipt lines and general journal lines. */
+function lineEditing<B extends { journalId?: string }>(
+  documentType: JournalLineRec['documentType'],
+  parse: (body: unknown) => B,
+  apply: (c: ReqCtx, line: JournalLineRec, b: B) => void,
+  toJson: (state: ReqCtx['state'], line: JournalLineRec) => Row,
+): Pick<SetDef, 'patch' | 'remove'> {
+  return {
+    patch(c, id, body) {
+      const b = parse(body);
+      const line = lineOf(c, id, documentType);
+      if (b.journalId !== undefined && b.journalId.toLowerCase() !== line.batchId) throw badRequest("The Journal Batch Id isn't editable.");
+      apply(c, line, b);
+      line.lastModifiedDateTime = nowIso();
+      c.touch();
+      return toJson(c.state, line);
+    },
+    remove(c, id) {
+      const line = lineOf(c, id, documentType);
+      c.state.journalLines = c.state.journalLines.filter((l) => l !== line);
+      c.touch();
+    },
+  };
+}
+
 const customerPaymentBody = z
   .object({
     ...ETAG_FIELD,
@@ -187,20 +212,7 @@ const customerPayments: SetDef = {
     c.touch();
     return s.customerPaymentJson(c.state, line);
   },
-  patch(c, id, body) {
-    const b = parseBody(customerPaymentBody, body, 'customerPayment');
-    const line = lineOf(c, id, 'Payment');
-    if (b.journalId !== undefined && b.journalId.toLowerCase() !== line.batchId) throw badRequest("The Journal Batch Id isn't editable.");
-    applyCustomerPaymentFields(c, line, b);
-    line.lastModifiedDateTime = nowIso();
-    c.touch();
-    return s.customerPaymentJson(c.state, line);
-  },
-  remove(c, id) {
-    const line = lineOf(c, id, 'Payment');
-    c.state.journalLines = c.state.journalLines.filter((l) => l !== line);
-    c.touch();
-  },
+  ...lineEditing('Payment', (body) => parseBody(customerPaymentBody, body, 'customerPayment'), applyCustomerPaymentFields, s.customerPaymentJson),
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -308,20 +320,7 @@ const journalLines: SetDef = {
     c.touch();
     return s.journalLineJson(c.state, line);
   },
-  patch(c, id, body) {
-    const b = parseBody(journalLineBody, body, 'journalLine');
-    const line = lineOf(c, id, '');
-    if (b.journalId !== undefined && b.journalId.toLowerCase() !== line.batchId) throw badRequest("The Journal Batch Id isn't editable.");
-    applyJournalLineFields(c, line, b);
-    line.lastModifiedDateTime = nowIso();
-    c.touch();
-    return s.journalLineJson(c.state, line);
-  },
-  remove(c, id) {
-    const line = lineOf(c, id, '');
-    c.state.journalLines = c.state.journalLines.filter((l) => l !== line);
-    c.touch();
-  },
+  ...lineEditing('', (body) => parseBody(journalLineBody, body, 'journalLine'), applyJournalLineFields, s.journalLineJson),
 };
 
 // ---------------------------------------------------------------------------------------------------------------
