@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { LINE_TYPE, type InInvoice, type InPayment } from '../src/adapters/invoiceNinja';
-import { gatewayFeeShare } from '../src/domain/gatewayFees';
+import { gatewayFeeShare, pairedGatewayFee } from '../src/domain/gatewayFees';
 import { durationMs } from '../src/config/duration';
 import { CustomerNumber } from '../src/temporal/searchAttributes';
 import { observePayment } from '../src/temporal/starters';
@@ -12,8 +12,6 @@ import { erpPostingState } from './erp';
 import { classified } from './failures';
 import type { CursorPart, PollResult, PortalCursor } from './intakeTypes';
 import type { MatchablePayment, PaymentContext } from './paymentTypes';
-
-const GATEWAY_FEE_TYPES = new Set<string>([LINE_TYPE.UNPAID_GATEWAY_FEE, LINE_TYPE.PAID_GATEWAY_FEE]);
 
 /** Payments we recorded in the portal ourselves (ERP-side payments, paid-at-posting) carry one of these references. */
 export const ERP_ORIGIN_PREFIXES = ['paid-at-posting:', 'erp:'];
@@ -56,10 +54,29 @@ const latestView = (invoice: InInvoice) =>
 export function createIntakeActivities(deps: ActivityDeps) {
   const { portals, settings } = deps;
 
-  /** The gateway fee inside an allocation (src/domain/gatewayFees.ts): portal fee lines against both sides' totals. */
-  const feeShare = async (allocationMinor: number, invoice: InInvoice): Promise<number> => {
-    const feeLines = invoice.lines.filter((l) => GATEWAY_FEE_TYPES.has(l.typeId)).reduce((sum, l) => sum + l.lineTotal.minor, 0);
+  /**
+   * The gateway fee inside an allocation (src/domain/gatewayFees.ts): the payment's own paid fee line when the
+   * invoice's fee lines pair with its online payments, else the portal's fee lines against both sides' totals.
+   * `clientPayments` reads the client's payments once per look, and only when an invoice has a fee line.
+   */
+  const feeShare = async (allocationMinor: number, invoice: InInvoice, paymentId: string, clientPayments: () => Promise<InPayment[]>): Promise<number> => {
+    const paidFeeLines = invoice.lines.filter((l) => l.typeId === LINE_TYPE.PAID_GATEWAY_FEE).map((l) => l.lineTotal.minor);
+    const feeLines = paidFeeLines.reduce((sum, minor) => sum + minor, 0);
     if (feeLines <= 0) return 0;
+    const paired = pairedGatewayFee({
+      invoiceId: invoice.id,
+      paidFeeLinesMinor: paidFeeLines,
+      paymentId,
+      payments: (await clientPayments()).map((q) => ({
+        id: q.id,
+        number: q.number,
+        createdAt: q.createdAt,
+        online: q.gatewayTypeId !== '' && !q.isManual,
+        failed: q.status === 'failed',
+        firstInvoiceId: q.invoices[0]?.invoiceId ?? null,
+      })),
+    });
+    if (paired !== null) return Math.min(paired, allocationMinor);
     const erp = await deps.bc.getSalesInvoiceByNumber(invoice.number, { lines: false });
     // An invoice the ERP does not know has had nothing applied there: the fee still comes out of the portal's side.
     return gatewayFeeShare({
@@ -78,13 +95,15 @@ export function createIntakeActivities(deps: ActivityDeps) {
         const p = await portal.getPayment(input.paymentId);
         const client = await portal.getClient(p.clientId);
         const numbers = new Map<string, string>();
+        let payments: Promise<InPayment[]> | undefined;
+        const clientPayments = () => (payments ??= portal.listClientPayments(p.clientId));
         const allocations: PaymentContext['allocations'] = [];
         for (const i of p.invoices) {
           const invoice = await portal.getInvoice(i.invoiceId);
           numbers.set(i.invoiceId, invoice.number);
           const amountMinor = i.amount.minor - i.refunded.minor;
           if (amountMinor <= 0) continue;
-          allocations.push({ invoiceNumber: invoice.number, amountMinor, feeMinor: await feeShare(amountMinor, invoice) });
+          allocations.push({ invoiceNumber: invoice.number, amountMinor, feeMinor: await feeShare(amountMinor, invoice, p.id, clientPayments) });
         }
         const method = p.gatewayTypeId === '1' ? 'card' : p.gatewayTypeId === '2' ? 'bank' : null;
         return {

@@ -10,8 +10,9 @@
  *   this payment's non-fee part       = non-fee paid in the portal so far − applied in the ERP so far
  *   fee                               = allocation − this payment's non-fee part, clamped to [0, min(allocation, Σ fee lines)]
  *
- * Payments made in the ERP and paid-at-posting amounts appear on both sides and cancel out. When two payments to the
- * same invoice are classified at once the split between them may shift, never the total.
+ * Payments made in the ERP and paid-at-posting amounts appear on both sides and cancel out. Exact for payments posted
+ * one after the other; two unposted payments to one invoice would each see the other's fee line, which is why
+ * pairedGatewayFee (below) is asked first.
  */
 export interface FeeShareInput {
   allocationMinor: number;
@@ -28,4 +29,38 @@ export function gatewayFeeShare(i: FeeShareInput): number {
   const nonFeeThisPayment = nonFeePaid - erpApplied;
   const fee = i.allocationMinor - nonFeeThisPayment;
   return Math.max(0, Math.min(fee, i.allocationMinor, i.portalFeeLinesMinor));
+}
+
+/** A portal payment as the fee pairing sees it (from the client's payment list). */
+export interface FeeCandidatePayment {
+  id: string;
+  /** The portal's sequential payment number (orders payments made in the same second). */
+  number: string;
+  createdAt: number;
+  /** Made through a gateway on the pay page (only those carry a gateway fee). */
+  online: boolean;
+  /** Failed payments had their fee line taken away again. */
+  failed: boolean;
+  /** The invoice the portal put this payment's fee on: its first invoice. */
+  firstInvoiceId: string | null;
+}
+
+/**
+ * The exact fee of one payment on one invoice, when it can be told: the portal adds one paid fee line per gateway
+ * payment to that payment's first invoice, in the order the payments were made. When the invoice's online payments and
+ * its paid fee lines are as many, the k-th payment (by creation time, then number) carried the k-th line. Returns null
+ * when they are not (a gateway payment without a fee, say): the caller falls back to gatewayFeeShare, which is exact
+ * for payments posted one after the other.
+ *
+ * This keeps two payments to one invoice apart while both are unposted, which the totals alone cannot: each gets its
+ * own fee, whatever order they are classified and posted in.
+ */
+export function pairedGatewayFee(input: { invoiceId: string; paidFeeLinesMinor: readonly number[]; payments: readonly FeeCandidatePayment[]; paymentId: string }): number | null {
+  const carriers = input.payments
+    .filter((p) => p.online && !p.failed && p.firstInvoiceId === input.invoiceId)
+    .sort((a, b) => a.createdAt - b.createdAt || a.number.localeCompare(b.number, undefined, { numeric: true }) || a.id.localeCompare(b.id));
+  if (carriers.length !== input.paidFeeLinesMinor.length) return null;
+  const k = carriers.findIndex((p) => p.id === input.paymentId);
+  if (k < 0) return 0;
+  return input.paidFeeLinesMinor[k]!;
 }

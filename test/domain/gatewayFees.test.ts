@@ -1,4 +1,4 @@
-import { gatewayFeeShare } from '../../src/domain/gatewayFees';
+import { gatewayFeeShare, pairedGatewayFee } from '../../src/domain/gatewayFees';
 
 describe('gateway fee share of an allocation', () => {
   const total = 50000;
@@ -24,5 +24,41 @@ describe('gateway fee share of an allocation', () => {
     expect(gatewayFeeShare({ allocationMinor: 100, portalPaidToDateMinor: 0, portalFeeLinesMinor: 320, erpTotalMinor: total, erpRemainingMinor: total })).toBe(100);
     expect(gatewayFeeShare({ allocationMinor: 10320, portalPaidToDateMinor: 10320, portalFeeLinesMinor: 320, erpTotalMinor: total, erpRemainingMinor: 0 })).toBe(320);
     expect(gatewayFeeShare({ allocationMinor: 10000, portalPaidToDateMinor: 30000, portalFeeLinesMinor: 320, erpTotalMinor: total, erpRemainingMinor: total })).toBe(0);
+  });
+});
+
+describe('gateway fee paired with its own payment', () => {
+  const online = (id: string, number: string, createdAt: number, firstInvoiceId = 'inv1') => ({ id, number, createdAt, online: true, failed: false, firstInvoiceId });
+
+  it('gives each of two unposted payments its own fee line, in the order they were made', () => {
+    const payments = [online('p2', '0012', 100), online('p1', '0011', 100)];
+    const input = { invoiceId: 'inv1', paidFeeLinesMinor: [320, 175], payments };
+    expect(pairedGatewayFee({ ...input, paymentId: 'p1' })).toBe(320);
+    expect(pairedGatewayFee({ ...input, paymentId: 'p2' })).toBe(175);
+  });
+
+  it('orders by creation time before number, numbers numerically', () => {
+    const input = { invoiceId: 'inv1', paidFeeLinesMinor: [100, 200, 300], payments: [online('a', '10', 50), online('b', '9', 50), online('c', '1', 40)] };
+    expect(pairedGatewayFee({ ...input, paymentId: 'c' })).toBe(100);
+    expect(pairedGatewayFee({ ...input, paymentId: 'b' })).toBe(200);
+    expect(pairedGatewayFee({ ...input, paymentId: 'a' })).toBe(300);
+  });
+
+  it('leaves out manual and failed payments and payments whose fee went on another invoice', () => {
+    const payments = [
+      { ...online('manual', '1', 10), online: false },
+      { ...online('failed', '2', 20), failed: true },
+      online('other', '3', 30, 'inv2'),
+      online('mine', '4', 40),
+    ];
+    const input = { invoiceId: 'inv1', paidFeeLinesMinor: [250], payments };
+    expect(pairedGatewayFee({ ...input, paymentId: 'mine' })).toBe(250);
+    expect(pairedGatewayFee({ ...input, paymentId: 'manual' })).toBe(0);
+    expect(pairedGatewayFee({ ...input, paymentId: 'other' })).toBe(0);
+  });
+
+  it('cannot tell when online payments and fee lines are not as many (a gateway payment without a fee)', () => {
+    const input = { invoiceId: 'inv1', paidFeeLinesMinor: [250], payments: [online('auto-bill', '1', 10), online('card', '2', 20)] };
+    expect(pairedGatewayFee({ ...input, paymentId: 'card' })).toBeNull();
   });
 });

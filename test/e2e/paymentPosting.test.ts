@@ -130,4 +130,31 @@ describe('portal card payments posted in the ERP', () => {
     const q = await journalQueue(s);
     expect(q.queued).toEqual([]);
   });
+  it('keeps the fees of two unposted payments to one invoice apart: each its own fee, balances agree on both sides', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '300.00');
+    // No worker while the customer pays twice: both payments are classified with both fee lines on the invoice.
+    await s.stopWorker();
+    let first: { paymentId: string; feeMinor: number };
+    let second: { paymentId: string; feeMinor: number };
+    try {
+      first = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '100.00' }]);
+      second = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '50.00' }]);
+    } finally {
+      await s.restartWorker();
+    }
+    expect(first.feeMinor).toBeGreaterThan(0);
+    expect(second.feeMinor).toBeGreaterThan(0);
+    expect(first.feeMinor).not.toBe(second.feeMinor);
+    for (const [p, applied] of [
+      [first, 10000],
+      [second, 5000],
+    ] as const) {
+      await paymentAt(s, p.paymentId, 'posted', 20000);
+      expect(ledger(s, p.paymentId).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-applied]);
+      expect(await feePosted(p.paymentId)).toBe(p.feeMinor);
+    }
+    const portal = await s.deps.portals.client('default').getInvoice(inv.portalInvoiceId);
+    expect(remaining(s, inv.number)).toBe(30000 - 15000);
+    expect(portal.balance.minor).toBe(remaining(s, inv.number));
+  });
 });

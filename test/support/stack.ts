@@ -35,6 +35,8 @@ export interface TestStack {
   ops: OpsContext;
   /** Restarts the worker (same task queue), e.g. after killing it. */
   restartWorker(): Promise<void>;
+  /** Shuts the worker down (workflows wait, webhooks still start and signal them); restartWorker brings one back. */
+  stopWorker(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,11 +121,12 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     deps,
     ops: opsContext(t.client, config),
     async restartWorker() {
-      if (worker && worker.getState() === 'RUNNING') {
-        worker.shutdown();
-        await running;
-      }
+      await stack.stopWorker();
       await startWorker();
+    },
+    async stopWorker() {
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
     },
     async close() {
       // Stop the long-lived workflows of this stack so the shared server does not keep timers for them.
