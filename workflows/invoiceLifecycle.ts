@@ -29,6 +29,7 @@ import {
   sendLinkUpdate,
 } from './invoiceMessages';
 import { withStateDefaults, type InvoiceState, type TimelineEvent } from './invoiceTypes';
+import { failureMessage, failureType } from './failureInfo';
 
 export * from './invoiceMessages';
 export type { InvoiceState, TimelineEvent } from './invoiceTypes';
@@ -465,15 +466,6 @@ function parseTime(value: string): number {
 function isoOr(value: string): string {
   const ms = parseTime(value);
   return Number.isNaN(ms) ? new Date().toISOString() : new Date(ms).toISOString();
-}
-
-function failureMessage(err: unknown): string {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return String((cause as Error | undefined)?.message ?? (err as Error).message ?? err);
-}
-
-function failureType(err: ActivityFailure): string | undefined {
-  return err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
 }
 
 function requireBy(by: string) {

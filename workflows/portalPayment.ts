@@ -23,6 +23,7 @@ import {
 } from '../src/domain/application';
 import type { PaymentStage } from '../src/domain/stages';
 import { AttentionReason as AttentionReasonKey, CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../src/temporal/searchAttributes';
+import { failureMessage, failureType } from './failureInfo';
 import { invoiceWorkflowId } from './ids';
 import { paymentPostedSignal } from './invoiceMessages';
 import { journalPosted } from './journalPoster';
@@ -213,7 +214,19 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
 
   /** One look at the payment as the portal and the ERP have it now. Returns true to look again. */
   async function pass(): Promise<boolean> {
-    const ctx = await acts.resolvePaymentContext({ companyId: input.companyId, connectionKey: input.connectionKey, paymentId: input.paymentId });
+    let ctx: PaymentContext;
+    try {
+      ctx = await acts.resolvePaymentContext({ companyId: input.companyId, connectionKey: input.connectionKey, paymentId: input.paymentId });
+    } catch (err) {
+      // A webhook or a hand-made start for an id the portal does not have (or no longer has): parked, never failed,
+      // so finance sees it with its reason and closes it (skip) or reads the portal again (retry).
+      if (!UNKNOWN_PAYMENT_FAILURES.includes(failureType(err) ?? '')) throw err;
+      const r = await waitForFinance('unknown_payment', `the portal does not know payment ${input.paymentId}: ${failureMessage(err)}`);
+      if (r?.action !== 'skip') return true;
+      decide('skip', `finance closed a payment the portal does not know: ${r.why}`);
+      setStage('skipped');
+      return false;
+    }
     state.context = ctx;
     if (ctx.customerNumber || ctx.invoiceNumbers.length) {
       upsertSearchAttributes([
@@ -497,6 +510,9 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   }
 }
 
+/** How the portal answers a read of a payment it does not have (activities/failures.ts types). */
+const UNKNOWN_PAYMENT_FAILURES = ['invoice-ninja:not_found', 'invoice-ninja:route_not_found'];
+
 function matchable(c: PaymentContext) {
   return { paymentId: c.paymentId, amountMinor: c.amountMinor, currency: c.currency, atMs: c.createdAtMs };
 }
@@ -523,6 +539,7 @@ const ALLOWED: Record<AttentionReason, ReadonlyArray<ResolutionAction['action']>
   erp_rejected: ['retry', 'post_unapplied', 'apply_to_invoice', 'skip'],
   missing_email: ['retry'],
   drift: ['retry', 'skip'],
+  unknown_payment: ['retry', 'skip'],
 };
 
 function validateResolution(state: PaymentState, r: Resolution): void {

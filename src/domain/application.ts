@@ -39,6 +39,7 @@ export const ATTENTION_REASONS = [
   'erp_rejected',
   'missing_email',
   'drift',
+  'unknown_payment',
 ] as const;
 export type AttentionReason = (typeof ATTENTION_REASONS)[number];
 

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { PORTAL_WEBHOOK_SECRET_HEADER } from '../../src/http/routes/portalWebhook';
 import { parseDecimal } from '../../src/domain/money';
 import { setOptIn } from '../../src/operations/customers';
+import { paymentState, resolve } from '../../src/operations/payments';
 import { registerPortalWebhooks } from '../../src/operations/services';
 import { startInvoice } from '../../src/temporal/starters';
 import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
@@ -127,21 +128,31 @@ describe('bad payments arriving by webhook', () => {
     expect(parseDecimal(entries[0].amount, 'USD')).toBe(1500);
   });
 
-  it('a webhook for a payment id the portal does not know posts nothing and ends with a clear error', async () => {
+  it('a webhook for a payment id the portal does not know posts nothing and parks (unknown_payment) until finance closes it', async () => {
     const body = (await axios.get(`${s.portal.url}/api/v1/payments`, { params: { include: 'invoices,client', per_page: 1 }, headers: { 'X-API-TOKEN': 'arsync-demo-token' } })).data.data[0];
     const forged = { ...body, id: 'Wpmbk5ezJn' };
     const before = ledgerSize();
-    const res = await axios.post(`${s.apiUrl}/webhooks/invoice-ninja/default/create_payment`, forged, {
-      headers: { [PORTAL_WEBHOOK_SECRET_HEADER]: s.config.env.PORTAL_WEBHOOK_SECRET },
-      validateStatus: () => true,
-    });
-    // Accepted (the body only identifies a payment), then the re-read finds nothing: the run fails, naming the id and
-    // the portal's answer, rather than posting or retrying forever.
-    expect(res.status).toBe(200);
-    const row = await eventually(async () => (await paymentRows(s.t.client, forged.id)).find((r) => r.status.name !== 'RUNNING'), 15000, 'the forged payment settled');
-    expect(row.status.name).toBe('FAILED');
-    const failure = await s.t.client.workflow.getHandle(row.workflowId, row.runId).result().then(() => null, (err: Error & { cause?: Error & { cause?: Error } }) => err.cause?.cause?.message ?? '');
-    expect(failure).toMatch(/get payment Wpmbk5ezJn/);
+    const send = () =>
+      axios.post(`${s.apiUrl}/webhooks/invoice-ninja/default/create_payment`, forged, {
+        headers: { [PORTAL_WEBHOOK_SECRET_HEADER]: s.config.env.PORTAL_WEBHOOK_SECRET },
+        validateStatus: () => true,
+      });
+    // Accepted (the body only identifies a payment; a 404 would make the portal archive the subscription), then the
+    // re-read finds nothing: parked with its reason, naming the id and the portal's answer, never failed or retried.
+    expect((await send()).status).toBe(200);
+    const row = await parked(forged.id, 'unknown_payment');
+    const state = await paymentState(s.ops, 'default', forged.id);
+    expect(state.attention?.detail).toMatch(/does not know payment Wpmbk5ezJn: get payment Wpmbk5ezJn/);
+    // The same webhook again starts nothing new.
+    expect((await send()).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await paymentRows(s.t.client, forged.id)).toHaveLength(1);
+
+    const closed = await resolve(s.ops, 'default', forged.id, { action: 'skip', by: 'finance@cronus.example', why: 'forged or purged payment' });
+    expect(closed.stage).toBe('skipped');
+    const done = await eventually(async () => (await paymentRows(s.t.client, forged.id)).find((r) => r.status.name !== 'RUNNING'), 15000, 'the forged payment closed');
+    expect(done.status.name).toBe('COMPLETED');
+    expect(done.runId).toBe(row.runId);
     expect(ledgerSize()).toBe(before);
   });
 });
