@@ -59,15 +59,20 @@ export function createIntakeActivities(deps: ActivityDeps) {
    * invoice's fee lines pair with its online payments, else the portal's fee lines against both sides' totals.
    * `clientPayments` reads the client's payments once per look, and only when an invoice has a fee line.
    */
-  const feeShare = async (allocationMinor: number, invoice: InInvoice, paymentId: string, clientPayments: () => Promise<InPayment[]>): Promise<number> => {
-    const paidFeeLines = invoice.lines.filter((l) => l.typeId === LINE_TYPE.PAID_GATEWAY_FEE).map((l) => l.lineTotal.minor);
+  const paidFeeLinesOf = (invoice: InInvoice) => invoice.lines.filter((l) => l.typeId === LINE_TYPE.PAID_GATEWAY_FEE).map((l) => l.lineTotal.minor);
+  const feeShare = async (allocationMinor: number, seen: InInvoice, paymentId: string, clientPayments: () => Promise<InPayment[]>, reread: () => Promise<InInvoice>): Promise<number> => {
+    if (!paidFeeLinesOf(seen).some((minor) => minor > 0)) return 0;
+    // Payments first, the invoice after: a fee line the list has no payment for is a newer payment's (see pairing).
+    const payments = await clientPayments();
+    const invoice = await reread();
+    const paidFeeLines = paidFeeLinesOf(invoice);
     const feeLines = paidFeeLines.reduce((sum, minor) => sum + minor, 0);
     if (feeLines <= 0) return 0;
     const paired = pairedGatewayFee({
       invoiceId: invoice.id,
       paidFeeLinesMinor: paidFeeLines,
       paymentId,
-      payments: (await clientPayments()).map((q) => ({
+      payments: payments.map((q) => ({
         id: q.id,
         number: q.number,
         createdAt: q.createdAt,
@@ -103,7 +108,7 @@ export function createIntakeActivities(deps: ActivityDeps) {
           numbers.set(i.invoiceId, invoice.number);
           const amountMinor = i.amount.minor - i.refunded.minor;
           if (amountMinor <= 0) continue;
-          allocations.push({ invoiceNumber: invoice.number, amountMinor, feeMinor: await feeShare(amountMinor, invoice, p.id, clientPayments) });
+          allocations.push({ invoiceNumber: invoice.number, amountMinor, feeMinor: await feeShare(amountMinor, invoice, p.id, clientPayments, () => portal.getInvoice(i.invoiceId)) });
         }
         const method = p.gatewayTypeId === '1' ? 'card' : p.gatewayTypeId === '2' ? 'bank' : null;
         return {

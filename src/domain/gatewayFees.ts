@@ -47,10 +47,11 @@ export interface FeeCandidatePayment {
 
 /**
  * The exact fee of one payment on one invoice, when it can be told: the portal adds one paid fee line per gateway
- * payment to that payment's first invoice, in the order the payments were made. When the invoice's online payments and
- * its paid fee lines are as many, the k-th payment (by creation time, then number) carried the k-th line. Returns null
- * when they are not (a gateway payment without a fee, say): the caller falls back to gatewayFeeShare, which is exact
- * for payments posted one after the other.
+ * payment to that payment's first invoice, in the order the payments were made, so the k-th online payment (by
+ * creation time, then number) carried the k-th line. The caller lists the payments first and reads the invoice after,
+ * so lines beyond the listed payments belong to payments made in between (they are newer, so they come last). Returns
+ * null when there are fewer lines than online payments (a gateway payment without a fee, or one that failed in
+ * between): the caller falls back to gatewayFeeShare, which is exact for payments posted one after the other.
  *
  * This keeps two payments to one invoice apart while both are unposted, which the totals alone cannot: each gets its
  * own fee, whatever order they are classified and posted in.
@@ -59,7 +60,7 @@ export function pairedGatewayFee(input: { invoiceId: string; paidFeeLinesMinor: 
   const carriers = input.payments
     .filter((p) => p.online && !p.failed && p.firstInvoiceId === input.invoiceId)
     .sort((a, b) => a.createdAt - b.createdAt || a.number.localeCompare(b.number, undefined, { numeric: true }) || a.id.localeCompare(b.id));
-  if (carriers.length !== input.paidFeeLinesMinor.length) return null;
+  if (carriers.length > input.paidFeeLinesMinor.length) return null;
   const k = carriers.findIndex((p) => p.id === input.paymentId);
   if (k < 0) return 0;
   return input.paidFeeLinesMinor[k]!;

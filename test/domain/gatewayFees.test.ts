@@ -57,7 +57,13 @@ describe('gateway fee paired with its own payment', () => {
     expect(pairedGatewayFee({ ...input, paymentId: 'other' })).toBe(0);
   });
 
-  it('cannot tell when online payments and fee lines are not as many (a gateway payment without a fee)', () => {
+  it('pairs the listed payments with the first lines when a newer payment added its line after the list was read', () => {
+    const input = { invoiceId: 'inv1', paidFeeLinesMinor: [320, 175, 90], payments: [online('p1', '1', 10), online('p2', '2', 20)] };
+    expect(pairedGatewayFee({ ...input, paymentId: 'p1' })).toBe(320);
+    expect(pairedGatewayFee({ ...input, paymentId: 'p2' })).toBe(175);
+  });
+
+  it('cannot tell when there are fewer fee lines than online payments (a gateway payment without a fee)', () => {
     const input = { invoiceId: 'inv1', paidFeeLinesMinor: [250], payments: [online('auto-bill', '1', 10), online('card', '2', 20)] };
     expect(pairedGatewayFee({ ...input, paymentId: 'card' })).toBeNull();
   });
