@@ -4,8 +4,10 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -52,6 +54,8 @@ const DEFAULT_RECHECK_EVERY_MS = 24 * 3_600_000;
 export interface InvoiceLifecycleInput {
   companyId: string;
   invoiceNumber: string;
+  /** The ERP customer when the starter knows it (indexed at start, which costs no upsert). */
+  customerNumber?: string;
   /** Carried across continue-as-new. */
   state?: InvoiceState;
   /** Tuning (tests lower these): history events before handing over to a fresh run; how often an idle invoice re-reads. */
@@ -75,7 +79,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     : {
         companyId: input.companyId,
         invoiceNumber: input.invoiceNumber,
-        customerNumber: null,
+        customerNumber: input.customerNumber ?? null,
         currency: null,
         totalMinor: 0,
         erpRemainingMinor: null,
@@ -365,11 +369,31 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
 
   if (!state.portal && !state.cancelled) await sync();
 
+  // One re-check timer at a time, armed once and re-armed only when it fires: a timer per wait would bill an action
+  // for every view or payment the invoice sees. Runs started before this change keep a timer per wait.
+  const oneTimer = patched('invoice-one-recheck-timer');
+  let recheckDue = false;
+  let recheckArmed = false;
+  const armRecheck = () => {
+    if (recheckArmed) return;
+    recheckArmed = true;
+    void sleep(recheckMs).then(() => {
+      recheckArmed = false;
+      recheckDue = true;
+    });
+  };
+
   while (!state.cancelled && state.stage !== 'posted') {
-    const woken = await condition(
-      () => events.length > 0 || requests.reset !== null || requests.cancel !== null || handOverDue(),
-      recheckMs,
-    );
+    const woken = () => events.length > 0 || requests.reset !== null || requests.cancel !== null || handOverDue();
+    let due: boolean;
+    if (oneTimer) {
+      armRecheck();
+      await condition(() => recheckDue || woken());
+      due = recheckDue;
+      recheckDue = false;
+    } else {
+      due = !(await condition(woken, recheckMs));
+    }
     if (requests.cancel) {
       const { by, why } = requests.cancel;
       await cancel(by, why);
@@ -381,7 +405,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       await sync();
       continue;
     }
-    if (woken && events.length === 0) {
+    if (!due && events.length === 0) {
       // Hand over to a fresh run, unless a message arrived while the last handlers finished.
       await condition(allHandlersFinished);
       if (events.length === 0 && !requests.reset && !requests.cancel) {
@@ -396,7 +420,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       await sync();
       continue;
     }
-    let refresh = !woken;
+    let refresh = due;
     for (const e of events.splice(0, events.length)) {
       switch (e.type) {
         case 'viewed':

@@ -5,11 +5,13 @@ import {
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { JournalPostRequest, JournalPostResult } from '../activities/journalTypes';
 import type { AdjustmentMatch, ErpPostingState, PaymentContext } from '../activities/paymentTypes';
@@ -163,15 +165,29 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     },
   );
 
+  // Search attributes waiting for the next stage change, so one upsert (one billed action) indexes both. Runs
+  // started before this change upsert at once, as they did.
+  const indexOnce = patched('payment-index-once');
+  let unindexed: SearchAttributeUpdatePair[] = [];
+  const index = (pairs: SearchAttributeUpdatePair[]) => {
+    unindexed = [...unindexed.filter((u) => !pairs.some((p) => p.key.name === u.key.name)), ...pairs];
+    if (!indexOnce) flushIndex();
+  };
+  const flushIndex = () => {
+    if (unindexed.length) upsertSearchAttributes(unindexed);
+    unindexed = [];
+  };
   const setStage = (stage: PaymentStage, attention: PaymentState['attention'] = null) => {
     const changed = stage !== state.stage || attention?.reason !== state.attention?.reason;
     state.stage = stage;
     state.attention = attention;
-    if (!changed) return;
-    upsertSearchAttributes([
-      { key: Stage, value: stage },
-      { key: AttentionReasonKey, value: attention ? attention.reason : null },
-    ]);
+    if (changed) {
+      index([
+        { key: Stage, value: stage },
+        { key: AttentionReasonKey, value: attention ? attention.reason : null },
+      ]);
+    }
+    flushIndex();
   };
   /** A decision the rules took, recorded like finance's (by arsync). */
   const decide = (action: string, why: string, detail?: string) => {
@@ -197,12 +213,15 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     return result;
   };
 
-  upsertSearchAttributes([{ key: PortalPaymentId, value: input.paymentId }, { key: Stage, value: 'staged' }]);
+  // PortalPaymentId and Stage 'staged' come with the start (observePayment): free, unlike an upsert.
+  if (!indexOnce) upsertSearchAttributes([{ key: PortalPaymentId, value: input.paymentId }, { key: Stage, value: 'staged' }]);
   await condition(() => newestObserved >= 0);
 
   for (;;) {
     lastSeen = newestObserved;
-    if (await pass()) continue;
+    const again = await pass();
+    flushIndex();
+    if (again) continue;
     // A positive payment paired after it was posted reverses its own posting (the negative partner may have
     // found it still unposted).
     if (pairedWith && state.stage === 'posted') await reverseForAdjustment(pairedWith);
@@ -229,7 +248,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     }
     state.context = ctx;
     if (ctx.customerNumber || ctx.invoiceNumbers.length) {
-      upsertSearchAttributes([
+      index([
         ...(ctx.customerNumber ? [{ key: CustomerNumber, value: ctx.customerNumber }] : []),
         ...(ctx.invoiceNumbers.length ? [{ key: InvoiceNumber, value: ctx.invoiceNumbers.join(',') }] : []),
       ]);

@@ -51,7 +51,10 @@ export function countActions(events: HistoryEvent[], afterEventId = 0): ActionCo
     else if (e.workflowExecutionUpdateAcceptedEventAttributes) c.updates++;
     else if (e.upsertWorkflowSearchAttributesEventAttributes) c.upserts++;
     else if (e.startChildWorkflowExecutionInitiatedEventAttributes) c.children += 2;
-    else if (e.markerRecordedEventAttributes) markerTasks.add(num(e.markerRecordedEventAttributes.workflowTaskCompletedEventId));
+    // Local activities leave markers, billed once per workflow task; a patch (version) marker is not an action.
+    else if (e.markerRecordedEventAttributes && e.markerRecordedEventAttributes.markerName !== 'core_patch') {
+      markerTasks.add(num(e.markerRecordedEventAttributes.workflowTaskCompletedEventId));
+    }
   }
   c.localActivities = markerTasks.size;
   return c;

@@ -28,18 +28,24 @@ export type StartOutcome = 'accepted' | 'completed';
  * Starts the invoice's workflow unless it runs (or ran to completion) already. `again` starts a fresh run of a
  * completed one (after a reset by hand).
  */
-export async function startInvoice(t: Target, companyId: string, invoiceNumber: string, opts: { again?: boolean } = {}): Promise<StartOutcome> {
+export async function startInvoice(
+  t: Target,
+  companyId: string,
+  invoiceNumber: string,
+  opts: { again?: boolean; customerNumber?: string } = {},
+): Promise<StartOutcome> {
   const workflowId = invoiceWorkflowId(companyId, invoiceNumber);
   try {
     await t.client.workflow.start(invoiceLifecycle, {
       taskQueue: t.taskQueue,
       workflowId,
-      args: [{ companyId, invoiceNumber }],
+      args: [{ companyId, invoiceNumber, ...(opts.customerNumber ? { customerNumber: opts.customerNumber } : {}) }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: opts.again ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: [
         { key: InvoiceNumber, value: invoiceNumber },
         { key: Stage, value: 'syncing' },
+        ...(opts.customerNumber ? [{ key: CustomerNumber, value: opts.customerNumber }] : []),
       ],
     });
     return 'accepted';

@@ -32,7 +32,7 @@ export function registerBcWebhook(app: FastifyInstance, deps: BcWebhookDeps): vo
 
   const handleInvoice = async (inv: BcSalesInvoice, seen: { posted: boolean }): Promise<string> => {
     if (POSTED.has(inv.status)) {
-      const outcome = await startInvoice(deps.temporal, companyId, inv.number);
+      const outcome = await startInvoice(deps.temporal, companyId, inv.number, { customerNumber: inv.customerNumber || undefined });
       if (outcome === 'accepted' && inv.status === 'Paid') await signalIfRunning(inv.number, 'paid in the ERP');
       seen.posted = true;
       return `${inv.number}: ${outcome}`;
