@@ -4,7 +4,6 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -51,6 +50,9 @@ const TIMELINE_LIMIT = 200;
 const DEFAULT_MAX_HISTORY_EVENTS = 5000;
 const DEFAULT_RECHECK_EVERY_MS = 24 * 3_600_000;
 
+/** 2: one re-check timer re-armed when it fires; the customer number may come with the start. */
+export const INVOICE_WORKFLOW_REVISION = 2;
+
 export interface InvoiceLifecycleInput {
   companyId: string;
   invoiceNumber: string;
@@ -58,6 +60,11 @@ export interface InvoiceLifecycleInput {
   customerNumber?: string;
   /** Carried across continue-as-new. */
   state?: InvoiceState;
+  /**
+   * Which behaviour this run was started with (absent: 1), carried across continue-as-new. Part of the input, so runs
+   * started by an older build replay as they ran, without a patch marker (whose search-attribute upsert is billed).
+   */
+  revision?: number;
   /** Tuning (tests lower these): history events before handing over to a fresh run; how often an idle invoice re-reads. */
   limits?: { maxHistoryEvents?: number; recheckEveryMs?: number };
 }
@@ -370,8 +377,8 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   if (!state.portal && !state.cancelled) await sync();
 
   // One re-check timer at a time, armed once and re-armed only when it fires: a timer per wait would bill an action
-  // for every view or payment the invoice sees. Runs started before this change keep a timer per wait.
-  const oneTimer = patched('invoice-one-recheck-timer');
+  // for every view or payment the invoice sees. Runs of revision 1 keep a timer per wait.
+  const oneTimer = (input.revision ?? 1) >= 2;
   let recheckDue = false;
   let recheckArmed = false;
   const armRecheck = () => {
@@ -410,7 +417,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       await condition(allHandlersFinished);
       if (events.length === 0 && !requests.reset && !requests.cancel) {
         state.continuedAsNew++;
-        await continueAsNew<typeof invoiceLifecycle>({ ...input, state });
+        await continueAsNew<typeof invoiceLifecycle>({ ...input, state, revision: INVOICE_WORKFLOW_REVISION });
       }
       continue;
     }

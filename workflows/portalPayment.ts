@@ -5,7 +5,6 @@ import {
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
-  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -76,6 +75,11 @@ export interface PaymentState {
   note: string | null;
   decisions: PaymentDecision[];
   observations: number;
+  /**
+   * What this run was told, each followed by a fresh read before it ended: the newest updated_at and the update or
+   * delete events. A finished run that saw an observation already lets the starter skip a new run for it.
+   */
+  seen?: { updatedAt: number; changes: string[] };
 }
 
 export const paymentObserved = defineSignal<[PaymentObservation]>('paymentObserved');
@@ -95,7 +99,15 @@ export interface PortalPaymentInput {
   companyId: string;
   connectionKey: string;
   paymentId: string;
+  /**
+   * Which behaviour this run was started with (absent: 1). Part of the input, so it is in history: runs started by an
+   * older build replay as they ran, without a patch marker (whose search-attribute upsert is a billed action).
+   */
+  revision?: number;
 }
+
+/** 2: search attributes are indexed with the next stage change, none re-upserted at start. */
+export const PAYMENT_WORKFLOW_REVISION = 2;
 
 /** External document number of a payment's n-th reversal (n from 1): `<id>-R`, `<id>-R2`, … */
 export function reversalKey(paymentId: string, n: number): string {
@@ -116,6 +128,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     note: null,
     decisions: [],
     observations: 0,
+    seen: { updatedAt: -1, changes: [] },
   };
   let lastSeen = -1;
   let newestObserved = -1;
@@ -137,6 +150,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     const fresh = change !== null && !seenChanges.has(change);
     if (change) seenChanges.add(change);
     newestObserved = Math.max(newestObserved, o.updatedAt, fresh && newestObserved >= 0 ? lastSeen + 1 : -1);
+    state.seen = { updatedAt: Math.max(state.seen?.updatedAt ?? -1, o.updatedAt), changes: [...seenChanges] };
   });
   setHandler(adjustmentPaired, ({ partnerPaymentId }) => {
     pairedWith ??= partnerPaymentId;
@@ -166,8 +180,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   );
 
   // Search attributes waiting for the next stage change, so one upsert (one billed action) indexes both. Runs
-  // started before this change upsert at once, as they did.
-  const indexOnce = patched('payment-index-once');
+  // of an older revision upsert at once, as they did.
+  const indexOnce = (input.revision ?? 1) >= 2;
   let unindexed: SearchAttributeUpdatePair[] = [];
   const index = (pairs: SearchAttributeUpdatePair[]) => {
     unindexed = [...unindexed.filter((u) => !pairs.some((p) => p.key.name === u.key.name)), ...pairs];

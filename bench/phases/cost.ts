@@ -49,7 +49,11 @@ export async function cost(stack: BenchStack, customer: string, k: number): Prom
   const add = (type: string, c: ActionCount) => (byType[type] = addCounts(byType[type] ?? emptyCount(), c));
   for (const number of numbers) {
     add('invoiceLifecycle', await workflowActions(client, invoiceWorkflowId(stack.ops.companyId, number)));
-    for await (const wf of client.workflow.list({ query: `WorkflowType = 'portalPayment' AND InvoiceNumber = '${number}'` })) {
+    // Visibility lists every run; each payment workflow is counted once, all its runs together.
+    const payments = new Set<string>();
+    for await (const wf of client.workflow.list({ query: `WorkflowType = 'portalPayment' AND InvoiceNumber = '${number}'` })) payments.add(wf.workflowId);
+    for (const workflowId of payments) {
+      const wf = { workflowId };
       add('portalPayment', await workflowActions(client, wf.workflowId));
       const startedBy: string[] = [];
       for (const run of await runsOf(client, wf.workflowId)) {

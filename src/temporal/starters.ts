@@ -8,8 +8,8 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { customer, type CustomerInput } from '../../workflows/customer';
-import { invoiceLifecycle } from '../../workflows/invoiceLifecycle';
-import { paymentObserved, portalPayment, type PaymentObservation } from '../../workflows/portalPayment';
+import { INVOICE_WORKFLOW_REVISION, invoiceLifecycle } from '../../workflows/invoiceLifecycle';
+import { PAYMENT_WORKFLOW_REVISION, paymentObserved, portalPayment, type PaymentObservation } from '../../workflows/portalPayment';
 import { customerWorkflowId, invoiceWorkflowId, paymentWorkflowId } from '../../workflows/ids';
 import { CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from './searchAttributes';
 
@@ -39,7 +39,7 @@ export async function startInvoice(
     await t.client.workflow.start(invoiceLifecycle, {
       taskQueue: t.taskQueue,
       workflowId,
-      args: [{ companyId, invoiceNumber, ...(opts.customerNumber ? { customerNumber: opts.customerNumber } : {}) }],
+      args: [{ companyId, invoiceNumber, revision: INVOICE_WORKFLOW_REVISION, ...(opts.customerNumber ? { customerNumber: opts.customerNumber } : {}) }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: opts.again ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: [
@@ -55,7 +55,11 @@ export async function startInvoice(
   }
 }
 
-/** Signal-with-start of a portal payment's workflow: the poller and the webhook both come through here. */
+/**
+ * Signal-with-start of a portal payment's workflow: the poller and the webhook both come through here. An observation
+ * a finished run already read the portal after (the poller catching up with a webhook, a duplicate delivery) starts
+ * no new run; one that cannot be checked does.
+ */
 export async function observePayment(
   t: Target,
   companyId: string,
@@ -63,10 +67,12 @@ export async function observePayment(
   paymentId: string,
   observation: PaymentObservation,
 ): Promise<WorkflowHandle<typeof portalPayment>> {
+  const workflowId = paymentWorkflowId(connectionKey, paymentId);
+  if (await seenByFinishedRun(t, workflowId, observation)) return t.client.workflow.getHandle(workflowId);
   return t.client.workflow.signalWithStart(portalPayment, {
     taskQueue: t.taskQueue,
-    workflowId: paymentWorkflowId(connectionKey, paymentId),
-    args: [{ companyId, connectionKey, paymentId }],
+    workflowId,
+    args: [{ companyId, connectionKey, paymentId, revision: PAYMENT_WORKFLOW_REVISION }],
     signal: paymentObserved,
     signalArgs: [observation],
     typedSearchAttributes: [
@@ -93,4 +99,19 @@ export async function updateCustomer<Ret, Args extends unknown[]>(
     typedSearchAttributes: [{ key: CustomerNumber, value: customerNumber }],
   });
   return t.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation });
+}
+
+/** Whether the payment's latest run has completed after being told of this observation (manual ones always run). */
+async function seenByFinishedRun(t: Target, workflowId: string, o: PaymentObservation): Promise<boolean> {
+  if (o.source === 'manual') return false;
+  try {
+    const handle = t.client.workflow.getHandle<typeof portalPayment>(workflowId);
+    if ((await handle.describe()).status.name !== 'COMPLETED') return false;
+    const seen = (await handle.result()).seen;
+    if (!seen) return false;
+    if (o.event && o.event !== 'create_payment') return seen.changes.includes(`${o.event}@${o.updatedAt}`);
+    return o.updatedAt <= seen.updatedAt;
+  } catch {
+    return false; // not started yet, or not readable now: signal-with-start decides
+  }
 }
