@@ -119,6 +119,7 @@ export function createIntakeActivities(deps: ActivityDeps) {
           currency: p.currency,
           date: p.date,
           createdAtMs: p.createdAt * 1000,
+          updatedAtSec: p.updatedAt,
           portalStatus: portalStatus(p),
           origin: isErpOrigin(p) ? 'erp' : 'portal',
           portalClientId: p.clientId,

@@ -11,6 +11,8 @@ export interface PaymentContext {
   /** ISO date (yyyy-mm-dd) of the payment, used as the posting date. */
   date: string;
   createdAtMs: number;
+  /** The portal's updated_at (unix seconds) of what this read saw. */
+  updatedAtSec?: number;
   portalStatus: 'pending' | 'completed' | 'failed' | 'voided' | 'partially_refunded' | 'refunded';
   /** `erp`: a payment we recorded in the portal ourselves (never posted back to the ERP). */
   origin: 'portal' | 'erp';

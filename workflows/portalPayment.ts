@@ -76,8 +76,9 @@ export interface PaymentState {
   decisions: PaymentDecision[];
   observations: number;
   /**
-   * What this run was told, each followed by a fresh read before it ended: the newest updated_at and the update or
-   * delete events. A finished run that saw an observation already lets the starter skip a new run for it.
+   * What this run has covered: the newest updated_at it was told of or read itself (every observation is followed by
+   * a fresh read before the run ends), and the update or delete events it was told of. A finished run that covered
+   * an observation already lets the starter skip a new run for it.
    */
   seen?: { updatedAt: number; changes: string[] };
 }
@@ -261,6 +262,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       return false;
     }
     state.context = ctx;
+    // What this read saw covers every observation up to its updated_at (see `seen`).
+    if (ctx.updatedAtSec !== undefined && state.seen) state.seen = { ...state.seen, updatedAt: Math.max(state.seen.updatedAt, ctx.updatedAtSec) };
     if (ctx.customerNumber || ctx.invoiceNumbers.length) {
       index([
         ...(ctx.customerNumber ? [{ key: CustomerNumber, value: ctx.customerNumber }] : []),
