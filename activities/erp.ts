@@ -72,23 +72,8 @@ export function createErpActivities(deps: ActivityDeps) {
     },
 
     /** ERP facts about the invoices a payment names, with the settings the plan applies. */
-    async lookupErpInvoices({ numbers }: { numbers: string[] }): Promise<{ invoices: ErpInvoiceInfo[]; settings: ApplicationSettings }> {
-      return classified(async () => {
-        const invoices: ErpInvoiceInfo[] = [];
-        for (const n of [...new Set(numbers)]) {
-          const inv = await bc.getSalesInvoiceByNumber(n, { lines: false });
-          if (!inv) continue;
-          const s = erpStatus(inv);
-          invoices.push({
-            number: inv.number,
-            customerNumber: inv.billToCustomerNumber || inv.customerNumber,
-            currency: inv.currencyCode,
-            remainingMinor: inv.remaining.minor,
-            status: s === 'open' ? 'open' : s === 'unknown' || s === 'draft' ? 'unknown' : 'closed',
-          });
-        }
-        return { invoices, settings: applicationSettings(deps.settings) };
-      });
+    async lookupErpInvoices({ numbers }: { numbers: string[] }): Promise<ErpInvoiceLookup> {
+      return classified(() => lookupErpInvoices(deps, numbers));
     },
 
     /** What the ERP has posted for a portal payment (and its reversal), keyed by external document number. */
@@ -96,6 +81,29 @@ export function createErpActivities(deps: ActivityDeps) {
       return classified(() => erpPostingState(deps, paymentId));
     },
   };
+}
+
+export interface ErpInvoiceLookup {
+  invoices: ErpInvoiceInfo[];
+  settings: ApplicationSettings;
+}
+
+/** The ERP invoices a payment is allocated to, as the application plan needs them, with the posting settings. */
+export async function lookupErpInvoices(deps: ActivityDeps, numbers: string[]): Promise<ErpInvoiceLookup> {
+  const invoices: ErpInvoiceInfo[] = [];
+  for (const n of [...new Set(numbers)]) {
+    const inv = await deps.bc.getSalesInvoiceByNumber(n, { lines: false });
+    if (!inv) continue;
+    const s = erpStatus(inv);
+    invoices.push({
+      number: inv.number,
+      customerNumber: inv.billToCustomerNumber || inv.customerNumber,
+      currency: inv.currencyCode,
+      remainingMinor: inv.remaining.minor,
+      status: s === 'open' ? 'open' : s === 'unknown' || s === 'draft' ? 'unknown' : 'closed',
+    });
+  }
+  return { invoices, settings: applicationSettings(deps.settings) };
 }
 
 export async function erpPostingState(deps: ActivityDeps, paymentId: string): Promise<ErpPostingState> {

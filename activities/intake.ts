@@ -8,7 +8,7 @@ import { customer, offerForMatchingSignal } from '../workflows/customer';
 import { customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import { invoiceViewedSignal } from '../workflows/invoiceMessages';
 import type { ActivityDeps } from './deps';
-import { erpPostingState } from './erp';
+import { erpPostingState, lookupErpInvoices } from './erp';
 import { classified } from './failures';
 import type { CursorPart, PollResult, PortalCursor } from './intakeTypes';
 import type { MatchablePayment, PaymentContext } from './paymentTypes';
@@ -111,6 +111,10 @@ export function createIntakeActivities(deps: ActivityDeps) {
           allocations.push({ invoiceNumber: invoice.number, amountMinor, feeMinor: await feeShare(amountMinor, invoice, p.id, clientPayments, () => portal.getInvoice(i.invoiceId)) });
         }
         const method = p.gatewayTypeId === '1' ? 'card' : p.gatewayTypeId === '2' ? 'bank' : null;
+        const erp = await erpPostingState(deps, p.id);
+        const status = portalStatus(p);
+        // A payment that will be planned now gets its ERP invoices with this read (one activity less per payment).
+        const plannable = !erp.posted && !isErpOrigin(p) && p.amount.minor - p.refunded.minor > 0 && (status === 'completed' || status === 'partially_refunded');
         return {
           paymentId: p.id,
           connectionKey: input.connectionKey,
@@ -120,14 +124,15 @@ export function createIntakeActivities(deps: ActivityDeps) {
           date: p.date,
           createdAtMs: p.createdAt * 1000,
           updatedAtSec: p.updatedAt,
-          portalStatus: portalStatus(p),
+          portalStatus: status,
           origin: isErpOrigin(p) ? 'erp' : 'portal',
           portalClientId: p.clientId,
           customerNumber: client.number || null,
           allocations,
           invoiceNumbers: [...new Set([...numbers.values()])],
           methodCode: method ? settings.payments.methodCodes[method] ?? null : null,
-          erp: await erpPostingState(deps, p.id),
+          erp,
+          ...(plannable && allocations.length > 0 ? { erpInvoices: await lookupErpInvoices(deps, allocations.map((a) => a.invoiceNumber)) } : {}),
         };
       });
     },

@@ -1,4 +1,4 @@
-import type { PaymentAllocation } from '../src/domain/application';
+import type { ApplicationSettings, ErpInvoiceInfo, PaymentAllocation } from '../src/domain/application';
 
 /** What a payment workflow needs to know about its portal payment, re-read from the portal on every observation. */
 export interface PaymentContext {
@@ -24,6 +24,8 @@ export interface PaymentContext {
   /** ERP payment method code for the portal payment type (settings.payments.methodCodes). */
   methodCode: string | null;
   erp: ErpPostingState;
+  /** The allocations' ERP invoices and the posting settings, read with the payment when it is to be planned. */
+  erpInvoices?: { invoices: ErpInvoiceInfo[]; settings: ApplicationSettings };
 }
 
 export interface ErpPostingState {

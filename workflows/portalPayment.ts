@@ -137,6 +137,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   let pairedWith: string | null = null;
   let arbiterAnswered = false;
   let submissions = 0;
+  /** Whether this look at the payment has made its first plan (later plans read the ERP again). */
+  let planned = false;
   const postingAnswers = new Map<string, JournalPostResult>();
   // Finance's decisions for the plan, kept for the whole run (a retry reads both systems again but keeps them).
   const resolutions: FinanceResolutions = {};
@@ -248,6 +250,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
 
   /** One look at the payment as the portal and the ERP have it now. Returns true to look again. */
   async function pass(): Promise<boolean> {
+    planned = false;
     let ctx: PaymentContext;
     try {
       ctx = await acts.resolvePaymentContext({ companyId: input.companyId, connectionKey: input.connectionKey, paymentId: input.paymentId });
@@ -514,7 +517,10 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
         : override?.action === 'post_unapplied'
           ? []
           : c.allocations;
-    const lookup = await acts.lookupErpInvoices({ numbers: allocations.map((a) => a.invoiceNumber) });
+    // The first plan of a look uses the ERP invoices read with the payment; a re-plan (finance decided) reads again.
+    const fresh = allocations === c.allocations && !planned ? c.erpInvoices : undefined;
+    planned = true;
+    const lookup = fresh ?? (await acts.lookupErpInvoices({ numbers: allocations.map((a) => a.invoiceNumber) }));
     return planApplication(
       { paymentId: input.paymentId, amountMinor: net, currency: c.currency, customerNumber: c.customerNumber, allocations, customerMethodCode: null },
       lookup.invoices,
