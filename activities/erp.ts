@@ -107,7 +107,7 @@ export async function lookupErpInvoices(deps: ActivityDeps, numbers: string[]): 
 }
 
 export async function erpPostingState(deps: ActivityDeps, paymentId: string): Promise<ErpPostingState> {
-  const entriesOf = async (key: string) => (await deps.bc.findPostedEntries(key)).filter((e) => e.externalDocumentNumber === key);
+  const entriesOf = (key: string) => deps.bc.findEntriesByExternalDocumentNumbers([key]);
   const posted = await entriesOf(paymentId);
   // Reversals are keyed <id>-R, <id>-R2, … (one per void, refund or adjustment), only ever of a posting: read until
   // one is missing.

@@ -48,7 +48,8 @@ interface BatchPart {
   what: string;
   /** Which lines of the batch belong to a request (external or document number). */
   owner(p: Prepared): string;
-  isPosted(p: Prepared): Promise<boolean>;
+  /** The owners of these requests the ERP has posted already (one look for the whole group). */
+  posted(ps: Prepared[]): Promise<Set<string>>;
   wanted(p: Prepared): Wanted[];
   read(): Promise<Line[]>;
   remove(id: string): Promise<void>;
@@ -137,8 +138,8 @@ async function settleBatch(b: BatchPart, wanted: Map<string, Wanted[]>, rejected
  * `answers`, requests posted by this call to `postedNow`.
  */
 async function commit(b: BatchPart, group: Prepared[], answers: Map<string, JournalPostResult>, postedNow: Set<string>): Promise<void> {
-  const done = await Promise.all(group.map((p) => b.isPosted(p)));
-  const pending = group.filter((_, i) => !done[i]);
+  const done = await b.posted(group);
+  const pending = group.filter((p) => !done.has(b.owner(p)));
   if (pending.length === 0) return;
   const wanted = new Map(pending.map((p) => [b.owner(p), b.wanted(p)]));
   const refused = new Map<string, ExternalServiceError>();
@@ -152,8 +153,8 @@ async function commit(b: BatchPart, group: Prepared[], answers: Map<string, Jour
   try {
     await b.post();
   } catch (err) {
-    const posted = await Promise.all(ready.map((p) => b.isPosted(p)));
-    if (!posted.every(Boolean)) {
+    const posted = await b.posted(ready);
+    if (!ready.every((p) => posted.has(b.owner(p)))) {
       if (!isPermanent(err)) throw err;
       // Business Central rolled the batch back: take the group's lines out and try each request on its own.
       await Promise.all((await b.read()).map((line) => b.remove(line.id)));
@@ -169,7 +170,8 @@ function receiptBatch(bc: BusinessCentralClient, journal: BcJournal): BatchPart 
   return {
     what: `customer payment batch ${journal.code}`,
     owner: (p) => p.ext,
-    isPosted: async (p) => (await bc.findPostedEntries(p.ext)).some((e) => e.externalDocumentNumber === p.ext && e.documentType === 'Payment'),
+    posted: async (ps) =>
+      new Set((await bc.findEntriesByExternalDocumentNumbers(ps.map((p) => p.ext))).filter((e) => e.documentType === 'Payment').map((e) => e.externalDocumentNumber)),
     wanted: (p) =>
       p.receipt.map((l) => {
         const invoice = l.kind === 'applied' ? l.invoiceNumber! : '';
@@ -235,7 +237,7 @@ function generalBatch(bc: BusinessCentralClient, journal: BcJournal, linesOf: (p
   return {
     what: `general journal batch ${journal.code}`,
     owner: (p) => p.docNo,
-    isPosted: async (p) => (await bc.findGeneralLedgerEntries(p.docNo)).length > 0,
+    posted: async (ps) => new Set((await bc.findGeneralLedgerEntriesOf(ps.map((p) => p.docNo))).map((e) => e.documentNumber)),
     wanted: (p) =>
       linesOf(p).map((line) => ({
         key: generalKey(line.accountType, line.accountNumber, line.minor, line.balancing),
@@ -323,22 +325,27 @@ export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, bat
     }
   }
 
-  await Promise.all(
-    open().map(async (p) => {
-      const entries = (await bc.findPostedEntries(p.ext)).filter((e) => e.externalDocumentNumber === p.ext);
-      const invoiceRemaining: Record<string, number> = {};
-      for (const inv of new Set(p.receipt.flatMap((l) => (l.kind === 'applied' ? [l.invoiceNumber!] : [])))) {
-        const invoice = await bc.getSalesInvoiceByNumber(inv, { lines: false });
-        if (invoice) invoiceRemaining[inv] = invoice.remaining.minor;
-      }
-      answers.set(p.ext, {
-        externalDocumentNumber: p.ext,
-        status: postedNow.has(p.ext) ? 'posted' : 'already_posted',
-        entries: entries.map((e) => ({ entryNumber: e.entryNumber, documentNumber: e.documentNumber, amountMinor: e.amount.minor, invoiceNumber: null })),
-        invoiceRemaining,
-      });
-    }),
-  );
+  // The answers: posted entries and the applied invoices' remaining amounts, read once for the whole group.
+  const standing = open();
+  const appliedTo = (p: Prepared) => [...new Set(p.receipt.flatMap((l) => (l.kind === 'applied' ? [l.invoiceNumber!] : [])))];
+  const postedEntries = standing.length ? await bc.findEntriesByExternalDocumentNumbers(standing.map((p) => p.ext)) : [];
+  const invoiceNumbers = standing.flatMap(appliedTo);
+  const invoices = invoiceNumbers.length ? await bc.findSalesInvoicesByNumbers(invoiceNumbers) : [];
+  for (const p of standing) {
+    const invoiceRemaining: Record<string, number> = {};
+    for (const inv of appliedTo(p)) {
+      const invoice = invoices.find((i) => i.number === inv);
+      if (invoice) invoiceRemaining[inv] = invoice.remaining.minor;
+    }
+    answers.set(p.ext, {
+      externalDocumentNumber: p.ext,
+      status: postedNow.has(p.ext) ? 'posted' : 'already_posted',
+      entries: postedEntries
+        .filter((e) => e.externalDocumentNumber === p.ext)
+        .map((e) => ({ entryNumber: e.entryNumber, documentNumber: e.documentNumber, amountMinor: e.amount.minor, invoiceNumber: null })),
+      invoiceRemaining,
+    });
+  }
   return order.map((ext) => answers.get(ext)!);
 }
 

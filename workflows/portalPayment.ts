@@ -76,11 +76,10 @@ export interface PaymentState {
   decisions: PaymentDecision[];
   observations: number;
   /**
-   * What this run has covered: the newest updated_at it was told of or read itself (every observation is followed by
-   * a fresh read before the run ends), and the update or delete events it was told of. A finished run that covered
-   * an observation already lets the starter skip a new run for it.
+   * The newest portal updated_at this run was told of or read itself (every observation is followed by a fresh read
+   * before the run ends): a finished run lets the starter skip a new run for a creation or poll it already covered.
    */
-  seen?: { updatedAt: number; changes: string[] };
+  seenUpdatedAt?: number;
 }
 
 export const paymentObserved = defineSignal<[PaymentObservation]>('paymentObserved');
@@ -107,7 +106,10 @@ export interface PortalPaymentInput {
   revision?: number;
 }
 
-/** 2: search attributes are indexed with the next stage change, none re-upserted at start. */
+/**
+ * 2: search attributes are indexed with the next stage change, none re-upserted at start; an update or delete event
+ * that arrives during or after a read means one more look (two refunds in the same second are both seen).
+ */
 export const PAYMENT_WORKFLOW_REVISION = 2;
 
 /** External document number of a payment's n-th reversal (n from 1): `<id>-R`, `<id>-R2`, … */
@@ -129,8 +131,9 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     note: null,
     decisions: [],
     observations: 0,
-    seen: { updatedAt: -1, changes: [] },
+    seenUpdatedAt: -1,
   };
+  const revision2 = (input.revision ?? 1) >= 2;
   let lastSeen = -1;
   let newestObserved = -1;
   let resolution: Resolution | null = null;
@@ -145,15 +148,21 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   let override: ResolutionAction | null = null;
 
   const seenChanges = new Set<string>();
+  // Revision 2: whether an observation came in that the latest read may not cover. The read covers what came before
+  // it; an update or delete event during or after it (a duplicate, or a second change in the same second: the
+  // portal's clock has whole seconds) and anything newer than what it read mean one more look.
+  let lookAgain = false;
+  let readUpdatedAt = -1;
   setHandler(paymentObserved, (o) => {
     state.observations++;
+    if ((o.event && o.event !== 'create_payment') || o.updatedAt > readUpdatedAt) lookAgain = true;
     // A newer updated_at is a change; so is an update/delete event not seen before at the same second (the portal's
     // clock has whole seconds). Duplicates, and the poller reporting what a webhook already did, are not.
     const change = o.event && o.event !== 'create_payment' ? `${o.event}@${o.updatedAt}` : null;
     const fresh = change !== null && !seenChanges.has(change);
     if (change) seenChanges.add(change);
     newestObserved = Math.max(newestObserved, o.updatedAt, fresh && newestObserved >= 0 ? lastSeen + 1 : -1);
-    state.seen = { updatedAt: Math.max(state.seen?.updatedAt ?? -1, o.updatedAt), changes: [...seenChanges] };
+    state.seenUpdatedAt = Math.max(state.seenUpdatedAt ?? -1, o.updatedAt);
   });
   setHandler(adjustmentPaired, ({ partnerPaymentId }) => {
     pairedWith ??= partnerPaymentId;
@@ -184,7 +193,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
 
   // Search attributes waiting for the next stage change, so one upsert (one billed action) indexes both. Runs
   // of an older revision upsert at once, as they did.
-  const indexOnce = (input.revision ?? 1) >= 2;
+  const indexOnce = revision2;
   let unindexed: SearchAttributeUpdatePair[] = [];
   const index = (pairs: SearchAttributeUpdatePair[]) => {
     unindexed = [...unindexed.filter((u) => !pairs.some((p) => p.key.name === u.key.name)), ...pairs];
@@ -194,6 +203,9 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     if (unindexed.length) upsertSearchAttributes(unindexed);
     unindexed = [];
   };
+  /** Something came in since the latest read that it may not have seen (revision 1: a newer updated_at or event). */
+  const changedSinceRead = () => (revision2 ? lookAgain : newestObserved > lastSeen);
+
   const setStage = (stage: PaymentStage, attention: PaymentState['attention'] = null) => {
     const changed = stage !== state.stage || attention?.reason !== state.attention?.reason;
     state.stage = stage;
@@ -232,10 +244,11 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
 
   // PortalPaymentId and Stage 'staged' come with the start (observePayment): free, unlike an upsert.
   if (!indexOnce) upsertSearchAttributes([{ key: PortalPaymentId, value: input.paymentId }, { key: Stage, value: 'staged' }]);
-  await condition(() => newestObserved >= 0);
+  await condition(() => state.observations > 0);
 
   for (;;) {
     lastSeen = newestObserved;
+    lookAgain = false;
     const again = await pass();
     flushIndex();
     if (again) continue;
@@ -244,13 +257,15 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     if (pairedWith && state.stage === 'posted') await reverseForAdjustment(pairedWith);
     await condition(allHandlersFinished);
     // Something changed in the portal while we worked (a void, a refund): look again before finishing.
-    if (newestObserved > lastSeen) continue;
+    if (changedSinceRead()) continue;
     return state;
   }
 
   /** One look at the payment as the portal and the ERP have it now. Returns true to look again. */
   async function pass(): Promise<boolean> {
     planned = false;
+    // Everything told so far is covered by this read, whatever it finds (even that the payment does not exist).
+    readUpdatedAt = Math.max(readUpdatedAt, state.seenUpdatedAt ?? -1);
     let ctx: PaymentContext;
     try {
       ctx = await acts.resolvePaymentContext({ companyId: input.companyId, connectionKey: input.connectionKey, paymentId: input.paymentId });
@@ -265,8 +280,11 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       return false;
     }
     state.context = ctx;
-    // What this read saw covers every observation up to its updated_at (see `seen`).
-    if (ctx.updatedAtSec !== undefined && state.seen) state.seen = { ...state.seen, updatedAt: Math.max(state.seen.updatedAt, ctx.updatedAtSec) };
+    // What this read saw covers every observation up to its updated_at (see `seenUpdatedAt`).
+    if (ctx.updatedAtSec !== undefined) {
+      readUpdatedAt = Math.max(readUpdatedAt, ctx.updatedAtSec);
+      state.seenUpdatedAt = Math.max(state.seenUpdatedAt ?? -1, ctx.updatedAtSec);
+    }
     if (ctx.customerNumber || ctx.invoiceNumbers.length) {
       index([
         ...(ctx.customerNumber ? [{ key: CustomerNumber, value: ctx.customerNumber }] : []),
@@ -287,7 +305,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     if (ctx.portalStatus === 'pending') {
       setStage('pending');
       // Bank payments settle in days: wake on the next observation, or re-read every 6 hours in case one was missed.
-      await condition(() => newestObserved > lastSeen, '6 hours');
+      await condition(changedSinceRead, '6 hours');
       return true;
     }
     if (ctx.amountMinor === 0) {

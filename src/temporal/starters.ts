@@ -101,16 +101,18 @@ export async function updateCustomer<Ret, Args extends unknown[]>(
   return t.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation });
 }
 
-/** Whether the payment's latest run has completed after being told of this observation (manual ones always run). */
+/**
+ * Whether the payment's latest run completed after covering this observation. Only creations and polls are skipped:
+ * an update or delete event always gets a run (the portal's clock has whole seconds, so a refund in the same second
+ * as the run's read would look covered). Manual observations always run.
+ */
 async function seenByFinishedRun(t: Target, workflowId: string, o: PaymentObservation): Promise<boolean> {
-  if (o.source === 'manual') return false;
+  if (o.source === 'manual' || (o.event && o.event !== 'create_payment')) return false;
   try {
     const handle = t.client.workflow.getHandle<typeof portalPayment>(workflowId);
     if ((await handle.describe()).status.name !== 'COMPLETED') return false;
-    const seen = (await handle.result()).seen;
-    if (!seen) return false;
-    if (o.event && o.event !== 'create_payment') return seen.changes.includes(`${o.event}@${o.updatedAt}`);
-    return o.updatedAt <= seen.updatedAt;
+    const seen = (await handle.result()).seenUpdatedAt;
+    return seen !== undefined && o.updatedAt <= seen;
   } catch {
     return false; // not started yet, or not readable now: signal-with-start decides
   }

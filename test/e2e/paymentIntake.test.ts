@@ -54,14 +54,13 @@ describe('webhook deliveries only (portal webhooks not registered, hourly poll)'
       return runs.length >= n && runs.every((r) => r.status.name === 'COMPLETED') && runs;
     };
     await eventually(() => done(1), 15000, 'the first run to finish');
-    // Delivered again after it was posted: the finished run read the portal after every one of these, so no new run
-    // starts (and none could post twice: a new run finds the posting by its external document number).
-    for (let i = 0; i < 5; i++) expect((await deliver(s, i % 2 ? 'update_payment' : 'create_payment', body)).status).toBe(200);
+    // Created again after it was posted: the finished run read the portal after it, so no new run starts.
+    for (let i = 0; i < 3; i++) expect((await deliver(s, 'create_payment', body)).status).toBe(200);
     await sleep(500);
     expect(await done(1)).toHaveLength(1);
     expect((await paymentState(s.ops, 'default', paymentId)).stage).toBe('posted');
-    // A change the run never saw (a later updated_at) does start one, which finds the posting and posts nothing.
-    expect((await deliver(s, 'update_payment', { ...body, updated_at: Number(body.updated_at) + 1 })).status).toBe(200);
+    // An update event always gets a run (it could be a refund in the same second): it finds the posting, posts nothing.
+    for (let i = 0; i < 2; i++) expect((await deliver(s, 'update_payment', body)).status).toBe(200);
     await eventually(() => done(2), 15000, 'the later run to finish');
     expect((await paymentState(s.ops, 'default', paymentId)).stage).toBe('posted');
 

@@ -121,7 +121,7 @@ export async function postCashReceipt(bc: BusinessCentralClient, req: CashReceip
   if (receiptLines.length > 0) {
     const journal = await bc.findJournalBatch(req.journalCode);
     if (!journal) throw reject(`customer payment journal batch ${req.journalCode} does not exist`, 'journal_not_found');
-    const isPosted = async () => (await bc.findPostedEntries(ext)).some((e) => e.externalDocumentNumber === ext && e.documentType === 'Payment');
+    const isPosted = async () => (await bc.findEntriesByExternalDocumentNumbers([ext])).some((e) => e.documentType === 'Payment');
     if (!(await isPosted())) {
       for (const inv of appliedInvoices) {
         const invoice = await bc.getSalesInvoiceByNumber(inv, { lines: false });
@@ -195,7 +195,7 @@ export async function postCashReceipt(bc: BusinessCentralClient, req: CashReceip
     glEntries = await bc.findGeneralLedgerEntries(docNo);
   }
 
-  const entries = (await bc.findPostedEntries(ext)).filter((e) => e.externalDocumentNumber === ext);
+  const entries = await bc.findEntriesByExternalDocumentNumbers([ext]);
   const invoiceRemaining: Record<string, Money> = {};
   for (const inv of appliedInvoices) {
     const invoice = await bc.getSalesInvoiceByNumber(inv, { lines: false });

@@ -30,6 +30,20 @@ import type {
 /** OData string literal: quotes doubled. */
 export const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
+/** Keys per OR-filter query: 20 keys of up to 35 characters keep the URL near 1.5 KB. */
+const FILTER_KEYS_PER_QUERY = 20;
+
+/** `field eq 'a' or field eq 'b' …`: BC's OData takes an OR over one field (not across fields). */
+function anyOf(field: string, values: readonly string[]): string {
+  return values.map((v) => `${field} eq ${odataString(v)}`).join(' or ');
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 function query(params: Record<string, string | undefined>): string {
   const parts = Object.entries(params)
     .filter(([, v]) => v !== undefined && v !== '')
@@ -168,6 +182,16 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     return rows[0] ? s.toSalesInvoice(rows[0]) : null;
   }
 
+  /** Sales invoices (without lines) with any of these numbers, one query per 20. */
+  async function findSalesInvoicesByNumbers(numbers: readonly string[]): Promise<BcSalesInvoice[]> {
+    const out: BcSalesInvoice[] = [];
+    for (const chunk of chunks([...new Set(numbers)], FILTER_KEYS_PER_QUERY)) {
+      const rows = await getAll(`${company}/salesInvoices${query({ $filter: anyOf('number', chunk) })}`, s.salesInvoiceSchema, `sales invoices ${chunk.join(', ')}`.slice(0, 200));
+      out.push(...rows.map(s.toSalesInvoice));
+    }
+    return out.filter((inv) => numbers.includes(inv.number));
+  }
+
   async function listSalesInvoices(opts: { modifiedSince?: string; status?: InvoiceStatus; lines?: boolean } = {}): Promise<BcSalesInvoice[]> {
     const filters = [opts.modifiedSince && `lastModifiedDateTime gt ${opts.modifiedSince}`, opts.status && `status eq ${odataString(opts.status)}`].filter(Boolean);
     const url = `${company}/salesInvoices${query({ $filter: filters.join(' and ') || undefined, $expand: opts.lines ? 'salesInvoiceLines' : undefined })}`;
@@ -293,6 +317,18 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     return ledgerEntries(`documentNumber eq ${odataString(key)}`, `ledger entries for ${key}`);
   }
 
+  /**
+   * Customer ledger entries carrying any of these external document numbers, in one query per 20 keys (an OR over
+   * one field, which BC's OData allows; a short URL stays well inside the server's limit).
+   */
+  async function findEntriesByExternalDocumentNumbers(keys: readonly string[]): Promise<BcLedgerEntry[]> {
+    const out: BcLedgerEntry[] = [];
+    for (const chunk of chunks([...new Set(keys)], FILTER_KEYS_PER_QUERY)) {
+      out.push(...(await ledgerEntries(anyOf('externalDocumentNumber', chunk), `ledger entries for ${chunk.join(', ')}`.slice(0, 200))));
+    }
+    return out.filter((e) => keys.includes(e.externalDocumentNumber));
+  }
+
   async function listCustomerLedgerEntriesSince(isoTimestamp: string, opts: { documentType?: LedgerDocumentType } = {}): Promise<BcLedgerEntry[]> {
     if (Number.isNaN(Date.parse(isoTimestamp))) throw new RangeError(`not an ISO timestamp: ${isoTimestamp}`);
     const filters = [`lastModifiedDateTime gt ${new Date(isoTimestamp).toISOString()}`];
@@ -301,9 +337,18 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
   }
 
   async function findGeneralLedgerEntries(documentNumber: string): Promise<BcGlEntry[]> {
+    return findGeneralLedgerEntriesOf([documentNumber]);
+  }
+
+  /** G/L entries of any of these document numbers (one query per 20, as above). */
+  async function findGeneralLedgerEntriesOf(documentNumbers: readonly string[]): Promise<BcGlEntry[]> {
     const cur = await localCurrency();
-    const rows = await getAll(`${company}/generalLedgerEntries${query({ $filter: `documentNumber eq ${odataString(documentNumber)}` })}`, s.glEntrySchema, `G/L entries ${documentNumber}`);
-    return rows.map((r) => s.toGlEntry(r, cur));
+    const out: BcGlEntry[] = [];
+    for (const chunk of chunks([...new Set(documentNumbers)], FILTER_KEYS_PER_QUERY)) {
+      const rows = await getAll(`${company}/generalLedgerEntries${query({ $filter: anyOf('documentNumber', chunk) })}`, s.glEntrySchema, `G/L entries ${chunk.join(', ')}`.slice(0, 200));
+      out.push(...rows.map((r) => s.toGlEntry(r, cur)));
+    }
+    return out.filter((e) => documentNumbers.includes(e.documentNumber));
   }
 
   // ---- webhook subscriptions
@@ -378,6 +423,9 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     createJournalLine,
     deleteJournalLine,
     findPostedEntries,
+    findSalesInvoicesByNumbers,
+    findEntriesByExternalDocumentNumbers,
+    findGeneralLedgerEntriesOf,
     listCustomerLedgerEntriesSince,
     findGeneralLedgerEntries,
     resourceFor,
