@@ -192,6 +192,24 @@ describe('Business Central client against the sandbox: invoices and payments', (
     expect((await bc.getCustomerByNumber('C40000', { details: false }))!.balanceDue).toEqual(usd(-1000));
   });
 
+  it('reads many keys by OR-filter queries of twenty: ledger entries, G/L entries and invoices, across pages and chunks', async () => {
+    const invoices = Array.from({ length: 23 }, () => newInvoice('C20000', '10.00', '0'));
+    const keys = invoices.map((inv, i) => `batch_${i}`);
+    invoices.forEach((inv, i) => sandbox.admin.recordPayment({ invoiceNumber: inv.number, amount: '1.00', externalDocumentNumber: keys[i] }));
+    const wanted = [...keys, 'batch_missing'];
+
+    const entries = await bc.findEntriesByExternalDocumentNumbers(wanted);
+    expect(entries.map((e) => e.externalDocumentNumber).sort()).toEqual([...keys].sort());
+    expect(entries.every((e) => e.amount.minor === -100)).toBe(true);
+
+    const found = await bc.findSalesInvoicesByNumbers([...invoices.map((i) => i.number), 'NO-SUCH']);
+    expect(found.map((i) => i.number).sort()).toEqual(invoices.map((i) => i.number).sort());
+    expect(found.every((i) => i.remaining.minor === 900)).toBe(true);
+
+    const gl = await bc.findGeneralLedgerEntriesOf(['pay_mixed_1', 'refund_1', 'nothing_here']);
+    expect(new Set(gl.map((e) => e.documentNumber))).toEqual(new Set(['pay_mixed_1', 'refund_1']));
+  });
+
   it('sees payments made inside the ERP and their unapplication through the ledger watermark', async () => {
     const posted = newInvoice('C20000', '60.00', '0');
     const watermark = new Date().toISOString();
