@@ -60,7 +60,7 @@ function parseOptions(argv: string[]): Options {
     .option('--cost-invoices <n>', 'invoices taken through the whole happy path for the cost figure', '3')
     .option('--open <n>', 'open invoice workflows waiting for payment for the memory figure (the target is stated for 10000)', '2000')
     .option('--memory-wait <seconds>', 'how long the memory phase waits for all of them to be waiting', '900')
-    .option('--max-cached-workflows <n>', "experiment: the memory phase's worker with this SDK workflow cache size (0: the factory's default)", '0')
+    .option('--max-cached-workflows <n>', "the memory phase's worker with this workflow cache size (0: WORKER_MAX_CACHED_WORKFLOWS, as in production)", '0')
     .option('--ceiling-start-concurrency <n>', 'concurrent starts of the engine-ceiling workflows', '16')
     .option('--trigger <how>', 'how the throughput invoices reach arsync: webhook (BC notification) or api (bulk start)', 'webhook')
     .option('--bc-quota', "keep the Business Central client's production limits (1,200 requests/min, 5 in flight)", false)
