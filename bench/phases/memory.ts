@@ -50,6 +50,7 @@ export async function memory(stack: BenchStack, open: number, bcLimits: BcLimits
     await pauseBcNotifications(stack);
     for (let posted = 0; posted < toPost; posted += 500) {
       await bulkStart(stack, await postInvoices(stack, Math.min(500, toPost - posted), customers));
+      log(`  memory: ${posted + Math.min(500, toPost - posted)}/${toPost} posted and started, ${await countWorkflows(stack.client, WAITING)} waiting, worker RSS ${mib(worker.rssBytes())} MiB`);
     }
     let waiting = 0;
     const deadline = Date.now() + waitMs;

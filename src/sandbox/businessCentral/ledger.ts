@@ -32,6 +32,8 @@ export interface ChangeEvent {
 export interface Ctx {
   state: BcState;
   emit(ev: ChangeEvent): void;
+  /** Set inside a transaction: a nested one runs as part of it (one snapshot, not one per level). */
+  inTransaction?: boolean;
 }
 
 /** Receivables / sales / tax G/L accounts used for the generated G/L entries (seeded chart of accounts). */
@@ -44,10 +46,11 @@ export const TAX_ACCOUNT = '23100';
  * failing batch post leaves nothing behind.
  */
 export function transaction<T>(ctx: Ctx, fn: (tx: Ctx) => T): T {
+  if (ctx.inTransaction) return fn(ctx);
   const snapshot = structuredClone(ctx.state);
   const events: ChangeEvent[] = [];
   try {
-    const result = fn({ state: ctx.state, emit: (ev) => events.push(ev) });
+    const result = fn({ state: ctx.state, emit: (ev) => events.push(ev), inTransaction: true });
     for (const ev of events) ctx.emit(ev);
     return result;
   } catch (err) {
