@@ -56,9 +56,9 @@ export async function startInvoice(
 }
 
 /**
- * Signal-with-start of a portal payment's workflow: the poller and the webhook both come through here. An observation
- * a finished run already read the portal after (the poller catching up with a webhook, a duplicate delivery) starts
- * no new run; one that cannot be checked does.
+ * Signal-with-start of a portal payment's workflow: the poller and the webhook both come through here. A creation or
+ * poll a finished run already covered (the poller catching up with a webhook, a repeated create_payment) starts no new
+ * run; one that cannot be checked does.
  */
 export async function observePayment(
   t: Target,
