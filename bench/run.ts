@@ -36,6 +36,7 @@ const optionsSchema = z
     open: posInt,
     memoryWait: posInt,
     maxCachedWorkflows: z.coerce.number().int().min(0),
+    workerHeapMb: z.coerce.number().int().min(0),
     ceilingStartConcurrency: posInt,
     bcQuota: z.boolean(),
     trigger: z.enum(['webhook', 'api']),
@@ -61,6 +62,7 @@ function parseOptions(argv: string[]): Options {
     .option('--open <n>', 'open invoice workflows waiting for payment for the memory figure (the target is stated for 10000)', '2000')
     .option('--memory-wait <seconds>', 'how long the memory phase waits for all of them to be waiting', '900')
     .option('--max-cached-workflows <n>', "the memory phase's worker with this workflow cache size (0: WORKER_MAX_CACHED_WORKFLOWS, as in production)", '0')
+    .option('--worker-heap-mb <n>', "the memory phase's worker with this V8 old-space limit in MiB (0: Node's default)", '0')
     .option('--ceiling-start-concurrency <n>', 'concurrent starts of the engine-ceiling workflows', '16')
     .option('--trigger <how>', 'how the throughput invoices reach arsync: webhook (BC notification) or api (bulk start)', 'webhook')
     .option('--bc-quota', "keep the Business Central client's production limits (1,200 requests/min, 5 in flight)", false)
@@ -172,7 +174,7 @@ async function main() {
 
     if (has('memory')) {
       log(`memory: ${o.open} open invoice workflows waiting for payment, worker in its own process`);
-      const m = await memory(stack, o.open, bcLimits, o.memoryWait * 1000, log, o.maxCachedWorkflows || undefined);
+      const m = await memory(stack, o.open, bcLimits, o.memoryWait * 1000, log, o.maxCachedWorkflows || undefined, o.workerHeapMb || undefined);
       raw.memory = m;
       const complete = m.waiting >= o.open;
       figures.push(

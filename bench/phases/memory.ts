@@ -25,7 +25,15 @@ const OPEN = `WorkflowType = 'invoiceLifecycle' AND ExecutionStatus = 'Running'`
  * posted in the ERP and started by the operator's bulk API (the quicker door for thousands; the webhook path is timed
  * in the throughput phase).
  */
-export async function memory(stack: BenchStack, open: number, bcLimits: BcLimits | undefined, waitMs: number, log: (s: string) => void, maxCachedWorkflows?: number): Promise<MemoryResult> {
+export async function memory(
+  stack: BenchStack,
+  open: number,
+  bcLimits: BcLimits | undefined,
+  waitMs: number,
+  log: (s: string) => void,
+  maxCachedWorkflows?: number,
+  heapMb?: number,
+): Promise<MemoryResult> {
   await stack.stopWorker();
   const worker = new ChildWorker(
     stack.client,
@@ -33,6 +41,8 @@ export async function memory(stack: BenchStack, open: number, bcLimits: BcLimits
       ...stack.workerEnv,
       ...(bcLimits ? { BENCH_BC_RATE_PER_MINUTE: String(bcLimits.ratePerMinute), BENCH_BC_MAX_CONCURRENT: String(bcLimits.maxConcurrent) } : {}),
       ...(maxCachedWorkflows ? { BENCH_MAX_CACHED_WORKFLOWS: String(maxCachedWorkflows) } : {}),
+      // V8's old-space limit for the worker alone: a smaller heap is collected sooner, so less garbage stays resident.
+      ...(heapMb ? { NODE_OPTIONS: `--max-old-space-size=${heapMb}` } : {}),
     },
     path.resolve(__dirname, '../lib/workerMain.ts'),
   );
