@@ -3,6 +3,7 @@ import type { ApplicationSettings, ErpInvoiceInfo } from '../src/domain/applicat
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 import type { ErpPostingState } from './paymentTypes';
+import { reversalKey } from '../workflows/portalPayment';
 
 export type ErpInvoiceStatus = 'draft' | 'open' | 'paid' | 'cancelled' | 'unknown';
 
@@ -106,16 +107,21 @@ export async function lookupErpInvoices(deps: ActivityDeps, numbers: string[]): 
   return { invoices, settings: applicationSettings(deps.settings) };
 }
 
+/** Reversal keys read together with the payment's own (more are read on only when all of them are taken). */
+const REVERSALS_READ_AHEAD = 3;
+
 export async function erpPostingState(deps: ActivityDeps, paymentId: string): Promise<ErpPostingState> {
-  const entriesOf = (key: string) => deps.bc.findEntriesByExternalDocumentNumbers([key]);
-  const posted = await entriesOf(paymentId);
-  // Reversals are keyed <id>-R, <id>-R2, … (one per void, refund or adjustment), only ever of a posting: read until
-  // one is missing.
+  // Reversals are keyed <id>-R, <id>-R2, … (one per void, refund or adjustment), only ever of a posting: the payment
+  // and its first reversal keys are one OR-filter read, continued until a key is missing.
+  const keys = (from: number) => Array.from({ length: REVERSALS_READ_AHEAD }, (_, i) => reversalKey(paymentId, from + i));
+  let entries = await deps.bc.findEntriesByExternalDocumentNumbers([paymentId, ...keys(1)]);
+  const posted = entries.filter((e) => e.externalDocumentNumber === paymentId);
   const reversals = [];
   for (let n = 1; posted.length > 0; n++) {
-    const found = await entriesOf(n === 1 ? `${paymentId}-R` : `${paymentId}-R${n}`);
+    const found = entries.filter((e) => e.externalDocumentNumber === reversalKey(paymentId, n));
     if (found.length === 0) break;
     reversals.push(...found);
+    if (n % REVERSALS_READ_AHEAD === 0) entries = await deps.bc.findEntriesByExternalDocumentNumbers(keys(n + 1));
   }
   // Payments are credits to the customer (negative); a reversal or refund is a debit (positive).
   const receipts = posted.filter((e) => e.amount.minor < 0);
