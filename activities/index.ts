@@ -3,6 +3,7 @@ import type { ActivityDeps } from './deps';
 import { createErpActivities } from './erp';
 import { createErpMirrorActivities } from './erpMirror';
 import { createIntakeActivities } from './intake';
+import { createInvoiceSyncActivities } from './invoiceSync';
 import { createJournalActivities } from './journal';
 import { createNotificationActivities } from './notifications';
 import { createPortalActivities } from './portal';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSystemActivities(() => names),
     ...createErpActivities(deps),
     ...createPortalActivities(deps),
+    ...createInvoiceSyncActivities(deps),
     ...createIntakeActivities(deps),
     ...createJournalActivities(deps),
     ...createCoordinationActivities(deps),

@@ -3,8 +3,8 @@ import { LINE_TYPE, type InInvoice, type InPayment } from '../src/adapters/invoi
 import { gatewayFeeShare, pairedGatewayFee } from '../src/domain/gatewayFees';
 import { durationMs } from '../src/config/duration';
 import { CustomerNumber } from '../src/temporal/searchAttributes';
-import { observePayment } from '../src/temporal/starters';
-import { customer, offerForMatchingSignal } from '../workflows/customer';
+import { observePayment, updateCustomer } from '../src/temporal/starters';
+import { customer, matchAdjustmentUpdate, offerForMatchingSignal } from '../workflows/customer';
 import { customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import { invoiceViewedSignal } from '../workflows/invoiceMessages';
 import type { ActivityDeps } from './deps';
@@ -92,9 +92,30 @@ export function createIntakeActivities(deps: ActivityDeps) {
       erpRemainingMinor: erp ? erp.remaining.minor : 0,
     });
   };
+  /**
+   * Offers a positive payment to its customer's refund-versus-adjustment arbiter (signal-with-start of the customer
+   * workflow); the answer comes back to the payment workflow as a signal. Offering twice gets the same answer.
+   */
+  const offer = async (input: { companyId: string; customerNumber: string; connectionKey: string; payment: MatchablePayment }) => {
+    const { client, taskQueue } = deps.temporal;
+    await client.workflow.signalWithStart(customer, {
+      taskQueue,
+      workflowId: customerWorkflowId(input.companyId, input.customerNumber),
+      args: [{ companyId: input.companyId, customerNumber: input.customerNumber }],
+      signal: offerForMatchingSignal,
+      signalArgs: [{ payment: input.payment, connectionKey: input.connectionKey, windowMs: durationMs(settings.payments.adjustmentWindow) }],
+      typedSearchAttributes: [{ key: CustomerNumber, value: input.customerNumber }],
+    });
+  };
+
   return {
-    /** The payment as the portal has it now, with the ERP customer and invoice numbers and what the ERP already posted. */
-    async resolvePaymentContext(input: { companyId: string; connectionKey: string; paymentId: string }): Promise<PaymentContext> {
+    /**
+     * The payment as the portal has it now, with the ERP customer and invoice numbers and what the ERP already posted.
+     * With `offer`, a payment that is to be planned now (positive, unposted, of a known customer) is put to its
+     * customer's refund-versus-adjustment arbiter in the same activity, by Update, and comes back with the answer
+     * (`arbiter`): two billed actions less than an offerForMatching activity and an answer by signal.
+     */
+    async resolvePaymentContext(input: { companyId: string; connectionKey: string; paymentId: string; offer?: boolean }): Promise<PaymentContext> {
       return classified(async () => {
         const portal = portals.client(input.connectionKey);
         const p = await portal.getPayment(input.paymentId);
@@ -115,6 +136,15 @@ export function createIntakeActivities(deps: ActivityDeps) {
         const status = portalStatus(p);
         // A payment that will be planned now gets its ERP invoices with this read (one activity less per payment).
         const plannable = !erp.posted && !isErpOrigin(p) && p.amount.minor - p.refunded.minor > 0 && (status === 'completed' || status === 'partially_refunded');
+        const customerNumber = client.number || null;
+        const arbiter =
+          input.offer && plannable && customerNumber !== null
+            ? await updateCustomer(deps.temporal, input.companyId, customerNumber, matchAdjustmentUpdate, {
+                payment: { paymentId: p.id, amountMinor: p.amount.minor, currency: p.currency, atMs: p.createdAt * 1000 },
+                connectionKey: input.connectionKey,
+                windowMs: durationMs(settings.payments.adjustmentWindow),
+              })
+            : undefined;
         return {
           paymentId: p.id,
           connectionKey: input.connectionKey,
@@ -127,30 +157,21 @@ export function createIntakeActivities(deps: ActivityDeps) {
           portalStatus: status,
           origin: isErpOrigin(p) ? 'erp' : 'portal',
           portalClientId: p.clientId,
-          customerNumber: client.number || null,
+          customerNumber,
           allocations,
           invoiceNumbers: [...new Set([...numbers.values()])],
           methodCode: method ? settings.payments.methodCodes[method] ?? null : null,
           erp,
           ...(plannable && allocations.length > 0 ? { erpInvoices: await lookupErpInvoices(deps, allocations.map((a) => a.invoiceNumber)) } : {}),
+          journalBatch: settings.payments.journalBatch,
+          ...(arbiter ? { arbiter } : {}),
         };
       });
     },
 
-    /**
-     * Offers a positive payment to its customer's refund-versus-adjustment arbiter (signal-with-start of the customer
-     * workflow); the answer comes back to the payment workflow as a signal. Offering twice gets the same answer.
-     */
+    /** A positive payment offered to its customer's arbiter (`offer`), for payment runs that did not offer with the read. */
     async offerForMatching(input: { companyId: string; customerNumber: string; connectionKey: string; payment: MatchablePayment }): Promise<void> {
-      const { client, taskQueue } = deps.temporal;
-      await client.workflow.signalWithStart(customer, {
-        taskQueue,
-        workflowId: customerWorkflowId(input.companyId, input.customerNumber),
-        args: [{ companyId: input.companyId, customerNumber: input.customerNumber }],
-        signal: offerForMatchingSignal,
-        signalArgs: [{ payment: input.payment, connectionKey: input.connectionKey, windowMs: durationMs(settings.payments.adjustmentWindow) }],
-        typedSearchAttributes: [{ key: CustomerNumber, value: input.customerNumber }],
-      });
+      await offer(input);
     },
 
     /**

@@ -4,6 +4,7 @@ import { ExternalServiceError } from '../src/adapters/http/errors';
 import { journalPosterWorkflowId } from '../workflows/ids';
 import { enqueuePosting, journalPoster } from '../workflows/journalPoster';
 import type { ActivityDeps } from './deps';
+import { tellStaffPaymentPosted } from './notifications';
 import type { JournalLineRequest, JournalPostRequest, JournalPostResult } from './journalTypes';
 
 // Posting portal payments into Business Central, one journal batch at a time.
@@ -264,6 +265,33 @@ function generalBatch(bc: BusinessCentralClient, journal: BcJournal, linesOf: (p
   };
 }
 
+/**
+ * Sends the staff notices of the posted requests that ask for one, after the commit: one activity for the group
+ * instead of one per payment. A notice that cannot go out now is left to its requester (`staffNotified` unset), so
+ * it is retried there and never holds up the posting answers.
+ */
+const NOTICE_TIMEOUT_MS = 3000;
+
+async function tellStaff(deps: ActivityDeps, requests: JournalPostRequest[], results: JournalPostResult[]): Promise<JournalPostResult[]> {
+  const byExt = new Map(requests.map((r) => [r.externalDocumentNumber, r]));
+  return Promise.all(
+    results.map(async (r) => {
+      const notice = byExt.get(r.externalDocumentNumber)?.notify;
+      if (!notice || r.status === 'rejected') return r;
+      try {
+        // Bounded: an SMTP server that is slow or retrying must not delay the answers (the requester sends it then).
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), NOTICE_TIMEOUT_MS)));
+        await Promise.race([tellStaffPaymentPosted(deps, notice), late]).finally(() => clearTimeout(timer));
+        return { ...r, staffNotified: true };
+      } catch (err) {
+        deps.logger.warn({ paymentId: notice.paymentId, err: String(err) }, 'staff notice of a posted payment left to the payment workflow');
+        return r;
+      }
+    }),
+  );
+}
+
 /** Runs `fn`, heartbeating while it runs, so a worker killed mid-call is noticed within the heartbeat timeout. */
 export async function heartbeating<T>(fn: () => Promise<T>, everyMs = 1000): Promise<T> {
   let ctx: Context | null = null;
@@ -357,7 +385,7 @@ export function createJournalActivities(deps: ActivityDeps) {
      * and the retry reuses the lines already written and skips what was already posted.
      */
     async postJournalBatch({ batch, requests }: { companyId: string; batch: string; requests: JournalPostRequest[] }): Promise<JournalPostResult[]> {
-      return heartbeating(() => postGroup(deps, batch, requests));
+      return heartbeating(async () => tellStaff(deps, requests, await postGroup(deps, batch, requests)));
     },
 
     /**

@@ -22,6 +22,16 @@ export interface JournalPostRequest {
   balancingAccountNo?: string | null;
   postingDate: string;
   lines: JournalLineRequest[];
+  /** Tell staff once it is posted (a payment received): the poster does it after the group commit. */
+  notify?: PaymentPostedNotice;
+}
+
+export interface PaymentPostedNotice {
+  connectionKey: string;
+  paymentId: string;
+  /** What was received, positive minor units. */
+  amountMinor: number;
+  currency: string;
 }
 
 export interface PostedEntry {
@@ -38,5 +48,7 @@ export type JournalPostResult =
       entries: PostedEntry[];
       /** ERP remaining amounts of the applied invoices right after posting. */
       invoiceRemaining: Record<string, number>;
+      /** The request's `notify` went out (when it did not, the requester sends it). */
+      staffNotified?: boolean;
     }
   | { externalDocumentNumber: string; status: 'rejected'; code: string; message: string };

@@ -1,6 +1,8 @@
+import type { BcSalesInvoice } from '../src/adapters/businessCentral';
 import { formatMoney } from '../src/domain/money';
 import { renderTemplate, type TemplateValues } from '../src/domain/templates';
 import type { PortalLink } from '../workflows/invoiceTypes';
+import type { PaymentPostedNotice } from './journalTypes';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 
@@ -15,6 +17,79 @@ export function toE164(phone: string | null | undefined): string | null {
   return null;
 }
 
+export interface LinkRequest {
+  companyId: string;
+  invoiceNumber: string;
+  customerNumber: string;
+  portal: PortalLink;
+  channels?: Channel[];
+  sequence: number;
+}
+
+export interface LinkResult {
+  sent: Channel[];
+  skipped: Array<{ channel: Channel; reason: string }>;
+}
+
+/**
+ * Sends the view-and-pay link by email and/or SMS from the configured templates (`known`: the ERP invoice when the
+ * caller has just read it). The idempotency key includes the send sequence, so a retried activity never sends twice
+ * while a deliberate resend does send again.
+ */
+export async function sendLink(deps: ActivityDeps, input: LinkRequest, known?: BcSalesInvoice): Promise<LinkResult> {
+  const [customer, invoice] = await Promise.all([
+    deps.bc.getCustomerByNumber(input.customerNumber, { details: false }),
+    known ?? deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false }),
+  ]);
+  const values: TemplateValues = {
+    customerName: customer?.displayName ?? input.customerNumber,
+    invoiceNumber: input.invoiceNumber,
+    amountDue: invoice?.remaining ?? { minor: 0, currency: 'USD' },
+    dueDate: invoice?.dueDate || null,
+    payLink: input.portal.link,
+    companyName: deps.settings.companyName,
+  };
+  const t = deps.settings.links.template;
+  const wanted = input.channels ?? deps.settings.links.channels;
+  const sent: Channel[] = [];
+  const skipped: Array<{ channel: Channel; reason: string }> = [];
+  const key = (c: Channel) => `link:${input.companyId}:${input.invoiceNumber}:${input.sequence}:${c}`;
+  if (wanted.includes('email')) {
+    const to = customer?.email || invoice?.email;
+    if (!to) skipped.push({ channel: 'email', reason: 'the customer has no email address' });
+    else {
+      await deps.email.send({
+        to,
+        subject: renderTemplate(t.emailSubject, values),
+        text: renderTemplate(t.emailText, values),
+        html: `<p>${renderTemplate(t.emailText, values, 'html').replace(/\n/g, '<br>')}</p>`,
+        idempotencyKey: key('email'),
+      });
+      sent.push('email');
+    }
+  }
+  if (wanted.includes('sms')) {
+    const to = toE164(customer?.phoneNumber || invoice?.phoneNumber);
+    if (!to) skipped.push({ channel: 'sms', reason: 'the customer has no phone number in international format' });
+    else {
+      await deps.sms.send({ to, body: renderTemplate(t.smsText, values), idempotencyKey: key('sms') });
+      sent.push('sms');
+    }
+  }
+  return { sent, skipped };
+}
+
+/** Staff are told of each payment received and posted (the key makes a repeat harmless). */
+export async function tellStaffPaymentPosted(deps: ActivityDeps, n: PaymentPostedNotice): Promise<void> {
+  const amount = formatMoney({ minor: n.amountMinor, currency: n.currency });
+  await deps.email.send({
+    to: deps.settings.links.staffEmail,
+    subject: `Payment ${n.paymentId} received and posted`,
+    text: `Portal payment ${n.paymentId} (${amount}) was posted in the ERP.`,
+    idempotencyKey: `payment-posted:${n.connectionKey}:${n.paymentId}`,
+  });
+}
+
 export function createNotificationActivities(deps: ActivityDeps) {
   const { settings } = deps;
   const staffEmail = async (subject: string, text: string, idempotencyKey: string) => {
@@ -22,60 +97,9 @@ export function createNotificationActivities(deps: ActivityDeps) {
   };
 
   return {
-    /**
-     * Sends the view-and-pay link by email and/or SMS from the configured templates. The idempotency key includes the
-     * send sequence, so a retried activity never sends twice while a deliberate resend does send again.
-     */
-    async sendInvoiceLink(input: {
-      companyId: string;
-      invoiceNumber: string;
-      customerNumber: string;
-      portal: PortalLink;
-      channels?: Channel[];
-      sequence: number;
-    }): Promise<{ sent: Channel[]; skipped: Array<{ channel: Channel; reason: string }> }> {
-      return classified(async () => {
-        const [customer, invoice] = await Promise.all([
-          deps.bc.getCustomerByNumber(input.customerNumber, { details: false }),
-          deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false }),
-        ]);
-        const values: TemplateValues = {
-          customerName: customer?.displayName ?? input.customerNumber,
-          invoiceNumber: input.invoiceNumber,
-          amountDue: invoice?.remaining ?? { minor: 0, currency: 'USD' },
-          dueDate: invoice?.dueDate || null,
-          payLink: input.portal.link,
-          companyName: settings.companyName,
-        };
-        const t = settings.links.template;
-        const wanted = input.channels ?? settings.links.channels;
-        const sent: Channel[] = [];
-        const skipped: Array<{ channel: Channel; reason: string }> = [];
-        const key = (c: Channel) => `link:${input.companyId}:${input.invoiceNumber}:${input.sequence}:${c}`;
-        if (wanted.includes('email')) {
-          const to = customer?.email || invoice?.email;
-          if (!to) skipped.push({ channel: 'email', reason: 'the customer has no email address' });
-          else {
-            await deps.email.send({
-              to,
-              subject: renderTemplate(t.emailSubject, values),
-              text: renderTemplate(t.emailText, values),
-              html: `<p>${renderTemplate(t.emailText, values, 'html').replace(/\n/g, '<br>')}</p>`,
-              idempotencyKey: key('email'),
-            });
-            sent.push('email');
-          }
-        }
-        if (wanted.includes('sms')) {
-          const to = toE164(customer?.phoneNumber || invoice?.phoneNumber);
-          if (!to) skipped.push({ channel: 'sms', reason: 'the customer has no phone number in international format' });
-          else {
-            await deps.sms.send({ to, body: renderTemplate(t.smsText, values), idempotencyKey: key('sms') });
-            sent.push('sms');
-          }
-        }
-        return { sent, skipped };
-      });
+    /** The view-and-pay link by email and/or SMS (`sendLink`). */
+    async sendInvoiceLink(input: LinkRequest): Promise<LinkResult> {
+      return classified(() => sendLink(deps, input));
     },
 
     /** First view of an invoice: one staff notification (the key makes a retry harmless). */
@@ -100,9 +124,8 @@ export function createNotificationActivities(deps: ActivityDeps) {
       currency?: string;
     }): Promise<void> {
       return classified(() => {
-        const amount = input.amountMinor !== undefined && input.currency ? formatMoney({ minor: input.amountMinor, currency: input.currency }) : '';
         return input.kind === 'posted'
-          ? staffEmail(`Payment ${input.paymentId} received and posted`, `Portal payment ${input.paymentId} (${amount}) was posted in the ERP.`, `payment-posted:${input.connectionKey}:${input.paymentId}`)
+          ? tellStaffPaymentPosted(deps, { connectionKey: input.connectionKey, paymentId: input.paymentId, amountMinor: input.amountMinor ?? 0, currency: input.currency ?? 'USD' })
           : staffEmail(
               `Payment ${input.paymentId} needs attention: ${input.reason}`,
               `Portal payment ${input.paymentId} needs a decision (${input.reason}): ${input.detail ?? ''}\nResolve it with: arsync payment resolve ${input.connectionKey} ${input.paymentId} --action … --by … --why …`,

@@ -26,6 +26,10 @@ export interface PaymentContext {
   erp: ErpPostingState;
   /** The allocations' ERP invoices and the posting settings, read with the payment when it is to be planned. */
   erpInvoices?: { invoices: ErpInvoiceInfo[]; settings: ApplicationSettings };
+  /** The ERP payment journal batch postings go to (its journal poster takes them). */
+  journalBatch?: string;
+  /** The customer's arbiter's answer, when the read put this (positive) payment to it. */
+  arbiter?: AdjustmentMatch;
 }
 
 export interface ErpPostingState {

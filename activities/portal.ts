@@ -65,6 +65,74 @@ export function portalLinkOf(connectionKey: string, inv: InInvoice): PortalLink 
   return { connectionKey, clientId: inv.clientId, invoiceId: inv.id, invitationKey: invitation.key, link: invitation.link };
 }
 
+/** What a sync left in the portal: the customer's link and both amounts the invoice workflow compares. */
+export interface MirroredInvoice {
+  portal: PortalLink;
+  portalTotalMinor: number;
+  portalBalanceMinor: number;
+  paidAtPostingMinor: number;
+  created: boolean;
+  sendLinkOnSync: boolean;
+}
+
+/**
+ * ERP invoice (read with its lines) → portal invoice: found by number or created (never two), lines and taxes with the
+ * rounding line, custom values, auto-bill, "Disable Invoice Emails"; then the paid-at-posting payment when the ERP
+ * invoice was partly paid when posted. Throws a permanent failure when the rounding rule cannot mirror it exactly.
+ */
+export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, connectionKey: string, clientId: string): Promise<MirroredInvoice> {
+  const { settings, portals } = deps;
+  const portal = portals.client(connectionKey);
+  const plan = planPortalInvoice(forPortal(erp));
+  if (plan.problems.length) throw permanent('arsync:rounding', `invoice ${erp.number} cannot be mirrored exactly: ${plan.problems.join('; ')}`);
+
+  let inv = await portal.findInvoiceByNumber(erp.number);
+  const created = !inv;
+  if (!inv) {
+    const client = await portal.getClient(clientId);
+    const autoBill = client.settings.auto_bill === 'always';
+    inv = await portal.createInvoice(
+      {
+        clientId: clientId,
+        currency: erp.currencyCode,
+        number: erp.number,
+        date: erp.invoiceDate,
+        dueDate: erp.dueDate,
+        poNumber: erp.customerPurchaseOrderReference || undefined,
+        customValues: settings.customValues.map((m) => (m ? fieldText((erp as unknown as Record<string, unknown>)[m.erpField]) : undefined)) as [string?, string?, string?, string?],
+        autoBillEnabled: autoBill,
+        lines: plan.lineItems.map(toLineInput),
+      },
+      { markSent: true, sendEmail: !settings.disableInvoiceEmails },
+    );
+    // The portal is the judge of its own arithmetic: if it came out differently, correct the rounding line once.
+    if (inv.amount.minor !== plan.portalAmountMinor) {
+      const fixed = adjustRoundingLine(plan, inv.amount.minor, erp.totalIncludingTax.minor);
+      inv = await portal.updateInvoice(inv.id, { currency: erp.currencyCode, lines: fixed.lineItems.map(toLineInput) });
+    }
+  }
+  if (plan.paidAtPosting && inv.balance.minor > plan.expectedPortalBalanceMinor) {
+    await portal.createPayment({
+      clientId: inv.clientId,
+      amountMinor: plan.paidAtPosting.amountMinor,
+      currency: erp.currencyCode,
+      invoices: [{ invoiceId: inv.id, amountMinor: plan.paidAtPosting.amountMinor }],
+      idempotencyKey: plan.paidAtPosting.idempotencyKey,
+      date: erp.postingDate || erp.invoiceDate,
+      transactionReference: plan.paidAtPosting.idempotencyKey,
+    });
+    inv = await portal.getInvoice(inv.id);
+  }
+  return {
+    portal: portalLinkOf(connectionKey, inv),
+    portalTotalMinor: inv.amount.minor,
+    portalBalanceMinor: inv.balance.minor,
+    paidAtPostingMinor: plan.paidAtPosting?.amountMinor ?? 0,
+    created,
+    sendLinkOnSync: settings.links.sendOnSync,
+  };
+}
+
 export function createPortalActivities(deps: ActivityDeps) {
   const { settings, bc, portals } = deps;
 
@@ -109,64 +177,12 @@ export function createPortalActivities(deps: ActivityDeps) {
       });
     },
 
-    /**
-     * ERP invoice → portal invoice: found by number or created (never two), lines and taxes with the rounding line,
-     * custom values, auto-bill, "Disable Invoice Emails"; then the paid-at-posting payment when the ERP invoice was partly
-     * paid when posted. Returns the customer's link.
-     */
-    async syncInvoiceToPortal(input: { companyId: string; invoiceNumber: string; connectionKey: string; clientId: string }) {
+    /** ERP invoice → portal invoice (`mirrorInvoice`), for invoice runs of revision 1 and 2 (later ones use syncInvoice). */
+    async syncInvoiceToPortal(input: { companyId: string; invoiceNumber: string; connectionKey: string; clientId: string }): Promise<MirroredInvoice> {
       return classified(async () => {
-        const portal = portals.client(input.connectionKey);
         const erp = await bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: true });
         if (!erp) throw permanent('business-central:unknown_invoice', `invoice ${input.invoiceNumber} does not exist in the ERP`);
-        const plan = planPortalInvoice(forPortal(erp));
-        if (plan.problems.length) throw permanent('arsync:rounding', `invoice ${erp.number} cannot be mirrored exactly: ${plan.problems.join('; ')}`);
-
-        let inv = await portal.findInvoiceByNumber(erp.number);
-        const created = !inv;
-        if (!inv) {
-          const client = await portal.getClient(input.clientId);
-          const autoBill = client.settings.auto_bill === 'always';
-          inv = await portal.createInvoice(
-            {
-              clientId: input.clientId,
-              currency: erp.currencyCode,
-              number: erp.number,
-              date: erp.invoiceDate,
-              dueDate: erp.dueDate,
-              poNumber: erp.customerPurchaseOrderReference || undefined,
-              customValues: settings.customValues.map((m) => (m ? fieldText((erp as unknown as Record<string, unknown>)[m.erpField]) : undefined)) as [string?, string?, string?, string?],
-              autoBillEnabled: autoBill,
-              lines: plan.lineItems.map(toLineInput),
-            },
-            { markSent: true, sendEmail: !settings.disableInvoiceEmails },
-          );
-          // The portal is the judge of its own arithmetic: if it came out differently, correct the rounding line once.
-          if (inv.amount.minor !== plan.portalAmountMinor) {
-            const fixed = adjustRoundingLine(plan, inv.amount.minor, erp.totalIncludingTax.minor);
-            inv = await portal.updateInvoice(inv.id, { currency: erp.currencyCode, lines: fixed.lineItems.map(toLineInput) });
-          }
-        }
-        if (plan.paidAtPosting && inv.balance.minor > plan.expectedPortalBalanceMinor) {
-          await portal.createPayment({
-            clientId: inv.clientId,
-            amountMinor: plan.paidAtPosting.amountMinor,
-            currency: erp.currencyCode,
-            invoices: [{ invoiceId: inv.id, amountMinor: plan.paidAtPosting.amountMinor }],
-            idempotencyKey: plan.paidAtPosting.idempotencyKey,
-            date: erp.postingDate || erp.invoiceDate,
-            transactionReference: plan.paidAtPosting.idempotencyKey,
-          });
-          inv = await portal.getInvoice(inv.id);
-        }
-        return {
-          portal: portalLinkOf(input.connectionKey, inv),
-          portalTotalMinor: inv.amount.minor,
-          portalBalanceMinor: inv.balance.minor,
-          paidAtPostingMinor: plan.paidAtPosting?.amountMinor ?? 0,
-          created,
-          sendLinkOnSync: settings.links.sendOnSync,
-        };
+        return mirrorInvoice(deps, erp, input.connectionKey, input.clientId);
       });
     },
 
@@ -194,9 +210,11 @@ export function createPortalActivities(deps: ActivityDeps) {
     }> {
       return classified(async () => {
         const erp = await bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false });
-        const inv = input.portal ? await portals.client(input.portal.connectionKey).getInvoice(input.portal.invoiceId) : null;
+        // Payments first, the invoice after: every payment listed is in the balance read (the invoice workflow relies on it).
+        const portal = input.portal ? portals.client(input.portal.connectionKey) : null;
+        const payments = portal ? await portal.listClientPayments(input.portal!.clientId) : null;
+        const inv = portal ? await portal.getInvoice(input.portal!.invoiceId) : null;
         const credited = erp ? await creditedInErp(deps, erp) : false;
-        const payments = inv ? await portals.client(input.portal!.connectionKey).listClientPayments(inv.clientId) : null;
         return {
           erpRemainingMinor: erp ? erp.remaining.minor : null,
           erpStatus: credited ? 'cancelled' : erpStatus(erp),

@@ -50,8 +50,12 @@ const TIMELINE_LIMIT = 200;
 const DEFAULT_MAX_HISTORY_EVENTS = 5000;
 const DEFAULT_RECHECK_EVERY_MS = 24 * 3_600_000;
 
-/** 2: one re-check timer re-armed when it fires; the customer number may come with the start. */
-export const INVOICE_WORKFLOW_REVISION = 2;
+/**
+ * 2: one re-check timer re-armed when it fires; the customer number may come with the start.
+ * 3: the sync is one activity (`syncInvoice`: ERP read, portal client, portal invoice, link); a payment posted that the
+ * latest read already saw in the portal is recorded without reading both sides again.
+ */
+export const INVOICE_WORKFLOW_REVISION = 3;
 
 export interface InvoiceLifecycleInput {
   companyId: string;
@@ -107,6 +111,9 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       };
   const maxHistory = input.limits?.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
   const recheckMs = input.limits?.recheckEveryMs ?? DEFAULT_RECHECK_EVERY_MS;
+  const revision = input.revision ?? 1;
+  /** Revision 3: the sync in one activity. */
+  const oneActivity = revision >= 3;
   const events: Event[] = [];
   let customerReady = false;
   let erpChanges = 0;
@@ -158,6 +165,14 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     restage();
   };
 
+  /** Records a link send (`sequence`) and what it reached. */
+  const linkSendDone = (res: { sent: Array<'email' | 'sms'>; skipped: Array<{ channel: 'email' | 'sms'; reason: string }> }, sequence: number, by: string) => {
+    state.linkSends = sequence;
+    for (const channel of res.sent) record({ kind: 'link_sent', channel, by, amountMinor: state.erpRemainingMinor ?? undefined });
+    for (const s of res.skipped) record({ kind: 'link_failed', channel: s.channel, by, detail: s.reason });
+    if (res.sent.length) state.linkSent = true;
+    restage();
+  };
   const sendLink = async (channels: Array<'email' | 'sms'> | undefined, by: string) => {
     const sequence = state.linkSends + 1;
     const res = await acts.sendInvoiceLink({
@@ -168,11 +183,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       channels,
       sequence,
     });
-    state.linkSends = sequence;
-    for (const channel of res.sent) record({ kind: 'link_sent', channel, by, amountMinor: state.erpRemainingMinor ?? undefined });
-    for (const s of res.skipped) record({ kind: 'link_failed', channel: s.channel, by, detail: s.reason });
-    if (res.sent.length) state.linkSent = true;
-    restage();
+    linkSendDone(res, sequence, by);
     return res;
   };
 
@@ -303,7 +314,18 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     for (;;) {
       if (requests.cancel) return;
       if (requests.reset) applyReset();
-      const erp = await acts.loadErpInvoice({ companyId: state.companyId, invoiceNumber: state.invoiceNumber });
+      // Revision 3 runs every step in one activity; the steps' results are read below as the separate activities'.
+      customerReady = false;
+      const linkSequence = state.linkSends + 1;
+      const all = oneActivity
+        ? await acts.syncInvoice({
+            companyId: state.companyId,
+            invoiceNumber: state.invoiceNumber,
+            invoiceWorkflowId: workflowInfo().workflowId,
+            link: { sequence: linkSequence, sent: state.linkSent, beforeReset: linkBeforeReset },
+          })
+        : null;
+      const erp = all ? all.erp : await acts.loadErpInvoice({ companyId: state.companyId, invoiceNumber: state.invoiceNumber });
       if (erp.status === 'unknown') {
         setAttention('unknown_invoice', `invoice ${state.invoiceNumber} does not exist in the ERP`);
         await waitForFix(false);
@@ -320,29 +342,37 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
         await waitForFix(false);
         continue;
       }
-      customerReady = false;
-      const customer = await acts.requestPortalClient({
-        companyId: state.companyId,
-        customerNumber: erp.customerNumber,
-        invoiceWorkflowId: workflowInfo().workflowId,
-      });
+      if (!all) customerReady = false;
+      const customer =
+        all?.customer ??
+        (await acts.requestPortalClient({
+          companyId: state.companyId,
+          customerNumber: erp.customerNumber,
+          invoiceWorkflowId: workflowInfo().workflowId,
+        }));
       if (customer.status !== 'ready') {
         setAttention(customer.status, customer.detail);
         await waitForFix(true);
         continue;
       }
-      let synced;
-      try {
-        synced = await acts.syncInvoiceToPortal({
-          companyId: state.companyId,
-          invoiceNumber: state.invoiceNumber,
-          connectionKey: customer.connectionKey,
-          clientId: customer.clientId,
-        });
-      } catch (err) {
-        if (!(err instanceof ActivityFailure)) throw err;
-        // A permanent refusal (a mapping the rounding rule cannot make exact, a portal validation error): park it.
-        setAttention(failureType(err) === 'arsync:rounding' ? 'drift' : 'portal_rejected', failureMessage(err));
+      // A permanent refusal (a mapping the rounding rule cannot make exact, a portal validation error) is parked.
+      let rejected = all?.rejected ?? null;
+      let synced = all?.synced ?? null;
+      if (!all) {
+        try {
+          synced = await acts.syncInvoiceToPortal({
+            companyId: state.companyId,
+            invoiceNumber: state.invoiceNumber,
+            connectionKey: customer.connectionKey,
+            clientId: customer.clientId,
+          });
+        } catch (err) {
+          if (!(err instanceof ActivityFailure)) throw err;
+          rejected = { type: failureType(err) ?? '', message: failureMessage(err) };
+        }
+      }
+      if (rejected || !synced) {
+        setAttention(rejected?.type === 'arsync:rounding' ? 'drift' : 'portal_rejected', rejected?.message ?? 'the sync returned no portal invoice');
         await waitForFix(false);
         continue;
       }
@@ -360,11 +390,16 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       }
       state.attention = null;
       if (synced.sendLinkOnSync && !state.linkSent) {
-        try {
-          await sendLink(undefined, 'system');
-        } catch (err) {
-          if (!(err instanceof ActivityFailure)) throw err;
-          record({ kind: 'link_failed', by: 'system', detail: failureMessage(err) });
+        const link = all?.link;
+        if (link && 'failed' in link) record({ kind: 'link_failed', by: 'system', detail: link.failed });
+        else if (link) linkSendDone(link, linkSequence, 'system');
+        else {
+          try {
+            await sendLink(undefined, 'system');
+          } catch (err) {
+            if (!(err instanceof ActivityFailure)) throw err;
+            record({ kind: 'link_failed', by: 'system', detail: failureMessage(err) });
+          }
         }
       }
       restage();
@@ -444,8 +479,10 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
             record({ kind: 'payment_made', amountMinor: e.amountMinor, detail: `portal payment ${e.paymentId}` });
           }
           if (e.erpRemainingMinor !== null) state.erpRemainingMinor = e.erpRemainingMinor;
-          // The portal balance moved too (the payment came from there): read both sides once.
-          refresh = true;
+          // The portal balance moved too (the payment came from there): read both sides once, unless the latest read
+          // already listed this payment in the portal (it reads the payments before the balance, so the balance it
+          // read includes this one) and the posting told us the ERP's remaining amount (revision 3).
+          if (!(revision >= 3 && e.erpRemainingMinor !== null && state.portalPayments.includes(e.paymentId))) refresh = true;
           break;
         case 'erpApplication': {
           const known = state.erpEntries.indexOf(e.entryNumber);

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { JournalPostRequest, JournalPostResult } from '../activities/journalTypes';
+import type { JournalPostRequest, JournalPostResult, PaymentPostedNotice } from '../activities/journalTypes';
 import type { AdjustmentMatch, ErpPostingState, PaymentContext } from '../activities/paymentTypes';
 import {
   planApplication,
@@ -25,9 +25,9 @@ import {
 import type { PaymentStage } from '../src/domain/stages';
 import { AttentionReason as AttentionReasonKey, CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../src/temporal/searchAttributes';
 import { failureMessage, failureType } from './failureInfo';
-import { invoiceWorkflowId } from './ids';
+import { invoiceWorkflowId, journalPosterWorkflowId } from './ids';
 import { paymentPostedSignal } from './invoiceMessages';
-import { journalPosted } from './journalPoster';
+import { enqueuePosting, journalPosted } from './journalPoster';
 
 // One workflow per portal payment (id payment:<connection>:<portal payment id>), started or signalled with
 // signal-with-start by the poller and the webhook endpoint alike. The portal is re-read on every observation, so
@@ -109,8 +109,10 @@ export interface PortalPaymentInput {
 /**
  * 2: search attributes are indexed with the next stage change, none re-upserted at start; an update or delete event
  * that arrives during or after a read means one more look (two refunds in the same second are both seen).
+ * 3: the read puts a positive payment to the customer's arbiter and brings the answer; 'classified' is indexed with the
+ * next stage (applied, needs_attention, skipped), not on its own.
  */
-export const PAYMENT_WORKFLOW_REVISION = 2;
+export const PAYMENT_WORKFLOW_REVISION = 3;
 
 /** External document number of a payment's n-th reversal (n from 1): `<id>-R`, `<id>-R2`, … */
 export function reversalKey(paymentId: string, n: number): string {
@@ -134,6 +136,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     seenUpdatedAt: -1,
   };
   const revision2 = (input.revision ?? 1) >= 2;
+  const revision3 = (input.revision ?? 1) >= 3;
   let lastSeen = -1;
   let newestObserved = -1;
   let resolution: Resolution | null = null;
@@ -206,7 +209,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   /** Something came in since the latest read that it may not have seen (revision 1: a newer updated_at or event). */
   const changedSinceRead = () => (revision2 ? lookAgain : newestObserved > lastSeen);
 
-  const setStage = (stage: PaymentStage, attention: PaymentState['attention'] = null) => {
+  /** `flush` false: indexed with the next stage change (a stage passed through within one step need not cost an upsert). */
+  const setStage = (stage: PaymentStage, attention: PaymentState['attention'] = null, flush = true) => {
     const changed = stage !== state.stage || attention?.reason !== state.attention?.reason;
     state.stage = stage;
     state.attention = attention;
@@ -216,7 +220,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
         { key: AttentionReasonKey, value: attention ? attention.reason : null },
       ]);
     }
-    flushIndex();
+    if (flush) flushIndex();
   };
   /** A decision the rules took, recorded like finance's (by arsync). */
   const decide = (action: string, why: string, detail?: string) => {
@@ -232,10 +236,25 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     resolution = null; // lets the Update handler return
     return r;
   };
-  /** Enqueues a posting with the batch's journal poster and waits (durably) for its answer. */
+  /**
+   * Enqueues a posting with the batch's journal poster and waits (durably) for its answer. Revision 3 signals a
+   * running poster directly (one billed action, where an activity that signals costs two); the activity, which
+   * starts the poster with the signal, is left for when that fails (no poster yet, an older run).
+   */
   const submit = async (request: JournalPostRequest): Promise<JournalPostResult> => {
     const requestId = `${input.paymentId}:${workflowInfo().runId}:${++submissions}`;
-    await acts.enqueueJournalPosting({ companyId: input.companyId, requestId, replyTo: workflowInfo().workflowId, request });
+    const replyTo = workflowInfo().workflowId;
+    const batch = revision3 ? state.context?.journalBatch : undefined;
+    let enqueued = false;
+    if (batch) {
+      try {
+        await getExternalWorkflowHandle(journalPosterWorkflowId(input.companyId, batch)).signal(enqueuePosting, { requestId, replyTo, request });
+        enqueued = true;
+      } catch {
+        // No poster running for the batch: the activity starts one.
+      }
+    }
+    if (!enqueued) await acts.enqueueJournalPosting({ companyId: input.companyId, requestId, replyTo, request });
     await condition(() => postingAnswers.has(requestId));
     const result = postingAnswers.get(requestId)!;
     postingAnswers.delete(requestId);
@@ -268,7 +287,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     readUpdatedAt = Math.max(readUpdatedAt, state.seenUpdatedAt ?? -1);
     let ctx: PaymentContext;
     try {
-      ctx = await acts.resolvePaymentContext({ companyId: input.companyId, connectionKey: input.connectionKey, paymentId: input.paymentId });
+      // Revision 3: the read puts a positive payment to the customer's arbiter and brings its answer.
+      ctx = await acts.resolvePaymentContext({ companyId: input.companyId, connectionKey: input.connectionKey, paymentId: input.paymentId, ...(revision3 ? { offer: true } : {}) });
     } catch (err) {
       // A webhook or a hand-made start for an id the portal does not have (or no longer has): parked, never failed,
       // so finance sees it with its reason and closes it (skip) or reads the portal again (retry).
@@ -280,6 +300,10 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       return false;
     }
     state.context = ctx;
+    if (ctx.arbiter) {
+      arbiterAnswered = true;
+      if (ctx.arbiter.decision === 'adjustment') pairedWith ??= ctx.arbiter.partnerPaymentId;
+    }
     // What this read saw covers every observation up to its updated_at (see `seenUpdatedAt`).
     if (ctx.updatedAtSec !== undefined) {
       readUpdatedAt = Math.max(readUpdatedAt, ctx.updatedAtSec);
@@ -460,11 +484,14 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
 
   /** A positive payment: classified (adjustment or not), planned, posted, with finance in the loop. */
   async function positive(ctx: PaymentContext, net: number): Promise<boolean> {
-    // Offered to the customer's arbiter (a negative payment may be waiting for it, or come later); its answer comes
-    // back by signal while the plan is made, and is awaited before anything is posted.
-    arbiterAnswered = !ctx.customerNumber;
-    if (ctx.customerNumber) {
-      await acts.offerForMatching({ companyId: input.companyId, customerNumber: ctx.customerNumber, connectionKey: input.connectionKey, payment: matchable(ctx) });
+    // Offered to the customer's arbiter (a negative payment may be waiting for it, or come later) before anything is
+    // posted. Revision 3's read brought the answer; older runs offer here and the answer comes back by signal while
+    // the plan is made.
+    if (!ctx.arbiter) {
+      arbiterAnswered = !ctx.customerNumber;
+      if (ctx.customerNumber) {
+        await acts.offerForMatching({ companyId: input.companyId, customerNumber: ctx.customerNumber, connectionKey: input.connectionKey, payment: matchable(ctx) });
+      }
     }
     const adjusted = () => {
       state.adjustmentPartner = pairedWith;
@@ -472,7 +499,9 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       setStage('adjusted');
       return false;
     };
-    setStage('classified');
+    // Revision 3: indexed with the next stage (applied, needs_attention, skipped): a stage passed on the way costs no
+    // upsert of its own.
+    setStage('classified', null, !revision3);
 
     for (;;) {
       const plan = await buildPlan(ctx, net, resolutions, override);
@@ -500,7 +529,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       await condition(() => arbiterAnswered || pairedWith !== null);
       if (pairedWith) return adjusted();
       setStage('applied', reported);
-      const request = toJournalRequest(plan, ctx);
+      // Revision 3: the poster tells staff of the payment with the group's commit (one activity for many payments).
+      const request = toJournalRequest(plan, ctx, revision3 ? { connectionKey: input.connectionKey, paymentId: input.paymentId, amountMinor: net, currency: ctx.currency } : undefined);
       let result = await submit(request);
       state.posting = result;
       let decision: Resolution | null = null;
@@ -523,7 +553,9 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       }
       setStage('posted', reported);
       await tellInvoices(plan, result);
-      await acts.notifyStaffOfPayment({ paymentId: input.paymentId, connectionKey: input.connectionKey, kind: 'posted', amountMinor: net, currency: ctx.currency });
+      if (!result.staffNotified) {
+        await acts.notifyStaffOfPayment({ paymentId: input.paymentId, connectionKey: input.connectionKey, kind: 'posted', amountMinor: net, currency: ctx.currency });
+      }
       return false;
     }
   }
@@ -643,8 +675,9 @@ function skippedDetail(plan: ApplicationPlan): string {
     .join('; ');
 }
 
-function toJournalRequest(plan: ApplicationPlan, c: PaymentContext): JournalPostRequest {
+function toJournalRequest(plan: ApplicationPlan, c: PaymentContext, notify?: PaymentPostedNotice): JournalPostRequest {
   return {
+    ...(notify ? { notify } : {}),
     externalDocumentNumber: plan.externalDocumentNumber,
     paymentMethodCode: plan.methodCode,
     balancingAccountNo: plan.balancingAccount,

@@ -77,7 +77,17 @@ export async function submissions(s: TestStack, paymentId: string): Promise<numb
   let n = 0;
   for (const run of await paymentRuns(s, paymentId)) {
     const history = await s.t.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
-    n += (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'enqueueJournalPosting').length;
+    // A request goes to the journal poster by signal (counted when delivered), or by the activity that starts the
+    // poster when none runs.
+    const events = history.events ?? [];
+    const enqueueSignals = new Set(
+      events.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'enqueuePosting').map((e) => Number(e.eventId)),
+    );
+    n += events.filter(
+      (e) =>
+        e.activityTaskScheduledEventAttributes?.activityType?.name === 'enqueueJournalPosting' ||
+        enqueueSignals.has(Number(e.externalWorkflowExecutionSignaledEventAttributes?.initiatedEventId ?? -1)),
+    ).length;
   }
   return n;
 }

@@ -7,7 +7,7 @@ import { temporalTestServerPath } from '../../src/temporal/binaries';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
 import type { Activities } from '../../activities';
 import { subscriptionStateQuery, type bcSubscription } from '../../workflows/bcSubscription';
-import { invoiceStateQuery, invoiceViewedSignal, paymentPostedSignal, type invoiceLifecycle } from '../../workflows/invoiceLifecycle';
+import { INVOICE_WORKFLOW_REVISION, invoiceStateQuery, invoiceViewedSignal, paymentPostedSignal, type invoiceLifecycle } from '../../workflows/invoiceLifecycle';
 import type { PortalLink } from '../../workflows/invoiceTypes';
 
 // Long waits in skipped time, on the time-skipping test server: the Business Central subscription renewed before its
@@ -95,18 +95,17 @@ describe('in skipped time', () => {
     const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[], viewedAt: null as string | null };
     let staffNotified = 0;
     let rechecks = 0;
+    const syncs: unknown[] = [];
     const activities: Partial<Activities> = {
-      async loadErpInvoice({ invoiceNumber }) {
-        return { number: invoiceNumber, customerNumber: 'C10000', currency: 'USD', totalMinor: 10000, remainingMinor: erp.remainingMinor, status: 'open', dueDate: '2030-01-31' };
-      },
-      async requestPortalClient() {
-        return { status: 'ready', connectionKey: 'default', clientId: 'cl1' };
-      },
-      async syncInvoiceToPortal() {
-        return { portal, portalTotalMinor: 10000, portalBalanceMinor: 10000, paidAtPostingMinor: 0, created: true, sendLinkOnSync: true };
-      },
-      async sendInvoiceLink() {
-        return { sent: ['email'], skipped: [] };
+      // The whole sync in one activity (revision 3): ERP invoice, portal client, portal invoice, link sent.
+      async syncInvoice({ invoiceNumber, link }) {
+        syncs.push(link);
+        return {
+          erp: { number: invoiceNumber, customerNumber: 'C10000', currency: 'USD', totalMinor: 10000, remainingMinor: erp.remainingMinor, status: 'open', dueDate: '2030-01-31' },
+          customer: { status: 'ready', connectionKey: 'default', clientId: 'cl1' },
+          synced: { portal, portalTotalMinor: 10000, portalBalanceMinor: 10000, paidAtPostingMinor: 0, created: true, sendLinkOnSync: true },
+          link: { sent: ['email'], skipped: [] },
+        };
       },
       async notifyStaffOfView() {
         staffNotified++;
@@ -121,7 +120,7 @@ describe('in skipped time', () => {
       const handle = await env.client.workflow.start<typeof invoiceLifecycle>('invoiceLifecycle', {
         taskQueue: 'ts-invoice',
         workflowId: 'invoice:ts:PS-INV900001',
-        args: [{ companyId: 'ts', invoiceNumber: 'PS-INV900001', limits: { maxHistoryEvents: 150, recheckEveryMs: DAY } }],
+        args: [{ companyId: 'ts', invoiceNumber: 'PS-INV900001', revision: INVOICE_WORKFLOW_REVISION, limits: { maxHistoryEvents: 150, recheckEveryMs: DAY } }],
       });
       await env.sleep('20 days');
       erp.viewedAt = '2030-01-20 09:15:00';
@@ -146,6 +145,7 @@ describe('in skipped time', () => {
       expect(state.stage).toBe('viewed');
       expect(state.timeline.filter((e) => e.kind === 'viewed').map((e) => e.at)).toEqual(['2030-01-20T09:15:00.000Z', '2030-03-02T17:40:00.000Z', '2030-04-28T08:00:00.000Z']);
       expect(state.timeline.filter((e) => e.kind === 'synced')).toHaveLength(1);
+      expect(syncs).toEqual([{ sequence: 1, sent: false, beforeReset: null }]);
       expect(staffNotified).toBe(1);
       // The current run's history is small however long the invoice lives.
       const history = await handle.fetchHistory();

@@ -1,0 +1,83 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { updateCustomer } from '../src/temporal/starters';
+import { ensurePortalClientUpdate, type PortalClientAnswer } from '../workflows/customer';
+import type { ActivityDeps } from './deps';
+import { summarise, type ErpInvoiceSummary } from './erp';
+import { classified } from './failures';
+import { sendLink, type LinkResult } from './notifications';
+import { mirrorInvoice, type MirroredInvoice } from './portal';
+
+export interface SyncInvoiceInput {
+  companyId: string;
+  invoiceNumber: string;
+  invoiceWorkflowId: string;
+  /** The link send that follows a sync when the settings say so. */
+  link: {
+    /** This send's sequence number (its idempotency key). */
+    sequence: number;
+    /** Whether the customer has the link already. */
+    sent: boolean;
+    /** The link before a "Modify Sync Status" reset: a resync that finds the same portal invoice sends nothing. */
+    beforeReset: string | null;
+  };
+}
+
+/**
+ * How far one sync got. Each step runs only when the one before allowed it, as the invoice workflow would have run
+ * them one activity at a time: `customer` once the ERP invoice is posted, `synced` or `rejected` once the customer is
+ * ready, `link` once the portal invoice matches the ERP total and the link is due.
+ */
+export interface SyncInvoiceOutcome {
+  erp: ErpInvoiceSummary;
+  customer?: PortalClientAnswer;
+  synced?: MirroredInvoice;
+  /** The portal (or the rounding rule) refused the invoice for good: the failure's type and message. */
+  rejected?: { type: string; message: string };
+  link?: LinkResult | { failed: string };
+}
+
+/** A permanent failure (non-retryable) as data; anything else is left to the activity's retry policy. */
+function permanentFailure(err: unknown): { type: string; message: string } | null {
+  return err instanceof ApplicationFailure && err.nonRetryable ? { type: err.type ?? 'error', message: err.message } : null;
+}
+
+// ERP → portal in one activity: read the ERP invoice (once, with its lines), ask the customer's workflow for the
+// portal client, mirror the invoice and send the link. One activity instead of four is three billed actions less per
+// invoice, and every step is idempotent on its own (customer Update, find-or-create by number, keyed link send), so a
+// retry from the top repeats nothing.
+export function createInvoiceSyncActivities(deps: ActivityDeps) {
+  return {
+    async syncInvoice(input: SyncInvoiceInput): Promise<SyncInvoiceOutcome> {
+      const inv = await classified(() => deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: true }));
+      if (!inv) {
+        return { erp: { number: input.invoiceNumber, customerNumber: '', currency: '', totalMinor: 0, remainingMinor: 0, status: 'unknown', dueDate: '' } };
+      }
+      const erp = summarise(inv);
+      if (erp.status !== 'open' && erp.status !== 'paid') return { erp };
+      const customer = await updateCustomer(deps.temporal, input.companyId, erp.customerNumber, ensurePortalClientUpdate, {
+        invoiceWorkflowId: input.invoiceWorkflowId,
+      });
+      if (customer.status !== 'ready') return { erp, customer };
+      let synced: MirroredInvoice;
+      try {
+        synced = await classified(() => mirrorInvoice(deps, inv, customer.connectionKey, customer.clientId));
+      } catch (err) {
+        const rejected = permanentFailure(err);
+        if (!rejected) throw err;
+        return { erp, customer, rejected };
+      }
+      const hasLink = input.link.sent && (input.link.beforeReset === null || synced.portal.link === input.link.beforeReset);
+      if (!synced.sendLinkOnSync || hasLink || synced.portalTotalMinor !== erp.totalMinor) return { erp, customer, synced };
+      try {
+        const link = await classified(() =>
+          sendLink(deps, { companyId: input.companyId, invoiceNumber: input.invoiceNumber, customerNumber: erp.customerNumber, portal: synced.portal, sequence: input.link.sequence }, inv),
+        );
+        return { erp, customer, synced, link };
+      } catch (err) {
+        const failed = permanentFailure(err);
+        if (!failed) throw err;
+        return { erp, customer, synced, link: { failed: failed.message } };
+      }
+    },
+  };
+}
