@@ -206,6 +206,11 @@ describe('Business Central client against the sandbox: invoices and payments', (
     expect(found.map((i) => i.number).sort()).toEqual(invoices.map((i) => i.number).sort());
     expect(found.every((i) => i.remaining.minor === 900)).toBe(true);
 
+    // By id, as a notification names them (upper case too); an unknown id is simply not found.
+    const ids = [...invoices.map((i, n) => (n % 2 ? i.id.toUpperCase() : i.id)), '00000000-0000-0000-0000-00000000abcd'];
+    const byId = await bc.getSalesInvoicesByIds(ids);
+    expect(byId.map((i) => i.number).sort()).toEqual(invoices.map((i) => i.number).sort());
+
     const gl = await bc.findGeneralLedgerEntriesOf(['pay_mixed_1', 'refund_1', 'nothing_here']);
     expect(new Set(gl.map((e) => e.documentNumber))).toEqual(new Set(['pay_mixed_1', 'refund_1']));
   });

@@ -182,6 +182,19 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     return rows[0] ? s.toSalesInvoice(rows[0]) : null;
   }
 
+  /** Sales invoices (without lines) with any of these ids (a notification's resources), one query per 20. */
+  async function getSalesInvoicesByIds(ids: readonly string[]): Promise<BcSalesInvoice[]> {
+    const out: BcSalesInvoice[] = [];
+    const wanted = [...new Set(ids.map((id) => id.toLowerCase()))];
+    for (const chunk of chunks(wanted, FILTER_KEYS_PER_QUERY)) {
+      // Edm.Guid literals go unquoted.
+      const filter = chunk.map((id) => `id eq ${id}`).join(' or ');
+      const rows = await getAll(`${company}/salesInvoices${query({ $filter: filter })}`, s.salesInvoiceSchema, `sales invoices by id (${chunk.length})`);
+      out.push(...rows.map(s.toSalesInvoice));
+    }
+    return out.filter((inv) => wanted.includes(inv.id.toLowerCase()));
+  }
+
   /** Sales invoices (without lines) with any of these numbers, one query per 20. */
   async function findSalesInvoicesByNumbers(numbers: readonly string[]): Promise<BcSalesInvoice[]> {
     const out: BcSalesInvoice[] = [];
@@ -424,6 +437,7 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     deleteJournalLine,
     findPostedEntries,
     findSalesInvoicesByNumbers,
+    getSalesInvoicesByIds,
     findEntriesByExternalDocumentNumbers,
     findGeneralLedgerEntriesOf,
     listCustomerLedgerEntriesSince,
