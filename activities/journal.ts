@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { generalDocumentNumber, type BcJournal, type BusinessCentralClient } from '../src/adapters/businessCentral';
 import { ExternalServiceError } from '../src/adapters/http/errors';
 import { journalPosterWorkflowId } from '../workflows/ids';
-import { enqueuePosting, journalPoster } from '../workflows/journalPoster';
+import { enqueuePosting, JOURNAL_POSTER_REVISION, journalPoster } from '../workflows/journalPoster';
 import type { ActivityDeps } from './deps';
 import { tellStaffPaymentPosted } from './notifications';
 import type { JournalLineRequest, JournalPostRequest, JournalPostResult } from './journalTypes';
@@ -398,7 +398,7 @@ export function createJournalActivities(deps: ActivityDeps) {
       await client.workflow.signalWithStart(journalPoster, {
         taskQueue,
         workflowId: journalPosterWorkflowId(input.companyId, batch),
-        args: [{ companyId: input.companyId, batch }],
+        args: [{ companyId: input.companyId, batch, revision: JOURNAL_POSTER_REVISION }],
         signal: enqueuePosting,
         signalArgs: [{ requestId: input.requestId, replyTo: input.replyTo, request: input.request }],
       });

@@ -7,6 +7,7 @@ import {
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -60,9 +61,16 @@ const { postJournalBatch } = proxyActivities<Activities>({
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
+/** 2: one idle timer, re-armed when it fires, instead of one per wait (each timer is a billed action). */
+export const JOURNAL_POSTER_REVISION = 2;
+/** Idle this long: hand over to a fresh run. */
+const IDLE_MS = 3_600_000;
+
 export interface JournalPosterInput {
   companyId: string;
   batch: string;
+  /** Which behaviour the run was started with (absent: 1); in the input, so older runs replay as they ran. */
+  revision?: number;
   /** Carried over continue-as-new. */
   queue?: JournalEnvelope[];
   stats?: Omit<JournalQueueState, 'queued' | 'inFlight'>;
@@ -92,9 +100,33 @@ export async function journalPoster(input: JournalPosterInput): Promise<void> {
     ...stats,
   }));
 
+  const oneTimer = (input.revision ?? 1) >= 2;
+  let lastWorkAt = Date.now();
+  let idleCheckDue = false;
+  let timerArmed = false;
+  const armIdleTimer = () => {
+    if (timerArmed) return;
+    timerArmed = true;
+    void sleep(IDLE_MS).then(() => {
+      timerArmed = false;
+      idleCheckDue = true;
+    });
+  };
+
   for (;;) {
-    await condition(() => queue.length > 0 || workflowInfo().continueAsNewSuggested, '1 hour');
-    if (queue.length === 0) break; // idle for an hour, or history getting long: hand over
+    if (oneTimer) {
+      armIdleTimer();
+      await condition(() => queue.length > 0 || idleCheckDue || workflowInfo().continueAsNewSuggested);
+      if (queue.length === 0) {
+        // Idle for an hour, or history getting long: hand over. Worked within the hour: look again in an hour.
+        if (workflowInfo().continueAsNewSuggested || Date.now() - lastWorkAt >= IDLE_MS) break;
+        idleCheckDue = false;
+        continue;
+      }
+    } else {
+      await condition(() => queue.length > 0 || workflowInfo().continueAsNewSuggested, '1 hour');
+      if (queue.length === 0) break; // idle for an hour, or history getting long: hand over
+    }
     inFlight = queue.splice(0, MAX_GROUP);
     const outcome = await postJournalBatch({ companyId: input.companyId, batch: input.batch, requests: inFlight.map((q) => q.request) });
     const byExt = new Map(outcome.map((r) => [r.externalDocumentNumber, r]));
@@ -113,10 +145,11 @@ export async function journalPoster(input: JournalPosterInput): Promise<void> {
     stats.groups++;
     stats.largestGroup = Math.max(stats.largestGroup, inFlight.length);
     inFlight = [];
+    lastWorkAt = Date.now();
     if (replies.length > 1000) await Promise.all(replies.splice(0));
     if (workflowInfo().continueAsNewSuggested) break;
   }
   await Promise.all(replies.splice(0));
   await condition(allHandlersFinished);
-  await continueAsNew<typeof journalPoster>({ companyId: input.companyId, batch: input.batch, queue, stats });
+  await continueAsNew<typeof journalPoster>({ companyId: input.companyId, batch: input.batch, queue, stats, revision: JOURNAL_POSTER_REVISION });
 }

@@ -1,4 +1,6 @@
+import axios from 'axios';
 import { parseDecimal } from '../../src/domain/money';
+import { journalPosterWorkflowId } from '../../workflows/ids';
 import { payOnPortal } from '../support/portalPay';
 import type { TestStack } from '../support/stack';
 import { journalQueue, ledger, paymentAt, postErpInvoice, remaining, startPaymentStack, unpostedLines } from './paymentFixtures';
@@ -44,5 +46,11 @@ it(`${N} payments made at once on ${N} invoices: ${N} postings, each applied to 
   expect(q.queued).toEqual([]);
   expect(q.posted).toBeGreaterThanOrEqual(N);
   expect(q.largestGroup).toBeGreaterThan(1);
+  // Staff told of each payment exactly once (the poster sends the notices with its commit).
+  const mail = (await axios.get(`${s.sinks.httpUrl}/mail`)).data as Array<{ subject: string }>;
+  for (const p of paid) expect(mail.filter((m) => m.subject === `Payment ${p.paymentId} received and posted`)).toHaveLength(1);
+  // One idle timer for all the groups (a timer per wait would be a billed action per group).
+  const poster = await s.t.client.workflow.getHandle(journalPosterWorkflowId(s.ops.companyId, s.config.settings.payments.journalBatch)).fetchHistory();
+  expect(poster.events!.filter((e) => e.timerStartedEventAttributes)).toHaveLength(1);
   process.stdout.write(`${N} payments posted in ${elapsed} ms from the first payment; ${q.groups} group commits, largest ${q.largestGroup}\n`);
 }, 90000);

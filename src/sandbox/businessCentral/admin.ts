@@ -105,6 +105,8 @@ export interface BcAdmin {
   updateCustomer(number: string, patch: Partial<CustomerInput>): CustomerRec;
   addCustomerAttachment(number: string, file: { fileName: string; content: Buffer | string }): AttachmentRec;
   postInvoice(input: InvoiceInput): InvoiceView;
+  /** Several invoices posted in one transaction (one state snapshot rather than one per invoice: bulk set-ups). */
+  postInvoices(inputs: InvoiceInput[]): InvoiceView[];
   postDraftInvoice(number: string): InvoiceView;
   getInvoice(number: string): InvoiceView;
   listInvoices(): InvoiceView[];
@@ -142,6 +144,30 @@ export function createAdmin(ctx: Ctx, touch: () => void, webhooks: Webhooks, aut
     } catch (err) {
       throw dialog((err as Error).message);
     }
+  };
+  /** An invoice created and posted within `c` (the admin's context, or a transaction's). */
+  const postInvoiceIn = (c: Ctx, input: InvoiceInput): SalesInvoiceRec => {
+    const customer = customerOrThrow(input.customerNumber);
+    const cur = customer.currencyCode || lcy();
+    return createSalesInvoice(c, {
+      companyId,
+      customerNumber: input.customerNumber,
+      postingDate: input.postingDate,
+      dueDate: input.dueDate,
+      externalDocumentNumber: input.externalDocumentNumber,
+      customerPurchaseOrderReference: input.customerPurchaseOrderReference,
+      draft: input.draft,
+      paidAtPostingMinor: input.paidAtPosting === undefined ? undefined : money(input.paidAtPosting, cur),
+      lines: input.lines.map((l) => ({
+        description: l.description,
+        quantity: String(l.quantity),
+        unitPriceMinor: money(l.unitPrice, cur),
+        taxPercent: l.taxPercent === undefined ? '0' : String(l.taxPercent),
+        discountPercent: l.discountPercent === undefined ? '0' : String(l.discountPercent),
+        lineType: l.lineType,
+        lineObjectNumber: l.lineObjectNumber,
+      })),
+    });
   };
   const invoiceView = (inv: SalesInvoiceRec): InvoiceView => {
     const cur = inv.currencyCode || lcy();
@@ -253,29 +279,14 @@ export function createAdmin(ctx: Ctx, touch: () => void, webhooks: Webhooks, aut
       return a;
     },
     postInvoice(input) {
-      const customer = customerOrThrow(input.customerNumber);
-      const cur = customer.currencyCode || lcy();
-      const inv = createSalesInvoice(ctx, {
-        companyId,
-        customerNumber: input.customerNumber,
-        postingDate: input.postingDate,
-        dueDate: input.dueDate,
-        externalDocumentNumber: input.externalDocumentNumber,
-        customerPurchaseOrderReference: input.customerPurchaseOrderReference,
-        draft: input.draft,
-        paidAtPostingMinor: input.paidAtPosting === undefined ? undefined : money(input.paidAtPosting, cur),
-        lines: input.lines.map((l) => ({
-          description: l.description,
-          quantity: String(l.quantity),
-          unitPriceMinor: money(l.unitPrice, cur),
-          taxPercent: l.taxPercent === undefined ? '0' : String(l.taxPercent),
-          discountPercent: l.discountPercent === undefined ? '0' : String(l.discountPercent),
-          lineType: l.lineType,
-          lineObjectNumber: l.lineObjectNumber,
-        })),
-      });
+      const inv = postInvoiceIn(ctx, input);
       touch();
       return invoiceView(inv);
+    },
+    postInvoices(inputs) {
+      const invs = transaction(ctx, (tx) => inputs.map((input) => postInvoiceIn(tx, input)));
+      touch();
+      return invs.map(invoiceView);
     },
     postDraftInvoice(number) {
       const inv = postDraftInvoice(ctx, invoiceOrThrow(number));
