@@ -15,6 +15,8 @@ export interface MemoryResult {
   peakRssMiB: number | null;
 }
 
+const FILL_CHUNK = 250;
+
 // Waiting for payment: link sent, possibly opened or partly paid already (earlier phases pay some invoices in part).
 const WAITING = `WorkflowType = 'invoiceLifecycle' AND ExecutionStatus = 'Running' AND Stage IN ('link_sent', 'viewed', 'partially_paid')`;
 const OPEN = `WorkflowType = 'invoiceLifecycle' AND ExecutionStatus = 'Running'`;
@@ -58,9 +60,16 @@ export async function memory(
     const t0 = Date.now();
     const toPost = Math.max(0, open - already);
     await pauseBcNotifications(stack);
-    for (let posted = 0; posted < toPost; posted += 500) {
-      await bulkStart(stack, await postInvoices(stack, Math.min(500, toPost - posted), customers));
-      log(`  memory: ${posted + Math.min(500, toPost - posted)}/${toPost} posted and started, ${await countWorkflows(stack.client, WAITING)} waiting, worker RSS ${mib(worker.rssBytes())} MiB`);
+    // Chunks of FILL_CHUNK, each started once the one before is waiting: fewer invoices syncing at once than the
+    // worker caches, so the fill is not slowed by evicting and replaying each other (the customer workflows above all).
+    for (let posted = 0; posted < toPost; posted += FILL_CHUNK) {
+      const n = Math.min(FILL_CHUNK, toPost - posted);
+      await bulkStart(stack, await postInvoices(stack, n, customers));
+      const target = already + posted + n;
+      const chunkDeadline = Date.now() + 120_000;
+      let waiting = 0;
+      while ((waiting = await countWorkflows(stack.client, WAITING)) < target && Date.now() < chunkDeadline) await sleep(500);
+      log(`  memory: ${posted + n}/${toPost} posted and started, ${waiting} waiting, worker RSS ${mib(worker.rssBytes())} MiB`);
     }
     let waiting = 0;
     const deadline = Date.now() + waitMs;
