@@ -357,7 +357,16 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     const gone = ctx.portalStatus === 'voided' || ctx.portalStatus === 'failed';
     const outstanding = e.postedMinor - e.reversedMinor;
     const owed = gone ? outstanding : Math.min(ctx.refundedMinor, e.postedMinor) - e.reversedMinor;
+    const reversed = e.reversedMinor + Math.max(0, owed);
+    const settle = () => {
+      if (gone) setStage('skipped');
+      else if (reversed >= e.postedMinor && ctx.refundedMinor > 0) setStage('refunded');
+      else if (reversed >= e.postedMinor) setStage('adjusted');
+      else setStage('posted', state.attention?.reason === 'over_cap' ? state.attention : null);
+    };
     if (owed > 0) {
+      // Revision 3: a fresh run says at once that the payment is in the ERP (indexed with the stage it settles at).
+      if (revision3 && state.stage === 'staged') setStage('posted', null, false);
       const why = gone ? `voided in the portal after posting: posting reversed` : `refunded in the portal after posting: ${owed} reversed`;
       const result = await postReversal(input.paymentId, e, owed, ctx, why);
       if (result.status === 'rejected') {
@@ -366,13 +375,11 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
         return r?.action === 'retry';
       }
       decide('reverse', why, `${result.externalDocumentNumber}: ${owed}`);
+      // Revision 3: the stage goes with the decision, before the invoices are told.
+      if (revision3) settle();
       for (const n of ctx.invoiceNumbers) await signalInvoice(n);
     }
-    const reversed = e.reversedMinor + Math.max(0, owed);
-    if (gone) setStage('skipped');
-    else if (reversed >= e.postedMinor && ctx.refundedMinor > 0) setStage('refunded');
-    else if (reversed >= e.postedMinor) setStage('adjusted');
-    else setStage('posted', state.attention?.reason === 'over_cap' ? state.attention : null);
+    settle();
     return false;
   }
 

@@ -4,7 +4,8 @@ import { paymentState } from '../../src/operations/payments';
 import { AttentionReason } from '../../src/temporal/searchAttributes';
 import { driftSweep, type DriftSweepReport } from '../../workflows/driftSweep';
 import type { ErpApplicationRow } from '../../activities/erpMirrorTypes';
-import { driftSweepWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
+import { bcSubscriptionWorkflowId, driftSweepWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
+import { renewNowSignal } from '../../workflows/bcSubscription';
 import { eventually, type TestStack } from '../support/stack';
 import { paymentsOn, portalInvoice, postSynced, startErpStack, usd } from './erpFixtures';
 
@@ -122,8 +123,16 @@ describe('drift sweep', () => {
 });
 
 describe('unsynced ERP applications', () => {
+  // Business Central's notification of the payment would wake the ERP watcher, which mirrors it before it can be
+  // listed as unsynced: the subscription is removed for this test and made again afterwards.
+  afterAll(async () => {
+    await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
+    await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 15000, 'the Business Central subscription again');
+  });
+
   it('lists ERP applications not yet in the portal and syncs the selected ones', async () => {
     const inv = await postSynced(s, 'C20000', '48.00');
+    for (const sub of await s.deps.bc.listSubscriptions()) await s.deps.bc.deleteSubscription(sub.subscriptionId);
     const pay = s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '18.00', postingDate: '2025-06-01' });
 
     const listed = await api.get('/api/v1/erp/applications');
