@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { BcLedgerEntry, BcSalesInvoice } from '../src/adapters/businessCentral';
 import { ExternalServiceError } from '../src/adapters/http/errors';
-import { LINE_TYPE, type InInvoice, type InPayment } from '../src/adapters/invoiceNinja';
+import type { InInvoice, InPayment } from '../src/adapters/invoiceNinja';
 import { classifyDrift } from '../src/domain/drift';
 import {
   planMirror,
@@ -23,13 +23,13 @@ import { creditedInErp, erpPostingState, erpStatus } from './erp';
 import type { ErpApplicationNote, ErpApplicationRow, ErpPollResult, MirrorBatchResult, MirrorMode, MirrorRow, TouchedInvoice } from './erpMirrorTypes';
 import { classified, permanent } from './failures';
 import { isErpOrigin } from './intake';
+import { gatewayFeeLinesMinor } from './portal';
 import type { ErpPostingState } from './paymentTypes';
 
 // Payments made in the ERP, brought to the portal (rules: src/domain/erpMirror.ts). One customer at a time: read both
 // sides fresh, plan, carry out the plan, read the portal again for the report. Every read is fresh, so a retried activity
 // finds what an earlier attempt already did and plans nothing for it.
 
-const GATEWAY_FEE_TYPES = new Set<string>([LINE_TYPE.UNPAID_GATEWAY_FEE, LINE_TYPE.PAID_GATEWAY_FEE]);
 const CREDIT_TYPES = new Set(['Payment', 'Credit Memo']);
 /** Entries modified this close together were changed by the same posting (Business Central stamps each Modify). */
 const SAME_POSTING_MS = 1000;
@@ -42,9 +42,6 @@ function counts(p: InPayment): boolean {
   return !p.isDeleted && p.status !== 'cancelled' && p.status !== 'failed';
 }
 
-function feeLinesOf(inv: InInvoice): number {
-  return sumOf(inv.lines.filter((l) => GATEWAY_FEE_TYPES.has(l.typeId)).map((l) => l.lineTotal.minor));
-}
 
 interface CustomerJob {
   companyId: string;
@@ -176,7 +173,7 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
     const mirrorInvoices: MirrorInvoice[] = [];
     const unposted = new Map<string, InPayment[]>();
     for (const { erp, portal: pinv } of synced) {
-      const feeLines = feeLinesOf(pinv);
+      const feeLines = gatewayFeeLinesMinor(pinv);
       let inFlight = 0;
       let reversedAfterPosting = 0;
       let uncertain: string | null = null;
@@ -318,7 +315,7 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
         erpRemainingMinor: erp.remaining.minor,
         portalBalanceBeforeMinor: before.balance.minor,
         portalBalanceAfterMinor: pinv.balance.minor,
-        portalPaidMinor: pinv.amount.minor - feeLinesOf(pinv) - pinv.balance.minor,
+        portalPaidMinor: pinv.amount.minor - gatewayFeeLinesMinor(pinv) - pinv.balance.minor,
         recordedMinor: outcome.recordedMinor,
         removedMinor: outcome.removedMinor,
         unresolvedMinor: outcome.unresolvedMinor,

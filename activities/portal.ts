@@ -1,5 +1,5 @@
 import type { BcSalesInvoice } from '../src/adapters/businessCentral';
-import type { InInvoice, InLineInput, InPayment } from '../src/adapters/invoiceNinja';
+import { LINE_TYPE, type InInvoice, type InLineInput, type InPayment } from '../src/adapters/invoiceNinja';
 import { formatDecimal, type Money } from '../src/domain/money';
 import { adjustRoundingLine, planPortalInvoice, type PortalLineItem } from '../src/domain/taxRounding';
 import type { PortalClientAnswer } from '../workflows/customer';
@@ -65,9 +65,15 @@ export function portalLinkOf(connectionKey: string, inv: InInvoice): PortalLink 
   return { connectionKey, clientId: inv.clientId, invoiceId: inv.id, invitationKey: invitation.key, link: invitation.link };
 }
 
+/** The gateway fee lines the portal adds to an invoice when its customer pays online (paid or not yet). */
+export function gatewayFeeLinesMinor(inv: InInvoice): number {
+  return inv.lines.filter((l) => l.typeId === LINE_TYPE.UNPAID_GATEWAY_FEE || l.typeId === LINE_TYPE.PAID_GATEWAY_FEE).reduce((sum, l) => sum + l.lineTotal.minor, 0);
+}
+
 /** What a sync left in the portal: the customer's link and both amounts the invoice workflow compares. */
 export interface MirroredInvoice {
   portal: PortalLink;
+  /** The portal invoice's total without gateway fee lines (a customer who paid online before a re-sync added one). */
   portalTotalMinor: number;
   portalBalanceMinor: number;
   paidAtPostingMinor: number;
@@ -125,7 +131,7 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
   }
   return {
     portal: portalLinkOf(connectionKey, inv),
-    portalTotalMinor: inv.amount.minor,
+    portalTotalMinor: inv.amount.minor - gatewayFeeLinesMinor(inv),
     portalBalanceMinor: inv.balance.minor,
     paidAtPostingMinor: plan.paidAtPosting?.amountMinor ?? 0,
     created,

@@ -479,10 +479,17 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
             record({ kind: 'payment_made', amountMinor: e.amountMinor, detail: `portal payment ${e.paymentId}` });
           }
           if (e.erpRemainingMinor !== null) state.erpRemainingMinor = e.erpRemainingMinor;
-          // The portal balance moved too (the payment came from there): read both sides once, unless the latest read
-          // already listed this payment in the portal (it reads the payments before the balance, so the balance it
-          // read includes this one) and the posting told us the ERP's remaining amount (revision 3).
-          if (!(revision >= 3 && e.erpRemainingMinor !== null && state.portalPayments.includes(e.paymentId))) refresh = true;
+          // The portal balance moved too (the payment came from there): read both sides once. Revision 3 skips the
+          // read when this posting settles the invoice: the ERP has nothing left (a zero from a posting cannot be
+          // stale; a reopening comes with a signal of its own) and the latest read already listed this payment and
+          // every other one in the portal as posted now (it reads the payments before the balance, so the balance it
+          // read includes them). A remaining amount above zero may be older than another payment's, so it is read.
+          const settled =
+            revision >= 3 &&
+            e.erpRemainingMinor === 0 &&
+            state.portalPayments.includes(e.paymentId) &&
+            state.portalPayments.every((id) => state.postedPayments.includes(id));
+          if (!settled) refresh = true;
           break;
         case 'erpApplication': {
           const known = state.erpEntries.indexOf(e.entryNumber);

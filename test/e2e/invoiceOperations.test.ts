@@ -109,6 +109,24 @@ describe('life of an invoice: operations', () => {
     expect(await runsOf(erp.number)).toHaveLength(1);
   });
 
+  it('"Modify Sync Status" after a card payment: the gateway fee line the portal added is not drift', async () => {
+    const erp = post();
+    const st = await stageIs(erp.number, 'link_sent');
+    const { feeMinor } = await payOnPortal(s.portal.url, st.portal!.invitationKey, [{ invoiceId: st.portal!.invoiceId, amount: '50.00' }]);
+    expect(feeMinor).toBeGreaterThan(0);
+    await stageIs(erp.number, 'partially_paid');
+    expect((await portal().getInvoice(st.portal!.invoiceId)).amount.minor).toBe(st.totalMinor + feeMinor);
+
+    await resetInvoice(s.ops, erp.number, 'ops@cronus', 'resync after the card payment');
+    const after = await eventually(async () => {
+      const x = await invoiceState(s.ops, erp.number);
+      return x.timeline.filter((e) => e.kind === 'synced').length === 2 && x;
+    }, 10000, 'the resync');
+    expect(after.attention).toBeNull();
+    expect(after.stage).toBe('partially_paid');
+    expect(after.timeline.filter((e) => e.kind === 'synced').map((e) => e.amountMinor)).toEqual([st.totalMinor, st.totalMinor]);
+  });
+
   it('an invoice the ERP does not know waits with reason unknown_invoice and can be cancelled by an operator', async () => {
     expect(await startInvoices(s.ops, ['PS-INV999999'])).toEqual([expect.objectContaining({ outcome: 'accepted' })]);
     const st = await stageIs('PS-INV999999', 'needs_attention');
