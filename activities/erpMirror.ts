@@ -33,6 +33,8 @@ import type { ErpPostingState } from './paymentTypes';
 const CREDIT_TYPES = new Set(['Payment', 'Credit Memo']);
 /** Entries modified this close together were changed by the same posting (Business Central stamps each Modify). */
 const SAME_POSTING_MS = 1000;
+/** Entries stamped by one posting differ by a few milliseconds at most. */
+const SAME_STAMP_MS = 20;
 
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const sumOf = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
@@ -128,11 +130,17 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
       return x !== '' && (nativeIds.has(x) || nativeIds.has(x.replace(/-R\d*$/, '')));
     };
     // An application modifies the invoice's entry and the credit's entry in one posting: the same instant links them.
+    // Of the credits modified within SAME_POSTING_MS of an invoice's entry, only the nearest in time (within
+    // SAME_STAMP_MS of the nearest) are linked to it: another payment of the customer changed a moment earlier is not.
     const invoiceEntries = job.ledger.filter((e) => e.documentType === 'Invoice');
+    const creditEntries = job.ledger.filter((e) => CREDIT_TYPES.has(e.documentType) && e.amount.minor < 0 && !fromPortal(e));
+    const apart = (a: BcLedgerEntry, b: BcLedgerEntry) => Math.abs(Date.parse(a.lastModifiedDateTime) - Date.parse(b.lastModifiedDateTime));
+    const nearest = new Map(invoiceEntries.map((i) => [i.entryNumber, Math.min(Infinity, ...creditEntries.map((c) => apart(i, c)))]));
     const comodified = (e: BcLedgerEntry) =>
-      invoiceEntries.filter((i) => Math.abs(Date.parse(i.lastModifiedDateTime) - Date.parse(e.lastModifiedDateTime)) <= SAME_POSTING_MS).map((i) => i.documentNumber);
-    const credits: ErpCredit[] = job.ledger
-      .filter((e) => CREDIT_TYPES.has(e.documentType) && e.amount.minor < 0 && !fromPortal(e))
+      invoiceEntries
+        .filter((i) => apart(i, e) <= SAME_POSTING_MS && apart(i, e) <= nearest.get(i.entryNumber)! + SAME_STAMP_MS)
+        .map((i) => i.documentNumber);
+    const credits: ErpCredit[] = creditEntries
       .map((e) => ({
         entryNumber: e.entryNumber,
         documentType: e.documentType,

@@ -4,8 +4,8 @@ import { paymentState } from '../../src/operations/payments';
 import { AttentionReason } from '../../src/temporal/searchAttributes';
 import { driftSweep, type DriftSweepReport } from '../../workflows/driftSweep';
 import type { ErpApplicationRow } from '../../activities/erpMirrorTypes';
-import { bcSubscriptionWorkflowId, driftSweepWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
-import { renewNowSignal } from '../../workflows/bcSubscription';
+import { driftSweepWorkflowId, erpWatcherWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
+import { startServiceWorkflows } from '../../src/operations/services';
 import { eventually, type TestStack } from '../support/stack';
 import { paymentsOn, portalInvoice, postSynced, startErpStack, usd } from './erpFixtures';
 
@@ -123,16 +123,19 @@ describe('drift sweep', () => {
 });
 
 describe('unsynced ERP applications', () => {
-  // Business Central's notification of the payment would wake the ERP watcher, which mirrors it before it can be
-  // listed as unsynced: the subscription is removed for this test and made again afterwards.
+  // The ERP watcher would mirror the payment before it can be listed as unsynced (any posted invoice's notification
+  // wakes it): it is stopped for this test and started again afterwards.
   afterAll(async () => {
-    await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
-    await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 15000, 'the Business Central subscription again');
+    await startServiceWorkflows(s.ops, s.deps.portals);
   });
 
   it('lists ERP applications not yet in the portal and syncs the selected ones', async () => {
+    const other = await postSynced(s, 'C20000', '30.00');
     const inv = await postSynced(s, 'C20000', '48.00');
-    for (const sub of await s.deps.bc.listSubscriptions()) await s.deps.bc.deleteSubscription(sub.subscriptionId);
+    await s.t.client.workflow.getHandle(erpWatcherWorkflowId(s.ops.companyId)).terminate('the test lists unsynced applications');
+    // Another payment of the same customer, of the same amount, a moment before: each is linked to its own invoice.
+    const otherPay = s.bc.admin.recordPayment({ invoiceNumber: other.number, amount: '18.00' });
+    await new Promise((r) => setTimeout(r, 300));
     const pay = s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '18.00', postingDate: '2025-06-01' });
 
     const listed = await api.get('/api/v1/erp/applications');
@@ -150,6 +153,7 @@ describe('unsynced ERP applications', () => {
       invoices: [{ invoiceNumber: inv.number, amountMinor: usd('18.00') }],
       portalPaymentId: null,
     });
+    expect(rows.find((r) => r.entryNumber === otherPay.entryNumber)?.invoices).toEqual([{ invoiceNumber: other.number, amountMinor: usd('18.00') }]);
     // Listing changed nothing.
     expect((await portalInvoice(s, inv.portalInvoiceId)).balance.minor).toBe(inv.totalMinor);
 
