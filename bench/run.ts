@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { buildWorkflowBundle } from '../src/worker/bundle';
 import { durationMs } from '../src/config/duration';
+import { envSchema } from '../src/config/env';
 import { startOwnTemporal } from './lib/temporalServer';
 import { startBenchStack } from './lib/stack';
 import type { BcLimits } from './lib/bcClient';
@@ -22,6 +23,8 @@ import { onInterrupt } from './lib/cleanup';
 // `npm run bench`: speed, cost and memory of arsync on an embedded stack of its own (README in this folder).
 
 const PHASES = ['throughput', 'ceiling', 'cost', 'latency', 'memory'] as const;
+/** The worker heap limit `npm start` gives the worker (WORKER_HEAP_MB's default). */
+const PRODUCTION_HEAP_MB = envSchema.shape.WORKER_HEAP_MB.parse(undefined);
 const posInt = z.coerce.number().int().positive();
 
 const optionsSchema = z
@@ -62,7 +65,7 @@ function parseOptions(argv: string[]): Options {
     .option('--open <n>', 'open invoice workflows waiting for payment for the memory figure (the target is stated for 10000)', '2000')
     .option('--memory-wait <seconds>', 'how long the memory phase waits for all of them to be waiting', '900')
     .option('--max-cached-workflows <n>', "the memory phase's worker with this workflow cache size (0: WORKER_MAX_CACHED_WORKFLOWS, as in production)", '0')
-    .option('--worker-heap-mb <n>', "the memory phase's worker with this V8 old-space limit in MiB (0: Node's default)", '0')
+    .option('--worker-heap-mb <n>', "the memory phase's worker with this V8 old-space limit in MiB (default: WORKER_HEAP_MB's, as npm start runs it; 0: Node's default)", String(PRODUCTION_HEAP_MB))
     .option('--ceiling-start-concurrency <n>', 'concurrent starts of the engine-ceiling workflows', '16')
     .option('--trigger <how>', 'how the throughput invoices reach arsync: webhook (BC notification) or api (bulk start)', 'webhook')
     .option('--bc-quota', "keep the Business Central client's production limits (1,200 requests/min, 5 in flight)", false)
@@ -174,12 +177,12 @@ async function main() {
 
     if (has('memory')) {
       log(`memory: ${o.open} open invoice workflows waiting for payment, worker in its own process`);
-      const m = await memory(stack, o.open, bcLimits, o.memoryWait * 1000, log, o.maxCachedWorkflows || undefined, o.workerHeapMb || undefined);
+      const m = await memory(stack, o.open, bcLimits, o.memoryWait * 1000, log, o.maxCachedWorkflows || undefined, o.workerHeapMb);
       raw.memory = m;
       const complete = m.waiting >= o.open;
       figures.push(
         figure('worker_rss_mib', `worker RSS, ${m.waiting} waiting`, m.rssMiB, 'MiB', '<= 512 MiB', (v) => v <= 512 && complete, complete ? `peak ${m.peakRssMiB} MiB` : `only ${m.waiting}/${o.open} reached waiting in ${m.seconds.toFixed(0)} s`),
-        figure('memory_fill_s', 'time to open them', m.seconds, 's', '-', undefined, `${(m.waiting / m.seconds).toFixed(1)} inv/s, worker in its own process${o.maxCachedWorkflows ? `, maxCachedWorkflows ${o.maxCachedWorkflows}` : ''}`),
+        figure('memory_fill_s', 'time to open them', m.seconds, 's', '-', undefined, `${(m.waiting / m.seconds).toFixed(1)} inv/s, worker in its own process, ${o.workerHeapMb ? `heap limit ${o.workerHeapMb} MiB` : "Node's default heap"}${o.maxCachedWorkflows ? `, maxCachedWorkflows ${o.maxCachedWorkflows}` : ''}`),
       );
     }
   } finally {

@@ -5,6 +5,7 @@ import type { BcLimits } from '../lib/bcClient';
 import { bulkStart, countWorkflows, pauseBcNotifications, postInvoices } from '../lib/scenario';
 import type { BenchStack } from '../lib/stack';
 import { sleep } from '../lib/stats';
+import { workerHeapEnv } from '../../src/stack/services';
 
 export interface MemoryResult {
   openWorkflows: number;
@@ -43,8 +44,9 @@ export async function memory(
       ...stack.workerEnv,
       ...(bcLimits ? { BENCH_BC_RATE_PER_MINUTE: String(bcLimits.ratePerMinute), BENCH_BC_MAX_CONCURRENT: String(bcLimits.maxConcurrent) } : {}),
       ...(maxCachedWorkflows ? { BENCH_MAX_CACHED_WORKFLOWS: String(maxCachedWorkflows) } : {}),
-      // V8's old-space limit for the worker alone: a smaller heap is collected sooner, so less garbage stays resident.
-      ...(heapMb ? { NODE_OPTIONS: `--max-old-space-size=${heapMb}` } : {}),
+      // V8's old-space limit for the worker alone, as `npm start` sets it: a smaller heap is collected sooner, so less
+      // garbage stays resident.
+      ...workerHeapEnv(heapMb ?? 0),
     },
     path.resolve(__dirname, '../lib/workerMain.ts'),
   );

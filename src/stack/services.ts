@@ -62,6 +62,7 @@ export function STACK_SERVICES(config: Config, dataDir: string): StackService[] 
     {
       name: 'worker',
       entry: 'workers/main.ts',
+      env: workerHeapEnv(env.WORKER_HEAP_MB),
       ports: [metricsPort],
       urls: [['Worker metrics', `http://${env.WORKER_METRICS_ADDRESS}/metrics`]],
     },
@@ -73,4 +74,10 @@ export function STACK_SERVICES(config: Config, dataDir: string): StackService[] 
       ready: () => waitForHttp(`${api}/health`),
     },
   ];
+}
+
+/** A V8 heap limit for the worker process, added to whatever NODE_OPTIONS already says (0: none). */
+export function workerHeapEnv(heapMb: number): Record<string, string> {
+  if (heapMb <= 0) return {};
+  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, `--max-old-space-size=${heapMb}`].filter(Boolean).join(' ') };
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/load';
+import { STACK_SERVICES, workerHeapEnv } from '../../src/stack/services';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -21,6 +22,14 @@ describe('configuration', () => {
     expect(config.settings.connections.default.url).toBe('http://127.0.0.1:4020');
     expect(config.settings.requireEmailAddress).toBe(true);
     expect(config.settings.customValues).toHaveLength(4);
+  });
+
+  it("gives npm start's worker a 256 MiB heap limit by default, on top of NODE_OPTIONS, and none for 0", () => {
+    expect(loadConfig({}).env.WORKER_HEAP_MB).toBe(256);
+    expect(() => loadConfig({ WORKER_HEAP_MB: '-1' })).toThrow(/env\.WORKER_HEAP_MB:/);
+    const worker = STACK_SERVICES(loadConfig({ WORKER_HEAP_MB: '384' }), 'data').find((svc) => svc.name === 'worker')!;
+    expect(worker.env?.NODE_OPTIONS).toMatch(/(^| )--max-old-space-size=384$/);
+    expect(workerHeapEnv(0)).toEqual({});
   });
 
   it('merges a settings file over the defaults', () => {
