@@ -6,7 +6,6 @@ import {
   continueAsNew,
   proxyActivities,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -31,6 +30,7 @@ import {
 } from './invoiceMessages';
 import { withStateDefaults, type InvoiceState, type TimelineEvent } from './invoiceTypes';
 import { failureMessage, failureType } from './failureInfo';
+import { onceTimer } from './onceTimer';
 
 export * from './invoiceMessages';
 export type { InvoiceState, TimelineEvent } from './invoiceTypes';
@@ -414,25 +414,15 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   // One re-check timer at a time, armed once and re-armed only when it fires: a timer per wait would bill an action
   // for every view or payment the invoice sees. Runs of revision 1 keep a timer per wait.
   const oneTimer = (input.revision ?? 1) >= 2;
-  let recheckDue = false;
-  let recheckArmed = false;
-  const armRecheck = () => {
-    if (recheckArmed) return;
-    recheckArmed = true;
-    void sleep(recheckMs).then(() => {
-      recheckArmed = false;
-      recheckDue = true;
-    });
-  };
+  const recheck = onceTimer(recheckMs);
 
   while (!state.cancelled && state.stage !== 'posted') {
     const woken = () => events.length > 0 || requests.reset !== null || requests.cancel !== null || handOverDue();
     let due: boolean;
     if (oneTimer) {
-      armRecheck();
-      await condition(() => recheckDue || woken());
-      due = recheckDue;
-      recheckDue = false;
+      recheck.arm();
+      await condition(() => recheck.due || woken());
+      due = recheck.take();
     } else {
       due = !(await condition(woken, recheckMs));
     }

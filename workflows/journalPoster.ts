@@ -7,11 +7,11 @@ import {
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { JournalPostRequest, JournalPostResult } from '../activities/journalTypes';
+import { onceTimer } from './onceTimer';
 
 // One workflow per ERP payment journal batch. Business Central's post action posts every line of a batch, so
 // concurrent payments must never post each other's half-made lines. Payment workflows enqueue requests by signal
@@ -102,25 +102,16 @@ export async function journalPoster(input: JournalPosterInput): Promise<void> {
 
   const oneTimer = (input.revision ?? 1) >= 2;
   let lastWorkAt = Date.now();
-  let idleCheckDue = false;
-  let timerArmed = false;
-  const armIdleTimer = () => {
-    if (timerArmed) return;
-    timerArmed = true;
-    void sleep(IDLE_MS).then(() => {
-      timerArmed = false;
-      idleCheckDue = true;
-    });
-  };
+  const idleCheck = onceTimer(IDLE_MS);
 
   for (;;) {
     if (oneTimer) {
-      armIdleTimer();
-      await condition(() => queue.length > 0 || idleCheckDue || workflowInfo().continueAsNewSuggested);
+      idleCheck.arm();
+      await condition(() => queue.length > 0 || idleCheck.due || workflowInfo().continueAsNewSuggested);
       if (queue.length === 0) {
         // Idle for an hour, or history getting long: hand over. Worked within the hour: look again in an hour.
         if (workflowInfo().continueAsNewSuggested || Date.now() - lastWorkAt >= IDLE_MS) break;
-        idleCheckDue = false;
+        idleCheck.take();
         continue;
       }
     } else {
