@@ -19,7 +19,8 @@ export interface BcWebhookDeps {
 }
 
 const POSTED = new Set(['Open', 'Paid']);
-const ITEM_CONCURRENCY = 8;
+/** Items handled at once: their invoices are read in one go, so this bounds the workflow starts in flight. */
+const ITEM_CONCURRENCY = 32;
 const ENDED = new Set(['Canceled', 'Corrective']);
 /** A notification's resource for one sales invoice: `…/salesInvoices(<guid>)`. */
 const INVOICE_RESOURCE = /salesInvoices\(([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\)/;
