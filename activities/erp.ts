@@ -44,6 +44,11 @@ export function summarise(inv: BcSalesInvoice): ErpInvoiceSummary {
   };
 }
 
+/** What the ERP says of an invoice number it does not have. */
+export function unknownInvoice(number: string): ErpInvoiceSummary {
+  return { number, customerNumber: '', currency: '', totalMinor: 0, remainingMinor: 0, status: 'unknown', dueDate: '' };
+}
+
 /** The payment settings the application plan needs, from the setup page. */
 export function applicationSettings(settings: ActivityDeps['settings']): ApplicationSettings {
   const p = settings.payments;
@@ -65,10 +70,7 @@ export function createErpActivities(deps: ActivityDeps) {
     async loadErpInvoice({ invoiceNumber }: { companyId: string; invoiceNumber: string }): Promise<ErpInvoiceSummary> {
       return classified(async () => {
         const inv = await bc.getSalesInvoiceByNumber(invoiceNumber, { lines: false });
-        if (!inv) {
-          return { number: invoiceNumber, customerNumber: '', currency: '', totalMinor: 0, remainingMinor: 0, status: 'unknown', dueDate: '' };
-        }
-        return summarise(inv);
+        return inv ? summarise(inv) : unknownInvoice(invoiceNumber);
       });
     },
 

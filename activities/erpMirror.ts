@@ -135,7 +135,7 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
     const invoiceEntries = job.ledger.filter((e) => e.documentType === 'Invoice');
     const creditEntries = job.ledger.filter((e) => CREDIT_TYPES.has(e.documentType) && e.amount.minor < 0 && !fromPortal(e));
     const apart = (a: BcLedgerEntry, b: BcLedgerEntry) => Math.abs(Date.parse(a.lastModifiedDateTime) - Date.parse(b.lastModifiedDateTime));
-    const nearest = new Map(invoiceEntries.map((i) => [i.entryNumber, Math.min(Infinity, ...creditEntries.map((c) => apart(i, c)))]));
+    const nearest = new Map(invoiceEntries.map((i) => [i.entryNumber, creditEntries.reduce((min, c) => Math.min(min, apart(i, c)), Infinity)]));
     const comodified = (e: BcLedgerEntry) =>
       invoiceEntries
         .filter((i) => apart(i, e) <= SAME_POSTING_MS && apart(i, e) <= nearest.get(i.entryNumber)! + SAME_STAMP_MS)

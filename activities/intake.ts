@@ -3,8 +3,9 @@ import { LINE_TYPE, type InInvoice, type InPayment } from '../src/adapters/invoi
 import { gatewayFeeShare, pairedGatewayFee } from '../src/domain/gatewayFees';
 import { durationMs } from '../src/config/duration';
 import { CustomerNumber } from '../src/temporal/searchAttributes';
-import { observePayment, updateCustomer } from '../src/temporal/starters';
-import { customer, matchAdjustmentUpdate, offerForMatchingSignal } from '../workflows/customer';
+import { observePayment } from '../src/temporal/starters';
+import { customer, offerForMatchingSignal } from '../workflows/customer';
+import { matchAdjustmentOf } from './coordination';
 import { customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import { invoiceViewedSignal } from '../workflows/invoiceMessages';
 import type { ActivityDeps } from './deps';
@@ -139,10 +140,11 @@ export function createIntakeActivities(deps: ActivityDeps) {
         const customerNumber = client.number || null;
         const arbiter =
           input.offer && plannable && customerNumber !== null
-            ? await updateCustomer(deps.temporal, input.companyId, customerNumber, matchAdjustmentUpdate, {
-                payment: { paymentId: p.id, amountMinor: p.amount.minor, currency: p.currency, atMs: p.createdAt * 1000 },
+            ? await matchAdjustmentOf(deps, {
+                companyId: input.companyId,
+                customerNumber,
                 connectionKey: input.connectionKey,
-                windowMs: durationMs(settings.payments.adjustmentWindow),
+                payment: { paymentId: p.id, amountMinor: p.amount.minor, currency: p.currency, atMs: p.createdAt * 1000 },
               })
             : undefined;
         return {

@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { updateCustomer } from '../src/temporal/starters';
-import { ensurePortalClientUpdate, type PortalClientAnswer } from '../workflows/customer';
+import type { PortalClientAnswer } from '../workflows/customer';
+import { requestPortalClientOf } from './coordination';
 import type { ActivityDeps } from './deps';
-import { summarise, type ErpInvoiceSummary } from './erp';
+import { summarise, unknownInvoice, type ErpInvoiceSummary } from './erp';
 import { classified } from './failures';
 import { sendLink, type LinkResult } from './notifications';
 import { mirrorInvoice, type MirroredInvoice } from './portal';
@@ -49,14 +49,10 @@ export function createInvoiceSyncActivities(deps: ActivityDeps) {
   return {
     async syncInvoice(input: SyncInvoiceInput): Promise<SyncInvoiceOutcome> {
       const inv = await classified(() => deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: true }));
-      if (!inv) {
-        return { erp: { number: input.invoiceNumber, customerNumber: '', currency: '', totalMinor: 0, remainingMinor: 0, status: 'unknown', dueDate: '' } };
-      }
+      if (!inv) return { erp: unknownInvoice(input.invoiceNumber) };
       const erp = summarise(inv);
       if (erp.status !== 'open' && erp.status !== 'paid') return { erp };
-      const customer = await updateCustomer(deps.temporal, input.companyId, erp.customerNumber, ensurePortalClientUpdate, {
-        invoiceWorkflowId: input.invoiceWorkflowId,
-      });
+      const customer = await requestPortalClientOf(deps, { companyId: input.companyId, customerNumber: erp.customerNumber, invoiceWorkflowId: input.invoiceWorkflowId });
       if (customer.status !== 'ready') return { erp, customer };
       let synced: MirroredInvoice;
       try {

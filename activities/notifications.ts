@@ -114,18 +114,14 @@ export function createNotificationActivities(deps: ActivityDeps) {
     },
 
     /** Staff are told of each payment received and each one that needs attention. */
-    async notifyStaffOfPayment(input: {
-      paymentId: string;
-      connectionKey: string;
-      kind: 'posted' | 'needs_attention';
-      reason?: string;
-      detail?: string;
-      amountMinor?: number;
-      currency?: string;
-    }): Promise<void> {
+    async notifyStaffOfPayment(
+      input:
+        | ({ kind: 'posted' } & PaymentPostedNotice)
+        | { kind: 'needs_attention'; paymentId: string; connectionKey: string; reason: string; detail: string },
+    ): Promise<void> {
       return classified(() => {
         return input.kind === 'posted'
-          ? tellStaffPaymentPosted(deps, { connectionKey: input.connectionKey, paymentId: input.paymentId, amountMinor: input.amountMinor ?? 0, currency: input.currency ?? 'USD' })
+          ? tellStaffPaymentPosted(deps, input)
           : staffEmail(
               `Payment ${input.paymentId} needs attention: ${input.reason}`,
               `Portal payment ${input.paymentId} needs a decision (${input.reason}): ${input.detail ?? ''}\nResolve it with: arsync payment resolve ${input.connectionKey} ${input.paymentId} --action … --by … --why …`,
