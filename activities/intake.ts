@@ -5,7 +5,6 @@ import { durationMs } from '../src/config/duration';
 import { CustomerNumber } from '../src/temporal/searchAttributes';
 import { observePayment } from '../src/temporal/starters';
 import { customer, offerForMatchingSignal } from '../workflows/customer';
-import { matchAdjustmentOf } from './coordination';
 import { customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import { invoiceViewedSignal } from '../workflows/invoiceMessages';
 import type { ActivityDeps } from './deps';
@@ -112,9 +111,10 @@ export function createIntakeActivities(deps: ActivityDeps) {
   return {
     /**
      * The payment as the portal has it now, with the ERP customer and invoice numbers and what the ERP already posted.
-     * With `offer`, a payment that is to be planned now (positive, unposted, of a known customer) is put to its
-     * customer's refund-versus-adjustment arbiter in the same activity, by Update, and comes back with the answer
-     * (`arbiter`): two billed actions less than an offerForMatching activity and an answer by signal.
+     * With `offer`, a payment that is to be planned now (positive, unposted, of a known customer) is offered to its
+     * customer's refund-versus-adjustment arbiter in the same activity (`offered`; the answer comes by signal): one
+     * billed action less than a separate offerForMatching. By signal, not Update: a customer's many payments arriving
+     * at once are taken in one workflow task, where Updates queue behind its ten in-flight ones.
      */
     async resolvePaymentContext(input: { companyId: string; connectionKey: string; paymentId: string; offer?: boolean }): Promise<PaymentContext> {
       return classified(async () => {
@@ -138,15 +138,15 @@ export function createIntakeActivities(deps: ActivityDeps) {
         // A payment that will be planned now gets its ERP invoices with this read (one activity less per payment).
         const plannable = !erp.posted && !isErpOrigin(p) && p.amount.minor - p.refunded.minor > 0 && (status === 'completed' || status === 'partially_refunded');
         const customerNumber = client.number || null;
-        const arbiter =
-          input.offer && plannable && customerNumber !== null
-            ? await matchAdjustmentOf(deps, {
-                companyId: input.companyId,
-                customerNumber,
-                connectionKey: input.connectionKey,
-                payment: { paymentId: p.id, amountMinor: p.amount.minor, currency: p.currency, atMs: p.createdAt * 1000 },
-              })
-            : undefined;
+        const offered = !!input.offer && plannable && customerNumber !== null;
+        if (offered) {
+          await offer({
+            companyId: input.companyId,
+            customerNumber: customerNumber!,
+            connectionKey: input.connectionKey,
+            payment: { paymentId: p.id, amountMinor: p.amount.minor, currency: p.currency, atMs: p.createdAt * 1000 },
+          });
+        }
         return {
           paymentId: p.id,
           connectionKey: input.connectionKey,
@@ -166,7 +166,7 @@ export function createIntakeActivities(deps: ActivityDeps) {
           erp,
           ...(plannable && allocations.length > 0 ? { erpInvoices: await lookupErpInvoices(deps, allocations.map((a) => a.invoiceNumber)) } : {}),
           journalBatch: settings.payments.journalBatch,
-          ...(arbiter ? { arbiter } : {}),
+          ...(offered ? { offered } : {}),
         };
       });
     },

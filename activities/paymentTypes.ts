@@ -28,8 +28,8 @@ export interface PaymentContext {
   erpInvoices?: { invoices: ErpInvoiceInfo[]; settings: ApplicationSettings };
   /** The ERP payment journal batch postings go to (its journal poster takes them). */
   journalBatch?: string;
-  /** The customer's arbiter's answer, when the read put this (positive) payment to it. */
-  arbiter?: AdjustmentMatch;
+  /** The read offered this (positive) payment to the customer's arbiter already; its answer comes by signal. */
+  offered?: boolean;
 }
 
 export interface ErpPostingState {

@@ -109,8 +109,8 @@ export interface PortalPaymentInput {
 /**
  * 2: search attributes are indexed with the next stage change, none re-upserted at start; an update or delete event
  * that arrives during or after a read means one more look (two refunds in the same second are both seen).
- * 3: the read puts a positive payment to the customer's arbiter and brings the answer; 'classified' is indexed with the
- * next stage (applied, needs_attention, skipped), not on its own.
+ * 3: the read offers a positive payment to the customer's arbiter itself; 'classified' is indexed with the next stage
+ * (applied, needs_attention, skipped), not on its own.
  */
 export const PAYMENT_WORKFLOW_REVISION = 3;
 
@@ -287,7 +287,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     readUpdatedAt = Math.max(readUpdatedAt, state.seenUpdatedAt ?? -1);
     let ctx: PaymentContext;
     try {
-      // Revision 3: the read puts a positive payment to the customer's arbiter and brings its answer.
+      // Revision 3: the read offers a positive payment to the customer's arbiter; the answer may come before it returns.
+      if (revision3) arbiterAnswered = false;
       ctx = await acts.resolvePaymentContext({ companyId: input.companyId, connectionKey: input.connectionKey, paymentId: input.paymentId, ...(revision3 ? { offer: true } : {}) });
     } catch (err) {
       // A webhook or a hand-made start for an id the portal does not have (or no longer has): parked, never failed,
@@ -300,10 +301,6 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       return false;
     }
     state.context = ctx;
-    if (ctx.arbiter) {
-      arbiterAnswered = true;
-      if (ctx.arbiter.decision === 'adjustment') pairedWith ??= ctx.arbiter.partnerPaymentId;
-    }
     // What this read saw covers every observation up to its updated_at (see `seenUpdatedAt`).
     if (ctx.updatedAtSec !== undefined) {
       readUpdatedAt = Math.max(readUpdatedAt, ctx.updatedAtSec);
@@ -492,9 +489,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   /** A positive payment: classified (adjustment or not), planned, posted, with finance in the loop. */
   async function positive(ctx: PaymentContext, net: number): Promise<boolean> {
     // Offered to the customer's arbiter (a negative payment may be waiting for it, or come later) before anything is
-    // posted. Revision 3's read brought the answer; older runs offer here and the answer comes back by signal while
-    // the plan is made.
-    if (!ctx.arbiter) {
+    // posted; the answer comes back by signal while the plan is made. Revision 3's read made the offer.
+    if (!ctx.offered) {
       arbiterAnswered = !ctx.customerNumber;
       if (ctx.customerNumber) {
         await acts.offerForMatching({ companyId: input.companyId, customerNumber: ctx.customerNumber, connectionKey: input.connectionKey, payment: matchable(ctx) });
