@@ -265,13 +265,14 @@ function generalBatch(bc: BusinessCentralClient, journal: BcJournal, linesOf: (p
   };
 }
 
+/** How long one staff notice may hold up the group's answers. */
+const NOTICE_TIMEOUT_MS = 3000;
+
 /**
  * Sends the staff notices of the posted requests that ask for one, after the commit: one activity for the group
  * instead of one per payment. A notice that cannot go out now is left to its requester (`staffNotified` unset), so
  * it is retried there and never holds up the posting answers.
  */
-const NOTICE_TIMEOUT_MS = 3000;
-
 async function tellStaff(deps: ActivityDeps, requests: JournalPostRequest[], results: JournalPostResult[]): Promise<JournalPostResult[]> {
   const byExt = new Map(requests.map((r) => [r.externalDocumentNumber, r]));
   return Promise.all(
