@@ -1,6 +1,7 @@
 import { durationMs } from '../src/config/duration';
 import { updateCustomer } from '../src/temporal/starters';
-import { ensurePortalClientUpdate, matchAdjustmentUpdate, type PortalClientAnswer } from '../workflows/customer';
+import { customerWorkflowId } from '../workflows/ids';
+import { ensurePortalClientUpdate, matchAdjustmentUpdate, PORTAL_CLIENT_MEMO, type PortalClientAnswer, type PublishedPortalClient } from '../workflows/customer';
 import type { ActivityDeps } from './deps';
 import type { AdjustmentMatch, MatchablePayment } from './paymentTypes';
 
@@ -10,6 +11,21 @@ import type { AdjustmentMatch, MatchablePayment } from './paymentTypes';
 /** Asks the customer's workflow for the portal client (update-with-start: the customer workflow may not exist yet). */
 export function requestPortalClientOf(deps: ActivityDeps, input: { companyId: string; customerNumber: string; invoiceWorkflowId: string }): Promise<PortalClientAnswer> {
   return updateCustomer(deps.temporal, input.companyId, input.customerNumber, ensurePortalClientUpdate, { invoiceWorkflowId: input.invoiceWorkflowId });
+}
+
+/**
+ * The portal client the customer's workflow has published in its memo, read with a describe: no Update, no workflow
+ * task, no billed action. Null (ask by Update) when it has none to publish, or is not running or reachable.
+ */
+export async function publishedPortalClientOf(deps: ActivityDeps, companyId: string, customerNumber: string): Promise<PortalClientAnswer | null> {
+  try {
+    const d = await deps.temporal.client.workflow.getHandle(customerWorkflowId(companyId, customerNumber)).describe();
+    if (d.status.name !== 'RUNNING') return null;
+    const p = d.memo?.[PORTAL_CLIENT_MEMO] as PublishedPortalClient | undefined;
+    return p && typeof p.connectionKey === 'string' && typeof p.clientId === 'string' ? { status: 'ready', connectionKey: p.connectionKey, clientId: p.clientId } : null;
+  } catch {
+    return null;
+  }
 }
 
 export function createCoordinationActivities(deps: ActivityDeps) {

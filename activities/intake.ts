@@ -4,7 +4,7 @@ import { gatewayFeeShare, pairedGatewayFee } from '../src/domain/gatewayFees';
 import { durationMs } from '../src/config/duration';
 import { CustomerNumber } from '../src/temporal/searchAttributes';
 import { observePayment } from '../src/temporal/starters';
-import { customer, offerForMatchingSignal } from '../workflows/customer';
+import { customer, CUSTOMER_WORKFLOW_REVISION, offerForMatchingSignal } from '../workflows/customer';
 import { customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import { invoiceViewedSignal } from '../workflows/invoiceMessages';
 import type { ActivityDeps } from './deps';
@@ -101,7 +101,7 @@ export function createIntakeActivities(deps: ActivityDeps) {
     await client.workflow.signalWithStart(customer, {
       taskQueue,
       workflowId: customerWorkflowId(input.companyId, input.customerNumber),
-      args: [{ companyId: input.companyId, customerNumber: input.customerNumber }],
+      args: [{ companyId: input.companyId, customerNumber: input.customerNumber, revision: CUSTOMER_WORKFLOW_REVISION }],
       signal: offerForMatchingSignal,
       signalArgs: [{ payment: input.payment, connectionKey: input.connectionKey, windowMs: durationMs(settings.payments.adjustmentWindow) }],
       typedSearchAttributes: [{ key: CustomerNumber, value: input.customerNumber }],

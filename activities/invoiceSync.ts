@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { PortalClientAnswer } from '../workflows/customer';
-import { requestPortalClientOf } from './coordination';
+import { publishedPortalClientOf, requestPortalClientOf } from './coordination';
 import type { ActivityDeps } from './deps';
 import { summarise, unknownInvoice, type ErpInvoiceSummary } from './erp';
 import { classified } from './failures';
@@ -41,10 +41,10 @@ function permanentFailure(err: unknown): { type: string; message: string } | nul
   return err instanceof ApplicationFailure && err.nonRetryable ? { type: err.type ?? 'error', message: err.message } : null;
 }
 
-// ERP → portal in one activity: read the ERP invoice (once, with its lines), ask the customer's workflow for the
-// portal client, mirror the invoice and send the link. One activity instead of four is three billed actions less per
-// invoice, and every step is idempotent on its own (customer Update, find-or-create by number, keyed link send), so a
-// retry from the top repeats nothing.
+// ERP → portal in one activity: read the ERP invoice (once, with its lines), take the portal client the customer's
+// workflow has published (or ask it by Update when it has none ready), mirror the invoice and send the link. One
+// activity instead of four is three billed actions less per invoice, and every step is idempotent on its own
+// (find-or-create by number, keyed link send), so a retry from the top repeats nothing.
 export function createInvoiceSyncActivities(deps: ActivityDeps) {
   return {
     async syncInvoice(input: SyncInvoiceInput): Promise<SyncInvoiceOutcome> {
@@ -52,7 +52,9 @@ export function createInvoiceSyncActivities(deps: ActivityDeps) {
       if (!inv) return { erp: unknownInvoice(input.invoiceNumber) };
       const erp = summarise(inv);
       if (erp.status !== 'open' && erp.status !== 'paid') return { erp };
-      const customer = await requestPortalClientOf(deps, { companyId: input.companyId, customerNumber: erp.customerNumber, invoiceWorkflowId: input.invoiceWorkflowId });
+      const customer =
+        (await publishedPortalClientOf(deps, input.companyId, erp.customerNumber)) ??
+        (await requestPortalClientOf(deps, { companyId: input.companyId, customerNumber: erp.customerNumber, invoiceWorkflowId: input.invoiceWorkflowId }));
       if (customer.status !== 'ready') return { erp, customer };
       let synced: MirroredInvoice;
       try {

@@ -2,13 +2,14 @@ import {
   ActivityFailure,
   allHandlersFinished,
   condition,
-  continueAsNew,
   defineQuery,
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
+  makeContinueAsNewFunc,
   proxyActivities,
   setHandler,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -59,10 +60,22 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/**
+ * 2: the portal client the customer is ready with is published in the memo (`portalClient`), so an invoice's sync
+ * reads it with a describe (free, and no workflow task) instead of asking by Update; the Update stays for the rest.
+ */
+export const CUSTOMER_WORKFLOW_REVISION = 2;
+
+/** The memo key of the published portal client (null: ask by Update). */
+export const PORTAL_CLIENT_MEMO = 'portalClient';
+export type PublishedPortalClient = { connectionKey: string; clientId: string } | null;
+
 export interface CustomerInput {
   companyId: string;
   customerNumber: string;
   state?: CustomerState;
+  /** Which behaviour this run was started with (absent: 1), carried across continue-as-new, so older runs replay as they ran. */
+  revision?: number;
 }
 
 export async function customer(input: CustomerInput): Promise<void> {
@@ -77,6 +90,17 @@ export async function customer(input: CustomerInput): Promise<void> {
     matchLedger: [],
   };
   let busy = false;
+  // Revision 2: what the memo says now (as this run started: carried over continue-as-new, or none).
+  const publishes = (input.revision ?? 1) >= 2;
+  let published = JSON.stringify((workflowInfo().memo?.[PORTAL_CLIENT_MEMO] as PublishedPortalClient | undefined) ?? null);
+  /** Publishes the ready portal client (or its absence) when it changed: one memo write per change, not per answer. */
+  const publish = () => {
+    if (!publishes) return;
+    const now = JSON.stringify(readyClient(state));
+    if (now === published) return;
+    published = now;
+    upsertMemo({ [PORTAL_CLIENT_MEMO]: readyClient(state) });
+  };
   const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
     await condition(() => !busy);
     busy = true;
@@ -84,6 +108,7 @@ export async function customer(input: CustomerInput): Promise<void> {
       return await fn();
     } finally {
       busy = false;
+      publish();
     }
   };
 
@@ -119,6 +144,7 @@ export async function customer(input: CustomerInput): Promise<void> {
     return res;
   };
 
+  publish();
   setHandler(customerStateQuery, () => state);
   setHandler(ensurePortalClientUpdate, ({ invoiceWorkflowId }) =>
     // The common case answers at once: the client exists and nothing is being changed (no queue behind other handlers).
@@ -190,7 +216,12 @@ export async function customer(input: CustomerInput): Promise<void> {
   // Entity workflow: lives as long as the customer; hands over to a fresh run when history grows.
   await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2000);
   await condition(() => !busy && allHandlersFinished());
-  await continueAsNew<typeof customer>({ ...input, state });
+  await makeContinueAsNewFunc<typeof customer>({ memo: workflowInfo().memo })({ ...input, state, revision: CUSTOMER_WORKFLOW_REVISION });
+}
+
+/** The portal client invoices may use without asking: the customer is opted in and has one. */
+function readyClient(state: CustomerState): PublishedPortalClient {
+  return state.optedIn && state.portal ? { connectionKey: state.portal.connectionKey, clientId: state.portal.clientId } : null;
 }
 
 function notOptedIn(state: CustomerState): PortalClientAnswer {

@@ -49,7 +49,8 @@ export function countActions(events: HistoryEvent[], afterEventId = 0): ActionCo
     else if (e.timerStartedEventAttributes) c.timers++;
     else if (e.workflowExecutionSignaledEventAttributes) c.signals += id === 2 ? 0 : 1;
     else if (e.workflowExecutionUpdateAcceptedEventAttributes) c.updates++;
-    else if (e.upsertWorkflowSearchAttributesEventAttributes) c.upserts++;
+    // A memo write is counted like a search-attribute upsert (the rules do not name it; counted rather than assumed free).
+    else if (e.upsertWorkflowSearchAttributesEventAttributes || e.workflowPropertiesModifiedEventAttributes) c.upserts++;
     else if (e.startChildWorkflowExecutionInitiatedEventAttributes) c.children += 2;
     // Local activities leave markers, billed once per workflow task; a patch (version) marker is not an action.
     else if (e.markerRecordedEventAttributes && e.markerRecordedEventAttributes.markerName !== 'core_patch') {

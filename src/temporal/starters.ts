@@ -7,7 +7,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import { customer, type CustomerInput } from '../../workflows/customer';
+import { customer, CUSTOMER_WORKFLOW_REVISION, type CustomerInput } from '../../workflows/customer';
 import { INVOICE_WORKFLOW_REVISION, invoiceLifecycle } from '../../workflows/invoiceLifecycle';
 import { PAYMENT_WORKFLOW_REVISION, paymentObserved, portalPayment, type PaymentObservation } from '../../workflows/portalPayment';
 import { customerWorkflowId, invoiceWorkflowId, paymentWorkflowId } from '../../workflows/ids';
@@ -90,7 +90,7 @@ export async function updateCustomer<Ret, Args extends unknown[]>(
   update: UpdateDefinition<Ret, Args>,
   ...args: Args
 ): Promise<Ret> {
-  const input: CustomerInput = { companyId, customerNumber };
+  const input: CustomerInput = { companyId, customerNumber, revision: CUSTOMER_WORKFLOW_REVISION };
   const startWorkflowOperation = new WithStartWorkflowOperation(customer, {
     taskQueue: t.taskQueue,
     workflowId: customerWorkflowId(companyId, customerNumber),

@@ -11,7 +11,8 @@ import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
 import { createArsyncWorker } from '../../src/worker/createWorker';
 import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
-import { invoiceWorkflowId } from '../../workflows/ids';
+import { customerWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
+import { PORTAL_CLIENT_MEMO } from '../../workflows/customer';
 import type { invoiceLifecycle } from '../../workflows/invoiceLifecycle';
 import { eventually, startStack, type TestStack } from '../support/stack';
 
@@ -137,6 +138,43 @@ describe('customers first', () => {
     expect(resumed.attention).toBeNull();
     expect(await s.deps.portals.client('default').findInvoiceByNumber(erp.number)).not.toBeNull();
     expect((await customerState(s.ops, c.number)).waitingInvoices).toEqual([]);
+  });
+
+  it('a ready customer publishes its portal client in its memo: later invoices sync without an Update; opting out withdraws it', async () => {
+    const c = s.bc.admin.createCustomer({ displayName: 'Contoso Pharmacy', email: 'ap@contoso.example', phoneNumber: '+1 425 555 0142' });
+    const handle = s.t.client.workflow.getHandle(customerWorkflowId(s.ops.companyId, c.number));
+    const updates = async () => (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+    const published = async () => (await handle.describe()).memo?.[PORTAL_CLIENT_MEMO] ?? null;
+    const linkSent = (number: string) =>
+      eventually(async () => {
+        const st = await invoiceState(s.ops, number);
+        return st.stage === 'link_sent' && st;
+      }, 10000, `${number} at link_sent`);
+
+    await setOptIn(s.ops, [c.number], { optedIn: true, by: 'test' });
+    const ready = await customerState(s.ops, c.number);
+    expect(ready.portal).not.toBeNull();
+    expect(await published()).toEqual({ connectionKey: ready.portal!.connectionKey, clientId: ready.portal!.clientId });
+    const before = await updates();
+
+    const first = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Vaccines', quantity: 3, unitPrice: '40.00', taxPercent: '0' }] });
+    const second = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Syringes', quantity: 1, unitPrice: '12.50', taxPercent: '0' }] });
+    for (const inv of [first, second]) expect((await linkSent(inv.number)).portal).not.toBeNull();
+    const portalInvoice = await s.deps.portals.client('default').findInvoiceByNumber(first.number);
+    expect(portalInvoice?.clientId).toBe(ready.portal!.clientId);
+    // Both synced from the memo: the customer workflow was not asked.
+    expect(await updates()).toBe(before);
+
+    // Opted out: the memo no longer offers the client, so the next invoice asks and waits.
+    await setOptIn(s.ops, [c.number], { optedIn: false, by: 'test' });
+    expect(await published()).toBeNull();
+    const third = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Gloves', quantity: 2, unitPrice: '8.00', taxPercent: '0' }] });
+    const waiting = await eventually(async () => {
+      const st = await invoiceState(s.ops, third.number);
+      return st.stage === 'needs_attention' && st;
+    }, 10000, 'needs_attention after opting out');
+    expect(waiting.attention?.reason).toBe('not_opted_in');
+    expect(await s.deps.portals.client('default').findInvoiceByNumber(third.number)).toBeNull();
   });
 
   it('an invoice waiting for its customer that is cancelled in the ERP ends cancelled without reaching the portal', async () => {
