@@ -20,11 +20,12 @@ async function main() {
   const connection = await createWorkerConnection(config.env);
   // Activities that start or message other workflows use an ordinary client of their own.
   const temporal = await createTemporalClient(config.env);
+  const deps = createActivityDeps(config, log, temporal);
   const worker = await createArsyncWorker({
     connection,
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.TEMPORAL_TASK_QUEUE,
-    deps: createActivityDeps(config, log, temporal),
+    deps,
     bundlePath: process.env.ARSYNC_WORKFLOW_BUNDLE,
     maxCachedWorkflows: config.env.WORKER_MAX_CACHED_WORKFLOWS,
   });
@@ -33,6 +34,7 @@ async function main() {
     'worker started',
   );
   await worker.run();
+  deps.email.close(); // pooled SMTP connections
   await connection.close();
   await temporal.connection.close();
   log.info('worker stopped');

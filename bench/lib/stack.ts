@@ -179,6 +179,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
       // The Temporal server is the caller's and is thrown away with its workflows; just stop our parts.
       await stopWorker();
       await nativeConnection?.close();
+      deps.email.close();
       await api.close();
       await portal.close();
       await bc.close();

@@ -30,6 +30,7 @@ async function main() {
     maxCachedWorkflows: cache > 0 ? cache : config.env.WORKER_MAX_CACHED_WORKFLOWS,
   });
   await worker.run();
+  deps.email.close();
   await connection.close();
   await temporal.connection.close();
 }

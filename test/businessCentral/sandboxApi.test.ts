@@ -52,6 +52,17 @@ describe('Business Central sandbox HTTP surface', () => {
     expect(paged['@odata.nextLink']).toContain('$skiptoken=1');
   });
 
+  it('equality filters joined by "or" (and mixed with "and") match exactly the rows they name', async () => {
+    const numbers = async (filter: string) => {
+      const body = (await (await get(`/customers?$filter=${filter}`)).json()) as { value: Array<{ number: string }> };
+      return body.value.map((c) => c.number).sort();
+    };
+    expect(await numbers(`number eq 'C10000' or number eq 'C30000'`)).toEqual(['C10000', 'C30000']);
+    expect(await numbers(`(number eq 'C10000' or number eq 'C30000') and number ne 'C30000'`)).toEqual(['C10000']);
+    // An "or" that does not pin the number on both sides narrows nothing.
+    expect(await numbers(`number eq 'C10000' or number ge 'C40000'`)).toEqual(['C10000', 'C40000']);
+  });
+
   it('refuses what Business Central refuses', async () => {
     const errorOf = async (res: Response) => ({ status: res.status, ...((await res.json()) as { error: { code: string; message: string } }).error });
     expect(await errorOf(await get(`/customers?$filter=nosuchfield eq 'x'`))).toMatchObject({ status: 400, message: expect.stringContaining("Could not find a property named 'nosuchfield'") });

@@ -67,6 +67,7 @@ afterAll(async () => {
     worker.shutdown();
     await running;
   }
+  deps?.email.close();
   await s?.close();
   await exportPortal?.close();
   delete process.env[EXPORT_TOKEN_ENV];

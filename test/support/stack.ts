@@ -137,6 +137,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
         worker.shutdown();
         await running;
       }
+      deps.email.close();
       await api.close();
       await portal.close();
       await bc.close();

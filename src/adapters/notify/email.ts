@@ -21,6 +21,8 @@ export interface EmailSenderOptions {
   requireTLS?: boolean;
   /** Bound on connecting, the greeting and each reply; nodemailer's own defaults run to minutes. Default 15 s. */
   timeoutMs?: number;
+  /** Connections kept open to the relay (pooled). Default 4. */
+  maxConnections?: number;
   retry?: RetryOptions;
 }
 
@@ -105,7 +107,12 @@ export function classifySmtpError(err: unknown): ExternalServiceError {
 
 export function createEmailSender(opts: EmailSenderOptions): EmailSender {
   const timeout = opts.timeoutMs ?? 15000;
+  // Pooled: messages reuse open connections instead of a connect, greeting and EHLO each. A connection the server
+  // dropped while idle is replaced by the pool; a send caught by the drop fails as a connection error and is retried.
   const transport = nodemailer.createTransport({
+    pool: true,
+    maxConnections: opts.maxConnections ?? 4,
+    maxMessages: 500,
     host: opts.host,
     port: opts.port,
     secure: opts.secure,

@@ -5,7 +5,7 @@ import { BcError, badRequest, notFound } from './bcError';
 import { nowIso, today } from './clock';
 import { companyOf, nextDocumentNo, postBatch, invoiceStatus, type Ctx } from './ledger';
 import type { CompanyRec, JournalBatchRec, JournalLineRec } from './model';
-import { equalityValue, type FilterNode, type Row } from './odata';
+import { equalityValue, equalityValues, type FilterNode, type Row } from './odata';
 import * as s from './serialize';
 
 // The entity sets of the API subset: how each one lists, finds, creates, updates, deletes, expands and which bound
@@ -345,7 +345,8 @@ const customerPatchBody = z
 const customers: SetDef = {
   entityType: 'customer',
   navs: { documentAttachments: 'documentAttachments' },
-  rows: (c) => inCompany(c, c.state.customers).map((x) => s.customerJson(c.state, x)),
+  rows: (c, _parent, filter) =>
+    narrow(narrow(inCompany(c, c.state.customers), filter, 'number', (x) => x.number), filter, 'id', (x) => x.id, true).map((x) => s.customerJson(c.state, x)),
   patch(c, id, body) {
     const b = parseBody(customerPatchBody, body, 'customer');
     const cust = inCompany(c, c.state.customers).find((x) => x.id === id);
@@ -445,11 +446,12 @@ export const companySets: Record<string, SetDef> = {
  * ETag-hashes) the whole table, which made every lookup cost O(table) and bulk runs quadratic. Escaped enum spellings
  * (`_x0020_`) keep every record, as the full filter decodes them.
  */
+/** The records the filter can still match on `field` (before serializing: the full filter is applied to the rows after). */
 function narrow<T>(records: T[], filter: FilterNode | undefined, field: string, key: (r: T) => string, caseless = false): T[] {
-  const value = equalityValue(filter, field);
-  if (value === undefined || value.includes('_x00')) return records;
-  const want = caseless ? value.toLowerCase() : value;
-  return records.filter((r) => (caseless ? key(r).toLowerCase() : key(r)) === want);
+  const values = equalityValues(filter, field);
+  if (values === undefined || values.some((v) => v.includes('_x00'))) return records;
+  const want = new Set(caseless ? values.map((v) => v.toLowerCase()) : values);
+  return records.filter((r) => want.has(caseless ? key(r).toLowerCase() : key(r)));
 }
 
 /** api/microsoft/reportsFinance/beta: query APIs (read-only, no keys). */

@@ -128,6 +128,22 @@ export function equalityValue(node: FilterNode | undefined, field: string): stri
   return undefined;
 }
 
+/**
+ * Every value a row's `field` may have for the filter to hold, when the filter pins it (`field eq a`, `field eq a or
+ * field eq b`, either within an `and`); undefined when it does not. Lets a set skip rows before serializing them.
+ */
+export function equalityValues(node: FilterNode | undefined, field: string): string[] | undefined {
+  if (!node) return undefined;
+  if (node.type === 'cmp') {
+    const one = equalityValue(node, field);
+    return one === undefined ? undefined : [one];
+  }
+  const left = equalityValues(node.left, field);
+  const right = equalityValues(node.right, field);
+  if (node.type === 'and') return left ?? right;
+  return left && right ? [...left, ...right] : undefined;
+}
+
 const decodeEnum = (s: string) => s.replace(/_x0020_/g, ' ').replace(/_x002F_/g, '/');
 
 function compare(a: number | string, b: number | string): number {
