@@ -9,6 +9,7 @@ import { pokeErpWatcher } from '../../operations/erpSync';
 import { invoiceWorkflowId } from '../../../workflows/ids';
 import { erpInvoiceChangedSignal } from '../../../workflows/invoiceMessages';
 import { BC_WEBHOOK_PATH } from '../../../activities/subscriptions';
+import { creditedInErp } from '../../../activities/erp';
 import { secretsEqual } from '../secrets';
 
 export interface BcWebhookDeps {
@@ -36,13 +37,17 @@ export function registerBcWebhook(app: FastifyInstance, deps: BcWebhookDeps): vo
   const handleInvoice = async (inv: BcSalesInvoice, seen: { posted: boolean }): Promise<string> => {
     if (POSTED.has(inv.status)) {
       const outcome = await startInvoice(deps.temporal, companyId, inv.number, { customerNumber: inv.customerNumber || undefined });
-      if (outcome === 'accepted' && inv.status === 'Paid') await signalIfRunning(inv.number, 'paid in the ERP');
+      // Paid by payments, a running invoice hears it from their side: a portal payment's workflow tells it when
+      // posting, the ledger watcher (poked below) of payments applied in the ERP. Closed by a credit memo, nobody
+      // would: that one is signalled (so is any invoice the credit check cannot answer for).
+      if (outcome === 'accepted' && inv.status === 'Paid' && (await creditedOrUnsure(inv))) await signalIfRunning(inv.number, 'credited in the ERP');
       seen.posted = true;
       return `${inv.number}: ${outcome}`;
     }
     if (ENDED.has(inv.status)) return `${inv.number}: ${(await signalIfRunning(inv.number, `${inv.status} in the ERP`)) ? 'signalled' : 'not tracked'}`;
     return `${inv.number}: ignored (${inv.status || 'draft'})`;
   };
+  const creditedOrUnsure = (inv: BcSalesInvoice) => creditedInErp(deps, inv).catch(() => true);
   const signalIfRunning = async (number: string, reason: string): Promise<boolean> => {
     try {
       await deps.temporal.client.workflow.getHandle(invoiceWorkflowId(companyId, number)).signal(erpInvoiceChangedSignal, { reason });
