@@ -1,7 +1,15 @@
 import { durationMs } from '../src/config/duration';
 import { updateCustomer } from '../src/temporal/starters';
 import { customerWorkflowId } from '../workflows/ids';
-import { ensurePortalClientUpdate, matchAdjustmentUpdate, PORTAL_CLIENT_MEMO, type PortalClientAnswer, type PublishedPortalClient } from '../workflows/customer';
+import {
+  ensurePortalClientUpdate,
+  matchAdjustmentUpdate,
+  PORTAL_CLIENT_MEMO,
+  type PortalClientAnswer,
+  type PublishedPortalClient,
+} from '../workflows/customer';
+import { classified } from './failures';
+import { isErpOrigin } from './intake';
 import type { ActivityDeps } from './deps';
 import type { AdjustmentMatch, MatchablePayment } from './paymentTypes';
 
@@ -28,18 +36,34 @@ export async function publishedPortalClientOf(deps: ActivityDeps, companyId: str
   }
 }
 
+/** The client's live positive portal payments within `windowMs` of `around` (candidates for pairing with it). */
+async function positivePaymentsNear(deps: ActivityDeps, connectionKey: string, clientId: string, around: MatchablePayment, windowMs: number): Promise<MatchablePayment[]> {
+  const payments = await deps.portals.client(connectionKey).listClientPayments(clientId);
+  return payments
+    .filter((p) => p.id !== around.paymentId && !p.isDeleted && (p.status === 'completed' || p.status === 'partially_refunded') && p.amount.minor > 0 && !isErpOrigin(p))
+    .map((p) => ({ paymentId: p.id, amountMinor: p.amount.minor, currency: p.currency, atMs: p.createdAt * 1000 }))
+    .filter((p) => Math.abs(p.atMs - around.atMs) <= windowMs);
+}
+
 export function createCoordinationActivities(deps: ActivityDeps) {
   return {
     async requestPortalClient(input: { companyId: string; customerNumber: string; invoiceWorkflowId: string }): Promise<PortalClientAnswer> {
       return requestPortalClientOf(deps, input);
     },
 
-    /** Refund-versus-adjustment pairing, decided by the customer's workflow one payment at a time (asking again: same answer). */
-    async matchAdjustment(input: { companyId: string; customerNumber: string; connectionKey: string; payment: MatchablePayment }): Promise<AdjustmentMatch> {
+    /**
+     * Refund-versus-adjustment pairing, decided by the customer's workflow one payment at a time (asking again: same
+     * answer). With the payment's portal client, the client's positive payments within the window go with the question
+     * (positive payments offer themselves only while a negative one waits).
+     */
+    async matchAdjustment(input: { companyId: string; customerNumber: string; connectionKey: string; payment: MatchablePayment; portalClientId?: string }): Promise<AdjustmentMatch> {
+      const windowMs = durationMs(deps.settings.payments.adjustmentWindow);
+      const known = input.portalClientId ? await classified(() => positivePaymentsNear(deps, input.connectionKey, input.portalClientId!, input.payment, windowMs)) : undefined;
       return updateCustomer(deps.temporal, input.companyId, input.customerNumber, matchAdjustmentUpdate, {
         payment: input.payment,
         connectionKey: input.connectionKey,
-        windowMs: durationMs(deps.settings.payments.adjustmentWindow),
+        windowMs,
+        ...(known ? { known } : {}),
       });
     },
   };

@@ -4,7 +4,7 @@ import { gatewayFeeShare, pairedGatewayFee } from '../src/domain/gatewayFees';
 import { durationMs } from '../src/config/duration';
 import { CustomerNumber } from '../src/temporal/searchAttributes';
 import { observePayment } from '../src/temporal/starters';
-import { customer, CUSTOMER_WORKFLOW_REVISION, offerForMatchingSignal } from '../workflows/customer';
+import { ADJUSTMENT_WAITING_MEMO, customer, CUSTOMER_WORKFLOW_REVISION, offerForMatchingSignal } from '../workflows/customer';
 import { customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import { invoiceViewedSignal } from '../workflows/invoiceMessages';
 import type { ActivityDeps } from './deps';
@@ -18,6 +18,20 @@ export const ERP_ORIGIN_PREFIXES = ['paid-at-posting:', 'erp:'];
 
 export function isErpOrigin(p: Pick<InPayment, 'transactionReference'>): boolean {
   return ERP_ORIGIN_PREFIXES.some((prefix) => p.transactionReference.startsWith(prefix));
+}
+
+/**
+ * Whether the customer's workflow says a negative payment waits for a partner (a positive payment then offers itself).
+ * No customer workflow: nobody waits. A run that does not say (older revision) or cannot be read: assume one does.
+ */
+export async function adjustmentWaitingFor(deps: ActivityDeps, companyId: string, customerNumber: string): Promise<boolean> {
+  try {
+    const d = await deps.temporal.client.workflow.getHandle(customerWorkflowId(companyId, customerNumber)).describe();
+    if (d.status.name !== 'RUNNING') return false;
+    return d.memo?.[ADJUSTMENT_WAITING_MEMO] !== false;
+  } catch (err) {
+    return !(err instanceof WorkflowNotFoundError);
+  }
 }
 
 function portalStatus(p: InPayment): PaymentContext['portalStatus'] {
@@ -114,9 +128,10 @@ export function createIntakeActivities(deps: ActivityDeps) {
      * With `offer`, a payment that is to be planned now (positive, unposted, of a known customer) is offered to its
      * customer's refund-versus-adjustment arbiter in the same activity (`offered`; the answer comes by signal): one
      * billed action less than a separate offerForMatching. By signal, not Update: a customer's many payments arriving
-     * at once are taken in one workflow task, where Updates queue behind its ten in-flight ones.
+     * at once are taken in one workflow task, where Updates queue behind its ten in-flight ones. With 'when_waiting'
+     * the offer is made only while the customer's workflow says a negative payment waits (`noPartnerWaiting` else).
      */
-    async resolvePaymentContext(input: { companyId: string; connectionKey: string; paymentId: string; offer?: boolean }): Promise<PaymentContext> {
+    async resolvePaymentContext(input: { companyId: string; connectionKey: string; paymentId: string; offer?: boolean | 'when_waiting' }): Promise<PaymentContext> {
       return classified(async () => {
         const portal = portals.client(input.connectionKey);
         const p = await portal.getPayment(input.paymentId);
@@ -138,7 +153,10 @@ export function createIntakeActivities(deps: ActivityDeps) {
         // A payment that will be planned now gets its ERP invoices with this read (one activity less per payment).
         const plannable = !erp.posted && !isErpOrigin(p) && p.amount.minor - p.refunded.minor > 0 && (status === 'completed' || status === 'partially_refunded');
         const customerNumber = client.number || null;
-        const offered = !!input.offer && plannable && customerNumber !== null;
+        // 'when_waiting': only while a negative payment of the customer waits for a partner (a negative payment that
+        // comes later reads this one from the portal itself).
+        const offerable = !!input.offer && plannable && customerNumber !== null;
+        const offered = offerable && (input.offer === true || (await adjustmentWaitingFor(deps, input.companyId, customerNumber!)));
         if (offered) {
           await offer({
             companyId: input.companyId,
@@ -167,6 +185,7 @@ export function createIntakeActivities(deps: ActivityDeps) {
           ...(plannable && allocations.length > 0 ? { erpInvoices: await lookupErpInvoices(deps, allocations.map((a) => a.invoiceNumber)) } : {}),
           journalBatch: settings.payments.journalBatch,
           ...(offered ? { offered } : {}),
+          ...(offerable && !offered ? { noPartnerWaiting: true } : {}),
         };
       });
     },

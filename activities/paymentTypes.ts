@@ -30,6 +30,8 @@ export interface PaymentContext {
   journalBatch?: string;
   /** The read offered this (positive) payment to the customer's arbiter already; its answer comes by signal. */
   offered?: boolean;
+  /** The read found no negative payment of the customer waiting for a partner: nothing to offer, no answer to wait for. */
+  noPartnerWaiting?: boolean;
 }
 
 export interface ErpPostingState {

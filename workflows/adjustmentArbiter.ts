@@ -46,6 +46,14 @@ export function pruneMatchLedger(ledger: MatchLedgerEntry[], nowMs: number, wind
   }
 }
 
+/** Positive payments read from the portal that the ledger does not hold yet (they did not offer themselves). */
+export function recordKnownPayments(ledger: MatchLedgerEntry[], known: readonly MatchablePayment[]): void {
+  for (const p of known) {
+    if (p.amountMinor <= 0 || ledger.some((e) => e.id === p.paymentId)) continue;
+    ledger.push({ id: p.paymentId, amountMinor: p.amountMinor, currency: p.currency, atMs: p.atMs, pairedWith: null, waiting: false, refund: false });
+  }
+}
+
 export function arbitrateAdjustment(ledger: MatchLedgerEntry[], p: MatchablePayment, windowMs: number, nowMs: number): Arbitration {
   let entry = ledger.find((e) => e.id === p.paymentId);
   if (!entry) {

@@ -17,7 +17,7 @@ import type { AdjustmentMatch, MatchablePayment } from '../activities/paymentTyp
 import { adjustmentAnswered, adjustmentPaired } from './portalPayment';
 import { customerReadySignal } from './invoiceMessages';
 import { paymentWorkflowId } from './ids';
-import { arbitrateAdjustment, pruneMatchLedger, type MatchLedgerEntry } from './adjustmentArbiter';
+import { arbitrateAdjustment, pruneMatchLedger, recordKnownPayments, type MatchLedgerEntry } from './adjustmentArbiter';
 
 // One workflow per ERP customer (id customer:<company>:<number>). It owns the customer's portal side: opt-in,
 // auto-bill, the portal client id, and the sync itself. Invoices ask it for their portal client with an Update, and
@@ -49,6 +49,12 @@ export interface MatchRequest {
   payment: MatchablePayment;
   connectionKey: string;
   windowMs: number;
+  /**
+   * The customer's positive portal payments within the window, as the asking (negative) payment's activity read them
+   * from the portal: taken into the ledger first, so positive payments need not offer themselves unless a negative one
+   * is waiting (revision 2).
+   */
+  known?: MatchablePayment[];
 }
 export const matchAdjustmentUpdate = defineUpdate<AdjustmentMatch, [MatchRequest]>('matchAdjustment');
 /** A positive portal payment offered for pairing; answered with the payment workflow's adjustmentAnswered signal. */
@@ -61,14 +67,17 @@ const acts = proxyActivities<Activities>({
 });
 
 /**
- * 2: the portal client the customer is ready with is published in the memo (`portalClient`), so an invoice's sync
- * reads it with a describe (free, and no workflow task) instead of asking by Update; the Update stays for the rest.
+ * 2: the memo publishes the portal client the customer is ready with (`portalClient`), so an invoice's sync reads it
+ * with a describe (free, and no workflow task) instead of asking by Update, and whether a negative payment is waiting
+ * for a partner (`adjustmentWaiting`), so a positive payment offers itself for pairing only then.
  */
 export const CUSTOMER_WORKFLOW_REVISION = 2;
 
 /** The memo key of the published portal client (null: ask by Update). */
 export const PORTAL_CLIENT_MEMO = 'portalClient';
 export type PublishedPortalClient = { connectionKey: string; clientId: string } | null;
+/** The memo key saying a negative payment waits for a positive partner (absent: an older run; offer anyway). */
+export const ADJUSTMENT_WAITING_MEMO = 'adjustmentWaiting';
 
 export interface CustomerInput {
   companyId: string;
@@ -92,14 +101,16 @@ export async function customer(input: CustomerInput): Promise<void> {
   let busy = false;
   // Revision 2: what the memo says now (as this run started: carried over continue-as-new, or none).
   const publishes = (input.revision ?? 1) >= 2;
-  let published = JSON.stringify((workflowInfo().memo?.[PORTAL_CLIENT_MEMO] as PublishedPortalClient | undefined) ?? null);
-  /** Publishes the ready portal client (or its absence) when it changed: one memo write per change, not per answer. */
+  const memoNow = () => ({ [PORTAL_CLIENT_MEMO]: readyClient(state), [ADJUSTMENT_WAITING_MEMO]: state.matchLedger.some((e) => e.waiting && !e.pairedWith) });
+  const memoAtStart = workflowInfo().memo ?? {};
+  let published = JSON.stringify({ [PORTAL_CLIENT_MEMO]: memoAtStart[PORTAL_CLIENT_MEMO] ?? null, [ADJUSTMENT_WAITING_MEMO]: memoAtStart[ADJUSTMENT_WAITING_MEMO] ?? null });
+  /** Publishes the memo when what it says changed: one memo write per change, not per answer. */
   const publish = () => {
     if (!publishes) return;
-    const now = JSON.stringify(readyClient(state));
-    if (now === published) return;
-    published = now;
-    upsertMemo({ [PORTAL_CLIENT_MEMO]: readyClient(state) });
+    const now = memoNow();
+    if (JSON.stringify(now) === published) return;
+    published = JSON.stringify(now);
+    upsertMemo(now);
   };
   const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
     await condition(() => !busy);
@@ -186,10 +197,12 @@ export async function customer(input: CustomerInput): Promise<void> {
     { validator: ({ by, why }) => (requireText(by, 'by'), requireText(why, 'why')) },
   );
   /** Refund-versus-adjustment pairing, one payment at a time (handlers run their synchronous part one at a time). */
-  const arbitrate = async ({ payment, connectionKey, windowMs }: MatchRequest): Promise<AdjustmentMatch> => {
+  const arbitrate = async ({ payment, connectionKey, windowMs, known }: MatchRequest): Promise<AdjustmentMatch> => {
     const nowMs = Date.now();
     pruneMatchLedger(state.matchLedger, nowMs, windowMs);
+    if (publishes) recordKnownPayments(state.matchLedger, known ?? []);
     const { answer, wake, tell } = arbitrateAdjustment(state.matchLedger, payment, windowMs, nowMs);
+    publish();
     const notify = async (paymentId: string, partnerPaymentId: string) => {
       try {
         await getExternalWorkflowHandle(paymentWorkflowId(connectionKey, paymentId)).signal(adjustmentPaired, { partnerPaymentId });

@@ -111,8 +111,10 @@ export interface PortalPaymentInput {
  * that arrives during or after a read means one more look (two refunds in the same second are both seen).
  * 3: the read offers a positive payment to the customer's arbiter itself; 'classified' is indexed with the next stage
  * (applied, needs_attention, skipped), not on its own.
+ * 4: the read offers it only while a negative payment of the customer waits for a partner (a negative payment asking
+ * later brings the customer's positive payments from the portal with its question).
  */
-export const PAYMENT_WORKFLOW_REVISION = 3;
+export const PAYMENT_WORKFLOW_REVISION = 4;
 
 /** External document number of a payment's n-th reversal (n from 1): `<id>-R`, `<id>-R2`, … */
 export function reversalKey(paymentId: string, n: number): string {
@@ -137,6 +139,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   };
   const revision2 = (input.revision ?? 1) >= 2;
   const revision3 = (input.revision ?? 1) >= 3;
+  const revision4 = (input.revision ?? 1) >= 4;
   let lastSeen = -1;
   let newestObserved = -1;
   let resolution: Resolution | null = null;
@@ -289,7 +292,12 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     try {
       // Revision 3: the read offers a positive payment to the customer's arbiter; the answer may come before it returns.
       if (revision3) arbiterAnswered = false;
-      ctx = await acts.resolvePaymentContext({ companyId: input.companyId, connectionKey: input.connectionKey, paymentId: input.paymentId, ...(revision3 ? { offer: true } : {}) });
+      ctx = await acts.resolvePaymentContext({
+        companyId: input.companyId,
+        connectionKey: input.connectionKey,
+        paymentId: input.paymentId,
+        ...(revision4 ? { offer: 'when_waiting' as const } : revision3 ? { offer: true } : {}),
+      });
     } catch (err) {
       // A webhook or a hand-made start for an id the portal does not have (or no longer has): parked, never failed,
       // so finance sees it with its reason and closes it (skip) or reads the portal again (retry).
@@ -393,7 +401,14 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     let partner: string | null = forced?.action === 'treat_as_adjustment' ? forced.partnerPaymentId : null;
     if (!partner && forced?.action !== 'treat_as_refund') {
       for (;;) {
-        const match = await acts.matchAdjustment({ companyId: input.companyId, customerNumber: ctx.customerNumber, connectionKey: input.connectionKey, payment: matchable(ctx) });
+        const match = await acts.matchAdjustment({
+          companyId: input.companyId,
+          customerNumber: ctx.customerNumber,
+          connectionKey: input.connectionKey,
+          payment: matchable(ctx),
+          // Revision 4: positive payments offer themselves only while one waits; the portal has them all.
+          ...(revision4 ? { portalClientId: ctx.portalClientId } : {}),
+        });
         if (match.decision === 'adjustment') {
           partner = match.partnerPaymentId;
           break;
@@ -491,8 +506,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     // Offered to the customer's arbiter (a negative payment may be waiting for it, or come later) before anything is
     // posted; the answer comes back by signal while the plan is made. Revision 3's read made the offer.
     if (!ctx.offered) {
-      arbiterAnswered = !ctx.customerNumber;
-      if (ctx.customerNumber) {
+      arbiterAnswered = !ctx.customerNumber || !!ctx.noPartnerWaiting;
+      if (ctx.customerNumber && !ctx.noPartnerWaiting) {
         await acts.offerForMatching({ companyId: input.companyId, customerNumber: ctx.customerNumber, connectionKey: input.connectionKey, payment: matchable(ctx) });
       }
     }

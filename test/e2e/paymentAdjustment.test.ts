@@ -1,5 +1,7 @@
 import { parseDecimal } from '../../src/domain/money';
 import { customerState } from '../../src/operations/customers';
+import { ADJUSTMENT_WAITING_MEMO } from '../../workflows/customer';
+import { customerWorkflowId } from '../../workflows/ids';
 import type { TestStack } from '../support/stack';
 import { apiPayment, ledger, ledgerSum, paymentAt, postErpInvoice, sleep, startPaymentStack } from './paymentFixtures';
 
@@ -8,6 +10,25 @@ import { apiPayment, ledger, ledgerSum, paymentAt, postErpInvoice, sleep, startP
 // reaches the ERP); without a partner by the end of the window it is a refund posted to the customer, unapplied.
 
 let s: TestStack;
+const customerHandle = (number: string) => s.t.client.workflow.getHandle(customerWorkflowId(s.ops.companyId, number));
+const customerEvents = async (number: string) => (await customerHandle(number).fetchHistory()).events ?? [];
+const firstArg = (payloads: Array<{ data?: Uint8Array | null }> | null | undefined) =>
+  JSON.parse(Buffer.from(payloads?.[0]?.data ?? new Uint8Array()).toString('utf8')) as { payment: { paymentId: string }; known?: Array<{ paymentId: string; amountMinor: number }> };
+/** The customer workflow's signals, with the payment each one is about. */
+const customerSignals = async (number: string) =>
+  (await customerEvents(number))
+    .map((e) => e.workflowExecutionSignaledEventAttributes)
+    .filter((a) => !!a)
+    .map((a) => ({ name: a!.signalName, paymentId: a!.signalName === 'offerForMatching' ? firstArg(a!.input?.payloads).payment.paymentId : null }));
+/** The matchAdjustment Updates the customer workflow accepted: the asking payment and the payments it brought. */
+const customerUpdates = async (number: string) =>
+  (await customerEvents(number))
+    .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest)
+    .filter((r) => r?.input?.name === 'matchAdjustment')
+    .map((r) => {
+      const arg = firstArg(r!.input!.args?.payloads);
+      return { paymentId: arg.payment.paymentId, known: arg.known };
+    });
 beforeAll(async () => {
   s = await startPaymentStack({ settings: { payments: { adjustmentWindow: '3s' } } });
 }, 60000);
@@ -30,12 +51,19 @@ describe('refund versus adjustment', () => {
     // The pair nets out on the customer account.
     expect(ledgerSum(s, positive.id) + ledgerSum(s, `${positive.id}-R`)).toBe(0);
     expect(neg.decisions.map((d) => d.action)).toContain('treat_as_adjustment');
+    // No negative payment was waiting: the positive did not offer itself; the negative brought it from the portal.
+    const signals = await customerSignals('C10000');
+    expect(signals.filter((x) => x.name === 'offerForMatching' && x.paymentId === positive.id)).toEqual([]);
+    const asked = await customerUpdates('C10000');
+    expect(asked.find((u) => u.paymentId === negative.id)?.known).toEqual(expect.arrayContaining([expect.objectContaining({ paymentId: positive.id, amountMinor: 6400 })]));
   });
 
   it('negative then positive (both within the window): both adjusted, nothing reaches the ERP', async () => {
     const inv = await postErpInvoice(s, 'C10000', '71.10');
     const negative = await apiPayment(s, inv.portalClientId, -7110);
     await paymentAt(s, negative.id, 'classified'); // waiting for a partner
+    // The customer's workflow says so, so the positive payment offers itself.
+    expect((await customerHandle('C10000').describe()).memo?.[ADJUSTMENT_WAITING_MEMO]).toBe(true);
     const positive = await apiPayment(s, inv.portalClientId, 7110, [{ invoiceId: inv.portalInvoiceId, amountMinor: 7110 }]);
     const pos = await paymentAt(s, positive.id, 'adjusted');
     const neg = await paymentAt(s, negative.id, 'adjusted');
@@ -47,6 +75,8 @@ describe('refund versus adjustment', () => {
     // The customer's arbiter recorded the pair.
     const ledgerEntries = (await customerState(s.ops, 'C10000')).matchLedger;
     expect(ledgerEntries.find((e) => e.id === negative.id)?.pairedWith).toBe(positive.id);
+    expect((await customerSignals('C10000')).filter((x) => x.name === 'offerForMatching' && x.paymentId === positive.id)).toHaveLength(1);
+    expect((await customerHandle('C10000').describe()).memo?.[ADJUSTMENT_WAITING_MEMO]).toBe(false);
   });
 
   it('a negative payment with no partner by the end of the window is a refund posted to the customer, unapplied', async () => {
