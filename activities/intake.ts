@@ -1,8 +1,8 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { LINE_TYPE, type InInvoice, type InPayment } from '../src/adapters/invoiceNinja';
 import { gatewayFeeShare, pairedGatewayFee } from '../src/domain/gatewayFees';
 import { durationMs } from '../src/config/duration';
-import { CustomerNumber } from '../src/temporal/searchAttributes';
+import { CustomerNumber, Stage } from '../src/temporal/searchAttributes';
 import { observePayment } from '../src/temporal/starters';
 import { ADJUSTMENT_WAITING_MEMO, customer, CUSTOMER_WORKFLOW_REVISION, offerForMatchingSignal } from '../workflows/customer';
 import { customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
@@ -10,6 +10,7 @@ import { invoiceViewedSignal } from '../workflows/invoiceMessages';
 import type { ActivityDeps } from './deps';
 import { erpPostingState, lookupErpInvoices } from './erp';
 import { classified } from './failures';
+import { tellStaffOfView, type ViewNotice } from './notifications';
 import type { CursorPart, PollResult, PortalCursor } from './intakeTypes';
 import type { MatchablePayment, PaymentContext } from './paymentTypes';
 
@@ -31,6 +32,26 @@ export async function adjustmentWaitingFor(deps: ActivityDeps, companyId: string
     return d.memo?.[ADJUSTMENT_WAITING_MEMO] !== false;
   } catch (err) {
     return !(err instanceof WorkflowNotFoundError);
+  }
+}
+
+/** Stages of an invoice the customer has not opened yet. */
+const NOT_YET_VIEWED = new Set(['synced', 'link_sent']);
+
+/**
+ * Tells staff of an invoice's first view when its workflow's indexed stage says it has not been viewed yet, so the
+ * invoice workflow needs no activity of its own for it (one billed action less per invoice). False (the invoice
+ * tells them itself) when the stage says otherwise, or the describe or the mail fails.
+ */
+async function tellStaffOfFirstView(deps: ActivityDeps, handle: WorkflowHandle, notice: Omit<ViewNotice, 'customerNumber'>): Promise<boolean> {
+  try {
+    const d = await handle.describe();
+    const stage = d.typedSearchAttributes.get(Stage);
+    if (d.status.name !== 'RUNNING' || !stage || !NOT_YET_VIEWED.has(stage)) return false;
+    await tellStaffOfView(deps, { ...notice, customerNumber: d.typedSearchAttributes.get(CustomerNumber) ?? null });
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -211,7 +232,9 @@ export function createIntakeActivities(deps: ActivityDeps) {
           const viewedAt = latestView(invoice);
           if (!viewedAt) continue;
           try {
-            await deps.temporal.client.workflow.getHandle(invoiceWorkflowId(input.companyId, invoice.number)).signal(invoiceViewedSignal, { viewedAt });
+            const handle = deps.temporal.client.workflow.getHandle(invoiceWorkflowId(input.companyId, invoice.number));
+            const staffNotified = await tellStaffOfFirstView(deps, handle, { companyId: input.companyId, invoiceNumber: invoice.number, viewedAt });
+            await handle.signal(invoiceViewedSignal, { viewedAt, ...(staffNotified ? { staffNotified } : {}) });
             viewsSignalled++;
           } catch (err) {
             if (!(err instanceof WorkflowNotFoundError)) throw err;

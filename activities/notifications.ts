@@ -90,6 +90,23 @@ export async function tellStaffPaymentPosted(deps: ActivityDeps, n: PaymentPoste
   });
 }
 
+export interface ViewNotice {
+  companyId?: string;
+  invoiceNumber: string;
+  customerNumber: string | null;
+  viewedAt: string;
+}
+
+/** Staff are told of an invoice's first view (the key makes a repeat harmless). */
+export async function tellStaffOfView(deps: ActivityDeps, input: ViewNotice): Promise<void> {
+  await deps.email.send({
+    to: deps.settings.links.staffEmail,
+    subject: `Invoice ${input.invoiceNumber} was viewed`,
+    text: `Customer ${input.customerNumber ?? ''} opened invoice ${input.invoiceNumber} in the portal at ${input.viewedAt}.`,
+    idempotencyKey: input.companyId ? `viewed:${input.companyId}:${input.invoiceNumber}` : `viewed:${input.invoiceNumber}`,
+  });
+}
+
 export function createNotificationActivities(deps: ActivityDeps) {
   const { settings } = deps;
   const staffEmail = async (subject: string, text: string, idempotencyKey: string) => {
@@ -103,14 +120,8 @@ export function createNotificationActivities(deps: ActivityDeps) {
     },
 
     /** First view of an invoice: one staff notification (the key makes a retry harmless). */
-    async notifyStaffOfView(input: { companyId?: string; invoiceNumber: string; customerNumber: string | null; viewedAt: string }): Promise<void> {
-      return classified(() =>
-        staffEmail(
-          `Invoice ${input.invoiceNumber} was viewed`,
-          `Customer ${input.customerNumber ?? ''} opened invoice ${input.invoiceNumber} in the portal at ${input.viewedAt}.`,
-          input.companyId ? `viewed:${input.companyId}:${input.invoiceNumber}` : `viewed:${input.invoiceNumber}`,
-        ),
-      );
+    async notifyStaffOfView(input: ViewNotice): Promise<void> {
+      return classified(() => tellStaffOfView(deps, input));
     },
 
     /** Staff are told of each payment received and each one that needs attention. */

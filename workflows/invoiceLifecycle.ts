@@ -74,7 +74,7 @@ export interface InvoiceLifecycleInput {
 }
 
 type Event =
-  | { type: 'viewed'; viewedAt: string }
+  | { type: 'viewed'; viewedAt: string; staffNotified?: boolean }
   | { type: 'paymentPosted'; paymentId: string; amountMinor: number; erpRemainingMinor: number | null }
   | { type: 'erpApplication'; entryNumber: number; amountMinor: number; kind: 'applied' | 'unapplied'; postedAt: string }
   | { type: 'erpChanged'; reason: string };
@@ -262,14 +262,18 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     },
   );
 
-  /** A customer view (from the portal watcher, or seen on a re-read): recorded when viewed_date changed; staff told once. */
-  const onViewed = async (viewedAt: string) => {
+  /**
+   * A customer view (from the portal watcher, or seen on a re-read): recorded when viewed_date changed; staff told once,
+   * here unless the watcher told them already (`staffNotified`).
+   */
+  const onViewed = async (viewedAt: string, staffNotified = false) => {
     if (!isNewerView(viewedAt, state.lastViewedAt)) return;
     state.lastViewedAt = viewedAt;
     record({ kind: 'viewed', detail: `viewed at ${viewedAt}` }, isoOr(viewedAt));
     if (state.viewed) return;
     // Set before notifying: state carried across continue-as-new says it was done.
     state.viewed = true;
+    if (staffNotified) return;
     await acts.notifyStaffOfView({ companyId: state.companyId, invoiceNumber: state.invoiceNumber, customerNumber: state.customerNumber, viewedAt });
   };
 
@@ -456,7 +460,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     for (const e of events.splice(0, events.length)) {
       switch (e.type) {
         case 'viewed':
-          await onViewed(e.viewedAt);
+          await onViewed(e.viewedAt, e.staffNotified === true);
           break;
         case 'paymentPosted':
           if (e.amountMinor === 0) {

@@ -8,8 +8,11 @@ import type { InvoiceState, TimelineEvent } from './invoiceTypes';
 export const paymentPostedSignal = defineSignal<[{ paymentId: string; amountMinor: number; erpRemainingMinor: number | null }]>(
   'paymentPosted',
 );
-/** The customer opened the invoice (from the portal watcher; staff previews never arrive here). */
-export const invoiceViewedSignal = defineSignal<[{ viewedAt: string }]>('invoiceViewed');
+/**
+ * The customer opened the invoice (from the portal watcher; staff previews never arrive here). `staffNotified`: the
+ * watcher told staff of this first view itself (the invoice then does not).
+ */
+export const invoiceViewedSignal = defineSignal<[{ viewedAt: string; staffNotified?: boolean }]>('invoiceViewed');
 /** A payment or other application made inside the ERP, or its unapplication (from the ERP watcher). */
 export const erpApplicationSignal = defineSignal<
   [{ entryNumber: number; amountMinor: number; kind: 'applied' | 'unapplied'; postedAt: string; portalPaymentId?: string }]

@@ -73,6 +73,11 @@ describe('life of an invoice, end to end', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const viewedMails = (await mail()).filter((m) => m.subject === `Invoice ${erp.number} was viewed`);
     expect(viewedMails).toHaveLength(1);
+    expect(viewedMails[0]!.text).toContain(`Customer C10000 opened invoice ${erp.number}`);
+    // The portal watcher told staff as it saw the first view: the invoice workflow ran no activity for it.
+    const events = (await s.t.client.workflow.getHandle(invoiceWorkflowId(s.ops.companyId, erp.number)).fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notifyStaffOfView')).toEqual([]);
+    expect(events.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'invoiceViewed')).toBeDefined();
 
     // Pay part of it by card on the pay page.
     const { paymentId, feeMinor } = await payOnPortal(s.portal.url, state.portal!.invitationKey, [{ invoiceId: state.portal!.invoiceId, amount: '100.00' }]);
