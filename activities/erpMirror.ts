@@ -14,13 +14,13 @@ import {
   type PlannedRemoval,
 } from '../src/domain/erpMirror';
 import { paidInFullDate } from '../src/domain/syncWindow';
-import { InvoiceNumber } from '../src/temporal/searchAttributes';
+import { AmountDue, InvoiceNumber } from '../src/temporal/searchAttributes';
 import { observePayment } from '../src/temporal/starters';
 import { erpWatcherStateQuery } from '../workflows/erpMessages';
 import { erpWatcherWorkflowId } from '../workflows/ids';
 import type { ActivityDeps } from './deps';
 import { creditedInErp, erpPostingState, erpStatus } from './erp';
-import type { ErpApplicationNote, ErpApplicationRow, ErpPollResult, MirrorBatchResult, MirrorMode, MirrorRow, TouchedInvoice } from './erpMirrorTypes';
+import type { ErpApplicationNote, ErpApplicationRow, ErpPollResult, MirrorBatchResult, MirrorMode, MirrorRow, StaleInvoice, TouchedInvoice } from './erpMirrorTypes';
 import { classified, permanent } from './failures';
 import { isErpOrigin } from './intake';
 import { gatewayFeeLinesMinor } from './portal';
@@ -465,6 +465,22 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
       });
     },
 
+    /**
+     * Running invoice workflows whose indexed amount due (AmountDue) is not what the ERP has now: a notification they
+     * missed. The drift sweep wakes them to read both sides, in place of a daily timer on every invoice.
+     */
+    async staleInvoices(input: { companyId: string; erp: Array<{ invoiceNumber: string; erpRemainingMinor: number | null }> }): Promise<StaleInvoice[]> {
+      const erpDue = new Map(input.erp.filter((r) => r.erpRemainingMinor !== null).map((r) => [r.invoiceNumber, r.erpRemainingMinor!]));
+      const out: StaleInvoice[] = [];
+      for await (const wf of deps.temporal.client.workflow.list({ query: runningInvoicesQuery([]) })) {
+        const number = wf.typedSearchAttributes.get(InvoiceNumber);
+        const indexed = wf.typedSearchAttributes.get(AmountDue);
+        const erp = number === undefined ? undefined : erpDue.get(number);
+        if (number !== undefined && indexed !== undefined && erp !== undefined && indexed !== erp) out.push({ invoiceNumber: number, indexedMinor: indexed, erpRemainingMinor: erp });
+      }
+      return out;
+    },
+
     /** Invoice workflows running with AttentionReason=drift (the sweep clears the ones back in line). */
     async invoicesWithDriftAttention(input: { companyId: string }): Promise<string[]> {
       return runningInvoices(input.companyId, [`AttentionReason = 'drift'`]);
@@ -484,11 +500,13 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
     },
   };
 
+  function runningInvoicesQuery(extra: string[]): string {
+    return [`WorkflowType = 'invoiceLifecycle'`, `ExecutionStatus = 'Running'`, `TaskQueue = '${deps.temporal.taskQueue.replace(/'/g, "\\'")}'`, ...extra].join(' AND ');
+  }
   async function runningInvoices(companyId: string, extra: string[]): Promise<string[]> {
     const prefix = `invoice:${companyId}:`;
-    const query = [`WorkflowType = 'invoiceLifecycle'`, `ExecutionStatus = 'Running'`, `TaskQueue = '${deps.temporal.taskQueue.replace(/'/g, "\\'")}'`, ...extra].join(' AND ');
     const out: string[] = [];
-    for await (const wf of deps.temporal.client.workflow.list({ query })) {
+    for await (const wf of deps.temporal.client.workflow.list({ query: runningInvoicesQuery(extra) })) {
       if (!wf.workflowId.startsWith(prefix)) continue;
       out.push(wf.typedSearchAttributes.get(InvoiceNumber) ?? wf.workflowId.slice(prefix.length));
     }

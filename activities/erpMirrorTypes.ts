@@ -104,3 +104,10 @@ export interface ErpPollResult extends MirrorBatchResult {
   /** Every entry read, as `<entry number>@<lastModifiedDateTime>`: the overlap of the next read skips them. */
   seen: string[];
 }
+
+/** An invoice workflow whose indexed amount due differs from the ERP's remaining amount (the drift sweep wakes it). */
+export interface StaleInvoice {
+  invoiceNumber: string;
+  indexedMinor: number;
+  erpRemainingMinor: number;
+}

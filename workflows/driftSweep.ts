@@ -1,9 +1,9 @@
-import { defineQuery, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, getExternalWorkflowHandle, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { MirrorRow } from '../activities/erpMirrorTypes';
 import { tellInvoices } from './erpRuns';
 import { invoiceWorkflowId } from './ids';
-import { driftDetectedSignal } from './invoiceMessages';
+import { driftDetectedSignal, erpInvoiceChangedSignal } from './invoiceMessages';
 
 // The drift sweep (on a schedule and on demand): every open synced invoice's balance compared in both systems
 // (src/domain/drift.ts), with payments on their way and reversals accounted for. What the rules allow is healed: an ERP
@@ -40,6 +40,8 @@ export interface DriftSweepReport {
   /** Invoice workflows given AttentionReason=drift, and those cleared of it. */
   flagged: string[];
   cleared: string[];
+  /** Invoice workflows woken because their indexed amount due was not the ERP's (a missed notification). */
+  woken: string[];
   startedAt: string;
   finishedAt: string | null;
 }
@@ -73,6 +75,7 @@ export async function driftSweep(input: DriftSweepInput): Promise<DriftSweepRepo
     summary: summariseDrift([]),
     flagged: [],
     cleared: [],
+    woken: [],
     startedAt: new Date(startedMs).toISOString(),
     finishedAt: null,
   };
@@ -108,6 +111,21 @@ export async function driftSweep(input: DriftSweepInput): Promise<DriftSweepRepo
   const inLine = new Set(report.rows.filter((r) => (r.status === 'already_right' || r.status === 'changed') && r.unresolvedMinor === 0).map((r) => r.invoiceNumber));
   for (const n of await acts.invoicesWithDriftAttention({ companyId: input.companyId })) {
     if (inLine.has(n) && (await signal(n, false, 'balances agree again'))) report.cleared.push(n);
+  }
+  // Invoice workflows that missed a notification (their indexed amount due is not the ERP's) are woken to read both
+  // sides: the sweep is the invoices' periodic re-check, so an idle invoice keeps no timer of its own.
+  if (patched('sweep-wakes-stale-invoices')) {
+    const rows = report.rows.map((r) => ({ invoiceNumber: r.invoiceNumber, erpRemainingMinor: r.erpRemainingMinor }));
+    for (const st of await acts.staleInvoices({ companyId: input.companyId, erp: rows })) {
+      try {
+        await getExternalWorkflowHandle(invoiceWorkflowId(input.companyId, st.invoiceNumber)).signal(erpInvoiceChangedSignal, {
+          reason: `drift sweep: the ERP has ${st.erpRemainingMinor} due, the invoice ${st.indexedMinor}`,
+        });
+        report.woken.push(st.invoiceNumber);
+      } catch {
+        // Ended meanwhile: nothing to wake.
+      }
+    }
   }
   report.status = 'completed';
   report.finishedAt = new Date(Date.now()).toISOString();

@@ -37,9 +37,10 @@ export type { InvoiceState, TimelineEvent } from './invoiceTypes';
 
 // One workflow per posted ERP invoice (id invoice:<company>:<number>): syncing → synced → link_sent → viewed →
 // partially_paid → paid → posted, or cancelled / needs_attention. The workflow records facts from the ERP, the portal and
-// the payment workflows; the stage rule itself lives in src/domain/stages.ts. An idle invoice re-reads both balances
-// once a day (a missed notification is caught that way), and long-lived invoices continue-as-new carrying their state,
-// so history stays small for months.
+// the payment workflows; the stage rule itself lives in src/domain/stages.ts. An idle invoice waits without a timer
+// (revision 4): the daily drift sweep wakes the ones whose indexed amount due the ERP no longer has (a missed
+// notification); older runs re-read both balances once a day themselves. Long-lived invoices continue-as-new carrying
+// their state, so history stays small for months.
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -54,8 +55,10 @@ const DEFAULT_RECHECK_EVERY_MS = 24 * 3_600_000;
  * 2: one re-check timer re-armed when it fires; the customer number may come with the start.
  * 3: the sync is one activity (`syncInvoice`: ERP read, portal client, portal invoice, link); a payment posted that the
  * latest read already saw in the portal is recorded without reading both sides again.
+ * 4: no re-check timer while waiting for the customer: the drift sweep wakes an invoice that missed a notification
+ * (a timer per open invoice per day was two billed actions a day each, with the re-read).
  */
-export const INVOICE_WORKFLOW_REVISION = 3;
+export const INVOICE_WORKFLOW_REVISION = 4;
 
 export interface InvoiceLifecycleInput {
   companyId: string;
@@ -415,15 +418,19 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
 
   if (!state.portal && !state.cancelled) await sync();
 
-  // One re-check timer at a time, armed once and re-armed only when it fires: a timer per wait would bill an action
-  // for every view or payment the invoice sees. Runs of revision 1 keep a timer per wait.
+  // Revisions 2-3: one re-check timer at a time, armed once and re-armed only when it fires (a timer per wait would
+  // bill an action for every view or payment the invoice sees); revision 1 keeps a timer per wait; revision 4 none.
   const oneTimer = (input.revision ?? 1) >= 2;
+  const timerless = revision >= 4;
   const recheck = onceTimer(recheckMs);
 
   while (!state.cancelled && state.stage !== 'posted') {
     const woken = () => events.length > 0 || requests.reset !== null || requests.cancel !== null || handOverDue();
     let due: boolean;
-    if (oneTimer) {
+    if (timerless) {
+      await condition(woken);
+      due = false;
+    } else if (oneTimer) {
       recheck.arm();
       await condition(() => recheck.due || woken());
       due = recheck.take();

@@ -4,7 +4,8 @@ import { paymentState } from '../../src/operations/payments';
 import { AttentionReason } from '../../src/temporal/searchAttributes';
 import { driftSweep, type DriftSweepReport } from '../../workflows/driftSweep';
 import type { ErpApplicationRow } from '../../activities/erpMirrorTypes';
-import { driftSweepWorkflowId, erpWatcherWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
+import { bcSubscriptionWorkflowId, driftSweepWorkflowId, erpWatcherWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
+import { renewNowSignal } from '../../workflows/bcSubscription';
 import { startServiceWorkflows } from '../../src/operations/services';
 import { eventually, type TestStack } from '../support/stack';
 import { paymentsOn, portalInvoice, postSynced, startErpStack, usd } from './erpFixtures';
@@ -93,6 +94,27 @@ describe('drift sweep', () => {
     expect(cleared.cleared).toContain(inv.number);
     await eventually(async () => (await invoiceState(s.ops, inv.number)).attention === null, 10000, 'attention cleared');
     expect((await invoiceState(s.ops, inv.number)).stage).toBe('partially_paid');
+  });
+
+  it('wakes an invoice workflow that missed a notification (cancelled in the ERP while Business Central could not reach us)', async () => {
+    const inv = await postSynced(s, 'C20000', '42.00');
+    await eventually(async () => (await invoiceState(s.ops, inv.number)).stage === 'link_sent', 10000, 'link_sent');
+    for (const sub of await s.deps.bc.listSubscriptions()) await s.deps.bc.deleteSubscription(sub.subscriptionId);
+    try {
+      s.bc.admin.cancelInvoice(inv.number);
+      await new Promise((r) => setTimeout(r, 1000));
+      // Nobody told the invoice, and it keeps no timer of its own.
+      expect((await invoiceState(s.ops, inv.number)).stage).toBe('link_sent');
+      const report = await sweep();
+      expect(report.woken).toContain(inv.number);
+      await eventually(async () => (await invoiceState(s.ops, inv.number)).stage === 'cancelled', 10000, 'the invoice cancelled after the wake-up');
+      expect((await portalInvoice(s, inv.portalInvoiceId)).statusId).toBe(5);
+      // In line now: the next sweep wakes nothing.
+      expect((await sweep()).woken).not.toContain(inv.number);
+    } finally {
+      await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
+      await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription again');
+    }
   });
 
   it('nudges a portal payment that has not reached the ERP', async () => {

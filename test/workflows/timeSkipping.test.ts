@@ -7,12 +7,12 @@ import { temporalTestServerPath } from '../../src/temporal/binaries';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
 import type { Activities } from '../../activities';
 import { subscriptionStateQuery, type bcSubscription } from '../../workflows/bcSubscription';
-import { INVOICE_WORKFLOW_REVISION, invoiceStateQuery, invoiceViewedSignal, paymentPostedSignal, type invoiceLifecycle } from '../../workflows/invoiceLifecycle';
+import { erpInvoiceChangedSignal, INVOICE_WORKFLOW_REVISION, invoiceStateQuery, invoiceViewedSignal, paymentPostedSignal, type invoiceLifecycle } from '../../workflows/invoiceLifecycle';
 import type { PortalLink } from '../../workflows/invoiceTypes';
 
 // Long waits in skipped time, on the time-skipping test server: the Business Central subscription renewed before its
-// 3-day expiry for weeks, and an invoice that lives for months (daily re-checks, views, a payment) handing over to fresh
-// runs with its state intact. The workflows are the real bundle; only here are activities plain stubs, because the
+// 3-day expiry for weeks, and an invoice that lives for months (views, a payment; daily re-checks in revision 3, none
+// in the current one) handing over to fresh runs with its state intact. The workflows are the real bundle; only here are activities plain stubs, because the
 // time-skipping server cannot host the sandboxes' real time.
 
 const DAY = 24 * 3_600_000;
@@ -89,7 +89,7 @@ describe('in skipped time', () => {
     });
   });
 
-  it('a months-long invoice continues-as-new with its state, notifies the first view once, records changed views only, and ends posted', async () => {
+  it('a months-long invoice started by an older build re-checks daily until it hands over, then runs as the current revision (no timer) with its state: first view notified once, changed views only, ends posted', async () => {
     const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in1', invitationKey: 'key1', link: 'http://portal.test/client/invoice/key1' };
     // What the stubs read from "the ERP and the portal"; viewedAt is the portal invitation's viewed_date.
     const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[], viewedAt: null as string | null };
@@ -120,9 +120,14 @@ describe('in skipped time', () => {
       const handle = await env.client.workflow.start<typeof invoiceLifecycle>('invoiceLifecycle', {
         taskQueue: 'ts-invoice',
         workflowId: 'invoice:ts:PS-INV900001',
-        args: [{ companyId: 'ts', invoiceNumber: 'PS-INV900001', revision: INVOICE_WORKFLOW_REVISION, limits: { maxHistoryEvents: 150, recheckEveryMs: DAY } }],
+        // Revision 3 re-checks daily by a timer of its own (revision 4 leaves that to the drift sweep: next test).
+        args: [{ companyId: 'ts', invoiceNumber: 'PS-INV900001', revision: 3, limits: { maxHistoryEvents: 150, recheckEveryMs: DAY } }],
       });
       await env.sleep('20 days');
+      // Revision 3 read both sides every day until its history called for a fresh run, which is the current revision.
+      const rechecksFirstRun = rechecks;
+      expect(rechecksFirstRun).toBeGreaterThanOrEqual(5);
+      expect((await handle.query(invoiceStateQuery)).continuedAsNew).toBeGreaterThanOrEqual(1);
       erp.viewedAt = '2030-01-20 09:15:00';
       await handle.signal(invoiceViewedSignal, { viewedAt: '2030-01-20 09:15:00' });
       await env.sleep('25 days');
@@ -132,25 +137,22 @@ describe('in skipped time', () => {
       await env.sleep('25 days');
       erp.viewedAt = '2030-03-02 17:40:00';
       await handle.signal(invoiceViewedSignal, { viewedAt: '2030-03-02 17:40:00' });
-      await env.sleep('40 days');
-      // A view the portal watcher never reported is found by the daily re-read.
-      erp.viewedAt = '2030-04-28 08:00:00';
-      await env.sleep('10 days');
+      await env.sleep('50 days');
 
       const state = await handle.query(invoiceStateQuery);
-      expect(state.continuedAsNew).toBeGreaterThanOrEqual(3);
-      // The later views reached a later run than the first one: the first-view flag travelled with the state.
-      expect(state.continuedAsNew).toBeGreaterThan(runsAfterFirstView);
-      expect(rechecks).toBeGreaterThanOrEqual(100);
+      // The fresh runs keep no re-check timer: nothing was read again in the 100 days since.
+      expect(rechecks).toBe(rechecksFirstRun);
+      expect(state.continuedAsNew).toBeGreaterThanOrEqual(1);
+      expect(runsAfterFirstView).toBeGreaterThanOrEqual(1);
       expect(state.stage).toBe('viewed');
-      expect(state.timeline.filter((e) => e.kind === 'viewed').map((e) => e.at)).toEqual(['2030-01-20T09:15:00.000Z', '2030-03-02T17:40:00.000Z', '2030-04-28T08:00:00.000Z']);
+      expect(state.timeline.filter((e) => e.kind === 'viewed').map((e) => e.at)).toEqual(['2030-01-20T09:15:00.000Z', '2030-03-02T17:40:00.000Z']);
       expect(state.timeline.filter((e) => e.kind === 'synced')).toHaveLength(1);
       expect(syncs).toEqual([{ sequence: 1, sent: false, beforeReset: null }]);
       expect(staffNotified).toBe(1);
       // The current run's history is small however long the invoice lives.
       const history = await handle.fetchHistory();
       expect(history.events!.length).toBeLessThan(220);
-      process.stdout.write(`months-long invoice: ${rechecks} daily re-checks over 120 days, ${state.continuedAsNew} hand-overs, ${history.events!.length} events in the current run\n`);
+      process.stdout.write(`months-long invoice: ${rechecks} daily re-checks in its first run, ${state.continuedAsNew} hand-overs, ${history.events!.length} events in the current run\n`);
 
       // Paid in full on the portal: posted once its payment is posted in the ERP; the workflow ends.
       erp.remainingMinor = 0;
@@ -161,6 +163,68 @@ describe('in skipped time', () => {
       expect(result.stage).toBe('posted');
       expect(result.timeline.map((e) => e.kind)).toEqual(expect.arrayContaining(['synced', 'link_sent', 'viewed', 'payment_made', 'posted']));
       expect(staffNotified).toBe(1);
+    });
+
+  });
+
+  it('a months-long invoice (current revision) waits without a timer: nothing runs until it is told, and a wake-up reads both sides', async () => {
+    const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in2', invitationKey: 'key2', link: 'http://portal.test/client/invoice/key2' };
+    const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[] };
+    let reads = 0;
+    let staffNotified = 0;
+    const activities: Partial<Activities> = {
+      async syncInvoice({ invoiceNumber }) {
+        return {
+          erp: { number: invoiceNumber, customerNumber: 'C10000', currency: 'USD', totalMinor: 10000, remainingMinor: erp.remainingMinor, status: 'open', dueDate: '2030-01-31' },
+          customer: { status: 'ready', connectionKey: 'default', clientId: 'cl1' },
+          synced: { portal, portalTotalMinor: 10000, portalBalanceMinor: 10000, paidAtPostingMinor: 0, created: true, sendLinkOnSync: true },
+          link: { sent: ['email'], skipped: [] },
+        };
+      },
+      async notifyStaffOfView() {
+        staffNotified++;
+      },
+      async readInvoiceBalances() {
+        reads++;
+        return { erpRemainingMinor: erp.remainingMinor, erpStatus: erp.remainingMinor === 0 ? 'paid' : 'open', erpCredited: false, portalBalanceMinor: erp.portalBalanceMinor, portalPaymentIds: erp.portalPayments, portalViewedAt: null };
+      },
+    };
+    await withWorker('ts-invoice-4', activities, async () => {
+      const handle = await env.client.workflow.start<typeof invoiceLifecycle>('invoiceLifecycle', {
+        taskQueue: 'ts-invoice-4',
+        workflowId: 'invoice:ts:PS-INV900002',
+        args: [{ companyId: 'ts', invoiceNumber: 'PS-INV900002', revision: INVOICE_WORKFLOW_REVISION, limits: { maxHistoryEvents: 150 } }],
+      });
+      await env.sleep('60 days');
+      const idle = await handle.fetchHistory();
+      // Two months at link_sent: no timer, no read, nothing in history after the sync.
+      expect(idle.events!.filter((e) => e.timerStartedEventAttributes)).toEqual([]);
+      expect(reads).toBe(0);
+      expect((await handle.query(invoiceStateQuery)).stage).toBe('link_sent');
+      const quietLength = idle.events!.length;
+
+      // The watcher already told staff of this first view: the invoice does not again.
+      await handle.signal(invoiceViewedSignal, { viewedAt: '2030-03-02 17:40:00', staffNotified: true });
+      await env.sleep('30 days');
+      expect(staffNotified).toBe(0);
+      expect((await handle.query(invoiceStateQuery)).stage).toBe('viewed');
+
+      // Paid in full in the ERP, the notifications lost: the drift sweep's wake-up makes it read both sides.
+      erp.remainingMinor = 0;
+      erp.portalBalanceMinor = 0;
+      erp.portalPayments = ['pay-9'];
+      await handle.signal(erpInvoiceChangedSignal, { reason: 'drift sweep: the ERP has 0 due, the invoice 10000' });
+      await env.sleep('1 day');
+      expect(reads).toBe(1);
+      const state = await handle.query(invoiceStateQuery);
+      expect(state.erpRemainingMinor).toBe(0);
+      expect(state.stage).toBe('paid');
+      const history = await handle.fetchHistory();
+      expect(history.events!.filter((e) => e.timerStartedEventAttributes)).toEqual([]);
+      expect(history.events!.length - quietLength).toBeLessThan(30);
+
+      await handle.signal(paymentPostedSignal, { paymentId: 'pay-9', amountMinor: 10000, erpRemainingMinor: 0 });
+      expect((await handle.result()).stage).toBe('posted');
     });
   });
 });
