@@ -32,6 +32,39 @@ async function withWorker<T>(taskQueue: string, activities: Partial<Activities>,
   return worker.runUntil(fn());
 }
 
+/** Stub activities of an invoice of 100.00 whose ERP and portal are `world`; `ran` counts what the workflow ran. */
+function invoiceStubs(portal: PortalLink, world: { remainingMinor: number; portalBalanceMinor: number; portalPayments: string[]; viewedAt: string | null }) {
+  const ran = { syncs: [] as unknown[], staffNotified: 0, reads: 0 };
+  const activities: Partial<Activities> = {
+    // The whole sync in one activity (revision 3 on): ERP invoice, portal client, portal invoice, link sent.
+    async syncInvoice({ invoiceNumber, link }) {
+      ran.syncs.push(link);
+      return {
+        erp: { number: invoiceNumber, customerNumber: 'C10000', currency: 'USD', totalMinor: 10000, remainingMinor: world.remainingMinor, status: 'open', dueDate: '2030-01-31' },
+        customer: { status: 'ready', connectionKey: 'default', clientId: 'cl1' },
+        synced: { portal, portalTotalMinor: 10000, portalBalanceMinor: 10000, paidAtPostingMinor: 0, created: true, sendLinkOnSync: true },
+        link: { sent: ['email'], skipped: [] },
+      };
+    },
+    async notifyStaffOfView() {
+      ran.staffNotified++;
+    },
+    async readInvoiceBalances() {
+      ran.reads++;
+      return {
+        erpRemainingMinor: world.remainingMinor,
+        erpStatus: world.remainingMinor === 0 ? 'paid' : 'open',
+        erpCredited: false,
+        portalBalanceMinor: world.portalBalanceMinor,
+        portalPaymentIds: world.portalPayments,
+        portalViewedAt: world.viewedAt,
+      };
+    },
+    async cancelPortalInvoice() {},
+  };
+  return { activities, ran };
+}
+
 beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
   // The invoice workflow indexes its stage: the test server, like a real cluster, needs the attributes registered.
@@ -93,29 +126,7 @@ describe('in skipped time', () => {
     const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in1', invitationKey: 'key1', link: 'http://portal.test/client/invoice/key1' };
     // What the stubs read from "the ERP and the portal"; viewedAt is the portal invitation's viewed_date.
     const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[], viewedAt: null as string | null };
-    let staffNotified = 0;
-    let rechecks = 0;
-    const syncs: unknown[] = [];
-    const activities: Partial<Activities> = {
-      // The whole sync in one activity (revision 3): ERP invoice, portal client, portal invoice, link sent.
-      async syncInvoice({ invoiceNumber, link }) {
-        syncs.push(link);
-        return {
-          erp: { number: invoiceNumber, customerNumber: 'C10000', currency: 'USD', totalMinor: 10000, remainingMinor: erp.remainingMinor, status: 'open', dueDate: '2030-01-31' },
-          customer: { status: 'ready', connectionKey: 'default', clientId: 'cl1' },
-          synced: { portal, portalTotalMinor: 10000, portalBalanceMinor: 10000, paidAtPostingMinor: 0, created: true, sendLinkOnSync: true },
-          link: { sent: ['email'], skipped: [] },
-        };
-      },
-      async notifyStaffOfView() {
-        staffNotified++;
-      },
-      async readInvoiceBalances() {
-        rechecks++;
-        return { erpRemainingMinor: erp.remainingMinor, erpStatus: erp.remainingMinor === 0 ? 'paid' : 'open', erpCredited: false, portalBalanceMinor: erp.portalBalanceMinor, portalPaymentIds: erp.portalPayments, portalViewedAt: erp.viewedAt };
-      },
-      async cancelPortalInvoice() {},
-    };
+    const { activities, ran } = invoiceStubs(portal, erp);
     await withWorker('ts-invoice', activities, async () => {
       const handle = await env.client.workflow.start<typeof invoiceLifecycle>('invoiceLifecycle', {
         taskQueue: 'ts-invoice',
@@ -125,8 +136,8 @@ describe('in skipped time', () => {
       });
       await env.sleep('20 days');
       // Revision 3 read both sides every day until its history called for a fresh run, which is the current revision.
-      const rechecksFirstRun = rechecks;
-      expect(rechecksFirstRun).toBeGreaterThanOrEqual(5);
+      const readsFirstRun = ran.reads;
+      expect(readsFirstRun).toBeGreaterThanOrEqual(5);
       expect((await handle.query(invoiceStateQuery)).continuedAsNew).toBeGreaterThanOrEqual(1);
       erp.viewedAt = '2030-01-20 09:15:00';
       await handle.signal(invoiceViewedSignal, { viewedAt: '2030-01-20 09:15:00' });
@@ -141,18 +152,18 @@ describe('in skipped time', () => {
 
       const state = await handle.query(invoiceStateQuery);
       // The fresh runs keep no re-check timer: nothing was read again in the 100 days since.
-      expect(rechecks).toBe(rechecksFirstRun);
+      expect(ran.reads).toBe(readsFirstRun);
       expect(state.continuedAsNew).toBeGreaterThanOrEqual(1);
       expect(runsAfterFirstView).toBeGreaterThanOrEqual(1);
       expect(state.stage).toBe('viewed');
       expect(state.timeline.filter((e) => e.kind === 'viewed').map((e) => e.at)).toEqual(['2030-01-20T09:15:00.000Z', '2030-03-02T17:40:00.000Z']);
       expect(state.timeline.filter((e) => e.kind === 'synced')).toHaveLength(1);
-      expect(syncs).toEqual([{ sequence: 1, sent: false, beforeReset: null }]);
-      expect(staffNotified).toBe(1);
+      expect(ran.syncs).toEqual([{ sequence: 1, sent: false, beforeReset: null }]);
+      expect(ran.staffNotified).toBe(1);
       // The current run's history is small however long the invoice lives.
       const history = await handle.fetchHistory();
       expect(history.events!.length).toBeLessThan(220);
-      process.stdout.write(`months-long invoice: ${rechecks} daily re-checks in its first run, ${state.continuedAsNew} hand-overs, ${history.events!.length} events in the current run\n`);
+      process.stdout.write(`months-long invoice: ${ran.reads} daily re-checks in its first run, ${state.continuedAsNew} hand-overs, ${history.events!.length} events in the current run\n`);
 
       // Paid in full on the portal: posted once its payment is posted in the ERP; the workflow ends.
       erp.remainingMinor = 0;
@@ -162,33 +173,15 @@ describe('in skipped time', () => {
       const result = await handle.result();
       expect(result.stage).toBe('posted');
       expect(result.timeline.map((e) => e.kind)).toEqual(expect.arrayContaining(['synced', 'link_sent', 'viewed', 'payment_made', 'posted']));
-      expect(staffNotified).toBe(1);
+      expect(ran.staffNotified).toBe(1);
     });
 
   });
 
   it('a months-long invoice (current revision) waits without a timer: nothing runs until it is told, and a wake-up reads both sides', async () => {
     const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in2', invitationKey: 'key2', link: 'http://portal.test/client/invoice/key2' };
-    const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[] };
-    let reads = 0;
-    let staffNotified = 0;
-    const activities: Partial<Activities> = {
-      async syncInvoice({ invoiceNumber }) {
-        return {
-          erp: { number: invoiceNumber, customerNumber: 'C10000', currency: 'USD', totalMinor: 10000, remainingMinor: erp.remainingMinor, status: 'open', dueDate: '2030-01-31' },
-          customer: { status: 'ready', connectionKey: 'default', clientId: 'cl1' },
-          synced: { portal, portalTotalMinor: 10000, portalBalanceMinor: 10000, paidAtPostingMinor: 0, created: true, sendLinkOnSync: true },
-          link: { sent: ['email'], skipped: [] },
-        };
-      },
-      async notifyStaffOfView() {
-        staffNotified++;
-      },
-      async readInvoiceBalances() {
-        reads++;
-        return { erpRemainingMinor: erp.remainingMinor, erpStatus: erp.remainingMinor === 0 ? 'paid' : 'open', erpCredited: false, portalBalanceMinor: erp.portalBalanceMinor, portalPaymentIds: erp.portalPayments, portalViewedAt: null };
-      },
-    };
+    const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[], viewedAt: null };
+    const { activities, ran } = invoiceStubs(portal, erp);
     await withWorker('ts-invoice-4', activities, async () => {
       const handle = await env.client.workflow.start<typeof invoiceLifecycle>('invoiceLifecycle', {
         taskQueue: 'ts-invoice-4',
@@ -199,14 +192,14 @@ describe('in skipped time', () => {
       const idle = await handle.fetchHistory();
       // Two months at link_sent: no timer, no read, nothing in history after the sync.
       expect(idle.events!.filter((e) => e.timerStartedEventAttributes)).toEqual([]);
-      expect(reads).toBe(0);
+      expect(ran.reads).toBe(0);
       expect((await handle.query(invoiceStateQuery)).stage).toBe('link_sent');
       const quietLength = idle.events!.length;
 
       // The watcher already told staff of this first view: the invoice does not again.
       await handle.signal(invoiceViewedSignal, { viewedAt: '2030-03-02 17:40:00', staffNotified: true });
       await env.sleep('30 days');
-      expect(staffNotified).toBe(0);
+      expect(ran.staffNotified).toBe(0);
       expect((await handle.query(invoiceStateQuery)).stage).toBe('viewed');
 
       // Paid in full in the ERP, the notifications lost: the drift sweep's wake-up makes it read both sides.
@@ -215,7 +208,7 @@ describe('in skipped time', () => {
       erp.portalPayments = ['pay-9'];
       await handle.signal(erpInvoiceChangedSignal, { reason: 'drift sweep: the ERP has 0 due, the invoice 10000' });
       await env.sleep('1 day');
-      expect(reads).toBe(1);
+      expect(ran.reads).toBe(1);
       const state = await handle.query(invoiceStateQuery);
       expect(state.erpRemainingMinor).toBe(0);
       expect(state.stage).toBe('paid');
