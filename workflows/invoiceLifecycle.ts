@@ -72,7 +72,10 @@ export interface InvoiceLifecycleInput {
    * started by an older build replay as they ran, without a patch marker (whose search-attribute upsert is billed).
    */
   revision?: number;
-  /** Tuning (tests lower these): history events before handing over to a fresh run; how often an idle invoice re-reads. */
+  /**
+   * Tuning (tests lower these): history events before handing over to a fresh run; how often a parked invoice tries
+   * again (before revision 4, also how often an idle one re-reads).
+   */
   limits?: { maxHistoryEvents?: number; recheckEveryMs?: number };
 }
 
