@@ -161,9 +161,11 @@ export function createIntakeActivities(deps: ActivityDeps) {
         let payments: Promise<InPayment[]> | undefined;
         const clientPayments = () => (payments ??= portal.listClientPayments(p.clientId));
         const allocations: PaymentContext['allocations'] = [];
+        const portalBalances: Record<string, number> = {};
         for (const i of p.invoices) {
           const invoice = await portal.getInvoice(i.invoiceId);
           numbers.set(i.invoiceId, invoice.number);
+          portalBalances[invoice.number] = invoice.balance.minor;
           const amountMinor = i.amount.minor - i.refunded.minor;
           if (amountMinor <= 0) continue;
           allocations.push({ invoiceNumber: invoice.number, amountMinor, feeMinor: await feeShare(amountMinor, invoice, p.id, clientPayments, () => portal.getInvoice(i.invoiceId)) });
@@ -205,6 +207,7 @@ export function createIntakeActivities(deps: ActivityDeps) {
           erp,
           ...(plannable && allocations.length > 0 ? { erpInvoices: await lookupErpInvoices(deps, allocations.map((a) => a.invoiceNumber)) } : {}),
           journalBatch: settings.payments.journalBatch,
+          portalBalances,
           ...(offered ? { offered } : {}),
           ...(offerable && !offered ? { noPartnerWaiting: true } : {}),
         };

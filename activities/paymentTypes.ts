@@ -26,6 +26,8 @@ export interface PaymentContext {
   erp: ErpPostingState;
   /** The allocations' ERP invoices and the posting settings, read with the payment when it is to be planned. */
   erpInvoices?: { invoices: ErpInvoiceInfo[]; settings: ApplicationSettings };
+  /** The portal balance of each invoice the payment is applied to, by invoice number, as this read saw it. */
+  portalBalances?: Record<string, number>;
   /** The ERP payment journal batch postings go to (its journal poster takes them). */
   journalBatch?: string;
   /** The read offered this (positive) payment to the customer's arbiter already; its answer comes by signal. */

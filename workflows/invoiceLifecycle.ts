@@ -81,7 +81,7 @@ export interface InvoiceLifecycleInput {
 
 type Event =
   | { type: 'viewed'; viewedAt: string; staffNotified?: boolean }
-  | { type: 'paymentPosted'; paymentId: string; amountMinor: number; erpRemainingMinor: number | null }
+  | { type: 'paymentPosted'; paymentId: string; amountMinor: number; erpRemainingMinor: number | null; portalBalanceMinor?: number | null }
   | { type: 'erpApplication'; entryNumber: number; amountMinor: number; kind: 'applied' | 'unapplied'; postedAt: string }
   | { type: 'erpChanged'; reason: string };
 
@@ -485,14 +485,20 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
           if (e.erpRemainingMinor !== null) state.erpRemainingMinor = e.erpRemainingMinor;
           // The portal balance moved too (the payment came from there): read both sides once. Revision 3 skips the
           // read when this posting settles the invoice: the ERP has nothing left (a zero from a posting cannot be
-          // stale; a reopening comes with a signal of its own) and the latest read already listed this payment and
-          // every other one in the portal as posted now (it reads the payments before the balance, so the balance it
-          // read includes them). A remaining amount above zero may be older than another payment's, so it is read.
+          // stale; a reopening comes with a signal of its own) and either the payment's own read saw the portal
+          // balance at zero, or the latest read here already listed this payment (it reads the payments before the
+          // balance, so the balance it read includes them); every payment listed is posted now. A remaining amount
+          // above zero may be older than another payment's, so it is read.
+          const portalPaid = e.portalBalanceMinor === 0;
           const settled =
             revision >= 3 &&
             e.erpRemainingMinor === 0 &&
-            state.portalPayments.includes(e.paymentId) &&
+            (portalPaid || state.portalPayments.includes(e.paymentId)) &&
             state.portalPayments.every((id) => state.postedPayments.includes(id));
+          if (settled && portalPaid) {
+            state.portalBalanceMinor = 0;
+            if (!state.portalPayments.includes(e.paymentId)) state.portalPayments.push(e.paymentId);
+          }
           if (!settled) refresh = true;
           break;
         case 'erpApplication': {

@@ -4,8 +4,11 @@ import type { InvoiceState, TimelineEvent } from './invoiceTypes';
 // Messages of the invoice workflow, in their own module so payment workflows, the API and the CLI can import them
 // without importing the invoice workflow itself.
 
-/** A portal payment to this invoice was posted in the ERP (from the payment workflow). */
-export const paymentPostedSignal = defineSignal<[{ paymentId: string; amountMinor: number; erpRemainingMinor: number | null }]>(
+/**
+ * A portal payment to this invoice was posted in the ERP (from the payment workflow): the ERP's remaining amount after
+ * the posting, and the portal balance the payment's own read saw (that payment included).
+ */
+export const paymentPostedSignal = defineSignal<[{ paymentId: string; amountMinor: number; erpRemainingMinor: number | null; portalBalanceMinor?: number | null }]>(
   'paymentPosted',
 );
 /**

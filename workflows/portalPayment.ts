@@ -604,11 +604,16 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       if (part.kind === 'applied') applied.set(part.invoiceNumber, (applied.get(part.invoiceNumber) ?? 0) + part.amountMinor);
     }
     for (const [invoiceNumber, amountMinor] of applied) {
-      await signalInvoice(invoiceNumber, { paymentId: input.paymentId, amountMinor, erpRemainingMinor: result.invoiceRemaining[invoiceNumber] ?? null });
+      await signalInvoice(invoiceNumber, {
+        paymentId: input.paymentId,
+        amountMinor,
+        erpRemainingMinor: result.invoiceRemaining[invoiceNumber] ?? null,
+        portalBalanceMinor: state.context?.portalBalances?.[invoiceNumber] ?? null,
+      });
     }
   }
 
-  async function signalInvoice(invoiceNumber: string, posted?: { paymentId: string; amountMinor: number; erpRemainingMinor: number | null }) {
+  async function signalInvoice(invoiceNumber: string, posted?: { paymentId: string; amountMinor: number; erpRemainingMinor: number | null; portalBalanceMinor: number | null }) {
     try {
       await getExternalWorkflowHandle(invoiceWorkflowId(input.companyId, invoiceNumber)).signal(
         paymentPostedSignal,

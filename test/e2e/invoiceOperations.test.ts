@@ -201,6 +201,12 @@ describe('life of an invoice: operations', () => {
     const d = await handle(erp.number).describe();
     expect(d.status.name).toBe('COMPLETED');
     expect(d.typedSearchAttributes.get(Stage)).toBe('posted');
+    // Paid in full: the payment's own read saw the portal at zero and the posting left the ERP at zero, so the invoice
+    // settled without reading both sides again.
+    const events = (await handle(erp.number).fetchHistory()).events ?? [];
+    const told = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'paymentPosted');
+    expect(told).toBeGreaterThan(0);
+    expect(events.slice(told).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readInvoiceBalances')).toEqual([]);
 
     const timeline = result.timeline;
     const of = (kind: string) => timeline.filter((e) => e.kind === kind);
