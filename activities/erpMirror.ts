@@ -397,8 +397,12 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
         // The overlap re-reads entries already handled: only those changed since are news (all stay credit candidates).
         const seen = new Set(input.seen ?? []);
         const fresh = entries.filter((e) => !seen.has(ledgerKey(e)));
+        // Money moved on an invoice entry only with an application or unapplication, which changes the payment or
+        // credit memo entry as well (this read has it). Invoice entries of customers with no such entry in the read,
+        // above all invoices just posted, have nothing to mirror: their invoice workflows sync them.
+        const moving = new Set(entries.filter((e) => e.documentType !== 'Invoice').map((e) => e.customerNumber));
         const numbers = [
-          ...fresh.filter((e) => e.documentType === 'Invoice').map((e) => e.documentNumber),
+          ...fresh.filter((e) => e.documentType === 'Invoice' && moving.has(e.customerNumber)).map((e) => e.documentNumber),
           ...input.retry.map((r) => r.invoiceNumber),
         ];
         const newestModified = entries.reduce<string | null>((m, e) => (m === null || Date.parse(e.lastModifiedDateTime) > Date.parse(m) ? e.lastModifiedDateTime : m), null);
