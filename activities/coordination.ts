@@ -30,7 +30,8 @@ export async function publishedPortalClientOf(deps: ActivityDeps, companyId: str
     const d = await deps.temporal.client.workflow.getHandle(customerWorkflowId(companyId, customerNumber)).describe();
     if (d.status.name !== 'RUNNING') return null;
     const p = d.memo?.[PORTAL_CLIENT_MEMO] as PublishedPortalClient | undefined;
-    return p && typeof p.connectionKey === 'string' && typeof p.clientId === 'string' ? { status: 'ready', connectionKey: p.connectionKey, clientId: p.clientId } : null;
+    if (!p || typeof p.connectionKey !== 'string' || typeof p.clientId !== 'string') return null;
+    return { status: 'ready', connectionKey: p.connectionKey, clientId: p.clientId, ...(typeof p.autoBill === 'boolean' ? { autoBill: p.autoBill } : {}) };
   } catch {
     return null;
   }

@@ -58,7 +58,7 @@ export function createInvoiceSyncActivities(deps: ActivityDeps) {
       if (customer.status !== 'ready') return { erp, customer };
       let synced: MirroredInvoice;
       try {
-        synced = await classified(() => mirrorInvoice(deps, inv, customer.connectionKey, customer.clientId));
+        synced = await classified(() => mirrorInvoice(deps, inv, customer.connectionKey, customer.clientId, customer.autoBill));
       } catch (err) {
         const rejected = permanentFailure(err);
         if (!rejected) throw err;

@@ -86,7 +86,8 @@ export interface MirroredInvoice {
  * rounding line, custom values, auto-bill, "Disable Invoice Emails"; then the paid-at-posting payment when the ERP
  * invoice was partly paid when posted. Throws a permanent failure when the rounding rule cannot mirror it exactly.
  */
-export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, connectionKey: string, clientId: string): Promise<MirroredInvoice> {
+/** `autoBill`: the client's auto-bill when the customer's workflow said (it sets it on the portal client), else read. */
+export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, connectionKey: string, clientId: string, autoBill?: boolean): Promise<MirroredInvoice> {
   const { settings, portals } = deps;
   const portal = portals.client(connectionKey);
   const plan = planPortalInvoice(forPortal(erp));
@@ -95,8 +96,7 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
   let inv = await portal.findInvoiceByNumber(erp.number);
   const created = !inv;
   if (!inv) {
-    const client = await portal.getClient(clientId);
-    const autoBill = client.settings.auto_bill === 'always';
+    const autoBillEnabled = autoBill ?? (await portal.getClient(clientId)).settings.auto_bill === 'always';
     inv = await portal.createInvoice(
       {
         clientId: clientId,
@@ -106,7 +106,7 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
         dueDate: erp.dueDate,
         poNumber: erp.customerPurchaseOrderReference || undefined,
         customValues: settings.customValues.map((m) => (m ? fieldText((erp as unknown as Record<string, unknown>)[m.erpField]) : undefined)) as [string?, string?, string?, string?],
-        autoBillEnabled: autoBill,
+        autoBillEnabled,
         lines: plan.lineItems.map(toLineInput),
       },
       { markSent: true, sendEmail: !settings.disableInvoiceEmails },

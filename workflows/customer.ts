@@ -25,7 +25,8 @@ import { arbitrateAdjustment, pruneMatchLedger, recordKnownPayments, type MatchL
 // arbiter that pairs the customer's negative portal payments with positive ones (refund versus adjustment).
 
 export type PortalClientAnswer =
-  | { status: 'ready'; connectionKey: string; clientId: string }
+  /** `autoBill`: the client's auto-bill as this workflow set it (when the answer says; else read from the portal). */
+  | { status: 'ready'; connectionKey: string; clientId: string; autoBill?: boolean }
   | { status: 'missing_email' | 'not_opted_in' | 'unknown_customer' | 'portal_rejected'; detail: string };
 
 export interface CustomerState {
@@ -75,7 +76,7 @@ export const CUSTOMER_WORKFLOW_REVISION = 2;
 
 /** The memo key of the published portal client (null: ask by Update). */
 export const PORTAL_CLIENT_MEMO = 'portalClient';
-export type PublishedPortalClient = { connectionKey: string; clientId: string } | null;
+export type PublishedPortalClient = { connectionKey: string; clientId: string; autoBill: boolean } | null;
 /** The memo key saying a negative payment waits for a positive partner (absent: an older run; offer anyway). */
 export const ADJUSTMENT_WAITING_MEMO = 'adjustmentWaiting';
 
@@ -234,7 +235,7 @@ export async function customer(input: CustomerInput): Promise<void> {
 
 /** The portal client invoices may use without asking: the customer is opted in and has one. */
 function readyClient(state: CustomerState): PublishedPortalClient {
-  return state.optedIn && state.portal ? { connectionKey: state.portal.connectionKey, clientId: state.portal.clientId } : null;
+  return state.optedIn && state.portal ? { connectionKey: state.portal.connectionKey, clientId: state.portal.clientId, autoBill: state.autoBill } : null;
 }
 
 function notOptedIn(state: CustomerState): PortalClientAnswer {

@@ -155,7 +155,7 @@ describe('customers first', () => {
     await setOptIn(s.ops, [c.number], { optedIn: true, by: 'test' });
     const ready = await customerState(s.ops, c.number);
     expect(ready.portal).not.toBeNull();
-    expect(await published()).toEqual({ connectionKey: ready.portal!.connectionKey, clientId: ready.portal!.clientId });
+    expect(await published()).toEqual({ connectionKey: ready.portal!.connectionKey, clientId: ready.portal!.clientId, autoBill: false });
     const before = await updates();
 
     const first = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Vaccines', quantity: 3, unitPrice: '40.00', taxPercent: '0' }] });
