@@ -4,7 +4,7 @@ import { renderTemplate, type TemplateValues } from '../src/domain/templates';
 import type { PortalLink } from '../workflows/invoiceTypes';
 import type { PaymentPostedNotice } from './journalTypes';
 import type { ActivityDeps } from './deps';
-import { classified } from './failures';
+import { classified, permanent } from './failures';
 
 type Channel = 'email' | 'sms';
 
@@ -41,11 +41,13 @@ export async function sendLink(deps: ActivityDeps, input: LinkRequest, known?: B
     deps.bc.getCustomerByNumber(input.customerNumber, { details: false }),
     known ?? deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false }),
   ]);
+  // No amount to tell the customer: nothing is sent (a permanent failure the caller reports).
+  if (!invoice) throw permanent('arsync:unknown_invoice', `invoice ${input.invoiceNumber} does not exist in the ERP: no link sent`);
   const values: TemplateValues = {
     customerName: customer?.displayName ?? input.customerNumber,
     invoiceNumber: input.invoiceNumber,
-    amountDue: invoice?.remaining ?? { minor: 0, currency: 'USD' },
-    dueDate: invoice?.dueDate || null,
+    amountDue: invoice.remaining,
+    dueDate: invoice.dueDate || null,
     payLink: input.portal.link,
     companyName: deps.settings.companyName,
   };
@@ -55,7 +57,7 @@ export async function sendLink(deps: ActivityDeps, input: LinkRequest, known?: B
   const skipped: Array<{ channel: Channel; reason: string }> = [];
   const key = (c: Channel) => `link:${input.companyId}:${input.invoiceNumber}:${input.sequence}:${c}`;
   if (wanted.includes('email')) {
-    const to = customer?.email || invoice?.email;
+    const to = customer?.email || invoice.email;
     if (!to) skipped.push({ channel: 'email', reason: 'the customer has no email address' });
     else {
       await deps.email.send({
@@ -69,7 +71,7 @@ export async function sendLink(deps: ActivityDeps, input: LinkRequest, known?: B
     }
   }
   if (wanted.includes('sms')) {
-    const to = toE164(customer?.phoneNumber || invoice?.phoneNumber);
+    const to = toE164(customer?.phoneNumber || invoice.phoneNumber);
     if (!to) skipped.push({ channel: 'sms', reason: 'the customer has no phone number in international format' });
     else {
       await deps.sms.send({ to, body: renderTemplate(t.smsText, values), idempotencyKey: key('sms') });

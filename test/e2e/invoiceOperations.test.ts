@@ -8,6 +8,7 @@ import { CustomerNumber, InvoiceNumber, Stage } from '../../src/temporal/searchA
 import { invoiceWorkflowId } from '../../workflows/ids';
 import { invoiceLifecycle } from '../../workflows/invoiceLifecycle';
 import type { InvoiceState } from '../../workflows/invoiceTypes';
+import { createNotificationActivities } from '../../activities/notifications';
 import { payOnPortal } from '../support/portalPay';
 import { eventually, startStack, type TestStack } from '../support/stack';
 
@@ -133,6 +134,13 @@ describe('life of an invoice: operations', () => {
     expect(st.attention).toEqual({ reason: 'unknown_invoice', detail: 'invoice PS-INV999999 does not exist in the ERP' });
     await cancelInvoice(s.ops, 'PS-INV999999', 'ops@cronus', 'typo');
     expect((await handle('PS-INV999999').result()).stage).toBe('cancelled');
+    // No link with a made-up amount either: sending one for it fails for good, and nothing goes out.
+    const before = (await mail('ap@adatum.example')).length;
+    const portalLink = { connectionKey: 'default', clientId: 'x', invoiceId: 'x', invitationKey: 'x', link: 'http://portal.test/x' };
+    await expect(
+      createNotificationActivities(s.deps).sendInvoiceLink({ companyId: s.ops.companyId, invoiceNumber: 'PS-INV999999', customerNumber: 'C10000', portal: portalLink, sequence: 1 }),
+    ).rejects.toMatchObject({ type: 'arsync:unknown_invoice', nonRetryable: true });
+    expect((await mail('ap@adatum.example')).length).toBe(before);
   });
 
   it('cancelled in the ERP → cancelled in the portal, and the workflow ends cancelled', async () => {

@@ -59,7 +59,7 @@ export class BcHttp {
   private readonly retry: RetryOptions;
 
   constructor(
-    private readonly cfg: BusinessCentralConfig,
+    cfg: BusinessCentralConfig,
     private readonly tokens: TokenProvider,
     private readonly logger?: Logger,
   ) {
