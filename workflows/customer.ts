@@ -20,9 +20,10 @@ import { paymentWorkflowId } from './ids';
 import { arbitrateAdjustment, pruneMatchLedger, recordKnownPayments, type MatchLedgerEntry } from './adjustmentArbiter';
 
 // One workflow per ERP customer (id customer:<company>:<number>). It owns the customer's portal side: opt-in,
-// auto-bill, the portal client id, and the sync itself. Invoices ask it for their portal client with an Update, and
-// handlers run one at a time, so two invoices of a new customer never create two portal clients. It is also the
-// arbiter that pairs the customer's negative portal payments with positive ones (refund versus adjustment).
+// auto-bill, the portal client id, and the sync itself. Invoices read a ready portal client from its memo and ask for
+// one with an Update otherwise; handlers run one at a time, so two invoices of a new customer never create two portal
+// clients. It is also the arbiter that pairs the customer's negative portal payments with positive ones (refund versus
+// adjustment).
 
 export type PortalClientAnswer =
   /** `autoBill`: the client's auto-bill as this workflow set it (when the answer says; else read from the portal). */
