@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { durationMs } from '../src/config/duration';
 import { updateCustomer } from '../src/temporal/starters';
 import { customerWorkflowId } from '../workflows/ids';
@@ -6,7 +7,6 @@ import {
   matchAdjustmentUpdate,
   PORTAL_CLIENT_MEMO,
   type PortalClientAnswer,
-  type PublishedPortalClient,
 } from '../workflows/customer';
 import { classified } from './failures';
 import { isErpOrigin } from './intake';
@@ -21,6 +21,9 @@ export function requestPortalClientOf(deps: ActivityDeps, input: { companyId: st
   return updateCustomer(deps.temporal, input.companyId, input.customerNumber, ensurePortalClientUpdate, { invoiceWorkflowId: input.invoiceWorkflowId });
 }
 
+/** What the customer's memo publishes (`PublishedPortalClient`; auto-bill absent in a memo written before it was). */
+const publishedClientSchema = z.object({ connectionKey: z.string().min(1), clientId: z.string().min(1), autoBill: z.boolean().optional() });
+
 /**
  * The portal client the customer's workflow has published in its memo, read with a describe: no Update, no workflow
  * task, no billed action. Null (ask by Update) when it has none to publish, or is not running or reachable.
@@ -29,9 +32,8 @@ export async function publishedPortalClientOf(deps: ActivityDeps, companyId: str
   try {
     const d = await deps.temporal.client.workflow.getHandle(customerWorkflowId(companyId, customerNumber)).describe();
     if (d.status.name !== 'RUNNING') return null;
-    const p = d.memo?.[PORTAL_CLIENT_MEMO] as PublishedPortalClient | undefined;
-    if (!p || typeof p.connectionKey !== 'string' || typeof p.clientId !== 'string') return null;
-    return { status: 'ready', connectionKey: p.connectionKey, clientId: p.clientId, ...(typeof p.autoBill === 'boolean' ? { autoBill: p.autoBill } : {}) };
+    const p = publishedClientSchema.safeParse(d.memo?.[PORTAL_CLIENT_MEMO]);
+    return p.success ? { status: 'ready', ...p.data } : null;
   } catch {
     return null;
   }
