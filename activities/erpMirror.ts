@@ -473,13 +473,12 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
      * Running invoice workflows whose indexed amount due (AmountDue) is not what the ERP has now: a notification they
      * missed. The drift sweep wakes them to read both sides, in place of a daily timer on every invoice.
      */
-    async staleInvoices(input: { companyId: string; erp: Array<{ invoiceNumber: string; erpRemainingMinor: number | null }> }): Promise<StaleInvoice[]> {
-      const erpDue = new Map(input.erp.filter((r) => r.erpRemainingMinor !== null).map((r) => [r.invoiceNumber, r.erpRemainingMinor!]));
+    async staleInvoices(input: { companyId: string; erpRemaining: Record<string, number> }): Promise<StaleInvoice[]> {
       const out: StaleInvoice[] = [];
       for await (const wf of deps.temporal.client.workflow.list({ query: runningInvoicesQuery([]) })) {
         const number = wf.typedSearchAttributes.get(InvoiceNumber);
         const indexed = wf.typedSearchAttributes.get(AmountDue);
-        const erp = number === undefined ? undefined : erpDue.get(number);
+        const erp = number === undefined || !Object.hasOwn(input.erpRemaining, number) ? undefined : input.erpRemaining[number];
         if (number !== undefined && indexed !== undefined && erp !== undefined && indexed !== erp) out.push({ invoiceNumber: number, indexedMinor: indexed, erpRemainingMinor: erp });
       }
       return out;

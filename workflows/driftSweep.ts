@@ -115,8 +115,10 @@ export async function driftSweep(input: DriftSweepInput): Promise<DriftSweepRepo
   // Invoice workflows that missed a notification (their indexed amount due is not the ERP's) are woken to read both
   // sides: the sweep is the invoices' periodic re-check, so an idle invoice keeps no timer of its own.
   if (patched('sweep-wakes-stale-invoices')) {
-    const rows = report.rows.map((r) => ({ invoiceNumber: r.invoiceNumber, erpRemainingMinor: r.erpRemainingMinor }));
-    for (const st of await acts.staleInvoices({ companyId: input.companyId, erp: rows })) {
+    // Invoice number → ERP remaining amount: the compact form keeps the activity's input small for thousands of invoices.
+    const erpRemaining: Record<string, number> = {};
+    for (const r of report.rows) if (r.erpRemainingMinor !== null) erpRemaining[r.invoiceNumber] = r.erpRemainingMinor;
+    for (const st of await acts.staleInvoices({ companyId: input.companyId, erpRemaining })) {
       try {
         await getExternalWorkflowHandle(invoiceWorkflowId(input.companyId, st.invoiceNumber)).signal(erpInvoiceChangedSignal, {
           reason: `drift sweep: the ERP has ${st.erpRemainingMinor} due, the invoice ${st.indexedMinor}`,
