@@ -35,7 +35,10 @@ export interface DriftSweepReport {
   workflowId: string;
   by: string;
   status: 'running' | 'completed';
+  /** Every invoice compared that needs a look or was changed; those found in line are in `inSyncInvoices`. */
   rows: MirrorRow[];
+  /** Invoices found in line, by number (no row each, so the report stays small for thousands of invoices). */
+  inSyncInvoices: string[];
   summary: DriftSweepSummary;
   /** Invoice workflows given AttentionReason=drift, and those cleared of it. */
   flagged: string[];
@@ -52,6 +55,12 @@ const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
+
+function addSummaries(a: DriftSweepSummary, b: DriftSweepSummary): DriftSweepSummary {
+  const out = { ...a };
+  for (const k of Object.keys(out) as Array<keyof DriftSweepSummary>) out[k] = a[k] + b[k];
+  return out;
+}
 
 function summariseDrift(rows: readonly MirrorRow[]): DriftSweepSummary {
   return {
@@ -72,6 +81,7 @@ export async function driftSweep(input: DriftSweepInput): Promise<DriftSweepRepo
     by: input.by,
     status: 'running',
     rows: [],
+    inSyncInvoices: [],
     summary: summariseDrift([]),
     flagged: [],
     cleared: [],
@@ -84,6 +94,11 @@ export async function driftSweep(input: DriftSweepInput): Promise<DriftSweepRepo
   const sinceIso = new Date(startedMs - (input.lookbackDays ?? 31) * 86_400_000).toISOString();
   const numbers = await acts.listSweepInvoices({ companyId: input.companyId, modifiedSinceIso: sinceIso });
   const size = input.batchSize ?? 20;
+  let summary = summariseDrift([]);
+  /** Invoices whose balances agree (a drift flag on them is cleared). */
+  const inLine = new Set<string>();
+  /** Invoice number → ERP remaining amount (compact: the wake-up step's activity input). */
+  const erpRemaining: Record<string, number> = {};
   for (let i = 0; i < numbers.length; i += size) {
     const res = await acts.mirrorInvoices({
       companyId: input.companyId,
@@ -92,8 +107,16 @@ export async function driftSweep(input: DriftSweepInput): Promise<DriftSweepRepo
       creditsSinceIso: sinceIso,
       retryUnpostedOlderThanMs: input.retryUnpostedAfterMs ?? 600_000,
     });
-    report.rows.push(...res.rows);
-    report.summary = summariseDrift(report.rows);
+    // Invoices found in line are kept by number only: a row each would outgrow a workflow result (2 MB) at a few
+    // thousand open invoices.
+    for (const r of res.rows) {
+      if (r.status === 'already_right') report.inSyncInvoices.push(r.invoiceNumber);
+      else report.rows.push(r);
+      if ((r.status === 'already_right' || r.status === 'changed') && r.unresolvedMinor === 0) inLine.add(r.invoiceNumber);
+      if (r.erpRemainingMinor !== null) erpRemaining[r.invoiceNumber] = r.erpRemainingMinor;
+    }
+    summary = addSummaries(summary, summariseDrift(res.rows));
+    report.summary = summary;
     await tellInvoices(input.companyId, res.notes);
   }
 
@@ -108,16 +131,12 @@ export async function driftSweep(input: DriftSweepInput): Promise<DriftSweepRepo
   for (const r of report.rows.filter((x) => x.status === 'drift')) {
     if (await signal(r.invoiceNumber, true, r.detail)) report.flagged.push(r.invoiceNumber);
   }
-  const inLine = new Set(report.rows.filter((r) => (r.status === 'already_right' || r.status === 'changed') && r.unresolvedMinor === 0).map((r) => r.invoiceNumber));
   for (const n of await acts.invoicesWithDriftAttention({ companyId: input.companyId })) {
     if (inLine.has(n) && (await signal(n, false, 'balances agree again'))) report.cleared.push(n);
   }
   // Invoice workflows that missed a notification (their indexed amount due is not the ERP's) are woken to read both
   // sides: the sweep is the invoices' periodic re-check, so an idle invoice keeps no timer of its own.
   if (patched('sweep-wakes-stale-invoices')) {
-    // Invoice number → ERP remaining amount: the compact form keeps the activity's input small for thousands of invoices.
-    const erpRemaining: Record<string, number> = {};
-    for (const r of report.rows) if (r.erpRemainingMinor !== null) erpRemaining[r.invoiceNumber] = r.erpRemainingMinor;
     for (const st of await acts.staleInvoices({ companyId: input.companyId, erpRemaining })) {
       try {
         await getExternalWorkflowHandle(invoiceWorkflowId(input.companyId, st.invoiceNumber)).signal(erpInvoiceChangedSignal, {
