@@ -1,13 +1,6 @@
-import { z } from 'zod';
 import { durationMs } from '../src/config/duration';
 import { updateCustomer } from '../src/temporal/starters';
-import { customerWorkflowId } from '../workflows/ids';
-import {
-  ensurePortalClientUpdate,
-  matchAdjustmentUpdate,
-  PORTAL_CLIENT_MEMO,
-  type PortalClientAnswer,
-} from '../workflows/customer';
+import { ensurePortalClientUpdate, matchAdjustmentUpdate, type PortalClientAnswer } from '../workflows/customer';
 import { classified } from './failures';
 import { isErpOrigin } from './intake';
 import type { ActivityDeps } from './deps';
@@ -19,24 +12,6 @@ import type { AdjustmentMatch, MatchablePayment } from './paymentTypes';
 /** Asks the customer's workflow for the portal client (update-with-start: the customer workflow may not exist yet). */
 export function requestPortalClientOf(deps: ActivityDeps, input: { companyId: string; customerNumber: string; invoiceWorkflowId: string }): Promise<PortalClientAnswer> {
   return updateCustomer(deps.temporal, input.companyId, input.customerNumber, ensurePortalClientUpdate, { invoiceWorkflowId: input.invoiceWorkflowId });
-}
-
-/** What the customer's memo publishes (`PublishedPortalClient`; auto-bill absent in a memo written before it was). */
-const publishedClientSchema = z.object({ connectionKey: z.string().min(1), clientId: z.string().min(1), autoBill: z.boolean().optional() });
-
-/**
- * The portal client the customer's workflow has published in its memo, read with a describe: no Update, no workflow
- * task, no billed action. Null (ask by Update) when it has none to publish, or is not running or reachable.
- */
-export async function publishedPortalClientOf(deps: ActivityDeps, companyId: string, customerNumber: string): Promise<PortalClientAnswer | null> {
-  try {
-    const d = await deps.temporal.client.workflow.getHandle(customerWorkflowId(companyId, customerNumber)).describe();
-    if (d.status.name !== 'RUNNING') return null;
-    const p = publishedClientSchema.safeParse(d.memo?.[PORTAL_CLIENT_MEMO]);
-    return p.success ? { status: 'ready', ...p.data } : null;
-  } catch {
-    return null;
-  }
 }
 
 /** The client's live positive portal payments within `windowMs` of `around` (candidates for pairing with it). */

@@ -4,9 +4,10 @@ import { gatewayFeeShare, pairedGatewayFee } from '../src/domain/gatewayFees';
 import { durationMs } from '../src/config/duration';
 import { CustomerNumber, Stage } from '../src/temporal/searchAttributes';
 import { observePayment } from '../src/temporal/starters';
-import { ADJUSTMENT_WAITING_MEMO, customer, CUSTOMER_WORKFLOW_REVISION, offerForMatchingSignal } from '../workflows/customer';
+import { customer, CUSTOMER_WORKFLOW_REVISION, offerForMatchingSignal } from '../workflows/customer';
 import { customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import { invoiceViewedSignal } from '../workflows/invoiceMessages';
+import { adjustmentWaitingFor } from './customerMemo';
 import type { ActivityDeps } from './deps';
 import { erpPostingState, lookupErpInvoices } from './erp';
 import { classified } from './failures';
@@ -19,20 +20,6 @@ export const ERP_ORIGIN_PREFIXES = ['paid-at-posting:', 'erp:'];
 
 export function isErpOrigin(p: Pick<InPayment, 'transactionReference'>): boolean {
   return ERP_ORIGIN_PREFIXES.some((prefix) => p.transactionReference.startsWith(prefix));
-}
-
-/**
- * Whether the customer's workflow says a negative payment waits for a partner (a positive payment then offers itself).
- * No customer workflow: nobody waits. A run that does not say (older revision) or cannot be read: assume one does.
- */
-export async function adjustmentWaitingFor(deps: ActivityDeps, companyId: string, customerNumber: string): Promise<boolean> {
-  try {
-    const d = await deps.temporal.client.workflow.getHandle(customerWorkflowId(companyId, customerNumber)).describe();
-    if (d.status.name !== 'RUNNING') return false;
-    return d.memo?.[ADJUSTMENT_WAITING_MEMO] !== false;
-  } catch (err) {
-    return !(err instanceof WorkflowNotFoundError);
-  }
 }
 
 /** Stages of an invoice the customer has not opened yet. */

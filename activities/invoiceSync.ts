@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { PortalClientAnswer } from '../workflows/customer';
-import { publishedPortalClientOf, requestPortalClientOf } from './coordination';
+import { requestPortalClientOf } from './coordination';
+import { publishedPortalClientOf } from './customerMemo';
 import type { ActivityDeps } from './deps';
 import { summarise, unknownInvoice, type ErpInvoiceSummary } from './erp';
 import { classified } from './failures';

@@ -1,0 +1,42 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { z } from 'zod';
+import { ADJUSTMENT_WAITING_MEMO, PORTAL_CLIENT_MEMO, type PortalClientAnswer } from '../workflows/customer';
+import { customerWorkflowId } from '../workflows/ids';
+import type { ActivityDeps } from './deps';
+
+// What a customer's workflow publishes in its memo (workflows/customer.ts, revision 2), read with a describe: no
+// Update, no workflow task, no billed action.
+
+/** The published portal client (auto-bill absent in a memo written before it was). */
+const publishedClientSchema = z.object({ connectionKey: z.string().min(1), clientId: z.string().min(1), autoBill: z.boolean().optional() });
+
+/** The memo of the customer's running workflow; null when none runs. Throws when the server cannot say. */
+async function customerMemo(deps: ActivityDeps, companyId: string, customerNumber: string): Promise<Record<string, unknown> | null> {
+  try {
+    const d = await deps.temporal.client.workflow.getHandle(customerWorkflowId(companyId, customerNumber)).describe();
+    return d.status.name === 'RUNNING' ? (d.memo ?? {}) : null;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+/** The ready portal client the customer's workflow has published; null (ask it by Update) when none, or unreadable. */
+export async function publishedPortalClientOf(deps: ActivityDeps, companyId: string, customerNumber: string): Promise<PortalClientAnswer | null> {
+  const memo = await customerMemo(deps, companyId, customerNumber).catch(() => null);
+  const p = publishedClientSchema.safeParse(memo?.[PORTAL_CLIENT_MEMO]);
+  return p.success ? { status: 'ready', ...p.data } : null;
+}
+
+/**
+ * Whether the customer's workflow says a negative payment waits for a partner (a positive payment then offers itself).
+ * No customer workflow: nobody waits. A run that does not say (older revision) or cannot be read: assume one does.
+ */
+export async function adjustmentWaitingFor(deps: ActivityDeps, companyId: string, customerNumber: string): Promise<boolean> {
+  try {
+    const memo = await customerMemo(deps, companyId, customerNumber);
+    return memo !== null && memo[ADJUSTMENT_WAITING_MEMO] !== false;
+  } catch {
+    return true;
+  }
+}
