@@ -22,6 +22,9 @@ export function devServerArgs(o: DevServerOptions): string[] {
     '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+    // One node: task queue partitions only add forwarding between them (about 4 % more workflows/s with one).
+    '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
     ...devServerSearchAttributeFlags(),
   ];
 }
