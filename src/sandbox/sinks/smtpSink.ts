@@ -62,7 +62,8 @@ export async function startSmtpSink(opts: {
       callback();
     },
     onData(stream: SMTPServerDataStream, session, callback) {
-      simpleParser(stream)
+      // Only the fields the sink keeps: no text-to-HTML rendering or link detection per message.
+      simpleParser(stream, { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true })
         .then((parsed) => {
           if (stream.sizeExceeded) return callback(smtpError(552, '5.3.4 Message exceeds fixed maximum message size'));
           const from = parsed.from?.value[0];
