@@ -18,6 +18,7 @@ import { buildNoopBundle, ceiling } from './phases/ceiling';
 import { cost } from './phases/cost';
 import { disablePortalWebhooks, paymentLatency } from './phases/latency';
 import { memory } from './phases/memory';
+import { profiled } from './lib/profile';
 import { onInterrupt } from './lib/cleanup';
 
 // `npm run bench`: speed, cost and memory of arsync on an embedded stack of its own (README in this folder).
@@ -43,6 +44,7 @@ const optionsSchema = z
     ceilingStartConcurrency: posInt,
     bcQuota: z.boolean(),
     trigger: z.enum(['webhook', 'api']),
+    profile: z.string().min(1).optional(),
     phases: z
       .string()
       .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
@@ -69,6 +71,7 @@ function parseOptions(argv: string[]): Options {
     .option('--ceiling-start-concurrency <n>', 'concurrent starts of the engine-ceiling workflows', '16')
     .option('--trigger <how>', 'how the throughput invoices reach arsync: webhook (BC notification) or api (bulk start)', 'webhook')
     .option('--bc-quota', "keep the Business Central client's production limits (1,200 requests/min, 5 in flight)", false)
+    .option('--profile <file>', "write a V8 CPU profile of the bench process over the throughput phase to this file")
     .option('--phases <list>', `comma-separated subset of ${PHASES.join(',')}`, PHASES.join(','))
     .parse(argv);
   const parsed = optionsSchema.safeParse(program.opts());
@@ -117,7 +120,7 @@ async function main() {
     let activities = 4;
     if (has('throughput')) {
       log(`throughput: ${o.invoices} invoices posted in the ERP at once, started by ${o.trigger}`);
-      const t = await throughput(stack, customers, o.invoices, o.trigger, { temporal: temporal.pid });
+      const t = await profiled(o.profile, () => throughput(stack, customers, o.invoices, o.trigger, { temporal: temporal.pid }));
       raw.throughput = { ...t, invoices: t.invoices.length };
       synced = t.invoices;
       ours = t.perSecond;
@@ -137,9 +140,11 @@ async function main() {
     if (has('ceiling')) {
       const n = o.invoices;
       log(`ceiling: ${n} no-op workflows of ${activities} activities`);
-      const c = await ceiling(temporal.address, stack.client, noopCode, n, activities, o.ceilingStartConcurrency);
+      const c = await ceiling(temporal.address, stack.client, noopCode, n, activities, o.ceilingStartConcurrency, { temporal: temporal.pid });
       raw.ceiling = c;
-      figures.push(figure('ceiling_per_s', 'engine ceiling', c.perSecond, 'wf/s', '-', undefined, `${c.workflows} x ${c.activities} no-op activities`));
+      figures.push(figure('ceiling_per_s', 'engine ceiling', c.perSecond, 'wf/s', '-', undefined, `${c.workflows} x ${c.activities} no-op activities`),
+        figure('ceiling_cpu', 'CPU busy in the ceiling run', cpuShare(c.cpu), '%', '-', undefined, `of ${os.cpus().length} cores; ${Object.entries(c.cpu.cpuSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')} in ${c.cpu.wallSeconds} s`),
+      );
       if (ours !== null) figures.push(figure('sync_vs_ceiling', 'sync / ceiling', ours / c.perSecond, '', '>= 0.8', (v) => v >= 0.8));
     }
 

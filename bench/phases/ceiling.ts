@@ -4,12 +4,15 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { benchNoopWorkflow } from '../workflows';
 import { forEachLimit } from '../lib/stats';
+import { cpuMark, cpuSince } from '../lib/cpu';
 
 export interface CeilingResult {
   workflows: number;
   activities: number;
   seconds: number;
   perSecond: number;
+  /** CPU seconds per process while the workflows ran, and the wall time. */
+  cpu: ReturnType<typeof cpuSince>;
 }
 
 /** Builds the ceiling workflow's own bundle (once per run). */
@@ -26,7 +29,7 @@ export async function buildNoopBundle(): Promise<string> {
  * The engine ceiling: `n` workflows of `activities` sequential no-op activities on their own task queue and worker
  * (same worker limits as arsync's), started `startConcurrency` at a time; first start → last completion.
  */
-export async function ceiling(address: string, client: Client, code: string, n: number, activities: number, startConcurrency: number): Promise<CeilingResult> {
+export async function ceiling(address: string, client: Client, code: string, n: number, activities: number, startConcurrency: number, pids: Record<string, number>): Promise<CeilingResult> {
   const connection = await NativeConnection.connect({ address });
   const taskQueue = `bench-noop-${randomUUID()}`;
   const worker = await Worker.create({
@@ -39,6 +42,7 @@ export async function ceiling(address: string, client: Client, code: string, n: 
   });
   const running = worker.run();
   try {
+    const cpu0 = cpuMark(pids);
     const t0 = Date.now();
     const results: Array<Promise<number>> = [];
     await forEachLimit(
@@ -51,7 +55,7 @@ export async function ceiling(address: string, client: Client, code: string, n: 
     );
     await Promise.all(results);
     const seconds = (Date.now() - t0) / 1000;
-    return { workflows: n, activities, seconds, perSecond: n / seconds };
+    return { workflows: n, activities, seconds, perSecond: n / seconds, cpu: cpuSince(cpu0, pids) };
   } finally {
     worker.shutdown();
     await running;
