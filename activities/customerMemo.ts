@@ -1,7 +1,8 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ADJUSTMENT_WAITING_MEMO, PORTAL_CLIENT_MEMO, type PortalClientAnswer } from '../workflows/customer';
 import { customerWorkflowId } from '../workflows/ids';
+import { singleFlight, type SingleFlight } from '../src/adapters/http/singleFlight';
 import type { ActivityDeps } from './deps';
 
 // What a customer's workflow publishes in its memo (workflows/customer.ts, revision 2), read with a describe: no
@@ -10,10 +11,23 @@ import type { ActivityDeps } from './deps';
 /** The published portal client (auto-bill absent in a memo written before it was). */
 const publishedClientSchema = z.object({ connectionKey: z.string().min(1), clientId: z.string().min(1), autoBill: z.boolean().optional() });
 
+type Memo = Record<string, unknown> | null;
+
+/** Per Temporal client: the invoices of one customer synced at once share one describe. */
+const memoReads = new WeakMap<Client, SingleFlight<Memo>>();
+
 /** The memo of the customer's running workflow; null when none runs. Throws when the server cannot say. */
-async function customerMemo(deps: ActivityDeps, companyId: string, customerNumber: string): Promise<Record<string, unknown> | null> {
+function customerMemo(deps: ActivityDeps, companyId: string, customerNumber: string): Promise<Memo> {
+  const client = deps.temporal.client;
+  let reads = memoReads.get(client);
+  if (!reads) memoReads.set(client, (reads = singleFlight<Memo>()));
+  const workflowId = customerWorkflowId(companyId, customerNumber);
+  return reads(workflowId, () => describeMemo(client, workflowId));
+}
+
+async function describeMemo(client: Client, workflowId: string): Promise<Memo> {
   try {
-    const d = await deps.temporal.client.workflow.getHandle(customerWorkflowId(companyId, customerNumber)).describe();
+    const d = await client.workflow.getHandle(workflowId).describe();
     return d.status.name === 'RUNNING' ? (d.memo ?? {}) : null;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;

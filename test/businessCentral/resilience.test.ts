@@ -155,3 +155,54 @@ describe('Business Central sandbox persistence', () => {
     }
   });
 });
+
+describe('Business Central client: identical reads in flight', () => {
+  let sandbox: BusinessCentralSandbox;
+  const customerReads: string[] = [];
+
+  beforeEach(async () => {
+    customerReads.length = 0;
+    sandbox = await createBusinessCentralSandbox({ ...CREDENTIALS, notificationDelayMs: 0 });
+    sandbox.app.addHook('onRequest', async (req) => {
+      if (req.url.includes('/customers')) customerReads.push(decodeURIComponent(req.url));
+    });
+    await sandbox.listen(0);
+  });
+  afterEach(async () => {
+    await sandbox.close();
+  });
+
+  it('shares one customer read among callers that ask while it is in flight, and reads again once it has settled', async () => {
+    const bc = clientFor(sandbox);
+    await bc.localCurrency(); // token and company first
+    const [a, b, c, other] = await Promise.all([
+      bc.getCustomerByNumber('C10000', { details: false }),
+      bc.getCustomerByNumber('C10000', { details: false }),
+      bc.getCustomerByNumber('C10000', { details: false }),
+      bc.getCustomerByNumber('C20000', { details: false }),
+    ]);
+    expect(customerReads.filter((u) => u.includes("'C10000'"))).toHaveLength(1);
+    expect(customerReads.filter((u) => u.includes("'C20000'"))).toHaveLength(1);
+    expect([a, b, c].map((x) => x!.number)).toEqual(['C10000', 'C10000', 'C10000']);
+    expect(other!.number).toBe('C20000');
+    // Each caller has its own copy: one changing its answer changes nobody else's.
+    a!.email = 'changed@example.com';
+    expect(b!.email).not.toBe('changed@example.com');
+
+    // Nothing is kept: the next read is a request of its own and sees the change made meanwhile.
+    sandbox.admin.updateCustomer('C10000', { email: 'new-ap@example.com' });
+    expect((await bc.getCustomerByNumber('C10000', { details: false }))!.email).toBe('new-ap@example.com');
+    expect(customerReads.filter((u) => u.includes("'C10000'"))).toHaveLength(2);
+  });
+
+  it('gives every caller the shared read’s failure, and does not keep it', async () => {
+    const bc = clientFor(sandbox, { retry: { attempts: 1, initialDelayMs: 10, maxDelayMs: 10, maxRetryAfterMs: 10 } });
+    await bc.localCurrency();
+    // One injected 500: two callers both fail only if they shared the one request.
+    sandbox.faults.configure({ failNext: 1 });
+    const results = await Promise.allSettled([bc.getCustomerByNumber('C10000', { details: false }), bc.getCustomerByNumber('C10000', { details: false })]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(sandbox.faults.settings.failNext).toBe(0);
+    expect((await bc.getCustomerByNumber('C10000', { details: false }))!.number).toBe('C10000');
+  });
+});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { toDecimalNumber, type Money } from '../../domain/money';
 import { ExternalServiceError } from '../http/errors';
+import { singleFlight } from '../http/singleFlight';
 import { postCashReceipt, type CashReceiptRequest, type CashReceiptResult } from './cashReceipt';
 import { checkConfig, DEFAULTS, type BusinessCentralConfig } from './config';
 import { BcHttp, type Logger } from './http';
@@ -124,7 +125,13 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     return { ...c, postingGroup: await getPostingGroup(c.number) };
   }
 
-  async function getCustomerByNumber(number: string, opts: { details?: boolean } = { details: true }): Promise<BcCustomer | null> {
+  // Invoices of one customer synced at once each read the customer (link templates, contact): one read serves them.
+  const customerReads = singleFlight<BcCustomer | null>();
+  function getCustomerByNumber(number: string, opts: { details?: boolean } = { details: true }): Promise<BcCustomer | null> {
+    return customerReads(`${number}\n${opts.details ? 'details' : 'plain'}`, () => readCustomerByNumber(number, opts));
+  }
+
+  async function readCustomerByNumber(number: string, opts: { details?: boolean }): Promise<BcCustomer | null> {
     const rows = await getAll(
       `${company}/customers${query({ $filter: `number eq ${odataString(number)}`, $expand: opts.details ? 'documentAttachments' : undefined })}`,
       s.customerSchema,
