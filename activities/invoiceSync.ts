@@ -45,7 +45,7 @@ function permanentFailure(err: unknown): { type: string; message: string } | nul
 // ERP → portal in one activity: read the ERP invoice (once, with its lines), take the portal client the customer's
 // workflow has published (or ask it by Update when it has none ready), mirror the invoice and send the link. One
 // activity instead of four is three billed actions less per invoice, and every step is idempotent on its own
-// (find-or-create by number, keyed link send), so a retry from the top repeats nothing.
+// (create unless the number is taken, keyed link send), so a retry from the top repeats nothing.
 export function createInvoiceSyncActivities(deps: ActivityDeps) {
   return {
     async syncInvoice(input: SyncInvoiceInput): Promise<SyncInvoiceOutcome> {

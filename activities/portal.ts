@@ -93,29 +93,37 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
   const plan = planPortalInvoice(forPortal(erp));
   if (plan.problems.length) throw permanent('arsync:rounding', `invoice ${erp.number} cannot be mirrored exactly: ${plan.problems.join('; ')}`);
 
-  let inv = await portal.findInvoiceByNumber(erp.number);
-  const created = !inv;
-  if (!inv) {
-    const autoBillEnabled = autoBill ?? (await portal.getClient(clientId)).settings.auto_bill === 'always';
-    inv = await portal.createInvoice(
-      {
-        clientId: clientId,
-        currency: erp.currencyCode,
-        number: erp.number,
-        date: erp.invoiceDate,
-        dueDate: erp.dueDate,
-        poNumber: erp.customerPurchaseOrderReference || undefined,
-        customValues: settings.customValues.map((m) => (m ? fieldText((erp as unknown as Record<string, unknown>)[m.erpField]) : undefined)) as [string?, string?, string?, string?],
-        autoBillEnabled,
-        lines: plan.lineItems.map(toLineInput),
-      },
-      { markSent: true, sendEmail: !settings.disableInvoiceEmails },
-    );
+  // A new ERP invoice is the common case: create it at once (one request), and look the number up only when the portal
+  // has it already (a re-sync, a later attempt of this activity, an invoice made by hand), as a lookup first would have.
+  const autoBillEnabled = autoBill ?? (await portal.getClient(clientId)).settings.auto_bill === 'always';
+  const res = await portal.createNewInvoice(
+    {
+      clientId: clientId,
+      currency: erp.currencyCode,
+      number: erp.number,
+      date: erp.invoiceDate,
+      dueDate: erp.dueDate,
+      poNumber: erp.customerPurchaseOrderReference || undefined,
+      customValues: settings.customValues.map((m) => (m ? fieldText((erp as unknown as Record<string, unknown>)[m.erpField]) : undefined)) as [string?, string?, string?, string?],
+      autoBillEnabled,
+      lines: plan.lineItems.map(toLineInput),
+    },
+    { markSent: true, sendEmail: !settings.disableInvoiceEmails },
+  );
+  const created = 'created' in res;
+  let inv: InInvoice;
+  if ('created' in res) {
+    inv = res.created;
     // The portal is the judge of its own arithmetic: if it came out differently, correct the rounding line once.
     if (inv.amount.minor !== plan.portalAmountMinor) {
       const fixed = adjustRoundingLine(plan, inv.amount.minor, erp.totalIncludingTax.minor);
       inv = await portal.updateInvoice(inv.id, { currency: erp.currencyCode, lines: fixed.lineItems.map(toLineInput) });
     }
+  } else {
+    const found = await portal.findInvoiceByNumber(erp.number);
+    // Taken by an invoice the portal does not list: refused, as the create was.
+    if (!found) throw res.taken;
+    inv = found;
   }
   if (plan.paidAtPosting && inv.balance.minor > plan.expectedPortalBalanceMinor) {
     await portal.createPayment({

@@ -133,7 +133,7 @@ async function main() {
         figure('activity_wait_ms', 'activity wait for a worker', mean(Object.values(t.activities).map((a) => a.waitMs)), 'ms', '-', undefined, activitySummary(t.activities)),
         figure('sync_cpu', 'CPU busy while syncing', cpuShare(t.cpu), '%', '-', undefined, `of ${os.cpus().length} cores; ${Object.entries(t.cpu.cpuSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')} in ${t.cpu.wallSeconds} s`),
         figure('bc_requests_per_invoice', 'BC requests per invoice', t.bcRequestsPerInvoice, '', '-', undefined, `BC quota (1,200/min) allows ${quotaBound.toFixed(1)} inv/s`),
-        figure('portal_requests_per_invoice', 'portal requests per invoice', t.portalRequestsPerInvoice, '', '-', undefined, 'hosted IN allows 800/min'),
+        figure('portal_requests_per_invoice', 'portal requests per invoice', t.portalRequestsPerInvoice, '', '-', undefined, `hosted IN's quota (800/min) allows ${(800 / 60 / t.portalRequestsPerInvoice).toFixed(1)} inv/s`),
       );
     }
 

@@ -1,5 +1,7 @@
 import { ExternalServiceError } from '../../src/adapters/http/errors';
-import { type Harness, newClient, newInvoice, startHarness, usd } from './harness';
+import { createInvoiceNinjaClient } from '../../src/adapters/invoiceNinja';
+import { createInvoiceNinjaSandbox, type InvoiceNinjaSandbox } from '../../src/sandbox/invoiceNinja';
+import { type Harness, newClient, newInvoice, startHarness, TOKEN, usd } from './harness';
 
 describe('Invoice Ninja invoices through the production client', () => {
   let h: Harness;
@@ -76,7 +78,7 @@ describe('Invoice Ninja invoices through the production client', () => {
     expect(moved.body.errors.client_id).toBeDefined();
   });
 
-  it('treats a create that meets its own number as done, and any other number clash as a typed validation error', async () => {
+  it('treats a create that meets its own number as done, and any other number clash as a typed number_taken error', async () => {
     const inv = await newInvoice(h, clientId, 'SI-1004', 5000);
     const again = await newInvoice(h, clientId, 'SI-1004', 5000);
     expect(again.id).toBe(inv.id);
@@ -84,7 +86,7 @@ describe('Invoice Ninja invoices through the production client', () => {
     const other = await newClient(h, 'C20000');
     const err = await newInvoice(h, other.id, 'SI-1004', 5000).catch((e) => e);
     expect(err).toBeInstanceOf(ExternalServiceError);
-    expect(err).toMatchObject({ status: 422, code: 'validation_failed', retryable: false });
+    expect(err).toMatchObject({ status: 422, code: 'number_taken', retryable: false });
     expect(err.message).toMatch(/number: The number has already been taken/);
   });
 
@@ -137,5 +139,78 @@ describe('Invoice Ninja invoices through the production client', () => {
     const after = await h.client.getPayment(pay.id);
     expect(after).toMatchObject({ applied: usd(0), unapplied: usd(2500), status: 'completed' });
     expect((await h.client.getInvoice(inv.id)).isDeleted).toBe(true);
+  });
+});
+
+describe('Invoice Ninja: create a new invoice without looking first', () => {
+  let sandbox: InvoiceNinjaSandbox;
+  let client: ReturnType<typeof createInvoiceNinjaClient>;
+  let clientId: string;
+  /** Invoice requests as the sandbox received them. */
+  const seen: string[] = [];
+  /** POSTs to /invoices whose answer is replaced by a 502 after the sandbox has done the work (an answer lost on the way). */
+  let loseNextCreates = 0;
+
+  beforeAll(async () => {
+    sandbox = await createInvoiceNinjaSandbox({ apiTokens: [TOKEN] });
+    sandbox.app.addHook('onRequest', async (req) => {
+      if (req.url.startsWith('/api/v1/invoices')) seen.push(`${req.method} ${req.url.split('?')[0]}`);
+    });
+    sandbox.app.addHook('onSend', async (req, reply, payload) => {
+      if (req.method !== 'POST' || !req.url.startsWith('/api/v1/invoices?') || loseNextCreates === 0 || reply.statusCode !== 200) return payload;
+      loseNextCreates--;
+      reply.code(502);
+      return JSON.stringify({ message: 'Bad Gateway' });
+    });
+    const url = await sandbox.listen(0);
+    client = createInvoiceNinjaClient({ baseUrl: url, apiToken: TOKEN, timeoutMs: 2000, retry: { attempts: 5, initialDelayMs: 20, maxDelayMs: 200, maxRetryAfterMs: 2000 } });
+    clientId = (await client.findOrCreateClient('C10000', { name: 'Customer C10000', currency: 'USD', contacts: [{ firstName: 'Pat', lastName: 'C10000', email: 'ap@example.com', sendEmail: true }] })).id;
+  });
+  afterAll(() => sandbox.close());
+  beforeEach(() => {
+    seen.length = 0;
+  });
+
+  const input = (number: string, id = clientId) => ({ clientId: id, currency: 'USD', number, lines: [{ notes: 'Consulting', quantity: 1, unitPriceMinor: 4200 }] });
+  /** The sandbox's invoices of this number, read over its API. */
+  const numbered = async (number: string): Promise<Array<{ id: string; number: string }>> => {
+    const res = await fetch(`${sandbox.url}/api/v1/invoices?number=${encodeURIComponent(number)}`, { headers: { 'X-API-TOKEN': TOKEN, 'X-Requested-With': 'XMLHttpRequest' } });
+    return ((await res.json()) as { data: Array<{ id: string; number: string }> }).data.filter((i) => i.number === number);
+  };
+
+  it('creates a new number with one request and no lookup', async () => {
+    const res = await client.createNewInvoice(input('N-1'), { markSent: true });
+    expect('created' in res && res.created).toMatchObject({ number: 'N-1', amount: usd(4200), clientId });
+    expect(seen).toEqual(['POST /api/v1/invoices']);
+  });
+
+  it('answers taken, without a lookup, for a number the portal had before (another client, or the same)', async () => {
+    const other = await client.findOrCreateClient('C20000', { name: 'Customer C20000', currency: 'USD', contacts: [{ firstName: 'Sam', lastName: 'C20000', email: 'ap2@example.com' }] });
+    await client.createInvoice(input('N-2', other.id), { markSent: true });
+    await client.createInvoice(input('N-3'), { markSent: true });
+    seen.length = 0;
+    for (const number of ['N-2', 'N-3']) {
+      const res = await client.createNewInvoice(input(number), { markSent: true });
+      expect('taken' in res && res.taken).toMatchObject({ status: 422, code: 'number_taken', retryable: false });
+    }
+    expect(seen).toEqual(['POST /api/v1/invoices', 'POST /api/v1/invoices']);
+    expect(await numbered('N-2')).toHaveLength(1);
+  });
+
+  it('counts an invoice whose answer was lost as created by the retry that meets its number', async () => {
+    loseNextCreates = 1;
+    const res = await client.createNewInvoice(input('N-4'), { markSent: true });
+    expect(seen.filter((r) => r.startsWith('POST'))).toHaveLength(2);
+    const stored = await numbered('N-4');
+    expect(stored).toHaveLength(1);
+    expect('created' in res && res.created.id).toBe(stored[0].id);
+  });
+
+  it('a refusal after a 429 (never processed) is a number taken before', async () => {
+    await client.createInvoice(input('N-5'), { markSent: true });
+    sandbox.faults.configure({ throttleNext: 1, retryAfterSeconds: 0 });
+    const res = await client.createNewInvoice(input('N-5'), { markSent: true });
+    expect('taken' in res && res.taken.code).toBe('number_taken');
+    expect(sandbox.faults.settings.throttleNext).toBe(0);
   });
 });

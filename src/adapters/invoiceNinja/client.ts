@@ -1,5 +1,6 @@
 import { formatDecimal, toDecimalNumber } from '../../domain/money';
 import { ExternalServiceError } from '../http/errors';
+import { withRetry, type RetryOptions } from '../http/retry';
 import { currencyIdFor } from './currencies';
 import { clientCurrency, toClient, toInvoice, toPayment, toWebhook } from './mappers';
 import {
@@ -217,7 +218,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
       return await createClient(number, input);
     } catch (err) {
       // A create whose response was lost and retried meets its own number: the client exists, use it.
-      if (err instanceof ExternalServiceError && err.code === 'validation_failed' && /number/.test(err.message)) {
+      if (err instanceof ExternalServiceError && err.code === 'number_taken') {
         const again = await findClientByNumber(number);
         if (again) return again;
       }
@@ -239,6 +240,8 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     return rememberClient(body.data);
   }
 
+  const isNumberTaken = (err: unknown): err is ExternalServiceError => err instanceof ExternalServiceError && err.code === 'number_taken';
+
   async function findInvoiceByNumber(number: string): Promise<InInvoice | null> {
     const rows = await listAll<RawInvoice>(`find invoice ${number}`, '/invoices', { number, include: 'client' }, invoiceSchema);
     const exact = await Promise.all(rows.filter((r) => r.number === number).map(mapInvoice));
@@ -246,20 +249,55 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
   }
 
   async function createInvoice(input: InInvoiceInput, opts: { markSent?: boolean; sendEmail?: boolean } = {}): Promise<InInvoice> {
+    try {
+      return await postInvoice(input, opts, http.retryOptions);
+    } catch (err) {
+      // A retried create whose first attempt landed: the number is taken by the same client's invoice.
+      const existing = isNumberTaken(err) ? await ownInvoiceByNumber(input) : null;
+      if (existing) return existing;
+      throw err;
+    }
+  }
+
+  /**
+   * Creates the invoice unless the portal already has its number (deleted ones included), without looking first: one
+   * request for a new invoice. `taken` when the number was there before this call; an invoice this call created but
+   * whose answer was lost (the portal refuses the retry's number) counts as created.
+   */
+  async function createNewInvoice(
+    input: InInvoiceInput & { number: string },
+    opts: { markSent?: boolean; sendEmail?: boolean } = {},
+  ): Promise<{ created: InInvoice } | { taken: ExternalServiceError }> {
+    // The retries are made here, so a refusal of the number can be told apart: taken before, or by a try of ours
+    // whose answer never came (a timeout, a 5xx, the duplicate-request guard; a 429 was not processed).
+    let mayHaveLanded = false;
+    return withRetry(async () => {
+      try {
+        return { created: await postInvoice(input, opts, { ...http.retryOptions, attempts: 1 }) };
+      } catch (err) {
+        if (!isNumberTaken(err)) {
+          if (!(err instanceof ExternalServiceError) || err.status !== 429) mayHaveLanded = true;
+          throw err;
+        }
+        const existing = mayHaveLanded ? await ownInvoiceByNumber(input) : null;
+        return existing ? { created: existing } : { taken: err };
+      }
+    }, http.retryOptions);
+  }
+
+  async function postInvoice(input: InInvoiceInput, opts: { markSent?: boolean; sendEmail?: boolean }, retry: RetryOptions): Promise<InInvoice> {
     const params: Record<string, string> = { include: 'client' };
     if (opts.sendEmail) params.send_email = 'true';
     else if (opts.markSent) params.mark_sent = 'true';
-    try {
-      const body = await http.request(`create invoice ${input.number ?? ''}`.trim(), { method: 'POST', url: '/invoices', params, data: invoiceBody(input) }, invoiceItem);
-      return await mapInvoice(body.data);
-    } catch (err) {
-      // A retried create whose first attempt landed: the number is taken by the same client's invoice.
-      if (input.number && err instanceof ExternalServiceError && err.code === 'validation_failed' && /number/.test(err.message)) {
-        const existing = await findInvoiceByNumber(input.number);
-        if (existing && existing.clientId === input.clientId && !existing.isDeleted) return existing;
-      }
-      throw err;
-    }
+    const body = await http.request(`create invoice ${input.number ?? ''}`.trim(), { method: 'POST', url: '/invoices', params, data: invoiceBody(input) }, invoiceItem, retry);
+    return mapInvoice(body.data);
+  }
+
+  /** The live invoice of this number and client, or null. */
+  async function ownInvoiceByNumber(input: InInvoiceInput): Promise<InInvoice | null> {
+    if (!input.number) return null;
+    const existing = await findInvoiceByNumber(input.number);
+    return existing && existing.clientId === input.clientId && !existing.isDeleted ? existing : null;
   }
 
   /** PUT; `lines`, when given, replace every line (the portal drops gateway-fee lines callers send). */
@@ -414,6 +452,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     uploadClientDocument,
     findInvoiceByNumber,
     createInvoice,
+    createNewInvoice,
     updateInvoice,
     getInvoice,
     listInvoicesUpdatedSince,

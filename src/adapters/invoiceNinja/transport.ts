@@ -45,6 +45,14 @@ function describeErrors(errors: unknown): string {
   return parts.join('; ');
 }
 
+/** A 422 naming only a unique field (`idempotency_key`, `number`) is a clash with an existing record, not bad data. */
+function takenField(errors: unknown): string {
+  const fields = errors && typeof errors === 'object' && !Array.isArray(errors) ? Object.keys(errors) : [];
+  if (fields.includes('idempotency_key')) return 'idempotency_key_taken';
+  if (fields.length === 1 && fields[0] === 'number') return 'number_taken';
+  return 'validation_failed';
+}
+
 /** Maps an HTTP failure to a typed error: what is worth retrying, and the portal's own words. */
 export function classify(err: unknown, what: string, rateLimitBackoffMs: number): ExternalServiceError {
   if (err instanceof ExternalServiceError) return err;
@@ -77,7 +85,7 @@ export function classify(err: unknown, what: string, rateLimitBackoffMs: number)
   if (status === 401) code = 'unauthorized';
   else if (status === 403) code = 'forbidden';
   else if (status === 404) code = 'route_not_found';
-  else if (status === 422) code = parsed.success && parsed.data.errors && 'idempotency_key' in (parsed.data.errors as object) ? 'idempotency_key_taken' : 'validation_failed';
+  else if (status === 422) code = takenField(parsed.success ? parsed.data.errors : undefined);
   else if (status === 400 && /No query results/i.test(message)) code = 'not_found';
   else if (status === 400 && /Record is deleted/i.test(message)) code = 'record_deleted';
   return new ExternalServiceError('invoice-ninja', text, { status, retryable: false, code });
@@ -105,8 +113,13 @@ export class Transport {
     this.rateLimitBackoffMs = cfg.rateLimitBackoffMs ?? 10_000;
   }
 
-  /** Sends one request (retrying transient failures) and validates the body against `schema`. */
-  async request<S extends z.ZodTypeAny>(what: string, config: AxiosRequestConfig, schema: S): Promise<z.infer<S>> {
+  /** The retries `request` makes unless told otherwise. */
+  get retryOptions(): RetryOptions {
+    return this.retry;
+  }
+
+  /** Sends one request (retrying transient failures; `retry` overrides how) and validates the body against `schema`. */
+  async request<S extends z.ZodTypeAny>(what: string, config: AxiosRequestConfig, schema: S, retry: RetryOptions = this.retry): Promise<z.infer<S>> {
     const data = await withRetry(async () => {
       try {
         const withBody = config.data === undefined || config.headers?.['Content-Type'] ? config : { ...config, headers: { ...config.headers, 'Content-Type': 'application/json' } };
@@ -115,7 +128,7 @@ export class Transport {
       } catch (err) {
         throw classify(err, what, this.rateLimitBackoffMs);
       }
-    }, this.retry);
+    }, retry);
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
