@@ -144,7 +144,9 @@ async function main(): Promise<number> {
     for (const p of verdict.parked.slice(0, 20)) process.stdout.write(`parked: ${p.paymentId} ${p.stage} ${p.reason}\n`);
     for (const id of verdict.lost.slice(0, 20)) process.stdout.write(`lost: ${id}\n`);
     for (const id of verdict.duplicated.slice(0, 20)) process.stdout.write(`posted more than once: ${id}\n`);
-    for (const m of verdict.balanceMismatches.slice(0, 20)) process.stdout.write(`disagreement: ${m.invoiceNumber} ERP ${m.erpRemaining} portal ${m.portalBalance}\n`);
+    for (const m of verdict.balanceMismatches.slice(0, 20)) {
+      process.stdout.write(`disagreement: ${m.invoiceNumber} ERP ${m.erpRemaining} portal ${m.portalBalance}\n  ${JSON.stringify(m.diagnosis)}\n`);
+    }
     for (const s of verdict.stuck.slice(0, 20)) process.stdout.write(`stuck: ${s.workflowId}: ${s.why}\n`);
     process.stdout.write(`${JSON.stringify({ chaos: 'arsync', params: o, verdict: { ...verdict, kills: storm.kills(), bursts: storm.bursts(), proxy: proxy.stats, settleSeconds } })}\n`);
     exit = failed > 0 ? 1 : 0;

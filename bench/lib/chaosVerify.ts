@@ -2,6 +2,8 @@ import type { Client } from '@temporalio/client';
 import { generalDocumentNumber } from '../../src/adapters/businessCentral/cashReceipt';
 import { parseDecimal } from '../../src/domain/money';
 import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
+import { invoiceWorkflowId } from '../../workflows/ids';
+import { invoiceStateQuery } from '../../workflows/invoiceMessages';
 import type { BenchStack } from './stack';
 import { forEachLimit, sleep } from './stats';
 
@@ -25,7 +27,7 @@ export interface Verdict {
   /** Waiting for finance or skipped, with the reason the workflow gives. */
   parked: Array<{ paymentId: string; stage: string; reason: string | null }>;
   invoices: number;
-  balanceMismatches: Array<{ invoiceNumber: string; erpRemaining: number; portalBalance: number }>;
+  balanceMismatches: Array<{ invoiceNumber: string; erpRemaining: number; portalBalance: number; diagnosis?: unknown }>;
   /** ERP invoices that exist more than once in the portal. */
   duplicatePortalInvoices: string[];
   /** Workflows failed, terminated, still running without a reason, or retrying an activity again and again. */
@@ -103,7 +105,7 @@ export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumb
       return found;
     }, `portal invoice ${n}`);
     const erpRemaining = parseDecimal(erp.remaining, erp.currencyCode);
-    if (erpRemaining !== inv.balance.minor) verdict.balanceMismatches.push({ invoiceNumber: n, erpRemaining, portalBalance: inv.balance.minor });
+    if (erpRemaining !== inv.balance.minor) verdict.balanceMismatches.push({ invoiceNumber: n, erpRemaining, portalBalance: inv.balance.minor, diagnosis: await diagnose(stack, n) });
   });
 
   // Workflows: ended badly, or running without a reason.
@@ -133,4 +135,33 @@ export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumb
     }
   });
   return verdict;
+}
+
+/** What both systems and the invoice's workflow say about one invoice the verdict found in disagreement. */
+async function diagnose(stack: BenchStack, invoiceNumber: string): Promise<unknown> {
+  const portal = stack.deps.portals.client('default');
+  const erp = stack.bc.admin.getInvoice(invoiceNumber);
+  const out: Record<string, unknown> = { erp: { total: erp.totalIncludingTax, remaining: erp.remaining, status: erp.status } };
+  out.erpEntries = stack.bc.admin
+    .listLedgerEntries({ customerNumber: erp.customerNumber })
+    .filter((e) => e.documentNumber === invoiceNumber || stack.bc.admin.listApplications().some((a) => !a.unapplied && a.creditEntryNumber === e.entryNumber && stack.bc.admin.listLedgerEntries({ documentNumber: invoiceNumber }).some((i) => i.entryNumber === a.invoiceEntryNumber)))
+    .map((e) => ({ type: e.documentType, doc: e.documentNumber, ext: e.externalDocumentNumber, amount: e.amount, remaining: e.remaining }));
+  try {
+    const inv = await portal.findInvoiceByNumber(invoiceNumber);
+    if (inv) {
+      out.portal = { id: inv.id, amount: inv.amount.minor, balance: inv.balance.minor, paidToDate: inv.paidToDate.minor, status: inv.status, lines: inv.lines.length };
+      out.portalPayments = (await portal.listClientPayments(inv.clientId))
+        .filter((p) => p.invoices.some((i) => i.invoiceId === inv.id))
+        .map((p) => ({ id: p.id, amount: p.amount.minor, applied: p.invoices.filter((i) => i.invoiceId === inv.id).map((i) => i.amount.minor), refunded: p.refunded.minor, status: p.status, deleted: p.isDeleted, ref: p.transactionReference, manual: p.isManual }));
+    }
+  } catch (err) {
+    out.portalError = String(err);
+  }
+  try {
+    const st = await stack.client.workflow.getHandle(invoiceWorkflowId(stack.ops.companyId, invoiceNumber)).query(invoiceStateQuery);
+    out.workflow = { stage: st.stage, attention: st.attention, timeline: st.timeline };
+  } catch (err) {
+    out.workflowError = String(err);
+  }
+  return out;
 }
