@@ -1,7 +1,7 @@
 import { defineQuery, getExternalWorkflowHandle, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { MirrorRow } from '../activities/erpMirrorTypes';
-import { tellInvoices } from './erpRuns';
+import { addCounts, tellInvoices } from './erpRuns';
 import { invoiceWorkflowId } from './ids';
 import { driftDetectedSignal, erpInvoiceChangedSignal } from './invoiceMessages';
 
@@ -56,12 +56,6 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
-function addSummaries(a: DriftSweepSummary, b: DriftSweepSummary): DriftSweepSummary {
-  const out = { ...a };
-  for (const k of Object.keys(out) as Array<keyof DriftSweepSummary>) out[k] = a[k] + b[k];
-  return out;
-}
-
 function summariseDrift(rows: readonly MirrorRow[]): DriftSweepSummary {
   return {
     invoices: rows.length,
@@ -115,7 +109,7 @@ export async function driftSweep(input: DriftSweepInput): Promise<DriftSweepRepo
       if ((r.status === 'already_right' || r.status === 'changed') && r.unresolvedMinor === 0) inLine.add(r.invoiceNumber);
       if (r.erpRemainingMinor !== null) erpRemaining[r.invoiceNumber] = r.erpRemainingMinor;
     }
-    summary = addSummaries(summary, summariseDrift(res.rows));
+    summary = addCounts(summary, summariseDrift(res.rows));
     report.summary = summary;
     await tellInvoices(input.companyId, res.notes);
   }

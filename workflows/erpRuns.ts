@@ -25,6 +25,13 @@ export function summariseWindow(rows: readonly MirrorRow[]): WindowSyncSummary {
   };
 }
 
+/** Counts of two batches added field by field (a run's summary grows a batch at a time, without keeping every row). */
+export function addCounts<T extends { [K in keyof T]: number }>(a: T, b: T): T {
+  const out = { ...a };
+  for (const k of Object.keys(out) as Array<keyof T>) out[k] = (a[k] + b[k]) as T[keyof T];
+  return out;
+}
+
 /** Invoices of one customer stay in one batch, so one ERP payment over several of them is attributed in one go. */
 export function batchesOf(touched: readonly TouchedInvoice[], size: number): string[][] {
   const byCustomer = new Map<string, string[]>();

@@ -4,7 +4,7 @@ import type { MirrorRow } from '../activities/erpMirrorTypes';
 import { SyncWindowError } from '../src/domain/syncWindow';
 import { resolveWindow, type FixedWindowChoice, type WindowChoice } from '../src/domain/windowChoice';
 import { windowSyncCompletedSignal } from './erpMessages';
-import { batchesOf, summariseWindow, tellInvoices, type WindowSyncSummary } from './erpRuns';
+import { addCounts, batchesOf, summariseWindow, tellInvoices, type WindowSyncSummary } from './erpRuns';
 import { erpWatcherWorkflowId } from './ids';
 
 // "Update Invoice Payments" (seed 001): every invoice whose ledger entry changed since the start of the window gets its
@@ -32,7 +32,10 @@ export interface WindowSyncReport {
   by: string;
   status: 'running' | 'completed';
   window: { kind: WindowChoice['kind']; requested: WindowChoice['kind']; startDate: string; startIso: string; endIso: string; fellBack: boolean } | null;
+  /** Every invoice of the window that was changed or needs a look; those found in line are in `inSyncInvoices`. */
   rows: MirrorRow[];
+  /** Invoices found in line, by number (no row each, so a long window's report stays under the 2 MB result limit). */
+  inSyncInvoices: string[];
   summary: WindowSyncSummary;
   /** The run counted as successful and became the next "last successful run". */
   lastRunRecorded: boolean;
@@ -55,6 +58,7 @@ export async function windowSync(input: WindowSyncInput): Promise<WindowSyncRepo
     status: 'running',
     window: null,
     rows: [],
+    inSyncInvoices: [],
     summary: summariseWindow([]),
     lastRunRecorded: false,
     startedAt: new Date(startedMs).toISOString(),
@@ -84,8 +88,11 @@ export async function windowSync(input: WindowSyncInput): Promise<WindowSyncRepo
   const touched = await acts.listTouchedInvoices({ sinceIso: startIso });
   for (const batch of batchesOf(touched, input.batchSize ?? 20)) {
     const res = await acts.mirrorInvoices({ companyId: input.companyId, invoiceNumbers: batch, mode: 'window', creditsSinceIso: startIso });
-    report.rows.push(...res.rows);
-    report.summary = summariseWindow(report.rows);
+    for (const r of res.rows) {
+      if (r.status === 'already_right') report.inSyncInvoices.push(r.invoiceNumber);
+      else report.rows.push(r);
+    }
+    report.summary = addCounts(report.summary, summariseWindow(res.rows));
     await tellInvoices(input.companyId, res.notes);
   }
 

@@ -65,6 +65,9 @@ const applicationRows = (rows: readonly ErpApplicationRow[]) =>
     APPLICATION_COLUMNS,
   );
 
+/** Invoice numbers found in line: the first 20 in a table (all of them in --json). */
+const numbersList = (numbers: readonly string[]) => (numbers.length > 20 ? `${numbers.slice(0, 20).join(', ')} and ${numbers.length - 20} more (--json lists all)` : numbers.join(', '));
+
 function renderWindowSync(r: WindowSyncReport, done: boolean): string {
   return [
     record([
@@ -74,6 +77,7 @@ function renderWindowSync(r: WindowSyncReport, done: boolean): string {
       ['invoices', r.summary.invoices],
       ['changed', r.summary.changed],
       ['already right', r.summary.alreadyRight],
+      ['found in line', numbersList(r.inSyncInvoices)],
       ['not in the portal', r.summary.notInPortal],
       ['not done', r.summary.notDone],
       ['last run recorded', r.lastRunRecorded],
@@ -90,6 +94,7 @@ function renderDriftSweep(r: DriftSweepReport, done: boolean): string {
       ['status', done ? r.status : `${r.status} (still running: arsync erp report ${r.workflowId})`],
       ['invoices', r.summary.invoices],
       ['in sync', r.summary.inSync],
+      ['found in line', numbersList(r.inSyncInvoices)],
       ['healed', r.summary.healed],
       ['reported (drift)', r.summary.reported],
       ['deferred', r.summary.deferred],
