@@ -1,6 +1,5 @@
 import { formatDecimal, toDecimalNumber } from '../../domain/money';
 import { ExternalServiceError } from '../http/errors';
-import { withRetry, type RetryOptions } from '../http/retry';
 import { currencyIdFor } from './currencies';
 import { clientCurrency, toClient, toInvoice, toPayment, toWebhook } from './mappers';
 import {
@@ -250,7 +249,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
 
   async function createInvoice(input: InInvoiceInput, opts: { markSent?: boolean; sendEmail?: boolean } = {}): Promise<InInvoice> {
     try {
-      return await postInvoice(input, opts, http.retryOptions);
+      return await postInvoice(input, opts);
     } catch (err) {
       // A retried create whose first attempt landed: the number is taken by the same client's invoice.
       const existing = isNumberTaken(err) ? await ownInvoiceByNumber(input) : null;
@@ -261,35 +260,26 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
 
   /**
    * Creates the invoice unless the portal already has its number (deleted ones included), without looking first: one
-   * request for a new invoice. `taken` when the number was there before this call; an invoice this call created but
-   * whose answer was lost (the portal refuses the retry's number) counts as created.
+   * request for a new invoice. `taken` whenever the portal refuses the number, even on a retry after an answer that
+   * never came: an invoice made earlier (by an earlier attempt, since paid on, or by hand) must not pass for a new one.
    */
   async function createNewInvoice(
     input: InInvoiceInput & { number: string },
     opts: { markSent?: boolean; sendEmail?: boolean } = {},
   ): Promise<{ created: InInvoice } | { taken: ExternalServiceError }> {
-    // The retries are made here, so a refusal of the number can be told apart: taken before, or by a try of ours
-    // whose answer never came (a timeout, a 5xx, the duplicate-request guard; a 429 was not processed).
-    let mayHaveLanded = false;
-    return withRetry(async () => {
-      try {
-        return { created: await postInvoice(input, opts, { ...http.retryOptions, attempts: 1 }) };
-      } catch (err) {
-        if (!isNumberTaken(err)) {
-          if (!(err instanceof ExternalServiceError) || err.status !== 429) mayHaveLanded = true;
-          throw err;
-        }
-        const existing = mayHaveLanded ? await ownInvoiceByNumber(input) : null;
-        return existing ? { created: existing } : { taken: err };
-      }
-    }, http.retryOptions);
+    try {
+      return { created: await postInvoice(input, opts) };
+    } catch (err) {
+      if (isNumberTaken(err)) return { taken: err };
+      throw err;
+    }
   }
 
-  async function postInvoice(input: InInvoiceInput, opts: { markSent?: boolean; sendEmail?: boolean }, retry: RetryOptions): Promise<InInvoice> {
+  async function postInvoice(input: InInvoiceInput, opts: { markSent?: boolean; sendEmail?: boolean }): Promise<InInvoice> {
     const params: Record<string, string> = { include: 'client' };
     if (opts.sendEmail) params.send_email = 'true';
     else if (opts.markSent) params.mark_sent = 'true';
-    const body = await http.request(`create invoice ${input.number ?? ''}`.trim(), { method: 'POST', url: '/invoices', params, data: invoiceBody(input) }, invoiceItem, retry);
+    const body = await http.request(`create invoice ${input.number ?? ''}`.trim(), { method: 'POST', url: '/invoices', params, data: invoiceBody(input) }, invoiceItem);
     return mapInvoice(body.data);
   }
 

@@ -113,13 +113,8 @@ export class Transport {
     this.rateLimitBackoffMs = cfg.rateLimitBackoffMs ?? 10_000;
   }
 
-  /** The retries `request` makes unless told otherwise. */
-  get retryOptions(): RetryOptions {
-    return this.retry;
-  }
-
-  /** Sends one request (retrying transient failures; `retry` overrides how) and validates the body against `schema`. */
-  async request<S extends z.ZodTypeAny>(what: string, config: AxiosRequestConfig, schema: S, retry: RetryOptions = this.retry): Promise<z.infer<S>> {
+  /** Sends one request (retrying transient failures) and validates the body against `schema`. */
+  async request<S extends z.ZodTypeAny>(what: string, config: AxiosRequestConfig, schema: S): Promise<z.infer<S>> {
     const data = await withRetry(async () => {
       try {
         const withBody = config.data === undefined || config.headers?.['Content-Type'] ? config : { ...config, headers: { ...config.headers, 'Content-Type': 'application/json' } };
@@ -128,7 +123,7 @@ export class Transport {
       } catch (err) {
         throw classify(err, what, this.rateLimitBackoffMs);
       }
-    }, retry);
+    }, this.retry);
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
