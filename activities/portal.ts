@@ -125,7 +125,10 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
     if (!found) throw res.taken;
     inv = found;
   }
-  if (plan.paidAtPosting && inv.balance.minor > plan.expectedPortalBalanceMinor) {
+  // Paid at posting: only for the invoice this call created. On one found, the ERP's paid amount may hold payments made
+  // since (from the portal, or in the ERP and not yet mirrored): those reach the portal through the ERP watcher and
+  // the drift sweep, each by its own key, and taking them here as well would count them twice.
+  if (created && plan.paidAtPosting && inv.balance.minor > plan.expectedPortalBalanceMinor) {
     await portal.createPayment({
       clientId: inv.clientId,
       amountMinor: plan.paidAtPosting.amountMinor,
@@ -141,7 +144,7 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
     portal: portalLinkOf(connectionKey, inv),
     portalTotalMinor: inv.amount.minor - gatewayFeeLinesMinor(inv),
     portalBalanceMinor: inv.balance.minor,
-    paidAtPostingMinor: plan.paidAtPosting?.amountMinor ?? 0,
+    paidAtPostingMinor: created ? (plan.paidAtPosting?.amountMinor ?? 0) : 0,
     created,
     sendLinkOnSync: settings.links.sendOnSync,
   };

@@ -3,6 +3,7 @@ import { setOptIn } from '../../src/operations/customers';
 import { invoiceState, invoiceTimeline } from '../../src/operations/invoices';
 import { paymentState } from '../../src/operations/payments';
 import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
+import { mirrorInvoice } from '../../activities/portal';
 import { eventually, startStack, type TestStack } from '../support/stack';
 
 // What the portal invoice holds: totals equal to the cent with an explicit "Rounding" line when Invoice Ninja's per-line
@@ -114,6 +115,25 @@ describe('invoice to portal', () => {
     expect(after.portalBalanceMinor).toBe(remaining);
     expect(after.erpRemainingMinor).toBe(remaining);
     expect((await invoiceTimeline(s.ops, erp.number)).find((e) => e.detail === 'paid at posting')?.amountMinor).toBe(5000);
+  });
+
+  it('a sync that finds the portal invoice takes no payment made in the ERP since for "paid at posting"', async () => {
+    const erp = s.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Audit', quantity: 1, unitPrice: '400.00', taxPercent: '0' }] });
+    const st = await synced(s, erp.number);
+    const portal = s.deps.portals.client('default');
+    const inv = await portal.getInvoice(st.portal!.invoiceId);
+    // Finance records a payment in the ERP; a resync (a retried attempt, "Modify Sync Status") runs before the ERP
+    // watcher has brought it to the portal.
+    s.bc.admin.recordPayment({ invoiceNumber: erp.number, amount: '150.00', externalDocumentNumber: 'CHK-1001' });
+    const read = (await s.deps.bc.getSalesInvoiceByNumber(erp.number, { lines: true }))!;
+    expect(read.remaining.minor).toBe(25000);
+    const res = await mirrorInvoice(s.deps, read, 'default', inv.clientId, false);
+    expect(res).toMatchObject({ created: false, paidAtPostingMinor: 0 });
+    expect(await portal.findPaymentByReference(inv.clientId, `paid-at-posting:${erp.number}`)).toBeNull();
+    // The watcher brings the ERP payment, once: the portal balance is the ERP remaining.
+    await eventually(async () => (await portal.getInvoice(inv.id)).balance.minor === 25000, 10000, 'the ERP payment in the portal');
+    const payments = (await portal.listClientPayments(inv.clientId)).filter((p) => p.invoices.some((i) => i.invoiceId === inv.id));
+    expect(payments.map((p) => p.amount.minor)).toEqual([15000]);
   });
 
   it('custom values 1-4 come from the configured ERP fields; the invoice number is the ERP number', async () => {
