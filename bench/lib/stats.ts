@@ -6,6 +6,12 @@ export function percentile(values: number[], p: number): number | null {
   return sorted[rank - 1];
 }
 
+/** The element of `items` at the middle of their order by `key` (the lower middle for an even count). */
+export function middleBy<T>(items: readonly T[], key: (item: T) => number): T {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `fn` until it returns something other than undefined/null/false, or fails after `timeoutMs`. */
