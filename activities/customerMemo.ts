@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ADJUSTMENT_WAITING_MEMO, PORTAL_CLIENT_MEMO, type PortalClientAnswer } from '../workflows/customer';
 import { customerWorkflowId } from '../workflows/ids';
-import { singleFlight, type SingleFlight } from '../src/adapters/http/singleFlight';
+import { singleFlight, type SingleFlight } from '../src/adapters/singleFlight';
 import type { ActivityDeps } from './deps';
 
 // What a customer's workflow publishes in its memo (workflows/customer.ts, revision 2), read with a describe: no

@@ -142,9 +142,12 @@ async function diagnose(stack: BenchStack, invoiceNumber: string): Promise<unkno
   const portal = stack.deps.portals.client('default');
   const erp = stack.bc.admin.getInvoice(invoiceNumber);
   const out: Record<string, unknown> = { erp: { total: erp.totalIncludingTax, remaining: erp.remaining, status: erp.status } };
+  // The invoice's own entry and every entry applied to it.
+  const invoiceEntries = new Set(stack.bc.admin.listLedgerEntries({ documentNumber: invoiceNumber }).map((e) => e.entryNumber));
+  const appliedToIt = new Set(stack.bc.admin.listApplications().filter((a) => !a.unapplied && invoiceEntries.has(a.invoiceEntryNumber)).map((a) => a.creditEntryNumber));
   out.erpEntries = stack.bc.admin
     .listLedgerEntries({ customerNumber: erp.customerNumber })
-    .filter((e) => e.documentNumber === invoiceNumber || stack.bc.admin.listApplications().some((a) => !a.unapplied && a.creditEntryNumber === e.entryNumber && stack.bc.admin.listLedgerEntries({ documentNumber: invoiceNumber }).some((i) => i.entryNumber === a.invoiceEntryNumber)))
+    .filter((e) => invoiceEntries.has(e.entryNumber) || appliedToIt.has(e.entryNumber))
     .map((e) => ({ type: e.documentType, doc: e.documentNumber, ext: e.externalDocumentNumber, amount: e.amount, remaining: e.remaining }));
   try {
     const inv = await portal.findInvoiceByNumber(invoiceNumber);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { toDecimalNumber, type Money } from '../../domain/money';
 import { ExternalServiceError } from '../http/errors';
-import { singleFlight } from '../http/singleFlight';
+import { singleFlight } from '../singleFlight';
 import { postCashReceipt, type CashReceiptRequest, type CashReceiptResult } from './cashReceipt';
 import { checkConfig, DEFAULTS, type BusinessCentralConfig } from './config';
 import { BcHttp, type Logger } from './http';
