@@ -475,7 +475,10 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
      */
     async staleInvoices(input: { companyId: string; erpRemaining: Record<string, number> }): Promise<StaleInvoice[]> {
       const out: StaleInvoice[] = [];
+      // This company's invoices only: another company's may carry the same number (and its own ERP amounts).
+      const prefix = `invoice:${input.companyId}:`;
       for await (const wf of deps.temporal.client.workflow.list({ query: runningInvoicesQuery([]) })) {
+        if (!wf.workflowId.startsWith(prefix)) continue;
         const number = wf.typedSearchAttributes.get(InvoiceNumber);
         const indexed = wf.typedSearchAttributes.get(AmountDue);
         const erp = number === undefined || !Object.hasOwn(input.erpRemaining, number) ? undefined : input.erpRemaining[number];
