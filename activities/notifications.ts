@@ -81,15 +81,15 @@ export async function sendLink(deps: ActivityDeps, input: LinkRequest, known?: B
   return { sent, skipped };
 }
 
-/** Staff are told of each payment received and posted (the key makes a repeat harmless). */
+/** One email to the staff address; the key makes a repeat harmless. */
+async function emailStaff(deps: ActivityDeps, subject: string, text: string, idempotencyKey: string): Promise<void> {
+  await deps.email.send({ to: deps.settings.links.staffEmail, subject, text, idempotencyKey });
+}
+
+/** Staff are told of each payment received and posted. */
 export async function tellStaffPaymentPosted(deps: ActivityDeps, n: PaymentPostedNotice): Promise<void> {
   const amount = formatMoney({ minor: n.amountMinor, currency: n.currency });
-  await deps.email.send({
-    to: deps.settings.links.staffEmail,
-    subject: `Payment ${n.paymentId} received and posted`,
-    text: `Portal payment ${n.paymentId} (${amount}) was posted in the ERP.`,
-    idempotencyKey: `payment-posted:${n.connectionKey}:${n.paymentId}`,
-  });
+  await emailStaff(deps, `Payment ${n.paymentId} received and posted`, `Portal payment ${n.paymentId} (${amount}) was posted in the ERP.`, `payment-posted:${n.connectionKey}:${n.paymentId}`);
 }
 
 export interface ViewNotice {
@@ -99,22 +99,17 @@ export interface ViewNotice {
   viewedAt: string;
 }
 
-/** Staff are told of an invoice's first view (the key makes a repeat harmless). */
+/** Staff are told of an invoice's first view. */
 export async function tellStaffOfView(deps: ActivityDeps, input: ViewNotice): Promise<void> {
-  await deps.email.send({
-    to: deps.settings.links.staffEmail,
-    subject: `Invoice ${input.invoiceNumber} was viewed`,
-    text: `Customer ${input.customerNumber ?? ''} opened invoice ${input.invoiceNumber} in the portal at ${input.viewedAt}.`,
-    idempotencyKey: input.companyId ? `viewed:${input.companyId}:${input.invoiceNumber}` : `viewed:${input.invoiceNumber}`,
-  });
+  await emailStaff(
+    deps,
+    `Invoice ${input.invoiceNumber} was viewed`,
+    `Customer ${input.customerNumber ?? ''} opened invoice ${input.invoiceNumber} in the portal at ${input.viewedAt}.`,
+    input.companyId ? `viewed:${input.companyId}:${input.invoiceNumber}` : `viewed:${input.invoiceNumber}`,
+  );
 }
 
 export function createNotificationActivities(deps: ActivityDeps) {
-  const { settings } = deps;
-  const staffEmail = async (subject: string, text: string, idempotencyKey: string) => {
-    await deps.email.send({ to: settings.links.staffEmail, subject, text, idempotencyKey });
-  };
-
   return {
     /** The view-and-pay link by email and/or SMS (`sendLink`). */
     async sendInvoiceLink(input: LinkRequest): Promise<LinkResult> {
@@ -135,7 +130,8 @@ export function createNotificationActivities(deps: ActivityDeps) {
       return classified(() => {
         return input.kind === 'posted'
           ? tellStaffPaymentPosted(deps, input)
-          : staffEmail(
+          : emailStaff(
+              deps,
               `Payment ${input.paymentId} needs attention: ${input.reason}`,
               `Portal payment ${input.paymentId} needs a decision (${input.reason}): ${input.detail ?? ''}\nResolve it with: arsync payment resolve ${input.connectionKey} ${input.paymentId} --action … --by … --why …`,
               `payment-attention:${input.connectionKey}:${input.paymentId}:${input.reason}`,
