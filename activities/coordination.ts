@@ -2,7 +2,7 @@ import { durationMs } from '../src/config/duration';
 import { updateCustomer } from '../src/temporal/starters';
 import { ensurePortalClientUpdate, matchAdjustmentUpdate, type PortalClientAnswer } from '../workflows/customer';
 import { classified } from './failures';
-import { isErpOrigin } from './intake';
+import { isSettledCustomerPayment } from './intake';
 import type { ActivityDeps } from './deps';
 import type { AdjustmentMatch, MatchablePayment } from './paymentTypes';
 
@@ -18,7 +18,7 @@ export function requestPortalClientOf(deps: ActivityDeps, input: { companyId: st
 async function positivePaymentsNear(deps: ActivityDeps, connectionKey: string, clientId: string, around: MatchablePayment, windowMs: number): Promise<MatchablePayment[]> {
   const payments = await deps.portals.client(connectionKey).listClientPayments(clientId);
   return payments
-    .filter((p) => p.id !== around.paymentId && !p.isDeleted && (p.status === 'completed' || p.status === 'partially_refunded') && p.amount.minor > 0 && !isErpOrigin(p))
+    .filter((p) => p.id !== around.paymentId && isSettledCustomerPayment(p) && p.amount.minor > 0)
     .map((p) => ({ paymentId: p.id, amountMinor: p.amount.minor, currency: p.currency, atMs: p.createdAt * 1000 }))
     .filter((p) => Math.abs(p.atMs - around.atMs) <= windowMs);
 }

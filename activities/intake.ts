@@ -22,6 +22,11 @@ export function isErpOrigin(p: Pick<InPayment, 'transactionReference'>): boolean
   return ERP_ORIGIN_PREFIXES.some((prefix) => p.transactionReference.startsWith(prefix));
 }
 
+/** A customer's own money in the portal, taken (completed, or partly refunded since), not one we recorded from the ERP. */
+export function isSettledCustomerPayment(p: Pick<InPayment, 'transactionReference' | 'isDeleted' | 'status'>): boolean {
+  return !p.isDeleted && (p.status === 'completed' || p.status === 'partially_refunded') && !isErpOrigin(p);
+}
+
 /** Stages of an invoice the customer has not opened yet. */
 const NOT_YET_VIEWED = new Set(['synced', 'link_sent']);
 
@@ -161,7 +166,7 @@ export function createIntakeActivities(deps: ActivityDeps) {
         const erp = await erpPostingState(deps, p.id);
         const status = portalStatus(p);
         // A payment that will be planned now gets its ERP invoices with this read (one activity less per payment).
-        const plannable = !erp.posted && !isErpOrigin(p) && p.amount.minor - p.refunded.minor > 0 && (status === 'completed' || status === 'partially_refunded');
+        const plannable = !erp.posted && isSettledCustomerPayment(p) && p.amount.minor - p.refunded.minor > 0;
         const customerNumber = client.number || null;
         // 'when_waiting': only while a negative payment of the customer waits for a partner (a negative payment that
         // comes later reads this one from the portal itself).
