@@ -110,8 +110,9 @@ export async function customer(input: CustomerInput): Promise<void> {
   const publish = () => {
     if (!publishes) return;
     const now = memoNow();
-    if (JSON.stringify(now) === published) return;
-    published = JSON.stringify(now);
+    const json = JSON.stringify(now);
+    if (json === published) return;
+    published = json;
     upsertMemo(now);
   };
   const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
