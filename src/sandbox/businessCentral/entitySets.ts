@@ -441,12 +441,11 @@ export const companySets: Record<string, SetDef> = {
 };
 
 /**
- * The records whose `field` equals the filter's `field eq '…'` term. It only narrows what gets serialised: the full
- * filter still runs on the rows returned, so answers are unchanged, but a lookup by number no longer serialises (and
- * ETag-hashes) the whole table, which made every lookup cost O(table) and bulk runs quadratic. Escaped enum spellings
- * (`_x0020_`) keep every record, as the full filter decodes them.
+ * The records whose `field` is one of the values the filter pins it to (`field eq '…'`, or several joined by `or`). It
+ * only narrows what gets serialised: the full filter still runs on the rows returned, so answers are unchanged, but a
+ * lookup by number no longer serialises (and ETag-hashes) the whole table, which made every lookup cost O(table) and
+ * bulk runs quadratic. Escaped enum spellings (`_x0020_`) keep every record, as the full filter decodes them.
  */
-/** The records the filter can still match on `field` (before serializing: the full filter is applied to the rows after). */
 function narrow<T>(records: T[], filter: FilterNode | undefined, field: string, key: (r: T) => string, caseless = false): T[] {
   const values = equalityValues(filter, field);
   if (values === undefined || values.some((v) => v.includes('_x00'))) return records;
