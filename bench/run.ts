@@ -14,7 +14,7 @@ import { bootstrap, createCustomers, postInvoices } from './lib/scenario';
 import { figure, table, type Figure } from './lib/report';
 import { middleBy, waitFor } from './lib/stats';
 import { throughput, type ThroughputResult } from './phases/throughput';
-import { buildNoopBundle, ceiling, type CeilingResult } from './phases/ceiling';
+import { buildNoopBundle, ceiling, type CeilingResult, type SyncShape } from './phases/ceiling';
 import { cost } from './phases/cost';
 import { disablePortalWebhooks, paymentLatency } from './phases/latency';
 import { memory } from './phases/memory';
@@ -120,7 +120,8 @@ async function main() {
     // Throughput and ceiling alternate for `--rounds` rounds, each ceiling right after its throughput on the same server:
     // the figures are the median round, so a slow moment of a shared machine does not decide a verdict.
     const synced: string[] = [];
-    let activities = 4;
+    // Without a throughput round to read it from: the sync's shape in this revision (one local activity).
+    let shape: SyncShape = { activities: 0, localActivities: 1 };
     const rounds: Array<{ t?: ThroughputResult; c?: CeilingResult }> = [];
     for (let r = 1; r <= (has('throughput') || has('ceiling') ? o.rounds : 0); r++) {
       const round: { t?: ThroughputResult; c?: CeilingResult } = {};
@@ -128,11 +129,11 @@ async function main() {
         log(`throughput ${r}/${o.rounds}: ${o.invoices} invoices posted in the ERP at once, started by ${o.trigger}`);
         round.t = await profiled(r === 1 ? o.profile : undefined, () => throughput(stack, customers, o.invoices, o.trigger, { temporal: temporal.pid }));
         synced.push(...round.t.invoices);
-        activities = round.t.activitiesPerInvoice;
+        shape = round.t.shape;
       }
       if (has('ceiling')) {
-        log(`ceiling ${r}/${o.rounds}: ${o.invoices} no-op workflows of ${activities} activities`);
-        round.c = await ceiling(temporal.address, stack.client, noopCode, o.invoices, activities, o.ceilingStartConcurrency, { temporal: temporal.pid });
+        log(`ceiling ${r}/${o.rounds}: ${o.invoices} no-op workflows of ${shapeText(shape)}`);
+        round.c = await ceiling(temporal.address, stack.client, noopCode, o.invoices, shape, o.ceilingStartConcurrency, { temporal: temporal.pid });
       }
       rounds.push(round);
     }
@@ -147,7 +148,9 @@ async function main() {
         figure('sync_per_s', 'invoice sync throughput', t.perSecond, 'inv/s', '>= 50 inv/s', (v) => v >= 50, `${o.invoices} in ${t.seconds.toFixed(1)} s; ${ofRounds} (${spread(ts.map((x) => x.perSecond), 1)})`),
         figure('sync_link_sent_s', 'time to all at link_sent', t.linkSentSeconds, 's', '-', undefined, 'email and SMS sent'),
         figure('sync_start_delay_ms', 'ERP post → workflow started', t.startDelayMs.mean, 'ms', '-', undefined, `mean; max ${t.startDelayMs.max} ms (${o.trigger} path)`),
-        figure('activity_wait_ms', 'activity wait for a worker', mean(Object.values(t.activities).map((a) => a.waitMs)), 'ms', '-', undefined, activitySummary(t.activities)),
+        Object.keys(t.activities).length
+          ? figure('activity_wait_ms', 'activity wait for a worker', mean(Object.values(t.activities).map((a) => a.waitMs)), 'ms', '-', undefined, activitySummary(t.activities))
+          : figure('activity_wait_ms', 'activity wait for a worker', null, 'ms', '-', undefined, 'none waited: the sync ran as a local activity'),
         figure('sync_cpu', 'CPU busy while syncing', cpuShare(t.cpu), '%', '-', undefined, `of ${os.cpus().length} cores; ${Object.entries(t.cpu.cpuSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')} in ${t.cpu.wallSeconds} s`),
         figure('bc_requests_per_invoice', 'BC requests per invoice', t.bcRequestsPerInvoice, '', '-', undefined, `BC quota (1,200/min) allows ${quotaBound.toFixed(1)} inv/s`),
         figure('portal_requests_per_invoice', 'portal requests per invoice', t.portalRequestsPerInvoice, '', '-', undefined, `hosted IN's quota (800/min) allows ${(800 / 60 / t.portalRequestsPerInvoice).toFixed(1)} inv/s`),
@@ -158,7 +161,7 @@ async function main() {
       raw.ceiling = cs;
       const c = middleBy(cs, (x) => x.perSecond);
       figures.push(
-        figure('ceiling_per_s', 'engine ceiling', c.perSecond, 'wf/s', '-', undefined, `${c.workflows} x ${c.activities} no-op activities; ${ofRounds} (${spread(cs.map((x) => x.perSecond), 1)})`),
+        figure('ceiling_per_s', 'engine ceiling', c.perSecond, 'wf/s', '-', undefined, `${c.workflows} x ${shapeText(c.shape)}, no-op; ${ofRounds} (${spread(cs.map((x) => x.perSecond), 1)})`),
         figure('ceiling_cpu', 'CPU busy in the ceiling run', cpuShare(c.cpu), '%', '-', undefined, `of ${os.cpus().length} cores; ${Object.entries(c.cpu.cpuSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')} in ${c.cpu.wallSeconds} s`),
       );
       if (has('throughput')) {
@@ -224,6 +227,9 @@ async function main() {
 const cpuShare = (c: { wallSeconds: number; cpuSeconds: Record<string, number | null> }) =>
   (100 * Object.values(c.cpuSeconds).reduce<number>((a, b) => a + (b ?? 0), 0)) / (c.wallSeconds * os.cpus().length);
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+const shapeText = (s: SyncShape) =>
+  [s.localActivities ? `${s.localActivities} local` : '', s.activities ? `${s.activities} regular` : ''].filter(Boolean).join(' + ') + ' activities';
+
 const activitySummary = (a: Record<string, { waitMs: number; runMs: number }>) =>
   Object.entries(a)
     .map(([type, v]) => `${type} ${v.waitMs}+${v.runMs}`)

@@ -13,6 +13,7 @@ import { temporalCliPath } from '../src/temporal/binaries';
 import { devServerArgs, waitForTemporal } from '../src/temporal/devServer';
 import { buildWorkflowBundle } from '../src/worker/bundle';
 import { bcSubscriptionWorkflowId, customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
+import { INVOICE_WORKFLOW_REVISION } from '../workflows/invoiceLifecycle';
 import type { InvoiceState } from '../workflows/invoiceTypes';
 import { payOnPortal } from '../test/support/portalPay';
 import { eventually, startStack, type TestStack } from '../test/support/stack';
@@ -20,7 +21,8 @@ import { eventually, startStack, type TestStack } from '../test/support/stack';
 // Records the histories of real runs for the replay test (test/workflows/replay.test.ts): a Temporal dev server and the
 // whole stack in-process (the end-to-end harness), an invoice driven from ERP posting to posted, one through the
 // require-email wait, a reset and an operator cancel, and the customer and subscription workflows they used.
-// Re-record only after a deliberate, patched workflow change:  npx tsx scripts/record-histories.ts
+// Files are named by the invoice workflow revision they were recorded at (`<name>.r<revision>.json`; the unsuffixed ones
+// are revision 1), so each revision's runs stay guarded. Record after a new revision:  npx tsx scripts/record-histories.ts
 
 const OUT = path.resolve(__dirname, '../test/fixtures/histories');
 
@@ -98,7 +100,7 @@ async function record(s: TestStack) {
     const history = await s.t.client.workflow.getHandle(workflowId).fetchHistory();
     // protobufjs' own object form (enums by name, 64-bit numbers and bytes as strings): History.fromObject reads it back.
     const json = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { enums: String, longs: String, bytes: String, json: true });
-    fs.writeFileSync(path.join(OUT, `${name}.json`), `${JSON.stringify(json, null, 1)}\n`);
+    fs.writeFileSync(path.join(OUT, `${name}.r${INVOICE_WORKFLOW_REVISION}.json`), `${JSON.stringify(json, null, 1)}\n`);
     console.log(`${name}: ${history.events?.length ?? 0} events`);
   }
 }

@@ -4,7 +4,9 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -47,6 +49,15 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+// Revision 5: the sync first runs as a local activity, inside the workflow task that starts the invoice: no activity
+// task round trip through the server (about 40 % less engine work per invoice, the same billed action). A few quick
+// attempts only: if they fail, the regular activity takes over, so a sync held up by an outage shows in the Temporal UI
+// as a pending activity with its last failure, retried with the usual backoff.
+const quick = proxyLocalActivities<Activities>({
+  scheduleToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 3 },
+});
+
 const TIMELINE_LIMIT = 200;
 const DEFAULT_MAX_HISTORY_EVENTS = 5000;
 const DEFAULT_RECHECK_EVERY_MS = 24 * 3_600_000;
@@ -57,8 +68,9 @@ const DEFAULT_RECHECK_EVERY_MS = 24 * 3_600_000;
  * latest read already saw in the portal is recorded without reading both sides again.
  * 4: no re-check timer while waiting for the customer: the drift sweep wakes an invoice that missed a notification
  * (a timer per open invoice per day was two billed actions a day each, with the re-read).
+ * 5: `syncInvoice` runs as a local activity first and as a regular activity only when that fails.
  */
-export const INVOICE_WORKFLOW_REVISION = 4;
+export const INVOICE_WORKFLOW_REVISION = 5;
 
 export interface InvoiceLifecycleInput {
   companyId: string;
@@ -118,8 +130,9 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   const maxHistory = input.limits?.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
   const recheckMs = input.limits?.recheckEveryMs ?? DEFAULT_RECHECK_EVERY_MS;
   const revision = input.revision ?? 1;
-  /** Revision 3: the sync in one activity. */
+  /** Revision 3: the sync in one activity; revision 5: tried as a local activity first. */
   const oneActivity = revision >= 3;
+  const localFirst = revision >= 5;
   const events: Event[] = [];
   let customerReady = false;
   let erpChanges = 0;
@@ -319,6 +332,20 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     for (let i = events.length - 1; i >= 0; i--) if (events[i].type === 'erpChanged') events.splice(i, 1);
   };
 
+  /** The sync activity: local first from revision 5 (any failure hands over to the regular activity, which retries). */
+  const syncInvoice = async (input: Parameters<Activities['syncInvoice']>[0]) => {
+    if (localFirst) {
+      try {
+        return await quick.syncInvoice(input);
+      } catch (err) {
+        // A local activity's failure arrives as it was thrown (an ApplicationFailure, a TimeoutFailure), not wrapped
+        // in an ActivityFailure; whatever it is, the regular activity retries it. Only a cancellation goes up.
+        if (isCancellation(err)) throw err;
+      }
+    }
+    return acts.syncInvoice(input);
+  };
+
   /** ERP → portal: customer first, then the invoice; waits (needs_attention) while either cannot be synced. */
   const sync = async (): Promise<void> => {
     for (;;) {
@@ -328,7 +355,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       customerReady = false;
       const linkSequence = state.linkSends + 1;
       const all = oneActivity
-        ? await acts.syncInvoice({
+        ? await syncInvoice({
             companyId: state.companyId,
             invoiceNumber: state.invoiceNumber,
             invoiceWorkflowId: workflowInfo().workflowId,

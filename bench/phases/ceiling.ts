@@ -6,9 +6,15 @@ import { benchNoopWorkflow } from '../workflows';
 import { forEachLimit } from '../lib/stats';
 import { cpuMark, cpuSince } from '../lib/cpu';
 
+/** What each invoice workflow ran up to the portal, which the no-op workflow repeats. */
+export interface SyncShape {
+  activities: number;
+  localActivities: number;
+}
+
 export interface CeilingResult {
   workflows: number;
-  activities: number;
+  shape: SyncShape;
   seconds: number;
   perSecond: number;
   /** CPU seconds per process while the workflows ran, and the wall time. */
@@ -26,10 +32,10 @@ export async function buildNoopBundle(): Promise<string> {
 }
 
 /**
- * The engine ceiling: `n` workflows of `activities` sequential no-op activities on their own task queue and worker
+ * The engine ceiling: `n` workflows of the sync's shape in sequential no-op activities on their own task queue and worker
  * (same worker limits as arsync's), started `startConcurrency` at a time; first start → last completion.
  */
-export async function ceiling(address: string, client: Client, code: string, n: number, activities: number, startConcurrency: number, pids: Record<string, number>): Promise<CeilingResult> {
+export async function ceiling(address: string, client: Client, code: string, n: number, shape: SyncShape, startConcurrency: number, pids: Record<string, number>): Promise<CeilingResult> {
   const connection = await NativeConnection.connect({ address });
   const taskQueue = `bench-noop-${randomUUID()}`;
   const worker = await Worker.create({
@@ -49,13 +55,13 @@ export async function ceiling(address: string, client: Client, code: string, n: 
       Array.from({ length: n }, (_, i) => i),
       startConcurrency,
       async (i) => {
-        const handle = await client.workflow.start(benchNoopWorkflow, { taskQueue, workflowId: `bench-noop-${i}-${taskQueue}`, args: [activities] });
+        const handle = await client.workflow.start(benchNoopWorkflow, { taskQueue, workflowId: `bench-noop-${i}-${taskQueue}`, args: [shape.activities, shape.localActivities] });
         results.push(handle.result());
       },
     );
     await Promise.all(results);
     const seconds = (Date.now() - t0) / 1000;
-    return { workflows: n, activities, seconds, perSecond: n / seconds, cpu: cpuSince(cpu0, pids) };
+    return { workflows: n, shape, seconds, perSecond: n / seconds, cpu: cpuSince(cpu0, pids) };
   } finally {
     worker.shutdown();
     await running;

@@ -4,6 +4,7 @@ import { invoiceWorkflowId } from '../../workflows/ids';
 import { bulkStart, countWorkflows, pauseBcNotifications, portalInvoiceCount, postInvoices, resumeBcNotifications } from '../lib/scenario';
 import { cpuMark, cpuSince } from '../lib/cpu';
 import type { BenchStack } from '../lib/stack';
+import type { SyncShape } from './ceiling';
 import { waitFor } from '../lib/stats';
 
 export interface ThroughputResult {
@@ -13,8 +14,8 @@ export interface ThroughputResult {
   perSecond: number;
   /** ERP posting → every one of them at link_sent. */
   linkSentSeconds: number | null;
-  /** Activities each invoice workflow ran up to link_sent (from histories). */
-  activitiesPerInvoice: number;
+  /** Activities, regular and local, each invoice workflow ran up to link_sent (from histories). */
+  shape: SyncShape;
   bcRequestsPerInvoice: number;
   portalRequestsPerInvoice: number;
   /** ERP posting → invoice workflow started (the webhook path), mean and max over the batch. */
@@ -62,11 +63,13 @@ export async function throughput(stack: BenchStack, customers: string[], n: numb
   const timings: ActivityTiming[] = [];
   const startDelays: number[] = [];
   let activities = 0;
+  let localActivities = 0;
   for (const number of invoices) {
     const id = invoiceWorkflowId(stack.ops.companyId, number);
     const { runId } = await stack.client.workflow.getHandle(id).describe();
     const events = await runEvents(stack.client, id, runId);
     activities += events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+    localActivities += events.filter((e) => e.markerRecordedEventAttributes && e.markerRecordedEventAttributes.markerName !== 'core_patch').length;
     timings.push(...activityTimings(events));
     startDelays.push(eventMs(events[0]) - t0);
   }
@@ -75,7 +78,7 @@ export async function throughput(stack: BenchStack, customers: string[], n: numb
     seconds,
     perSecond: n / seconds,
     linkSentSeconds,
-    activitiesPerInvoice: Math.round(activities / invoices.length),
+    shape: { activities: Math.round(activities / invoices.length), localActivities: Math.round(localActivities / invoices.length) },
     startDelayMs: { mean: Math.round(startDelays.reduce((a, b) => a + b, 0) / startDelays.length), max: Math.max(...startDelays) },
     activities: summarise(timings),
     cpu,

@@ -80,6 +80,37 @@ describe('life of an invoice: operations', () => {
     await eventually(async () => (await sms()).some((m) => m.body.includes(st.portal!.link)), 5000, 'the link SMS');
   });
 
+  it('the sync runs as a local activity: no activity task goes through the server', async () => {
+    const erp = post();
+    await stageIs(erp.number, 'link_sent');
+    const events = (await handle(erp.number).fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toEqual([]);
+  });
+
+  it('a sync the portal keeps refusing hands over to a regular activity, pending with its last failure, and completes once', async () => {
+    s.portal.faults.configure({ errorRate: 1 });
+    try {
+      const erp = post();
+      // The local attempts give up; the regular activity is what an operator sees in the Temporal UI.
+      const pending = await eventually(async () => {
+        const d = await handle(erp.number).describe();
+        return d.raw.pendingActivities?.find((a) => a.activityType?.name === 'syncInvoice' && a.lastFailure);
+      }, 40000, 'the syncInvoice activity pending after a failed attempt');
+      expect(pending.lastFailure?.message ?? '').toContain('500');
+      s.portal.faults.configure({ errorRate: 0 });
+      const st = await stageIs(erp.number, 'link_sent');
+      const events = (await handle(erp.number).fetchHistory()).events ?? [];
+      expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
+      expect(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)).toEqual(['syncInvoice']);
+      expect(await portalInvoicesNumbered(erp.number)).toHaveLength(1);
+      await eventually(async () => (await linkMails(st.portal!.link)).length === 1, 5000, 'the link email');
+      expect((await invoiceTimeline(s.ops, erp.number)).filter((e) => e.kind === 'synced')).toHaveLength(1);
+    } finally {
+      s.portal.faults.configure({ errorRate: 0 });
+    }
+  }, 90000);
+
   it('re-triggers are harmless: the notification again and startInvoices twice → one workflow run, one portal invoice, one link', async () => {
     const erp = post();
     const st = await stageIs(erp.number, 'link_sent');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
+import { INVOICE_WORKFLOW_REVISION } from '../../workflows/invoiceLifecycle';
 
 // Determinism guard: the histories of real runs (recorded by scripts/record-histories.ts against the sandboxes) must
 // replay against the current workflow bundle. A change that alters the commands a recorded run issued fails here and
@@ -17,6 +18,12 @@ describe('replay of recorded histories', () => {
   it('covers the invoice, customer and subscription workflows', () => {
     const types = files.map((f) => load(f).events![0]!.workflowExecutionStartedEventAttributes!.workflowType!.name);
     expect(new Set(types)).toEqual(new Set(['invoiceLifecycle', 'customer', 'bcSubscription']));
+  });
+
+  it('holds runs of the current invoice revision (record them when the revision changes)', () => {
+    const current = load(`invoice-happy-path.r${INVOICE_WORKFLOW_REVISION}.json`);
+    const input = JSON.parse(Buffer.from(current.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!).toString());
+    expect(input.revision).toBe(INVOICE_WORKFLOW_REVISION);
   });
 
   it('every recorded history replays against the current bundle without non-determinism', async () => {
