@@ -176,7 +176,7 @@ async function main() {
       const c = await cost(stack, customers[0], o.costInvoices);
       raw.cost = c;
       const p = c.perInvoice;
-      const split = `start ${p.starts.toFixed(1)}, act ${p.activities.toFixed(1)}, timer ${p.timers.toFixed(1)}, signal ${p.signals.toFixed(1)}, update ${p.updates.toFixed(1)}, upsert ${p.upserts.toFixed(1)}`;
+      const split = `start ${p.starts.toFixed(1)}, act ${p.activities.toFixed(1)}, local act ${p.localActivities.toFixed(1)}, timer ${p.timers.toFixed(1)}, signal ${p.signals.toFixed(1)}, update ${p.updates.toFixed(1)}, upsert ${p.upserts.toFixed(1)}`;
       figures.push(
         figure('actions_per_invoice', 'actions per invoice (happy path)', p.actions, '', '<= 15', (v) => v <= 15, split),
         figure('payment_runs', 'runs per portal payment', c.paymentRuns.reduce((a, r) => a + r.startedBy.length, 0) / Math.max(1, c.paymentRuns.length), '', '-', undefined, `started by: ${[...new Set(c.paymentRuns.map((r) => r.startedBy.join('+')))].join(', ')}`),
