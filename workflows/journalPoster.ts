@@ -58,7 +58,10 @@ const { postJournalBatch } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   // A worker killed mid-post is noticed within seconds; the retry reuses the lines already written.
   heartbeatTimeout: '5s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+  // Every payment of the batch waits on this one activity, and it is the only one per batch: retrying every few
+  // seconds costs Business Central's quota next to nothing, while a long backoff stalls every queued payment (a
+  // 30-second maximum let a storm of worker kills and 5xx hold hundreds of payments for minutes).
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
 });
 
 /** 2: one idle timer, re-armed when it fires, instead of one per wait (each timer is a billed action). */
