@@ -49,12 +49,8 @@ export interface JournalQueueState {
   largestGroup: number;
 }
 
-/**
- * Requests per group commit: bounds one activity's work (and its payload). Revision 3: 25, down from 100, so that one
- * attempt's reads and line writes fit between worker restarts under Business Central's request quota; a group of 100
- * needed many attempts and held every payment queued behind it (the quota costs about 5 % more requests per payment).
- */
-const maxGroupOf = (revision: number) => (revision >= 3 ? 25 : 100);
+/** Requests per group commit: bounds one activity's work (and its payload). */
+const MAX_GROUP = 100;
 /** Answers remembered for requests enqueued twice (a retried enqueue after its answer had gone out). */
 const REMEMBERED = 500;
 
@@ -68,11 +64,8 @@ const { postJournalBatch } = proxyActivities<Activities>({
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
 });
 
-/**
- * 2: one idle timer, re-armed when it fires, instead of one per wait (each timer is a billed action).
- * 3: groups of at most 25 requests.
- */
-export const JOURNAL_POSTER_REVISION = 3;
+/** 2: one idle timer, re-armed when it fires, instead of one per wait (each timer is a billed action). */
+export const JOURNAL_POSTER_REVISION = 2;
 /** Idle this long: hand over to a fresh run. */
 const IDLE_MS = 3_600_000;
 
@@ -111,7 +104,6 @@ export async function journalPoster(input: JournalPosterInput): Promise<void> {
   }));
 
   const oneTimer = (input.revision ?? 1) >= 2;
-  const maxGroup = maxGroupOf(input.revision ?? 1);
   let lastWorkAt = Date.now();
   const idleCheck = onceTimer(IDLE_MS);
 
@@ -129,7 +121,7 @@ export async function journalPoster(input: JournalPosterInput): Promise<void> {
       await condition(() => queue.length > 0 || workflowInfo().continueAsNewSuggested, '1 hour');
       if (queue.length === 0) break; // idle for an hour, or history getting long: hand over
     }
-    inFlight = queue.splice(0, maxGroup);
+    inFlight = queue.splice(0, MAX_GROUP);
     const outcome = await postJournalBatch({ companyId: input.companyId, batch: input.batch, requests: inFlight.map((q) => q.request) });
     const byExt = new Map(outcome.map((r) => [r.externalDocumentNumber, r]));
     for (const e of inFlight) {
