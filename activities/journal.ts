@@ -1,7 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { generalDocumentNumber, type BcJournal, type BusinessCentralClient } from '../src/adapters/businessCentral';
 import { ExternalServiceError } from '../src/adapters/http/errors';
-import { ahead } from '../src/adapters/http/limiter';
 import { journalPosterWorkflowId } from '../workflows/ids';
 import { enqueuePosting, JOURNAL_POSTER_REVISION, journalPoster } from '../workflows/journalPoster';
 import type { ActivityDeps } from './deps';
@@ -387,8 +386,7 @@ export function createJournalActivities(deps: ActivityDeps) {
      * and the retry reuses the lines already written and skips what was already posted.
      */
     async postJournalBatch({ batch, requests }: { companyId: string; batch: string; requests: JournalPostRequest[] }): Promise<JournalPostResult[]> {
-      // Ahead of other requests for the ERP's quota: every payment of the group waits on this one.
-      return heartbeating(() => ahead(async () => tellStaff(deps, requests, await postGroup(deps, batch, requests))));
+      return heartbeating(async () => tellStaff(deps, requests, await postGroup(deps, batch, requests)));
     },
 
     /**

@@ -1,7 +1,6 @@
-import { ahead, RequestLimiter } from '../../src/adapters/http/limiter';
+import { RequestLimiter } from '../../src/adapters/http/limiter';
 
-// The client-side quota: requests in flight are capped, and requests made inside ahead() are served before the ones
-// already waiting outside it (a journal posting must not wait behind a flood of reads for the same quota).
+// The client-side quota: requests in flight are capped, and waiting requests are served in the order they came.
 
 /** A request that stays in flight until released, recording when it started. */
 function gate(started: string[], name: string) {
@@ -31,25 +30,7 @@ describe('RequestLimiter', () => {
     await Promise.all(runs);
   });
 
-  it('serves requests made inside ahead() before those that were waiting first, in their own order', async () => {
-    const limiter = new RequestLimiter({ maxConcurrent: 1, ratePerInterval: 1000, intervalMs: 60_000 });
-    const started: string[] = [];
-    const busy = gate(started, 'busy');
-    const running = limiter.run(busy.run);
-    const waiting = ['read-1', 'read-2'].map((n) => limiter.run(async () => void started.push(n)));
-    // The lane survives awaits: the urgent requests are made after one.
-    const urgent = ahead(async () => {
-      await tick();
-      await Promise.all(['post-1', 'post-2'].map((n) => limiter.run(async () => void started.push(n))));
-    });
-    await tick();
-    await tick();
-    busy.release();
-    await Promise.all([running, urgent, ...waiting]);
-    expect(started).toEqual(['busy', 'post-1', 'post-2', 'read-1', 'read-2']);
-  });
-
-  it('outside ahead() the order is first come, first served', async () => {
+  it('serves waiting requests first come, first served', async () => {
     const limiter = new RequestLimiter({ maxConcurrent: 1, ratePerInterval: 1000, intervalMs: 60_000 });
     const started: string[] = [];
     const busy = gate(started, 'busy');

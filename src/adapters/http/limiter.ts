@@ -1,16 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 // Client-side limits so we stay inside each service's published quotas: a cap on requests in flight and a
 // token bucket for requests per interval. One limiter per connection (Business Central environment, Invoice Ninja URL).
-// Requests made inside `ahead()` wait in a lane of their own that is served first: work that finishes what others
-// wait on (posting a journal batch) must not queue behind a flood of new work's reads sharing the same quota.
-
-const urgent = new AsyncLocalStorage<true>();
-
-/** Runs `fn` with every limited request it makes served before the ones waiting outside `ahead()`. */
-export function ahead<T>(fn: () => Promise<T>): Promise<T> {
-  return urgent.run(true, fn);
-}
 
 export interface LimiterOptions {
   maxConcurrent: number;
@@ -23,7 +12,6 @@ export class RequestLimiter {
   private inFlight = 0;
   private tokens: number;
   private lastRefill = Date.now();
-  private readonly first: Array<() => void> = [];
   private readonly waiting: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
 
@@ -43,13 +31,9 @@ export class RequestLimiter {
 
   private acquire(): Promise<void> {
     return new Promise((resolve) => {
-      (urgent.getStore() ? this.first : this.waiting).push(resolve);
+      this.waiting.push(resolve);
       this.drain();
     });
-  }
-
-  private queued(): number {
-    return this.first.length + this.waiting.length;
   }
 
   private refill() {
@@ -63,12 +47,12 @@ export class RequestLimiter {
 
   private drain() {
     this.refill();
-    while (this.queued() > 0 && this.inFlight < this.opts.maxConcurrent && this.tokens >= 1) {
+    while (this.waiting.length > 0 && this.inFlight < this.opts.maxConcurrent && this.tokens >= 1) {
       this.tokens -= 1;
       this.inFlight++;
-      (this.first.shift() ?? this.waiting.shift())!();
+      this.waiting.shift()!();
     }
-    if (this.queued() > 0 && this.tokens < 1 && !this.timer) {
+    if (this.waiting.length > 0 && this.tokens < 1 && !this.timer) {
       const wait = Math.ceil(((1 - this.tokens) / this.opts.ratePerInterval) * this.opts.intervalMs);
       this.timer = setTimeout(() => {
         this.timer = undefined;
