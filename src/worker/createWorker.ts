@@ -29,6 +29,10 @@ export async function createArsyncWorker(w: WorkerWiring): Promise<Worker> {
     activities: createActivities(w.deps),
     maxConcurrentActivityTaskExecutions: w.maxConcurrentActivityTaskExecutions ?? 100,
     maxCachedWorkflows: w.maxCachedWorkflows,
+    // The SDK sends a heartbeat at most every 0.8 x the heartbeat timeout: 4 s of the journal poster's 5, leaving 1 s
+    // for the heartbeat's trip on a busy machine before the server gives the attempt up while it still runs. The
+    // poster beats every second; let each beat through (one small call a second, for the one heartbeating activity).
+    maxHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: '10s',
   });
 }
