@@ -33,6 +33,9 @@ export function addCounts(a: ActionCount, b: ActionCount): ActionCount {
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
+/** A local activity's marker (a patch marker is the other kind of marker and is not an activity). */
+export const isLocalActivityMarker = (e: HistoryEvent): boolean => !!e.markerRecordedEventAttributes && e.markerRecordedEventAttributes.markerName !== 'core_patch';
+
 /**
  * Counts the actions of one run's events with an id above `afterEventId` (0: the whole run). A signal that arrives as
  * event 2 came with the start (signal-with-start), which Temporal Cloud bills as one action together.
@@ -53,8 +56,8 @@ export function countActions(events: HistoryEvent[], afterEventId = 0): ActionCo
     else if (e.upsertWorkflowSearchAttributesEventAttributes || e.workflowPropertiesModifiedEventAttributes) c.upserts++;
     else if (e.startChildWorkflowExecutionInitiatedEventAttributes) c.children += 2;
     // Local activities leave markers, billed once per workflow task; a patch (version) marker is not an action.
-    else if (e.markerRecordedEventAttributes && e.markerRecordedEventAttributes.markerName !== 'core_patch') {
-      markerTasks.add(num(e.markerRecordedEventAttributes.workflowTaskCompletedEventId));
+    else if (isLocalActivityMarker(e)) {
+      markerTasks.add(num(e.markerRecordedEventAttributes!.workflowTaskCompletedEventId));
     }
   }
   c.localActivities = markerTasks.size;

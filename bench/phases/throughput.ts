@@ -1,4 +1,4 @@
-import { runEvents } from '../lib/actions';
+import { isLocalActivityMarker, runEvents } from '../lib/actions';
 import { activityTimings, eventMs, summarise, type ActivityTiming } from '../lib/timings';
 import { invoiceWorkflowId } from '../../workflows/ids';
 import { bulkStart, countWorkflows, pauseBcNotifications, portalInvoiceCount, postInvoices, resumeBcNotifications } from '../lib/scenario';
@@ -69,7 +69,7 @@ export async function throughput(stack: BenchStack, customers: string[], n: numb
     const { runId } = await stack.client.workflow.getHandle(id).describe();
     const events = await runEvents(stack.client, id, runId);
     activities += events.filter((e) => e.activityTaskScheduledEventAttributes).length;
-    localActivities += events.filter((e) => e.markerRecordedEventAttributes && e.markerRecordedEventAttributes.markerName !== 'core_patch').length;
+    localActivities += events.filter(isLocalActivityMarker).length;
     timings.push(...activityTimings(events));
     startDelays.push(eventMs(events[0]) - t0);
   }
