@@ -15,9 +15,10 @@ import {
 } from '../src/domain/erpMirror';
 import { paidInFullDate } from '../src/domain/syncWindow';
 import { AmountDue, InvoiceNumber } from '../src/temporal/searchAttributes';
+import { literal } from '../src/operations/visibility';
 import { observePayment } from '../src/temporal/starters';
 import { erpWatcherStateQuery } from '../workflows/erpMessages';
-import { erpWatcherWorkflowId } from '../workflows/ids';
+import { erpWatcherWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import type { ActivityDeps } from './deps';
 import { creditedInErp, erpPostingState, erpStatus } from './erp';
 import type { ErpApplicationNote, ErpApplicationRow, ErpPollResult, MirrorBatchResult, MirrorMode, MirrorRow, StaleInvoice, TouchedInvoice } from './erpMirrorTypes';
@@ -475,10 +476,7 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
      */
     async staleInvoices(input: { companyId: string; erpRemaining: Record<string, number> }): Promise<StaleInvoice[]> {
       const out: StaleInvoice[] = [];
-      // This company's invoices only: another company's may carry the same number (and its own ERP amounts).
-      const prefix = `invoice:${input.companyId}:`;
-      for await (const wf of deps.temporal.client.workflow.list({ query: runningInvoicesQuery([]) })) {
-        if (!wf.workflowId.startsWith(prefix)) continue;
+      for await (const wf of deps.temporal.client.workflow.list({ query: runningInvoicesQuery(input.companyId, []) })) {
         const number = wf.typedSearchAttributes.get(InvoiceNumber);
         const indexed = wf.typedSearchAttributes.get(AmountDue);
         const erp = number === undefined || !Object.hasOwn(input.erpRemaining, number) ? undefined : input.erpRemaining[number];
@@ -506,14 +504,23 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
     },
   };
 
-  function runningInvoicesQuery(extra: string[]): string {
-    return [`WorkflowType = 'invoiceLifecycle'`, `ExecutionStatus = 'Running'`, `TaskQueue = '${deps.temporal.taskQueue.replace(/'/g, "\\'")}'`, ...extra].join(' AND ');
+  /**
+   * This company's running invoice workflows on our task queue: the company is part of the workflow id, and another
+   * company's invoice may carry the same number (and its own ERP amounts).
+   */
+  function runningInvoicesQuery(companyId: string, extra: string[]): string {
+    return [
+      `WorkflowType = 'invoiceLifecycle'`,
+      `ExecutionStatus = 'Running'`,
+      `TaskQueue = ${literal(deps.temporal.taskQueue)}`,
+      `WorkflowId STARTS_WITH ${literal(invoiceWorkflowId(companyId, ''))}`,
+      ...extra,
+    ].join(' AND ');
   }
   async function runningInvoices(companyId: string, extra: string[]): Promise<string[]> {
-    const prefix = `invoice:${companyId}:`;
+    const prefix = invoiceWorkflowId(companyId, '');
     const out: string[] = [];
-    for await (const wf of deps.temporal.client.workflow.list({ query: runningInvoicesQuery(extra) })) {
-      if (!wf.workflowId.startsWith(prefix)) continue;
+    for await (const wf of deps.temporal.client.workflow.list({ query: runningInvoicesQuery(companyId, extra) })) {
       out.push(wf.typedSearchAttributes.get(InvoiceNumber) ?? wf.workflowId.slice(prefix.length));
     }
     return out;
