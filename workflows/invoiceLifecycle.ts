@@ -12,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { SyncInvoiceInput } from '../activities/invoiceSync';
 import type { AttentionReason, InvoiceAttentionReason } from '../src/domain/application';
 import { nextInvoiceStage, type InvoiceStage } from '../src/domain/stages';
 import { AmountDue, AttentionReason as AttentionReasonKey, CustomerNumber, Stage } from '../src/temporal/searchAttributes';
@@ -334,7 +335,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   };
 
   /** The sync activity: local first from revision 5 (any failure hands over to the regular activity, which retries). */
-  const syncInvoice = async (input: Parameters<Activities['syncInvoice']>[0]) => {
+  const syncInvoice = async (input: SyncInvoiceInput) => {
     if (localFirst) {
       try {
         return await quick.syncInvoice(input);
