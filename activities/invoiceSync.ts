@@ -42,14 +42,14 @@ function permanentFailure(err: unknown): { type: string; message: string } | nul
   return err instanceof ApplicationFailure && err.nonRetryable ? { type: err.type ?? 'error', message: err.message } : null;
 }
 
-// ERP → portal in one activity: read the ERP invoice (once, with its lines), take the portal client the customer's
+// ERP → portal in one activity: read the ERP invoice (once, with its lines and its customer for the link), take the portal client the customer's
 // workflow has published (or ask it by Update when it has none ready), mirror the invoice and send the link. One
 // activity instead of four is three billed actions less per invoice, and every step is idempotent on its own
 // (create unless the number is taken, keyed link send), so a retry from the top repeats nothing.
 export function createInvoiceSyncActivities(deps: ActivityDeps) {
   return {
     async syncInvoice(input: SyncInvoiceInput): Promise<SyncInvoiceOutcome> {
-      const inv = await classified(() => deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: true }));
+      const inv = await classified(() => deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: true, customer: true }));
       if (!inv) return { erp: unknownInvoice(input.invoiceNumber) };
       const erp = summarise(inv);
       if (erp.status !== 'open' && erp.status !== 'paid') return { erp };

@@ -33,12 +33,14 @@ export interface LinkResult {
 
 /**
  * Sends the view-and-pay link by email and/or SMS from the configured templates (`known`: the ERP invoice when the
- * caller has just read it). The idempotency key includes the send sequence, so a retried activity never sends twice
- * while a deliberate resend does send again.
+ * caller has just read it, with its customer when that was expanded into the read). The idempotency key includes the
+ * send sequence, so a retried activity never sends twice while a deliberate resend does send again.
  */
 export async function sendLink(deps: ActivityDeps, input: LinkRequest, known?: BcSalesInvoice): Promise<LinkResult> {
+  // The expanded customer is the sell-to one: it stands in for the card only when the link goes to that customer.
+  const knownCustomer = known?.customer?.number === input.customerNumber ? known.customer : undefined;
   const [customer, invoice] = await Promise.all([
-    deps.bc.getCustomerByNumber(input.customerNumber, { details: false }),
+    knownCustomer ?? deps.bc.getCustomerByNumber(input.customerNumber, { details: false }),
     known ?? deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false }),
   ]);
   // No amount to tell the customer: nothing is sent (a permanent failure the caller reports).

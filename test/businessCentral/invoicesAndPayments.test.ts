@@ -66,6 +66,15 @@ describe('Business Central client against the sandbox: invoices and payments', (
     expect(await bc.getSalesInvoice('00000000-0000-0000-0000-00000000abcd')).toBeNull();
   });
 
+  it('reads an invoice with its sell-to customer expanded, as the customer card reads it', async () => {
+    const posted = newInvoice('C20000', '12.00');
+    const invoice = await bc.getSalesInvoiceByNumber(posted.number, { lines: true, customer: true });
+    const card = await bc.getCustomerByNumber('C20000', { details: false });
+    expect(invoice!.lines).toHaveLength(1);
+    expect(invoice!.customer).toEqual(card);
+    expect((await bc.getSalesInvoiceByNumber(posted.number, { lines: true }))!.customer).toBeUndefined();
+  });
+
   it('posts a customer payment applied to the invoice: remaining 0, status Paid, and never twice', async () => {
     const posted = newInvoice('C20000', '200.00');
     const since = new Date(Date.now() - 1000).toISOString();

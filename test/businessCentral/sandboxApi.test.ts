@@ -52,6 +52,16 @@ describe('Business Central sandbox HTTP surface', () => {
     expect(paged['@odata.nextLink']).toContain('$skiptoken=1');
   });
 
+  it('expands an invoice\'s customer as one object (with $select inside) and its lines as a list', async () => {
+    const posted = sandbox.admin.postInvoice({ customerNumber: 'C30000', lines: [{ description: 'Service', quantity: 1, unitPrice: '5.00', taxPercent: '0' }] });
+    const res = await get(`/salesInvoices?$filter=number eq '${posted.number}'&$expand=salesInvoiceLines,customer($select=number,email)`);
+    const [row] = ((await res.json()) as { value: Array<{ customerId: string; customer: Record<string, unknown>; salesInvoiceLines: unknown[] }> }).value;
+    expect(row.salesInvoiceLines).toHaveLength(1);
+    expect(row.customer).toEqual({ '@odata.etag': expect.any(String), number: 'C30000', email: '' });
+    const unknownNav = await get(`/salesInvoices?$expand=vendor`);
+    expect(unknownNav.status).toBe(400);
+  });
+
   it('equality filters joined by "or" (and mixed with "and") match exactly the rows they name', async () => {
     const numbers = async (filter: string) => {
       const body = (await (await get(`/customers?$filter=${filter}`)).json()) as { value: Array<{ number: string }> };

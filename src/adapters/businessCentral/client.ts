@@ -180,9 +180,11 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     return raw ? s.toSalesInvoice(raw) : null;
   }
 
-  async function getSalesInvoiceByNumber(number: string, opts: { lines?: boolean } = { lines: true }): Promise<BcSalesInvoice | null> {
+  /** `customer` expands the sell-to customer into the same request (one request against BC's quota, not two). */
+  async function getSalesInvoiceByNumber(number: string, opts: { lines?: boolean; customer?: boolean } = { lines: true }): Promise<BcSalesInvoice | null> {
+    const expand = [opts.lines ? 'salesInvoiceLines' : '', opts.customer ? 'customer' : ''].filter(Boolean).join(',');
     const rows = await getAll(
-      `${company}/salesInvoices${query({ $filter: `number eq ${odataString(number)}`, $expand: opts.lines ? 'salesInvoiceLines' : undefined })}`,
+      `${company}/salesInvoices${query({ $filter: `number eq ${odataString(number)}`, $expand: expand || undefined })}`,
       s.salesInvoiceSchema,
       `sales invoice ${number}`,
     );

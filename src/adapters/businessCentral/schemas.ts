@@ -124,6 +124,8 @@ export const salesInvoiceSchema = z.object({
   phoneNumber: text,
   lastModifiedDateTime: z.string(),
   salesInvoiceLines: z.array(salesInvoiceLineSchema).optional(),
+  /** `$expand=customer`: the sell-to customer, null when it no longer exists. */
+  customer: customerSchema.nullable().optional(),
 });
 
 export const journalSchema = z.object({
@@ -297,6 +299,7 @@ export function toSalesInvoice(raw: z.infer<typeof salesInvoiceSchema>): BcSales
     phoneNumber: raw.phoneNumber,
     lastModifiedDateTime: raw.lastModifiedDateTime,
     ...(raw.salesInvoiceLines ? { lines: [...raw.salesInvoiceLines].sort((a, b) => a.sequence - b.sequence).map(line) } : {}),
+    ...(raw.customer ? { customer: toCustomer(raw.customer) } : {}),
   };
 }
 

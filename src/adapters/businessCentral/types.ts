@@ -101,6 +101,8 @@ export interface BcSalesInvoice {
   lastModifiedDateTime: string;
   /** Present when read with lines. */
   lines?: BcSalesInvoiceLine[];
+  /** The sell-to customer (`customerId`), present when read with it and it exists. */
+  customer?: BcCustomer;
 }
 
 export interface BcJournal {

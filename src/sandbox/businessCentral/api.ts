@@ -176,6 +176,12 @@ export function registerApi(app: FastifyInstance, o: ApiOptions): void {
     return rows.map((row) => {
       const out: Row = { ...row };
       for (const [nav, opts] of query.expand) {
+        const ref = set.refs?.[nav];
+        if (ref) {
+          const target = ref(c, row);
+          out[nav] = target && applySelect(target, opts.select, []);
+          continue;
+        }
         const childName = set.navs?.[nav];
         if (!childName) throw badRequest(`Could not find a property named '${nav}' on type 'Microsoft.NAV.${set.entityType}'.`);
         const child = companySets[childName];

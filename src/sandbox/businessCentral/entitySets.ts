@@ -31,6 +31,8 @@ export interface SetDef {
   rows(c: ReqCtx, parent: ParentRef | undefined, filter: FilterNode | undefined): Row[];
   /** Child collections reachable as `set(id)/nav` and `$expand=nav`, mapped to their set names. */
   navs?: Record<string, string>;
+  /** Single-valued navigations for `$expand=nav` (an object or null, not a list), e.g. an invoice's `customer`. */
+  refs?: Record<string, (c: ReqCtx, row: Row) => Row | null>;
   /** Fields that are page variables in BC and cannot be filtered. */
   unfilterable?: string[];
   create?(c: ReqCtx, body: unknown, parent: ParentRef | undefined): Row;
@@ -342,6 +344,11 @@ const customerPatchBody = z
   })
   .strict();
 
+function customerRow(c: ReqCtx, id: string): Row | null {
+  const cust = inCompany(c, c.state.customers).find((x) => x.id === id.toLowerCase());
+  return cust ? s.customerJson(c.state, cust) : null;
+}
+
 const customers: SetDef = {
   entityType: 'customer',
   navs: { documentAttachments: 'documentAttachments' },
@@ -411,6 +418,8 @@ export const companySets: Record<string, SetDef> = {
   salesInvoices: {
     entityType: 'salesInvoice',
     navs: { salesInvoiceLines: 'salesInvoiceLines' },
+    // The sell-to customer (`customerId`), as BC's page binds it.
+    refs: { customer: (c, row) => customerRow(c, String(row.customerId)) },
     unfilterable: ['remainingAmount', 'currencyCode'],
     rows: (c, _parent, filter) =>
       narrow(narrow(inCompany(c, c.state.salesInvoices), filter, 'number', (i) => i.number), filter, 'id', (i) => i.id, true).map((i) => s.salesInvoiceJson(c.state, i)),
