@@ -4,6 +4,7 @@ import { z, ZodError } from 'zod';
 import { FaultInjector, NO_FAULTS } from '../common/faults';
 import { registerIndexPage } from './page';
 import { registerSmsProvider, registerSmsRoutes } from './smsSink';
+import { MailIntake } from './mailIntake';
 import { registerMailRoutes, startSmtpSink } from './smtpSink';
 import { SinkStore, sinkRulesSchema, type SinkRules } from './store';
 
@@ -55,7 +56,8 @@ export async function createSinks(opts: SinksOptions): Promise<Sinks> {
   const rules: SinkRules = sinkRulesSchema.parse(opts.rules ?? {});
   const faults = new FaultInjector();
 
-  const smtp = await startSmtpSink({ port: opts.smtpPort ?? 2525, host, store, rules: () => rules });
+  const intake = new MailIntake(store);
+  const smtp = await startSmtpSink({ port: opts.smtpPort ?? 2525, host, intake, rules: () => rules });
 
   const app = Fastify({ logger: opts.logger ?? false });
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
@@ -67,8 +69,8 @@ export async function createSinks(opts: SinksOptions): Promise<Sinks> {
     return reply.code(status).send({ error: status >= 500 ? 'internal_error' : 'bad_request', message: err.message });
   });
 
-  registerIndexPage(app, store);
-  registerMailRoutes(app, store);
+  registerIndexPage(app, store, intake);
+  registerMailRoutes(app, store, intake);
   registerSmsRoutes(app, store);
   registerSmsProvider(app, {
     store,
@@ -100,6 +102,7 @@ export async function createSinks(opts: SinksOptions): Promise<Sinks> {
     async close() {
       await smtp.close();
       await app.close();
+      await intake.settle();
       store.flush();
     },
   };

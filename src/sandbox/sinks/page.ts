@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { escapeHtml, linkify } from './html';
+import type { MailIntake } from './mailIntake';
 import type { SinkStore, StoredMail, StoredSms } from './store';
 
 // `GET /`: one small page listing the newest mail and SMS, for a person looking at what the system sent.
@@ -61,8 +62,9 @@ ${sms.length ? sms.slice(0, SHOWN).map(smsRow).join('\n') : none(4, 'text messag
 </html>`;
 }
 
-export function registerIndexPage(app: FastifyInstance, store: SinkStore): void {
-  app.get('/', async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').send(renderIndex(store.listMail(), store.listSms())),
-  );
+export function registerIndexPage(app: FastifyInstance, store: SinkStore, intake: MailIntake): void {
+  app.get('/', async (_req, reply) => {
+    await intake.settle();
+    return reply.type('text/html; charset=utf-8').send(renderIndex(store.listMail(), store.listSms()));
+  });
 }

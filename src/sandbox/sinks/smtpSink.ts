@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { simpleParser, type AddressObject } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
 import { z } from 'zod';
 import { escapeHtml } from './html';
+import type { MailIntake } from './mailIntake';
 import type { SinkRules, SinkStore } from './store';
 
-// A local SMTP server that accepts every message (no TLS, AUTH optional and never checked), parses it and keeps it
-// for inspection over HTTP. Recipients listed in the rules are refused at RCPT TO the way a real server would.
+// A local SMTP server that accepts every message (no TLS, AUTH optional and never checked) and keeps it for
+// inspection over HTTP (parsed by the intake). Recipients listed in the rules are refused at RCPT TO the way a real
+// server would.
 
 const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
@@ -21,16 +22,10 @@ function smtpError(responseCode: number, message: string): Error & { responseCod
   return Object.assign(new Error(message), { responseCode });
 }
 
-function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
-  const list = field === undefined ? [] : Array.isArray(field) ? field : [field];
-  return list.flatMap((o) => o.value.flatMap((a) => [a.address, ...(a.group ?? []).map((g) => g.address)]))
-    .filter((a): a is string => typeof a === 'string' && a.length > 0);
-}
-
 export async function startSmtpSink(opts: {
   port: number;
   host: string;
-  store: SinkStore;
+  intake: MailIntake;
   rules: () => SinkRules;
 }): Promise<SmtpSink> {
   const server = new SMTPServer({
@@ -62,31 +57,22 @@ export async function startSmtpSink(opts: {
       callback();
     },
     onData(stream: SMTPServerDataStream, session, callback) {
-      // Only the fields the sink keeps: no text-to-HTML rendering or link detection per message.
-      simpleParser(stream, { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true })
-        .then((parsed) => {
-          if (stream.sizeExceeded) return callback(smtpError(552, '5.3.4 Message exceeds fixed maximum message size'));
-          const from = parsed.from?.value[0];
-          const mailFrom = session.envelope.mailFrom;
-          const stored = opts.store.addMail({
-            id: randomUUID(),
-            messageId: parsed.messageId ?? null,
-            from: from?.address ?? null,
-            fromName: from?.name || null,
-            to: addresses(parsed.to),
-            cc: addresses(parsed.cc),
-            envelopeTo: session.envelope.rcptTo.map((r) => r.address),
-            envelopeFrom: mailFrom ? mailFrom.address : null,
-            subject: parsed.subject ?? '',
-            text: parsed.text ?? null,
-            html: typeof parsed.html === 'string' ? parsed.html : null,
-            date: parsed.date ? parsed.date.toISOString() : null,
-            receivedAt: new Date().toISOString(),
-            size: stream.byteLength,
-          });
-          callback(null, `2.0.0 Ok: queued as ${stored.id}`);
-        })
-        .catch((err: unknown) => callback(smtpError(451, `4.3.0 Could not parse message: ${String(err)}`)));
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('error', (err) => callback(smtpError(451, `4.3.0 Could not read message: ${String(err)}`)));
+      stream.on('end', () => {
+        if (stream.sizeExceeded) return callback(smtpError(552, '5.3.4 Message exceeds fixed maximum message size'));
+        const mailFrom = session.envelope.mailFrom;
+        const id = randomUUID();
+        opts.intake.receive({
+          id,
+          raw: Buffer.concat(chunks),
+          envelopeTo: session.envelope.rcptTo.map((r) => r.address),
+          envelopeFrom: mailFrom ? mailFrom.address : null,
+          receivedAt: new Date().toISOString(),
+        });
+        callback(null, `2.0.0 Ok: queued as ${id}`);
+      });
     },
   });
 
@@ -111,11 +97,16 @@ export async function startSmtpSink(opts: {
 const listQuery = z.object({ to: z.string().optional() });
 const idParams = z.object({ id: z.string().min(1) });
 
-/** `GET /mail`, `GET /mail/:id`, `GET /mail/:id/html`, `DELETE /mail`. */
-export function registerMailRoutes(app: FastifyInstance, store: SinkStore): void {
-  app.get('/mail', async (req) => store.listMail(listQuery.parse(req.query).to));
+/** `GET /mail`, `GET /mail/:id`, `GET /mail/:id/html`, `DELETE /mail`: each sees every mail accepted before it. */
+export function registerMailRoutes(app: FastifyInstance, store: SinkStore, intake: MailIntake): void {
+  app.get('/mail', async (req) => {
+    const { to } = listQuery.parse(req.query);
+    await intake.settle();
+    return store.listMail(to);
+  });
 
   app.get('/mail/:id', async (req, reply) => {
+    await intake.settle();
     const mail = store.findMail(idParams.parse(req.params).id);
     if (!mail) return reply.code(404).send({ error: 'not_found', message: 'No such mail' });
     return mail;
@@ -123,6 +114,7 @@ export function registerMailRoutes(app: FastifyInstance, store: SinkStore): void
 
   // The HTML body as the recipient would see it; scripts and remote loads other than images are blocked.
   app.get('/mail/:id/html', async (req, reply) => {
+    await intake.settle();
     const mail = store.findMail(idParams.parse(req.params).id);
     if (!mail) return reply.code(404).send({ error: 'not_found', message: 'No such mail' });
     const body = mail.html ?? `<pre>${escapeHtml(mail.text ?? '')}</pre>`;
@@ -133,6 +125,8 @@ export function registerMailRoutes(app: FastifyInstance, store: SinkStore): void
   });
 
   app.delete('/mail', async (_req, reply) => {
+    intake.discard();
+    await intake.settle();
     store.clearMail();
     return reply.code(204).send();
   });
