@@ -34,7 +34,7 @@ export type Trigger = 'webhook' | 'api';
 
 /** N invoices posted in the ERP at once (one notification per chunk) → all in the portal, timed. */
 export async function throughput(stack: BenchStack, customers: string[], n: number, trigger: Trigger, pids: Record<string, number>): Promise<ThroughputResult> {
-  const before = await portalInvoiceCount(stack);
+  const before = portalInvoiceCount(stack);
   const linkQuery = `WorkflowType = 'invoiceLifecycle' AND Stage = 'link_sent'`;
   const linkedBefore = await countWorkflows(stack.client, linkQuery);
   if (trigger === 'api') await pauseBcNotifications(stack);
@@ -44,7 +44,7 @@ export async function throughput(stack: BenchStack, customers: string[], n: numb
   const invoices = await postInvoices(stack, n, customers, { chunk: 250 });
   if (trigger === 'api') await bulkStart(stack, invoices);
   const timeoutMs = Math.max(120_000, n * 500);
-  await waitFor(async () => (await portalInvoiceCount(stack)) >= before + n, timeoutMs, `${n} invoices in the portal`, 50);
+  await waitFor(async () => portalInvoiceCount(stack) >= before + n, timeoutMs, `${n} invoices in the portal`, 50);
   const seconds = (Date.now() - t0) / 1000;
   let linkSentSeconds: number | null = null;
   try {

@@ -24,6 +24,8 @@ export interface InvoiceNinjaSandboxAdmin {
   failPayment(paymentId: string): Record<string, unknown>;
   /** The pay link of an invoice's first invitation (for demos and tests). */
   payLink(invoiceId: string): string | undefined;
+  /** How many invoices the portal holds, deleted ones included (a bench's finish line, read without a request). */
+  invoiceCount(): number;
 }
 
 export function createAdmin(ctx: SandboxContext, faults: FaultInjector): InvoiceNinjaSandboxAdmin {
@@ -34,6 +36,7 @@ export function createAdmin(ctx: SandboxContext, faults: FaultInjector): Invoice
   };
   return {
     configureFaults: (patch) => faults.configure(patch),
+    invoiceCount: () => Object.keys(ctx.store.state.invoices).length,
     outbox: (filter = {}) =>
       ctx.store.state.outbox.filter(
         (e) => (!filter.to || e.to.toLowerCase() === filter.to.toLowerCase()) && (!filter.entityId || e.entity_id === filter.entityId),
