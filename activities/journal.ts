@@ -10,7 +10,8 @@ import type { JournalLineRequest, JournalPostRequest, JournalPostResult } from '
 // Posting portal payments into Business Central, one journal batch at a time.
 //
 // Business Central's post action posts every line of a batch, so the batch's journalPoster workflow runs
-// postJournalBatch for one group of requests at a time (a group commit), once per batch involved:
+// postJournalBatch for one group of requests at a time (a group commit), in parts of POST_PART requests, once per
+// batch involved:
 //   1. requests already posted (found by external / document number) are answered at once;
 //   2. the batch is reconciled to exactly the lines of the group's unposted requests: lines left by an interrupted
 //      earlier attempt are kept when they match, stale or duplicate lines are deleted, missing ones created, until a
@@ -312,7 +313,15 @@ export async function heartbeating<T>(fn: () => Promise<T>, everyMs = 1000): Pro
   }
 }
 
-/** One group commit of a batch (see the header). Answers every request once, in order. */
+/**
+ * Requests committed per post. A group is committed in parts of this many, in the group's order, so an attempt cut
+ * short (a worker killed every few seconds, a timeout) leaves whole parts posted, which the next attempt skips with
+ * one read, and the interrupted part's lines, which it reuses: every attempt moves the group on. A large group's
+ * single post would need one uninterrupted attempt for all of it.
+ */
+export const POST_PART = 20;
+
+/** One group commit of a batch, in parts (see the header). Answers every request once, in order. */
 export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, batch: string, requests: JournalPostRequest[]): Promise<JournalPostResult[]> {
   const { bc } = deps;
   const generalCode = deps.settings.payments.generalJournalBatch;
@@ -331,26 +340,34 @@ export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, bat
   const open = () => prepared.filter((p) => !answers.has(p.ext));
   const reject = (ps: Prepared[], code: string, message: string) => ps.forEach((p) => answers.set(p.ext, rejectedResult(p.ext, { code, message })));
 
-  // Customer payment batch: applied and unapplied receipts.
+  // Each batch is looked up once, when a part first needs it.
+  let receiptJournal: Promise<BcJournal | null> | undefined;
+  let generalJournal: Promise<BcJournal | null> | undefined;
   let receiptBalancing: string | null = null;
-  const withReceipts = open().filter((p) => p.receipt.length > 0);
-  if (withReceipts.length > 0) {
-    const journal = await bc.findJournalBatch(batch);
-    if (!journal) reject(withReceipts, 'journal_not_found', `customer payment journal batch ${batch} does not exist`);
-    else {
-      receiptBalancing = journal.balancingAccountNumber || null;
-      await commit(receiptBatch(bc, journal), withReceipts, answers, postedNow);
-    }
-  }
+  for (let start = 0; start < prepared.length; start += POST_PART) {
+    const part = prepared.slice(start, start + POST_PART);
+    const standing = () => part.filter((p) => !answers.has(p.ext));
 
-  // General journal batch: fees, refunds, reversals and balancing-account moves of the requests still standing.
-  const withGeneral = open().filter((p) => generalLines(p, receiptBalancing, '').length > 0);
-  if (withGeneral.length > 0) {
-    const journal = await bc.findGeneralJournal(generalCode);
-    if (!journal) reject(withGeneral, 'journal_not_found', `general journal batch ${generalCode} does not exist`);
-    else {
-      const linesOf = (p: Prepared) => generalLines(p, receiptBalancing, journal.balancingAccountNumber);
-      await commit(generalBatch(bc, journal, linesOf), withGeneral, answers, postedNow);
+    // Customer payment batch: applied and unapplied receipts.
+    const withReceipts = standing().filter((p) => p.receipt.length > 0);
+    if (withReceipts.length > 0) {
+      const journal = await (receiptJournal ??= bc.findJournalBatch(batch));
+      if (!journal) reject(withReceipts, 'journal_not_found', `customer payment journal batch ${batch} does not exist`);
+      else {
+        receiptBalancing = journal.balancingAccountNumber || null;
+        await commit(receiptBatch(bc, journal), withReceipts, answers, postedNow);
+      }
+    }
+
+    // General journal batch: fees, refunds, reversals and balancing-account moves of the part's requests still standing.
+    const withGeneral = standing().filter((p) => generalLines(p, receiptBalancing, '').length > 0);
+    if (withGeneral.length > 0) {
+      const journal = await (generalJournal ??= bc.findGeneralJournal(generalCode));
+      if (!journal) reject(withGeneral, 'journal_not_found', `general journal batch ${generalCode} does not exist`);
+      else {
+        const linesOf = (p: Prepared) => generalLines(p, receiptBalancing, journal.balancingAccountNumber);
+        await commit(generalBatch(bc, journal, linesOf), withGeneral, answers, postedNow);
+      }
     }
   }
 
