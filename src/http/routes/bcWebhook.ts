@@ -20,7 +20,11 @@ export interface BcWebhookDeps {
 }
 
 const POSTED = new Set(['Open', 'Paid']);
-/** Items handled at once: their invoices are read in one go, so this bounds the workflow starts in flight. */
+/** Items read together: one query for their invoices (BC's quota counts requests, not rows). */
+const GROUP_SIZE = 20;
+/** Groups handled at once (each reads, then starts its workflows): bounds the starts in flight to 40. */
+const GROUP_CONCURRENCY = 2;
+/** Invoices of one "collection" item (a re-read of what changed) handled at once. */
 const ITEM_CONCURRENCY = 32;
 const ENDED = new Set(['Canceled', 'Corrective']);
 /** A notification's resource for one sales invoice: `…/salesInvoices(<guid>)`. */
@@ -74,23 +78,30 @@ export function registerBcWebhook(app: FastifyInstance, deps: BcWebhookDeps): vo
       return reply.code(401).send({ error: 'unknown_client_state' });
     }
     const seen = { posted: false };
-    // The single-invoice items' invoices, read 20 to a query rather than one request each (BC's quota counts requests).
-    const ids = trusted.filter((n) => n.changeType !== 'deleted' && n.changeType !== 'collection').map((n) => INVOICE_RESOURCE.exec(n.resource)?.[1]);
-    const invoices = new Map((await deps.bc.getSalesInvoicesByIds(ids.filter((id): id is string => !!id))).map((inv) => [inv.id.toLowerCase(), inv]));
-    // Items are independent: handle several at once, so a large notification stays well inside BC's delivery timeout.
-    const perItem = await mapLimit(trusted, ITEM_CONCURRENCY, async (n): Promise<string[]> => {
+    const handleItem = async (n: (typeof trusted)[number], invoices: Map<string, BcSalesInvoice>): Promise<string[]> => {
       if (n.changeType === 'deleted') return [];
       if (n.changeType === 'collection') {
         // Too many changes to list: re-read what changed since the given time.
         const since = /lastModifiedDateTime(?:%20|\s)gt(?:%20|\s)([^&\s%]+)/.exec(n.resource)?.[1];
-        const invoices = await deps.bc.listSalesInvoices({ modifiedSince: since ?? n.lastModifiedDateTime, lines: false });
-        return mapLimit(invoices, ITEM_CONCURRENCY, (inv) => handleInvoice(inv, seen));
+        const changed = await deps.bc.listSalesInvoices({ modifiedSince: since ?? n.lastModifiedDateTime, lines: false });
+        return mapLimit(changed, ITEM_CONCURRENCY, (inv) => handleInvoice(inv, seen));
       }
       const id = INVOICE_RESOURCE.exec(n.resource)?.[1];
       const inv = id ? invoices.get(id.toLowerCase()) : undefined;
       return inv ? [await handleInvoice(inv, seen)] : [];
+    };
+    // Items are independent. The single-invoice items' invoices are read 20 to a query, and each group's workflows
+    // start as soon as its read returns, a couple of groups at once: the first invoices start syncing after one read,
+    // not after the whole notification's, and a large notification stays well inside BC's delivery timeout.
+    const groups: Array<typeof trusted> = [];
+    for (let i = 0; i < trusted.length; i += GROUP_SIZE) groups.push(trusted.slice(i, i + GROUP_SIZE));
+    const perGroup = await mapLimit(groups, GROUP_CONCURRENCY, async (group) => {
+      const ids = group.filter((n) => n.changeType !== 'deleted' && n.changeType !== 'collection').map((n) => INVOICE_RESOURCE.exec(n.resource)?.[1]);
+      const read = await deps.bc.getSalesInvoicesByIds(ids.filter((id): id is string => !!id));
+      const invoices = new Map(read.map((inv) => [inv.id.toLowerCase(), inv]));
+      return (await Promise.all(group.map((n) => handleItem(n, invoices)))).flat();
     });
-    const results = perItem.flat();
+    const results = perGroup.flat();
     // A posted invoice changed (possibly paid in the ERP): one nudge for the ledger watcher per delivery.
     if (seen.posted) await pokeErpWatcher(deps.temporal, companyId);
     return reply.code(202).send({ accepted: results });
