@@ -197,6 +197,7 @@ async function main() {
         figure('webhook_p50_ms', 'payment→posted p50, webhook', web.p50, 'ms', '-'),
         figure('webhook_p95_ms', 'payment→posted p95, webhook', web.p95, 'ms', '<= 1000 ms', (v) => v <= 1000 && web.missing === 0, web.missing ? `${web.missing} not posted` : `${web.samples} samples`),
         figure('webhook_p99_ms', 'payment→posted p99, webhook', web.p99, 'ms', '-'),
+        figure('bc_requests_per_payment', 'BC requests per payment', web.bcRequestsPerPayment, '', '-', undefined, `webhook path, ${o.paymentRate}/s arriving (${poll.bcRequestsPerPayment.toFixed(1)} poll only); BC's quota covers ${(20 / web.bcRequestsPerPayment).toFixed(1)}/s at this cost (larger groups cost less each)`),
         figure('poll_p50_ms', 'payment→posted p50, poll only', poll.p50, 'ms', '-'),
         figure('poll_p95_ms', 'payment→posted p95, poll only', poll.p95, 'ms', `<= ${pollTarget} ms`, (v) => v <= pollTarget && poll.missing === 0, `interval + 1 s; ${poll.samples} samples${poll.missing ? `, ${poll.missing} not posted` : ''}`),
         figure('poll_p99_ms', 'payment→posted p99, poll only', poll.p99, 'ms', '-'),

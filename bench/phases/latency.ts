@@ -11,6 +11,8 @@ export interface LatencyResult {
   max: number | null;
   /** Payments the ERP never showed within the wait. */
   missing: number;
+  /** Business Central requests from the first payment until the last was posted, per payment (BC's quota bounds them). */
+  bcRequestsPerPayment: number;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function paymentLatency(stack: BenchStack, invoiceNumbers: string[]
   });
 
   const recorded = new Map<string, number>();
+  const bc0 = stack.requests.bc;
   const t0 = Date.now();
   await Promise.all(
     invoices.map(async (inv, i) => {
@@ -48,8 +51,10 @@ export async function paymentLatency(stack: BenchStack, invoiceNumbers: string[]
   } catch {
     // Missing ones are reported as such.
   }
+  const bcRequests = stack.requests.bc - bc0;
   const latencies = ids.filter((id) => posted.has(id)).map((id) => posted.get(id)!.postedAtMs - recorded.get(id)!);
   return {
+    bcRequestsPerPayment: bcRequests / Math.max(1, ids.length),
     samples: latencies.length,
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
