@@ -2,8 +2,8 @@ import { simpleParser, type AddressObject } from 'mailparser';
 import type { SinkStore } from './store';
 
 // Mail the SMTP sink accepted, parsed into the store later: when the sink has been quiet for a moment, when anything
-// reads the mailbox, or when it closes. A relay answers 250 once it has the bytes; parsing them (MIME, encodings)
-// costs the sink more than sending costs us, and a burst of link emails should not pay for it while it lasts.
+// reads the mailbox, or when it closes. A relay answers 250 once it has the bytes and does its own work afterwards;
+// parsing (MIME, encodings) during a burst of link emails would take CPU from the senders the sink stands in for.
 
 export interface ReceivedMail {
   id: string;
