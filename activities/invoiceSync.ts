@@ -44,9 +44,8 @@ function permanentFailure(err: unknown): { type: string; message: string } | nul
 
 // ERP → portal in one activity: read the ERP invoice (once, with its lines and, for the link, its customer), take the
 // portal client the customer's workflow has published (or ask it by Update when it has none ready), mirror the invoice
-// and send the link. One
-// activity instead of four is three billed actions less per invoice, and every step is idempotent on its own
-// (create unless the number is taken, keyed link send), so a retry from the top repeats nothing.
+// and send the link. One activity instead of four is three billed actions less per invoice, and every step is
+// idempotent on its own (create unless the number is taken, keyed link send), so a retry from the top repeats nothing.
 export function createInvoiceSyncActivities(deps: ActivityDeps) {
   return {
     async syncInvoice(input: SyncInvoiceInput): Promise<SyncInvoiceOutcome> {
