@@ -14,12 +14,14 @@ import { bootstrap, createCustomers, postInvoices } from './lib/scenario';
 import { figure, table, type Figure } from './lib/report';
 import { middleBy, waitFor } from './lib/stats';
 import { throughput, type ThroughputResult } from './phases/throughput';
-import { buildNoopBundle, ceiling, type CeilingResult, type SyncShape } from './phases/ceiling';
+import { buildNoopBundle, ceiling, type CeilingResult, type CeilingWorker, type SyncShape } from './phases/ceiling';
 import { cost } from './phases/cost';
 import { disablePortalWebhooks, paymentLatency } from './phases/latency';
 import { memory } from './phases/memory';
 import { profiled } from './lib/profile';
 import { onInterrupt } from './lib/cleanup';
+import { arsyncWorkerProcess } from './lib/arsyncWorker';
+import { ChildWorker } from './lib/childWorker';
 
 // `npm run bench`: speed, cost and memory of arsync on an embedded stack of its own (README in this folder).
 
@@ -27,6 +29,8 @@ const PHASES = ['throughput', 'ceiling', 'cost', 'latency', 'memory'] as const;
 /** The worker heap limit `npm start` gives the worker (WORKER_HEAP_MB's default). */
 const PRODUCTION_HEAP_MB = envSchema.shape.WORKER_HEAP_MB.parse(undefined);
 const posInt = z.coerce.number().int().positive();
+/** The engine ceiling's worker process (`--worker process`). */
+const NOOP_WORKER_MAIN = path.resolve(__dirname, 'lib/noopWorkerMain.ts');
 
 const optionsSchema = z
   .object({
@@ -45,6 +49,7 @@ const optionsSchema = z
     ceilingStartConcurrency: posInt,
     bcQuota: z.boolean(),
     trigger: z.enum(['webhook', 'api']),
+    worker: z.enum(['process', 'inline']),
     profile: z.string().min(1).optional(),
     phases: z
       .string()
@@ -72,6 +77,7 @@ function parseOptions(argv: string[]): Options {
     .option('--worker-heap-mb <n>', "the memory phase's worker with this V8 old-space limit in MiB (default: WORKER_HEAP_MB's, as npm start runs it; 0: Node's default)", String(PRODUCTION_HEAP_MB))
     .option('--ceiling-start-concurrency <n>', 'concurrent starts of the engine-ceiling workflows', '16')
     .option('--trigger <how>', 'how the throughput invoices reach arsync: webhook (BC notification) or api (bulk start)', 'webhook')
+    .option('--worker <where>', 'where the throughput and ceiling workers run: inline (in the bench process) or process (each in a process of its own, as npm start runs arsync; CPU per process)', 'inline')
     .option('--bc-quota', "keep the Business Central client's production limits (1,200 requests/min, 5 in flight)", false)
     .option('--profile <file>', "write a V8 CPU profile of the bench process over the throughput phase to this file")
     .option('--phases <list>', `comma-separated subset of ${PHASES.join(',')}`, PHASES.join(','))
@@ -111,10 +117,38 @@ async function main() {
     await bootstrap(stack);
     const customers = await createCustomers(stack, o.customers);
     log(`stack up (Temporal ${temporal.address}, API ${stack.apiUrl}); ${customers.length} customers opted in`);
+
+    // The timed workers: in this process (the default, and the quicker on 2 cores: one Node process fewer), or each in a
+    // process of its own (`--worker process`), as npm start runs arsync's worker apart from the API and the systems it
+    // talks to: the CPU figures then say what the worker itself spent.
+    const apart = o.worker === 'process';
+    const syncPids: Record<string, number> = { temporal: temporal.pid };
+    const ceilingPids: Record<string, number> = { temporal: temporal.pid };
+    let arsyncWorker: ChildWorker | null = null;
+    let noopWorker: ChildWorker | null = null;
+    const noopQueue = `bench-noop-${process.pid}`;
+    if (apart && has('throughput')) {
+      await stack.stopWorker();
+      const w = (arsyncWorker = arsyncWorkerProcess(stack, { bcLimits, heapMb: o.workerHeapMb }));
+      onInterrupt(() => w.kill());
+      await w.start();
+      syncPids.worker = w.pid!;
+    }
+    if (apart && has('ceiling')) {
+      const bundle = path.join(dir, 'noop-bundle.js');
+      fs.writeFileSync(bundle, noopCode);
+      const w = (noopWorker = new ChildWorker(stack.client, { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: noopQueue, BENCH_NOOP_BUNDLE: bundle }, NOOP_WORKER_MAIN));
+      onInterrupt(() => w.kill());
+      await w.start();
+      ceilingPids.worker = w.pid!;
+    }
+    const ceilingWorker: CeilingWorker = apart ? { taskQueue: noopQueue } : { inProcess: { address: temporal.address, code: noopCode } };
+
     if (o.warmup > 0) {
       const warm = await postInvoices(stack, o.warmup, customers);
       const q = `WorkflowType = 'invoiceLifecycle' AND Stage = 'link_sent'`;
       await waitFor(async () => (await stack.client.workflow.count(q)).count >= warm.length, 120_000, 'the warm-up invoices', 200);
+      if (has('ceiling')) await ceiling(ceilingWorker, stack.client, o.warmup, { activities: 0, localActivities: 1 }, o.ceilingStartConcurrency, ceilingPids);
     }
 
     // Throughput and ceiling alternate for `--rounds` rounds, each ceiling right after its throughput on the same server:
@@ -127,15 +161,21 @@ async function main() {
       const round: { t?: ThroughputResult; c?: CeilingResult } = {};
       if (has('throughput')) {
         log(`throughput ${r}/${o.rounds}: ${o.invoices} invoices posted in the ERP at once, started by ${o.trigger}`);
-        round.t = await profiled(r === 1 ? o.profile : undefined, () => throughput(stack, customers, o.invoices, o.trigger, { temporal: temporal.pid }));
+        round.t = await profiled(r === 1 ? o.profile : undefined, () => throughput(stack, customers, o.invoices, o.trigger, syncPids));
         synced.push(...round.t.invoices);
         shape = round.t.shape;
       }
       if (has('ceiling')) {
         log(`ceiling ${r}/${o.rounds}: ${o.invoices} no-op workflows of ${shapeText(shape)}`);
-        round.c = await ceiling(temporal.address, stack.client, noopCode, o.invoices, shape, o.ceilingStartConcurrency, { temporal: temporal.pid });
+        round.c = await ceiling(ceilingWorker, stack.client, o.invoices, shape, o.ceilingStartConcurrency, ceilingPids);
       }
       rounds.push(round);
+    }
+    await noopWorker?.stop();
+    if (arsyncWorker) {
+      // The later phases use the in-process worker again (the memory phase makes a worker process of its own).
+      await arsyncWorker.stop();
+      await stack.startWorker();
     }
     const spread = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
     const ofRounds = `median of ${rounds.length} round${rounds.length === 1 ? '' : 's'}`;

@@ -31,22 +31,16 @@ export async function buildNoopBundle(): Promise<string> {
   return code;
 }
 
+/** Where the ceiling's workflows run: a worker made here, in this process, or one polling `taskQueue` already. */
+export type CeilingWorker = { inProcess: { address: string; code: string } } | { taskQueue: string };
+
 /**
  * The engine ceiling: `n` workflows of the sync's shape in sequential no-op activities on their own task queue and worker
  * (same worker limits as arsync's), started `startConcurrency` at a time; first start → last completion.
  */
-export async function ceiling(address: string, client: Client, code: string, n: number, shape: SyncShape, startConcurrency: number, pids: Record<string, number>): Promise<CeilingResult> {
-  const connection = await NativeConnection.connect({ address });
-  const taskQueue = `bench-noop-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    workflowBundle: { code },
-    activities: { benchNoop: async () => undefined },
-    maxConcurrentActivityTaskExecutions: 100,
-  });
-  const running = worker.run();
+export async function ceiling(where: CeilingWorker, client: Client, n: number, shape: SyncShape, startConcurrency: number, pids: Record<string, number>): Promise<CeilingResult> {
+  const own = 'inProcess' in where ? await inProcessWorker(where.inProcess.address, where.inProcess.code) : null;
+  const taskQueue = own ? own.taskQueue : (where as { taskQueue: string }).taskQueue;
   try {
     const cpu0 = cpuMark(pids);
     const t0 = Date.now();
@@ -63,8 +57,28 @@ export async function ceiling(address: string, client: Client, code: string, n: 
     const seconds = (Date.now() - t0) / 1000;
     return { workflows: n, shape, seconds, perSecond: n / seconds, cpu: cpuSince(cpu0, pids) };
   } finally {
-    worker.shutdown();
-    await running;
-    await connection.close();
+    await own?.stop();
   }
+}
+
+async function inProcessWorker(address: string, code: string): Promise<{ taskQueue: string; stop(): Promise<void> }> {
+  const connection = await NativeConnection.connect({ address });
+  const taskQueue = `bench-noop-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: { code },
+    activities: { benchNoop: async () => undefined },
+    maxConcurrentActivityTaskExecutions: 100,
+  });
+  const running = worker.run();
+  return {
+    taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
 }

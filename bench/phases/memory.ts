@@ -1,11 +1,9 @@
-import path from 'node:path';
-import { ChildWorker } from '../lib/childWorker';
+import { arsyncWorkerProcess } from '../lib/arsyncWorker';
 import { onInterrupt } from '../lib/cleanup';
 import type { BcLimits } from '../lib/bcClient';
 import { bulkStart, countWorkflows, pauseBcNotifications, postInvoices } from '../lib/scenario';
 import type { BenchStack } from '../lib/stack';
 import { sleep } from '../lib/stats';
-import { workerHeapEnv } from '../../src/stack/services';
 
 export interface MemoryResult {
   openWorkflows: number;
@@ -38,18 +36,7 @@ export async function memory(
   heapMb?: number,
 ): Promise<MemoryResult> {
   await stack.stopWorker();
-  const worker = new ChildWorker(
-    stack.client,
-    {
-      ...stack.workerEnv,
-      ...(bcLimits ? { BENCH_BC_RATE_PER_MINUTE: String(bcLimits.ratePerMinute), BENCH_BC_MAX_CONCURRENT: String(bcLimits.maxConcurrent) } : {}),
-      ...(maxCachedWorkflows ? { BENCH_MAX_CACHED_WORKFLOWS: String(maxCachedWorkflows) } : {}),
-      // V8's old-space limit for the worker alone, as `npm start` sets it: a smaller heap is collected sooner, so less
-      // garbage stays resident.
-      ...workerHeapEnv(heapMb ?? 0),
-    },
-    path.resolve(__dirname, '../lib/workerMain.ts'),
-  );
+  const worker = arsyncWorkerProcess(stack, { bcLimits, maxCachedWorkflows, heapMb });
   onInterrupt(() => worker.kill());
   await worker.start();
   let peak = 0;
