@@ -1,8 +1,7 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 
-// The engine ceiling's worker in a process of its own (`--worker process`), as arsync's worker runs in the throughput
-// phase: the no-op workflow bundle (BENCH_NOOP_BUNDLE, a file) on TEMPORAL_TASK_QUEUE, with the worker limits the
-// in-process ceiling worker has.
+// The engine ceiling's worker in a process of its own (`--worker process`, where arsync's worker has one too): the
+// no-op workflow bundle (BENCH_NOOP_BUNDLE, a file) on TEMPORAL_TASK_QUEUE, with the in-process ceiling worker's limits.
 async function main() {
   const address = process.env.TEMPORAL_ADDRESS;
   const taskQueue = process.env.TEMPORAL_TASK_QUEUE;
