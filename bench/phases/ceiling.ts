@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
+import { createNoopWorker } from '../lib/noopWorker';
 import { benchNoopWorkflow } from '../workflows';
 import { forEachLimit } from '../lib/stats';
 import { cpuMark, cpuSince } from '../lib/cpu';
@@ -64,14 +65,7 @@ export async function ceiling(where: CeilingWorker, client: Client, n: number, s
 async function inProcessWorker(address: string, code: string): Promise<{ taskQueue: string; stop(): Promise<void> }> {
   const connection = await NativeConnection.connect({ address });
   const taskQueue = `bench-noop-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    workflowBundle: { code },
-    activities: { benchNoop: async () => undefined },
-    maxConcurrentActivityTaskExecutions: 100,
-  });
+  const worker = await createNoopWorker(connection, taskQueue, { code });
   const running = worker.run();
   return {
     taskQueue,
