@@ -371,12 +371,15 @@ export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, bat
     }
   }
 
-  // The answers: posted entries and the applied invoices' remaining amounts, read once for the whole group.
+  // The answers: posted entries and the applied invoices' remaining amounts, read once for the whole group, side by
+  // side (two independent reads; every posting waits for them).
   const standing = open();
   const appliedTo = (p: Prepared) => [...new Set(p.receipt.flatMap((l) => (l.kind === 'applied' ? [l.invoiceNumber!] : [])))];
-  const postedEntries = standing.length ? await bc.findEntriesByExternalDocumentNumbers(standing.map((p) => p.ext)) : [];
   const invoiceNumbers = standing.flatMap(appliedTo);
-  const invoices = invoiceNumbers.length ? await bc.findSalesInvoicesByNumbers(invoiceNumbers) : [];
+  const [postedEntries, invoices] = await Promise.all([
+    standing.length ? bc.findEntriesByExternalDocumentNumbers(standing.map((p) => p.ext)) : [],
+    invoiceNumbers.length ? bc.findSalesInvoicesByNumbers(invoiceNumbers) : [],
+  ]);
   for (const p of standing) {
     const invoiceRemaining: Record<string, number> = {};
     for (const inv of appliedTo(p)) {
