@@ -94,8 +94,11 @@ export interface ErpInvoiceLookup {
 /** The ERP invoices a payment is allocated to, as the application plan needs them, with the posting settings. */
 export async function lookupErpInvoices(deps: ActivityDeps, numbers: string[]): Promise<ErpInvoiceLookup> {
   const invoices: ErpInvoiceInfo[] = [];
-  for (const n of [...new Set(numbers)]) {
-    const inv = await deps.bc.getSalesInvoiceByNumber(n, { lines: false });
+  const wanted = [...new Set(numbers)];
+  // One query for up to 20 of them (a payment spread over several invoices), not one request each.
+  const found = wanted.length ? await deps.bc.findSalesInvoicesByNumbers(wanted) : [];
+  for (const n of wanted) {
+    const inv = found.find((i) => i.number === n);
     if (!inv) continue;
     const s = erpStatus(inv);
     invoices.push({
