@@ -29,6 +29,8 @@ const PHASES = ['throughput', 'ceiling', 'cost', 'latency', 'memory'] as const;
 /** The worker heap limit `npm start` gives the worker (WORKER_HEAP_MB's default). */
 const PRODUCTION_HEAP_MB = envSchema.shape.WORKER_HEAP_MB.parse(undefined);
 const posInt = z.coerce.number().int().positive();
+/** Business Central's per-user quota (1,200 requests a minute), per second. */
+const BC_QUOTA_PER_SECOND = 1200 / 60;
 /** The engine ceiling's worker process (`--worker process`). */
 const NOOP_WORKER_MAIN = path.resolve(__dirname, 'lib/noopWorkerMain.ts');
 
@@ -143,19 +145,19 @@ async function main() {
       ceilingPids.worker = w.pid!;
     }
     const ceilingWorker: CeilingWorker = apart ? { taskQueue: noopQueue } : { inProcess: { address: temporal.address, code: noopCode } };
+    // The sync's shape in this revision (one local activity), until a throughput round reads it from the histories.
+    let shape: SyncShape = { activities: 0, localActivities: 1 };
 
     if (o.warmup > 0) {
       const warm = await postInvoices(stack, o.warmup, customers);
       const q = `WorkflowType = 'invoiceLifecycle' AND Stage = 'link_sent'`;
       await waitFor(async () => (await stack.client.workflow.count(q)).count >= warm.length, 120_000, 'the warm-up invoices', 200);
-      if (has('ceiling')) await ceiling(ceilingWorker, stack.client, o.warmup, { activities: 0, localActivities: 1 }, o.ceilingStartConcurrency, ceilingPids);
+      if (has('ceiling')) await ceiling(ceilingWorker, stack.client, o.warmup, shape, o.ceilingStartConcurrency, ceilingPids);
     }
 
     // Throughput and ceiling alternate for `--rounds` rounds, each ceiling right after its throughput on the same server:
     // the figures are the median round, so a slow moment of a shared machine does not decide a verdict.
     const synced: string[] = [];
-    // Without a throughput round to read it from: the sync's shape in this revision (one local activity).
-    let shape: SyncShape = { activities: 0, localActivities: 1 };
     const rounds: Array<{ t?: ThroughputResult; c?: CeilingResult }> = [];
     for (let r = 1; r <= (has('throughput') || has('ceiling') ? o.rounds : 0); r++) {
       const round: { t?: ThroughputResult; c?: CeilingResult } = {};
@@ -183,7 +185,7 @@ async function main() {
       const ts = rounds.map((r) => r.t!);
       raw.throughput = ts.map((t) => ({ ...t, invoices: t.invoices.length }));
       const t = middleBy(ts, (x) => x.perSecond);
-      const quotaBound = (1200 / 60) / t.bcRequestsPerInvoice;
+      const quotaBound = BC_QUOTA_PER_SECOND / t.bcRequestsPerInvoice;
       figures.push(
         figure('sync_per_s', 'invoice sync throughput', t.perSecond, 'inv/s', '>= 50 inv/s', (v) => v >= 50, `${o.invoices} in ${t.seconds.toFixed(1)} s; ${ofRounds} (${spread(ts.map((x) => x.perSecond), 1)})`),
         figure('sync_link_sent_s', 'time to all at link_sent', t.linkSentSeconds, 's', '-', undefined, 'email and SMS sent'),
@@ -237,7 +239,7 @@ async function main() {
         figure('webhook_p50_ms', 'payment→posted p50, webhook', web.p50, 'ms', '-'),
         figure('webhook_p95_ms', 'payment→posted p95, webhook', web.p95, 'ms', '<= 1000 ms', (v) => v <= 1000 && web.missing === 0, web.missing ? `${web.missing} not posted` : `${web.samples} samples`),
         figure('webhook_p99_ms', 'payment→posted p99, webhook', web.p99, 'ms', '-'),
-        figure('bc_requests_per_payment', 'BC requests per payment', web.bcRequestsPerPayment, '', '-', undefined, `webhook path, ${o.paymentRate}/s arriving (${poll.bcRequestsPerPayment.toFixed(1)} poll only); BC's quota covers ${(20 / web.bcRequestsPerPayment).toFixed(1)}/s at this cost (larger groups cost less each)`),
+        figure('bc_requests_per_payment', 'BC requests per payment', web.bcRequestsPerPayment, '', '-', undefined, `webhook path, ${o.paymentRate}/s arriving (${poll.bcRequestsPerPayment.toFixed(1)} poll only); BC's quota covers ${(BC_QUOTA_PER_SECOND / web.bcRequestsPerPayment).toFixed(1)}/s at this cost (larger groups cost less each)`),
         figure('poll_p50_ms', 'payment→posted p50, poll only', poll.p50, 'ms', '-'),
         figure('poll_p95_ms', 'payment→posted p95, poll only', poll.p95, 'ms', `<= ${pollTarget} ms`, (v) => v <= pollTarget && poll.missing === 0, `interval + 1 s; ${poll.samples} samples${poll.missing ? `, ${poll.missing} not posted` : ''}`),
         figure('poll_p99_ms', 'payment→posted p99, poll only', poll.p99, 'ms', '-'),
