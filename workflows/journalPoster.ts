@@ -59,8 +59,8 @@ const { postJournalBatch } = proxyActivities<Activities>({
   // A worker killed mid-post is noticed within seconds; the retry reuses the lines already written.
   heartbeatTimeout: '5s',
   // Every payment of the batch waits on this one activity, and it is the only one per batch: retrying every few
-  // seconds costs Business Central's quota next to nothing, while a long backoff stalls every queued payment (a
-  // 30-second maximum let a storm of worker kills and 5xx hold hundreds of payments for minutes).
+  // seconds costs Business Central's quota next to nothing, while a long backoff leaves every queued payment waiting
+  // after the fault has passed (with a 30-second maximum, up to half a minute per failed attempt).
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
 });
 
