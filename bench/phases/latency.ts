@@ -11,7 +11,11 @@ export interface LatencyResult {
   max: number | null;
   /** Payments the ERP never showed within the wait. */
   missing: number;
-  /** Business Central requests from the first payment until the last was posted, per payment (BC's quota bounds them). */
+  /**
+   * Business Central requests per payment (BC's quota bounds them), from the first payment until `settleMs` after the
+   * last was posted: the work a posting sets off (the invoice workflow's balance read, the ERP watcher's next pass)
+   * belongs to its payment, not to whatever the bench measures next.
+   */
   bcRequestsPerPayment: number;
 }
 
@@ -21,7 +25,7 @@ export interface LatencyResult {
  * arrives (the payment exists by then); "posted" is the posting time Business Central stamps on the payment's ledger
  * entry, found by the portal payment id as external document number.
  */
-export async function paymentLatency(stack: BenchStack, invoiceNumbers: string[], count: number, ratePerSecond: number, waitMs: number): Promise<LatencyResult> {
+export async function paymentLatency(stack: BenchStack, invoiceNumbers: string[], count: number, ratePerSecond: number, waitMs: number, settleMs: number): Promise<LatencyResult> {
   const chosen = invoiceNumbers.slice(0, count);
   if (chosen.length < count) throw new Error(`only ${chosen.length} invoices to pay, ${count} wanted`);
   // Pay-page keys are read before the clock starts, so the measurement does not include them.
@@ -51,6 +55,7 @@ export async function paymentLatency(stack: BenchStack, invoiceNumbers: string[]
   } catch {
     // Missing ones are reported as such.
   }
+  await sleep(settleMs);
   const bcRequests = stack.requests.bc - bc0;
   const latencies = ids.filter((id) => posted.has(id)).map((id) => posted.get(id)!.postedAtMs - recorded.get(id)!);
   return {
