@@ -20,7 +20,7 @@ import { observePayment } from '../src/temporal/starters';
 import { erpWatcherStateQuery } from '../workflows/erpMessages';
 import { erpWatcherWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import type { ActivityDeps } from './deps';
-import { creditedInErp, erpPostingState, erpStatus } from './erp';
+import { creditedInErp, erpPostingState, erpPostingStates, erpStatus } from './erp';
 import type { ErpApplicationNote, ErpApplicationRow, ErpPollResult, MirrorBatchResult, MirrorMode, MirrorRow, StaleInvoice, TouchedInvoice } from './erpMirrorTypes';
 import { classified, permanent } from './failures';
 import { isErpOrigin } from './intake';
@@ -162,6 +162,9 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
         : {},
     }));
 
+    // Whether the ERP has each portal payment on these invoices: read together up front (one query per five payments).
+    const unread = payments.filter((p) => !isErpOrigin(p) && !postings.has(p.id) && p.invoices.some((i) => numberOfInvoice.has(i.invoiceId)));
+    if (unread.length) for (const [id, state] of await erpPostingStates(deps, unread.map((p) => p.id))) postings.set(id, Promise.resolve(state));
     const postingOf = (paymentId: string) => {
       let p = postings.get(paymentId);
       if (!p) {
@@ -373,8 +376,11 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
   ): Promise<{ jobs: CustomerJob[]; rows: MirrorRow[] }> {
     const rows: MirrorRow[] = [];
     const byCustomer = new Map<string, BcSalesInvoice[]>();
-    for (const n of [...new Set(numbers)]) {
-      const inv = await bc.getSalesInvoiceByNumber(n, { lines: false });
+    const wanted = [...new Set(numbers)];
+    // One query per 20 invoices, not one request each.
+    const found = wanted.length ? await bc.findSalesInvoicesByNumbers(wanted) : [];
+    for (const n of wanted) {
+      const inv = found.find((i) => i.number === n) ?? null;
       const status = erpStatus(inv);
       if (!inv || status === 'unknown' || status === 'draft') {
         rows.push({ ...baseRow({ number: n, customerNumber: inv?.customerNumber ?? '' }, inv?.currencyCode ?? null), status: 'failed', detail: `invoice ${n} is not a posted invoice in the ERP` });

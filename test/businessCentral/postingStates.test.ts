@@ -1,0 +1,65 @@
+import type { ActivityDeps } from '../../activities/deps';
+import { erpPostingState, erpPostingStates } from '../../activities/erp';
+import { createBusinessCentralSandbox, type BusinessCentralSandbox } from '../../src/sandbox/businessCentral';
+import { reversalKey } from '../../workflows/portalPayment';
+import { clientFor, CREDENTIALS } from './harness';
+
+// What the ERP has of several portal payments (posted? reversed how often?), read together by the ERP mirror: the same
+// answer as one read per payment, in fewer requests.
+describe('posting states of several payments', () => {
+  let sandbox: BusinessCentralSandbox;
+  let deps: ActivityDeps;
+  let requests = 0;
+
+  beforeAll(async () => {
+    sandbox = await createBusinessCentralSandbox({ ...CREDENTIALS, notificationDelayMs: 0 });
+    sandbox.app.addHook('onRequest', async (req) => {
+      if (req.url.includes('customerLedgerEntries')) requests++;
+    });
+    await sandbox.listen(0);
+    deps = { bc: clientFor(sandbox) } as unknown as ActivityDeps;
+  });
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  it('reads five payments per query, reads on for one reversed more often than read ahead, and answers as one read each', async () => {
+    const invoices = sandbox.admin.postInvoices(
+      Array.from({ length: 12 }, () => ({ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: '100.00', taxPercent: '0' }] })),
+    );
+    let next = 0;
+    const entry = (externalDocumentNumber: string, amount = '10.00') => sandbox.admin.recordPayment({ invoiceNumber: invoices[next++]!.number, amount, externalDocumentNumber });
+    const ids = ['ps-plain', 'ps-once', 'ps-often', 'ps-none', 'ps-a', 'ps-b'];
+    entry('ps-plain', '30.00');
+    entry('ps-once', '20.00');
+    entry(reversalKey('ps-once', 1), '5.00');
+    entry('ps-often', '40.00');
+    for (let n = 1; n <= 4; n++) entry(reversalKey('ps-often', n), '1.00');
+    entry('ps-a');
+    entry('ps-b');
+
+    await erpPostingState(deps, 'ps-warm-up'); // the company's currency is read once per client
+    requests = 0;
+    const together = await erpPostingStates(deps, [...ids, 'ps-a']);
+    // 6 payments × 4 keys = 24 keys: two queries; "ps-often" has all three reversal keys read ahead taken: two more.
+    expect(requests).toBe(4);
+
+    requests = 0;
+    const oneByOne = new Map<string, Awaited<ReturnType<typeof erpPostingState>>>();
+    for (const id of ids) oneByOne.set(id, await erpPostingState(deps, id));
+    expect(requests).toBe(7);
+
+    expect([...together.keys()].sort()).toEqual([...ids].sort());
+    for (const id of ids) expect(together.get(id)).toEqual(oneByOne.get(id));
+    expect(together.get('ps-none')).toMatchObject({ posted: false, reversed: false, reversals: 0 });
+    expect(together.get('ps-plain')).toMatchObject({ posted: true, postedMinor: 3000, reversed: false, customerNumber: 'C10000' });
+    expect(together.get('ps-once')).toMatchObject({ posted: true, postedMinor: 2000, reversed: true, reversals: 1, reversedMinor: 500 });
+    expect(together.get('ps-often')).toMatchObject({ posted: true, postedMinor: 4000, reversals: 4, reversedMinor: 400 });
+  });
+
+  it('asks nothing for no payments', async () => {
+    requests = 0;
+    expect((await erpPostingStates(deps, [])).size).toBe(0);
+    expect(requests).toBe(0);
+  });
+});
