@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { generalDocumentNumber, type BcJournal, type BusinessCentralClient } from '../src/adapters/businessCentral';
+import { generalDocumentNumber, type BcCustomerPaymentLine, type BcJournal, type BcJournalLine, type BusinessCentralClient } from '../src/adapters/businessCentral';
 import { ExternalServiceError } from '../src/adapters/http/errors';
 import { journalPosterWorkflowId } from '../workflows/ids';
 import { enqueuePosting, JOURNAL_POSTER_REVISION, journalPoster } from '../workflows/journalPoster';
@@ -168,7 +168,33 @@ async function commit(b: BatchPart, group: Prepared[], answers: Map<string, Jour
   for (const p of ready) postedNow.add(p.ext);
 }
 
-function receiptBatch(bc: BusinessCentralClient, journal: BcJournal): BatchPart {
+/**
+ * A batch looked up once per group commit, together with its lines (one request): the first read of the batch that
+ * follows takes those lines instead of asking again; every later read asks.
+ */
+function batchLookup<L>(find: () => Promise<{ journal: BcJournal; lines: L[] } | null>): () => Promise<{ journal: BcJournal; lines?: L[] } | null> {
+  let found: Promise<{ journal: BcJournal; lines: L[] } | null> | undefined;
+  let first = true;
+  return async () => {
+    const r = await (found ??= find());
+    const lines = first ? r?.lines : undefined;
+    first = false;
+    return r && { journal: r.journal, lines };
+  };
+}
+
+/** `read` for a batch part: the lines the lookup brought, once, then a fresh read each time. */
+function readOnce<L>(lines: L[] | undefined, read: () => Promise<L[]>): () => Promise<L[]> {
+  let pending = lines;
+  return async () => {
+    const out = pending ?? (await read());
+    pending = undefined;
+    return out;
+  };
+}
+
+function receiptBatch(bc: BusinessCentralClient, journal: BcJournal, lines?: BcCustomerPaymentLine[]): BatchPart {
+  const readLines = readOnce(lines, () => bc.findCustomerPaymentLines(journal.id));
   return {
     what: `customer payment batch ${journal.code}`,
     owner: (p) => p.ext,
@@ -191,7 +217,7 @@ function receiptBatch(bc: BusinessCentralClient, journal: BcJournal): BatchPart 
         };
       }),
     read: async () =>
-      (await bc.findCustomerPaymentLines(journal.id)).map((l) => ({
+      (await readLines()).map((l) => ({
         id: l.id,
         owner: l.externalDocumentNumber,
         key: receiptKey(l.customerNumber, l.amount.minor, l.appliesToInvoiceNumber),
@@ -235,7 +261,8 @@ function generalLines(p: Prepared, receiptBalancing: string | null, generalBalan
   return lines;
 }
 
-function generalBatch(bc: BusinessCentralClient, journal: BcJournal, linesOf: (p: Prepared) => GeneralLine[]): BatchPart {
+function generalBatch(bc: BusinessCentralClient, journal: BcJournal, linesOf: (p: Prepared) => GeneralLine[], lines?: BcJournalLine[]): BatchPart {
+  const readLines = readOnce(lines, () => bc.findJournalLines(journal.id));
   return {
     what: `general journal batch ${journal.code}`,
     owner: (p) => p.docNo,
@@ -256,7 +283,7 @@ function generalBatch(bc: BusinessCentralClient, journal: BcJournal, linesOf: (p
           }),
       })),
     read: async () =>
-      (await bc.findJournalLines(journal.id)).map((l) => ({
+      (await readLines()).map((l) => ({
         id: l.id,
         owner: l.documentNumber,
         key: generalKey(l.accountType, l.accountNumber, l.amount.minor, l.balancingAccountNumber),
@@ -340,9 +367,9 @@ export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, bat
   const open = () => prepared.filter((p) => !answers.has(p.ext));
   const reject = (ps: Prepared[], code: string, message: string) => ps.forEach((p) => answers.set(p.ext, rejectedResult(p.ext, { code, message })));
 
-  // Each batch is looked up once, when a part first needs it.
-  let receiptJournal: Promise<BcJournal | null> | undefined;
-  let generalJournal: Promise<BcJournal | null> | undefined;
+  // Each batch is looked up once, with its lines, when a part first needs it.
+  const receiptJournal = batchLookup(() => bc.findJournalBatchWithLines(batch));
+  const generalJournal = batchLookup(() => bc.findGeneralJournalWithLines(generalCode));
   let receiptBalancing: string | null = null;
   for (let start = 0; start < prepared.length; start += POST_PART) {
     const part = prepared.slice(start, start + POST_PART);
@@ -351,22 +378,22 @@ export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, bat
     // Customer payment batch: applied and unapplied receipts.
     const withReceipts = standing().filter((p) => p.receipt.length > 0);
     if (withReceipts.length > 0) {
-      const journal = await (receiptJournal ??= bc.findJournalBatch(batch));
-      if (!journal) reject(withReceipts, 'journal_not_found', `customer payment journal batch ${batch} does not exist`);
+      const found = await receiptJournal();
+      if (!found) reject(withReceipts, 'journal_not_found', `customer payment journal batch ${batch} does not exist`);
       else {
-        receiptBalancing = journal.balancingAccountNumber || null;
-        await commit(receiptBatch(bc, journal), withReceipts, answers, postedNow);
+        receiptBalancing = found.journal.balancingAccountNumber || null;
+        await commit(receiptBatch(bc, found.journal, found.lines), withReceipts, answers, postedNow);
       }
     }
 
     // General journal batch: fees, refunds, reversals and balancing-account moves of the part's requests still standing.
     const withGeneral = standing().filter((p) => generalLines(p, receiptBalancing, '').length > 0);
     if (withGeneral.length > 0) {
-      const journal = await (generalJournal ??= bc.findGeneralJournal(generalCode));
-      if (!journal) reject(withGeneral, 'journal_not_found', `general journal batch ${generalCode} does not exist`);
+      const found = await generalJournal();
+      if (!found) reject(withGeneral, 'journal_not_found', `general journal batch ${generalCode} does not exist`);
       else {
-        const linesOf = (p: Prepared) => generalLines(p, receiptBalancing, journal.balancingAccountNumber);
-        await commit(generalBatch(bc, journal, linesOf), withGeneral, answers, postedNow);
+        const linesOf = (p: Prepared) => generalLines(p, receiptBalancing, found.journal.balancingAccountNumber);
+        await commit(generalBatch(bc, found.journal, linesOf, found.lines), withGeneral, answers, postedNow);
       }
     }
   }

@@ -54,4 +54,39 @@ describe('group commit in parts', () => {
     const batch = (await bc.findJournalBatch('ARSYNC'))!;
     expect(await bc.findCustomerPaymentLines(batch.id)).toEqual([]);
   });
+
+  it("reads the batch's lines with its lookup: a retry reuses the line the failed post left, with no read or write of its own", async () => {
+    const [inv] = sandbox.admin.postInvoices([{ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: '42.00', taxPercent: '0' }] }]);
+    const request: JournalPostRequest = {
+      externalDocumentNumber: 'lookup-lines',
+      postingDate: new Date().toISOString().slice(0, 10),
+      lines: [{ kind: 'applied', customerNumber: 'C10000', amountMinor: parseDecimal(inv!.totalIncludingTax, 'USD'), currency: 'USD', invoiceNumber: inv!.number, description: 'payment' }],
+    };
+    const calls = { lookups: 0, reads: 0, creates: 0, posts: 0 };
+    let failPost = true;
+    const counting = {
+      ...bc,
+      findJournalBatchWithLines: (code: string) => (calls.lookups++, bc.findJournalBatchWithLines(code)),
+      findCustomerPaymentLines: (id: string) => (calls.reads++, bc.findCustomerPaymentLines(id)),
+      createCustomerPayment: (...args: Parameters<typeof bc.createCustomerPayment>) => (calls.creates++, bc.createCustomerPayment(...args)),
+      postJournal: async (id: string) => {
+        calls.posts++;
+        if (failPost) throw new ExternalServiceError('business-central', 'gateway timeout', { retryable: true });
+        return bc.postJournal(id);
+      },
+    };
+
+    // First attempt: the lookup finds the batch empty, so the line is written and read back once to confirm it.
+    await expect(postGroup({ bc: counting, settings }, 'ARSYNC', [request])).rejects.toThrow('gateway timeout');
+    expect(calls).toEqual({ lookups: 1, reads: 1, creates: 1, posts: 1 });
+
+    // Second attempt: the lookup brings the line, which is what the request wants: straight to the post.
+    failPost = false;
+    const [result] = await postGroup({ bc: counting, settings }, 'ARSYNC', [request]);
+    expect(result!.status).toBe('posted');
+    expect(calls).toEqual({ lookups: 2, reads: 1, creates: 1, posts: 2 });
+    expect(sandbox.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === 'lookup-lines' && e.documentType === 'Payment')).toHaveLength(1);
+    expect(sandbox.admin.getInvoice(inv!.number).remaining).toMatch(/^0(\.0+)?$/);
+    expect(await bc.findCustomerPaymentLines((await bc.findJournalBatch('ARSYNC'))!.id)).toEqual([]);
+  });
 });

@@ -231,6 +231,26 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     const rows = await getAll(`${company}/journals${query({ $filter: `code eq ${odataString(code)}` })}`, s.journalSchema, `journal ${code}`);
     return rows[0] ? s.toJournal(rows[0]) : null;
   }
+  /** The batch and its unposted lines in one request (`$expand=customerPayments`), as the two reads above give them. */
+  async function findJournalBatchWithLines(code: string): Promise<{ journal: BcJournal; lines: BcCustomerPaymentLine[] } | null> {
+    const cur = await localCurrency();
+    const url = `${company}/customerPaymentJournals${query({ $filter: `code eq ${odataString(code)}`, $expand: 'customerPayments' })}`;
+    const row = (await getAll(url, s.journalWithPaymentsSchema, `customer payment journal ${code} with its lines`))[0];
+    if (!row) return null;
+    const { customerPayments, ...journal } = row;
+    return { journal: s.toJournal(journal), lines: customerPayments.map((l) => s.toCustomerPayment(l, cur)) };
+  }
+
+  /** The general journal batch and its unposted lines in one request (`$expand=journalLines`). */
+  async function findGeneralJournalWithLines(code: string): Promise<{ journal: BcJournal; lines: BcJournalLine[] } | null> {
+    const cur = await localCurrency();
+    const url = `${company}/journals${query({ $filter: `code eq ${odataString(code)}`, $expand: 'journalLines' })}`;
+    const row = (await getAll(url, s.journalWithLinesSchema, `journal ${code} with its lines`))[0];
+    if (!row) return null;
+    const { journalLines, ...journal } = row;
+    return { journal: s.toJournal(journal), lines: journalLines.map((l) => s.toJournalLine(l, cur)) };
+  }
+
 
   async function findCustomerPaymentLines(journalId: string, externalDocumentNumber?: string, currency?: string): Promise<BcCustomerPaymentLine[]> {
     const cur = currency ?? (await localCurrency());
@@ -436,6 +456,8 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     listSalesInvoices,
     findJournalBatch,
     findGeneralJournal,
+    findJournalBatchWithLines,
+    findGeneralJournalWithLines,
     findCustomerPaymentLines,
     createCustomerPayment,
     updateCustomerPayment,

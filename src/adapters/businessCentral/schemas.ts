@@ -303,6 +303,10 @@ export function toSalesInvoice(raw: z.infer<typeof salesInvoiceSchema>): BcSales
   };
 }
 
+/** A batch read with `$expand` of its lines (one request instead of two). */
+export const journalWithPaymentsSchema = journalSchema.extend({ customerPayments: z.array(customerPaymentSchema) });
+export const journalWithLinesSchema = journalSchema.extend({ journalLines: z.array(journalLineSchema) });
+
 export const toJournal = (j: z.infer<typeof journalSchema>): BcJournal => ({ ...j });
 
 export function toCustomerPayment(raw: z.infer<typeof customerPaymentSchema>, currency: string): BcCustomerPaymentLine {
