@@ -31,6 +31,8 @@ const PRODUCTION_HEAP_MB = envSchema.shape.WORKER_HEAP_MB.parse(undefined);
 const posInt = z.coerce.number().int().positive();
 /** Business Central's per-user quota (1,200 requests a minute), per second. */
 const BC_QUOTA_PER_SECOND = 1200 / 60;
+/** Hosted Invoice Ninja's API quota: 800 requests per minute. */
+const PORTAL_QUOTA_PER_SECOND = 800 / 60;
 /** The engine ceiling's worker process (`--worker process`). */
 const NOOP_WORKER_MAIN = path.resolve(__dirname, 'lib/noopWorkerMain.ts');
 
@@ -195,7 +197,7 @@ async function main() {
           : figure('activity_wait_ms', 'activity wait for a worker', null, 'ms', '-', undefined, 'none waited: the sync ran as a local activity'),
         figure('sync_cpu', 'CPU busy while syncing', cpuShare(t.cpu), '%', '-', undefined, `of ${os.cpus().length} cores; ${Object.entries(t.cpu.cpuSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')} in ${t.cpu.wallSeconds} s`),
         figure('bc_requests_per_invoice', 'BC requests per invoice', t.bcRequestsPerInvoice, '', '-', undefined, `BC quota (1,200/min) allows ${quotaBound.toFixed(1)} inv/s`),
-        figure('portal_requests_per_invoice', 'portal requests per invoice', t.portalRequestsPerInvoice, '', '-', undefined, `hosted IN's quota (800/min) allows ${(800 / 60 / t.portalRequestsPerInvoice).toFixed(1)} inv/s`),
+        figure('portal_requests_per_invoice', 'portal requests per invoice', t.portalRequestsPerInvoice, '', '-', undefined, `hosted IN's quota (800/min) allows ${(PORTAL_QUOTA_PER_SECOND / t.portalRequestsPerInvoice).toFixed(1)} inv/s`),
       );
     }
     if (has('ceiling')) {
@@ -242,6 +244,7 @@ async function main() {
         figure('webhook_p95_ms', 'payment→posted p95, webhook', web.p95, 'ms', '<= 1000 ms', (v) => v <= 1000 && web.missing === 0, web.missing ? `${web.missing} not posted` : `${web.samples} samples`),
         figure('webhook_p99_ms', 'payment→posted p99, webhook', web.p99, 'ms', '-'),
         figure('bc_requests_per_payment', 'BC requests per payment', web.bcRequestsPerPayment, '', '-', undefined, `webhook path, ${o.paymentRate}/s arriving (${poll.bcRequestsPerPayment.toFixed(1)} poll only); BC's quota covers ${(BC_QUOTA_PER_SECOND / web.bcRequestsPerPayment).toFixed(1)}/s at this cost (larger groups cost less each)`),
+        figure('portal_requests_per_payment', 'portal requests per payment', web.portalRequestsPerPayment, '', '-', undefined, `webhook path (${poll.portalRequestsPerPayment.toFixed(1)} poll only), the pollers' own requests included; hosted IN's quota (800/min) covers ${(PORTAL_QUOTA_PER_SECOND / web.portalRequestsPerPayment).toFixed(1)}/s at this cost`),
         figure('poll_p50_ms', 'payment→posted p50, poll only', poll.p50, 'ms', '-'),
         figure('poll_p95_ms', 'payment→posted p95, poll only', poll.p95, 'ms', `<= ${pollTarget} ms`, (v) => v <= pollTarget && poll.missing === 0, `interval + 1 s; ${poll.samples} samples${poll.missing ? `, ${poll.missing} not posted` : ''}`),
         figure('poll_p99_ms', 'payment→posted p99, poll only', poll.p99, 'ms', '-'),

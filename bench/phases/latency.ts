@@ -17,6 +17,8 @@ export interface LatencyResult {
    * belongs to its payment, not to whatever the bench measures next.
    */
   bcRequestsPerPayment: number;
+  /** Invoice Ninja API requests per payment, counted over the same window. */
+  portalRequestsPerPayment: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function paymentLatency(stack: BenchStack, invoiceNumbers: string[]
 
   const recorded = new Map<string, number>();
   const bc0 = stack.requests.bc;
+  const portal0 = stack.requests.portal;
   const t0 = Date.now();
   await Promise.all(
     invoices.map(async (inv, i) => {
@@ -60,6 +63,7 @@ export async function paymentLatency(stack: BenchStack, invoiceNumbers: string[]
   const latencies = ids.filter((id) => posted.has(id)).map((id) => posted.get(id)!.postedAtMs - recorded.get(id)!);
   return {
     bcRequestsPerPayment: bcRequests / Math.max(1, ids.length),
+    portalRequestsPerPayment: (stack.requests.portal - portal0) / Math.max(1, ids.length),
     samples: latencies.length,
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
