@@ -148,14 +148,14 @@ export function createIntakeActivities(deps: ActivityDeps) {
       return classified(async () => {
         const portal = portals.client(input.connectionKey);
         const p = await portal.getPayment(input.paymentId);
-        const client = await portal.getClient(p.clientId);
+        const client = p.clientRecord?.id === p.clientId ? p.clientRecord : await portal.getClient(p.clientId);
         const numbers = new Map<string, string>();
         let payments: Promise<InPayment[]> | undefined;
         const clientPayments = () => (payments ??= portal.listClientPayments(p.clientId));
         const allocations: PaymentContext['allocations'] = [];
         const portalBalances: Record<string, number> = {};
         for (const i of p.invoices) {
-          const invoice = await portal.getInvoice(i.invoiceId);
+          const invoice = p.invoiceRecords?.find((r) => r.id === i.invoiceId) ?? (await portal.getInvoice(i.invoiceId));
           numbers.set(i.invoiceId, invoice.number);
           portalBalances[invoice.number] = invoice.balance.minor;
           const amountMinor = i.amount.minor - i.refunded.minor;

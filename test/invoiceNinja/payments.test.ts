@@ -27,6 +27,17 @@ describe('Invoice Ninja payments through the production client', () => {
     expect(h.sandbox.admin.outbox({ to: 'ap-c10000@example.com' }).filter((e) => e.kind === 'payment_receipt')).toHaveLength(0);
   });
 
+  it('reads a payment with its client and invoices in one request, each as its own read gives it', async () => {
+    const a = await newInvoice(h, clientId, 'P-INC-1', 4000);
+    const b = await newInvoice(h, clientId, 'P-INC-2', 6000);
+    const p = await pay({ amountMinor: 5000, idempotencyKey: 'erp-inc', invoices: [{ invoiceId: a.id, amountMinor: 4000 }, { invoiceId: b.id, amountMinor: 1000 }] });
+    const read = await h.client.getPayment(p.id);
+    expect(read.clientRecord).toEqual(await h.client.getClient(clientId));
+    expect(read.invoiceRecords?.map((i) => i.id).sort()).toEqual([a.id, b.id].sort());
+    for (const inv of read.invoiceRecords ?? []) expect(inv).toEqual(await h.client.getInvoice(inv.id));
+    expect(read.invoiceRecords?.find((i) => i.id === b.id)).toMatchObject({ status: 'partial', balance: usd(5000) });
+  });
+
   it('emails a receipt when email_receipt is true or absent (client_manual_payment_notification), not when false', async () => {
     const c = await newClient(h, 'C-MAIL');
     const receipts = () => h.sandbox.admin.outbox({ to: 'ap-c-mail@example.com' }).filter((e) => e.kind === 'payment_receipt');

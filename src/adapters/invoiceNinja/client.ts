@@ -324,8 +324,10 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
   }
 
   async function getPayment(id: string): Promise<InPayment> {
-    const body = await http.request(`get payment ${id}`, { method: 'GET', url: `/payments/${encodeURIComponent(id)}`, params: { include: 'invoices' } }, paymentItem);
-    return toPayment(body.data, companyCurrency);
+    // Its invoices and client in the same request: what the payment's intake reads next.
+    const body = await http.request(`get payment ${id}`, { method: 'GET', url: `/payments/${encodeURIComponent(id)}`, params: { include: 'invoices,client' } }, paymentItem);
+    const payment = toPayment(body.data, companyCurrency);
+    return body.data.client ? { ...payment, clientRecord: rememberClient(body.data.client) } : payment;
   }
 
   /** A payment of this client with exactly this transaction reference (the filter is a LIKE over several columns). */

@@ -214,6 +214,8 @@ export interface InPayment {
   invoices: InPaymentInvoice[];
   /** Full invoice records when the response included them (include=invoices, webhook bodies). */
   invoiceRecords?: InInvoice[];
+  /** The client when the response included it (include=client). */
+  clientRecord?: InClient;
   createdAt: number;
   updatedAt: number;
 }
