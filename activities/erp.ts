@@ -132,40 +132,36 @@ function postingStateOf(posted: BcLedgerEntry[], reversals: BcLedgerEntry[]): Er
   };
 }
 
-export async function erpPostingState(deps: ActivityDeps, paymentId: string): Promise<ErpPostingState> {
-  // Reversals are keyed <id>-R, <id>-R2, … (one per void, refund or adjustment), only ever of a posting: the payment
-  // and its first reversal keys are one OR-filter read, continued until a key is missing.
-  let entries = await deps.bc.findEntriesByExternalDocumentNumbers([paymentId, ...reversalKeys(paymentId, 1)]);
+/**
+ * The posting state from a read of the payment's key and its first reversal keys. Reversals are keyed <id>-R, <id>-R2, …
+ * (one per void, refund or adjustment), only ever of a posting: the read goes on, three keys at a time, until a key is
+ * missing.
+ */
+async function postingStateFrom(deps: ActivityDeps, paymentId: string, entries: BcLedgerEntry[]): Promise<ErpPostingState> {
   const posted = entries.filter((e) => e.externalDocumentNumber === paymentId);
-  const reversals = [];
+  const reversals: BcLedgerEntry[] = [];
+  let read = entries;
   for (let n = 1; posted.length > 0; n++) {
-    const found = entries.filter((e) => e.externalDocumentNumber === reversalKey(paymentId, n));
+    const found = read.filter((e) => e.externalDocumentNumber === reversalKey(paymentId, n));
     if (found.length === 0) break;
     reversals.push(...found);
-    if (n % REVERSALS_READ_AHEAD === 0) entries = await deps.bc.findEntriesByExternalDocumentNumbers(reversalKeys(paymentId, n + 1));
+    if (n % REVERSALS_READ_AHEAD === 0) read = await deps.bc.findEntriesByExternalDocumentNumbers(reversalKeys(paymentId, n + 1));
   }
   return postingStateOf(posted, reversals);
 }
 
-/**
- * `erpPostingState` of several payments, their keys read together (one query per five payments, not one each). A payment
- * whose every key read ahead is taken is read on by itself.
- */
+const firstKeys = (paymentId: string) => [paymentId, ...reversalKeys(paymentId, 1)];
+
+export async function erpPostingState(deps: ActivityDeps, paymentId: string): Promise<ErpPostingState> {
+  return postingStateFrom(deps, paymentId, await deps.bc.findEntriesByExternalDocumentNumbers(firstKeys(paymentId)));
+}
+
+/** `erpPostingState` of several payments, their first keys read together (one query per five payments, not one each). */
 export async function erpPostingStates(deps: ActivityDeps, paymentIds: readonly string[]): Promise<Map<string, ErpPostingState>> {
   const ids = [...new Set(paymentIds)];
-  const entries = ids.length ? await deps.bc.findEntriesByExternalDocumentNumbers(ids.flatMap((id) => [id, ...reversalKeys(id, 1)])) : [];
+  const entries = ids.length ? await deps.bc.findEntriesByExternalDocumentNumbers(ids.flatMap(firstKeys)) : [];
   const out = new Map<string, ErpPostingState>();
-  for (const id of ids) {
-    const posted = entries.filter((e) => e.externalDocumentNumber === id);
-    const reversals = [];
-    let n = 1;
-    for (; posted.length > 0 && n <= REVERSALS_READ_AHEAD; n++) {
-      const found = entries.filter((e) => e.externalDocumentNumber === reversalKey(id, n));
-      if (found.length === 0) break;
-      reversals.push(...found);
-    }
-    out.set(id, n > REVERSALS_READ_AHEAD ? await erpPostingState(deps, id) : postingStateOf(posted, reversals));
-  }
+  for (const id of ids) out.set(id, await postingStateFrom(deps, id, entries));
   return out;
 }
 

@@ -231,6 +231,7 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     const rows = await getAll(`${company}/journals${query({ $filter: `code eq ${odataString(code)}` })}`, s.journalSchema, `journal ${code}`);
     return rows[0] ? s.toJournal(rows[0]) : null;
   }
+
   /** The batch and its unposted lines in one request (`$expand=customerPayments`), as the two reads above give them. */
   async function findJournalBatchWithLines(code: string): Promise<{ journal: BcJournal; lines: BcCustomerPaymentLine[] } | null> {
     const cur = await localCurrency();
@@ -250,7 +251,6 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     const { journalLines, ...journal } = row;
     return { journal: s.toJournal(journal), lines: journalLines.map((l) => s.toJournalLine(l, cur)) };
   }
-
 
   async function findCustomerPaymentLines(journalId: string, externalDocumentNumber?: string, currency?: string): Promise<BcCustomerPaymentLine[]> {
     const cur = currency ?? (await localCurrency());
