@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { generalDocumentNumber, type BcCustomerPaymentLine, type BcJournal, type BcJournalLine, type BusinessCentralClient } from '../src/adapters/businessCentral';
 import { ExternalServiceError } from '../src/adapters/http/errors';
+import { urgently } from '../src/adapters/http/limiter';
 import { journalPosterWorkflowId } from '../workflows/ids';
 import { enqueuePosting, JOURNAL_POSTER_REVISION, journalPoster } from '../workflows/journalPoster';
 import type { ActivityDeps } from './deps';
@@ -433,7 +434,8 @@ export function createJournalActivities(deps: ActivityDeps) {
      * and the retry reuses the lines already written and skips what was already posted.
      */
     async postJournalBatch({ batch, requests }: { companyId: string; batch: string; requests: JournalPostRequest[] }): Promise<JournalPostResult[]> {
-      return heartbeating(async () => tellStaff(deps, requests, await postGroup(deps, batch, requests)));
+      // Every queued payment waits for this commit: its requests go ahead of other reads waiting for BC's quota.
+      return heartbeating(async () => tellStaff(deps, requests, await urgently(() => postGroup(deps, batch, requests))));
     },
 
     /**

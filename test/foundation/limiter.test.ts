@@ -1,6 +1,7 @@
-import { RequestLimiter } from '../../src/adapters/http/limiter';
+import { RequestLimiter, urgently } from '../../src/adapters/http/limiter';
 
-// The client-side quota: requests in flight are capped, and waiting requests are served in the order they came.
+// The client-side quota: requests in flight are capped, and waiting requests are served in the order they came (urgent
+// ones first).
 
 /** A request that stays in flight until released, recording when it started. */
 function gate(started: string[], name: string) {
@@ -28,6 +29,24 @@ describe('RequestLimiter', () => {
     expect(started).toEqual(['a', 'b', 'c']);
     gates.forEach((g) => g.release());
     await Promise.all(runs);
+  });
+
+  it('serves urgent requests ahead of those already waiting, and those in order', async () => {
+    const limiter = new RequestLimiter({ maxConcurrent: 1, ratePerInterval: 1000, intervalMs: 60_000 });
+    const started: string[] = [];
+    const busy = gate(started, 'busy');
+    const running = limiter.run(busy.run);
+    const reads = ['r1', 'r2'].map((n) => limiter.run(async () => void started.push(n)));
+    const posts = urgently(async () => {
+      await tick(); // requests made after an await inside the urgent work are urgent too
+      await Promise.all(['post1', 'post2'].map((n) => limiter.run(async () => void started.push(n))));
+    });
+    const late = limiter.run(async () => void started.push('r3'));
+    await tick();
+    await tick();
+    busy.release();
+    await Promise.all([running, ...reads, posts, late]);
+    expect(started).toEqual(['busy', 'post1', 'post2', 'r1', 'r2', 'r3']);
   });
 
   it('serves waiting requests first come, first served', async () => {

@@ -1,5 +1,17 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 // Client-side limits so we stay inside each service's published quotas: a cap on requests in flight and a
 // token bucket for requests per interval. One limiter per connection (Business Central environment, Invoice Ninja URL).
+
+const lane = new AsyncLocalStorage<'urgent'>();
+
+/**
+ * Runs `fn` with its requests ahead of the others waiting for the same limiter. For the work that finishes what is
+ * queued (the journal poster's commit): when a backlog of reads has the quota, the postings they wait for go first.
+ */
+export function urgently<T>(fn: () => Promise<T>): Promise<T> {
+  return lane.run('urgent', fn);
+}
 
 export interface LimiterOptions {
   maxConcurrent: number;
@@ -13,6 +25,7 @@ export class RequestLimiter {
   private tokens: number;
   private lastRefill = Date.now();
   private readonly waiting: Array<() => void> = [];
+  private readonly urgent: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: LimiterOptions) {
@@ -31,7 +44,7 @@ export class RequestLimiter {
 
   private acquire(): Promise<void> {
     return new Promise((resolve) => {
-      this.waiting.push(resolve);
+      (lane.getStore() === 'urgent' ? this.urgent : this.waiting).push(resolve);
       this.drain();
     });
   }
@@ -47,12 +60,12 @@ export class RequestLimiter {
 
   private drain() {
     this.refill();
-    while (this.waiting.length > 0 && this.inFlight < this.opts.maxConcurrent && this.tokens >= 1) {
+    while (this.urgent.length + this.waiting.length > 0 && this.inFlight < this.opts.maxConcurrent && this.tokens >= 1) {
       this.tokens -= 1;
       this.inFlight++;
-      this.waiting.shift()!();
+      (this.urgent.shift() ?? this.waiting.shift())!();
     }
-    if (this.waiting.length > 0 && this.tokens < 1 && !this.timer) {
+    if (this.urgent.length + this.waiting.length > 0 && this.tokens < 1 && !this.timer) {
       const wait = Math.ceil(((1 - this.tokens) / this.opts.ratePerInterval) * this.opts.intervalMs);
       this.timer = setTimeout(() => {
         this.timer = undefined;
