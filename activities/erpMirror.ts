@@ -20,7 +20,7 @@ import { observePayment } from '../src/temporal/starters';
 import { erpWatcherStateQuery } from '../workflows/erpMessages';
 import { erpWatcherWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import type { ActivityDeps } from './deps';
-import { creditedInErp, erpPostingState, erpPostingStates, erpStatus } from './erp';
+import { creditedInErp, erpPostingStates, erpStatus } from './erp';
 import type { ErpApplicationNote, ErpApplicationRow, ErpPollResult, MirrorBatchResult, MirrorMode, MirrorRow, StaleInvoice, TouchedInvoice } from './erpMirrorTypes';
 import { classified, permanent } from './failures';
 import { isErpOrigin } from './intake';
@@ -94,7 +94,7 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
     retriedPayments: [],
   });
 
-  async function mirrorCustomer(job: CustomerJob, postings: Map<string, Promise<ErpPostingState>>): Promise<MirrorBatchResult> {
+  async function mirrorCustomer(job: CustomerJob, postings: Map<string, ErpPostingState>): Promise<MirrorBatchResult> {
     const rows: MirrorRow[] = [];
     const applications: ErpApplicationRow[] = [];
     const notes: ErpApplicationNote[] = [];
@@ -162,17 +162,10 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
         : {},
     }));
 
-    // Whether the ERP has each portal payment on these invoices: read together up front (one query per five payments).
+    // Whether the ERP has each customer payment on these invoices: read together up front (one query per five
+    // payments), and once per run for a payment on several customers' invoices.
     const unread = payments.filter((p) => !isErpOrigin(p) && !postings.has(p.id) && p.invoices.some((i) => numberOfInvoice.has(i.invoiceId)));
-    if (unread.length) for (const [id, state] of await erpPostingStates(deps, unread.map((p) => p.id))) postings.set(id, Promise.resolve(state));
-    const postingOf = (paymentId: string) => {
-      let p = postings.get(paymentId);
-      if (!p) {
-        p = erpPostingState(deps, paymentId);
-        postings.set(paymentId, p);
-      }
-      return p;
-    };
+    for (const [id, state] of await erpPostingStates(deps, unread.map((p) => p.id))) postings.set(id, state);
     const invoiceEntryOf = async (number: string): Promise<number> => {
       const inLedger = job.ledger.find((e) => e.documentType === 'Invoice' && e.documentNumber === number);
       if (inLedger) return inLedger.entryNumber;
@@ -195,7 +188,7 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
         const pb = p.invoices.find((i) => i.invoiceId === pinv.id);
         if (!pb) continue;
         const net = counts(p) ? pb.amount.minor - pb.refunded.minor : 0;
-        const posting = await postingOf(p.id);
+        const posting = postings.get(p.id)!; // read above: a customer payment on a synced invoice
         if (!posting.posted) {
           if (net <= 0) continue;
           inFlight += net;
@@ -350,7 +343,7 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
 
   /** Runs each customer's job; a permanent problem marks that customer's rows failed and the others carry on. */
   async function runJobs(jobs: CustomerJob[]): Promise<MirrorBatchResult> {
-    const postings = new Map<string, Promise<ErpPostingState>>();
+    const postings = new Map<string, ErpPostingState>();
     const out: MirrorBatchResult = { rows: [], applications: [], notes: [] };
     for (const job of jobs) {
       try {
