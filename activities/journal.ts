@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { generalDocumentNumber, type BcCustomerPaymentLine, type BcJournal, type BcJournalLine, type BusinessCentralClient } from '../src/adapters/businessCentral';
 import { ExternalServiceError } from '../src/adapters/http/errors';
 import { urgently } from '../src/adapters/http/limiter';
@@ -322,25 +321,6 @@ async function tellStaff(deps: ActivityDeps, requests: JournalPostRequest[], res
   );
 }
 
-/** Runs `fn`, heartbeating while it runs, so a worker killed mid-call is noticed within the heartbeat timeout. */
-export async function heartbeating<T>(fn: () => Promise<T>, everyMs = 1000): Promise<T> {
-  let ctx: Context | null = null;
-  try {
-    ctx = Context.current();
-  } catch {
-    ctx = null; // not inside an activity (direct calls in tests)
-  }
-  if (!ctx) return fn();
-  const c = ctx;
-  c.heartbeat();
-  const timer = setInterval(() => c.heartbeat(), everyMs);
-  try {
-    return await fn();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
 /**
  * Requests committed per post. A group is committed in parts of this many, in the group's order, so an attempt cut
  * short (a worker killed every few seconds, a timeout) leaves whole parts posted, which the next attempt skips with
@@ -431,11 +411,12 @@ export function createJournalActivities(deps: ActivityDeps) {
     /**
      * Run by the journal poster only (one at a time per batch): one group commit of the queued requests. A permanent
      * ERP rejection answers that request as rejected and the others go on; a transient failure fails the activity,
-     * and the retry reuses the lines already written and skips what was already posted.
+     * and the retry reuses the lines already written and skips what was already posted. The worker heartbeats it
+     * while it runs (src/worker/heartbeats.ts), so a killed worker's commit is retried within seconds.
      */
     async postJournalBatch({ batch, requests }: { companyId: string; batch: string; requests: JournalPostRequest[] }): Promise<JournalPostResult[]> {
       // Every queued payment waits for this commit: its requests go ahead of other reads waiting for BC's quota.
-      return heartbeating(async () => tellStaff(deps, requests, await urgently(() => postGroup(deps, batch, requests))));
+      return tellStaff(deps, requests, await urgently(() => postGroup(deps, batch, requests)));
     },
 
     /**

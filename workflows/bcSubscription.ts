@@ -1,5 +1,6 @@
 import { ActivityFailure, condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { HEARTBEAT_TIMEOUT } from './heartbeat';
 
 // One workflow per ERP company and resource (id bc-subscription:<company>:<resource>): creates the Business Central
 // webhook subscription and renews it before its 3-day expiry, recreating it if Business Central dropped it (it deletes
@@ -27,6 +28,7 @@ export interface BcSubscriptionInput {
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 

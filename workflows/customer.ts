@@ -18,6 +18,7 @@ import { adjustmentAnswered, adjustmentPaired } from './portalPayment';
 import { customerReadySignal } from './invoiceMessages';
 import { paymentWorkflowId } from './ids';
 import { arbitrateAdjustment, pruneMatchLedger, recordKnownPayments, type MatchLedgerEntry } from './adjustmentArbiter';
+import { HEARTBEAT_TIMEOUT } from './heartbeat';
 
 // One workflow per ERP customer (id customer:<company>:<number>). It owns the customer's portal side: opt-in,
 // auto-bill, the portal client id, and the sync itself. Invoices read a ready portal client from its memo and ask for
@@ -65,6 +66,7 @@ export const customerStateQuery = defineQuery<CustomerState>('customerState');
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

@@ -4,6 +4,7 @@ import type { MirrorRow } from '../activities/erpMirrorTypes';
 import { addCounts, tellInvoices } from './erpRuns';
 import { invoiceWorkflowId } from './ids';
 import { driftDetectedSignal, erpInvoiceChangedSignal } from './invoiceMessages';
+import { HEARTBEAT_TIMEOUT } from './heartbeat';
 
 // The drift sweep (on a schedule and on demand): every open synced invoice's balance compared in both systems
 // (src/domain/drift.ts), with payments on their way and reversals accounted for. What the rules allow is healed: an ERP
@@ -53,6 +54,7 @@ export const driftSweepReportQuery = defineQuery<DriftSweepReport>('driftSweepRe
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 

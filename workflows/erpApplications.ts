@@ -2,6 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ErpApplicationRow, MirrorRow } from '../activities/erpMirrorTypes';
 import { batchesOf, tellInvoices } from './erpRuns';
+import { HEARTBEAT_TIMEOUT } from './heartbeat';
 
 // "Filter Unsynced Applications" and syncing the selected ones: ERP applications (and unapplications) to synced invoices
 // since a date that the portal does not show yet. Listing changes nothing; syncing records (or reduces) only the selected
@@ -28,6 +29,7 @@ export interface ErpApplicationsResult {
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 

@@ -2,6 +2,7 @@ import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } f
 import type { Activities } from '../activities';
 import { erpPollNowSignal, erpWatcherStateQuery, windowSyncCompletedSignal, type ErpWatcherState } from './erpMessages';
 import { tellInvoices } from './erpRuns';
+import { HEARTBEAT_TIMEOUT } from './heartbeat';
 
 export * from './erpMessages';
 
@@ -24,6 +25,7 @@ export interface ErpWatcherInput {
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

@@ -34,6 +34,7 @@ import {
 import { withStateDefaults, type InvoiceState, type TimelineEvent } from './invoiceTypes';
 import { failureMessage, failureType } from './failureInfo';
 import { onceTimer } from './onceTimer';
+import { HEARTBEAT_TIMEOUT } from './heartbeat';
 
 export * from './invoiceMessages';
 export type { InvoiceState, TimelineEvent } from './invoiceTypes';
@@ -47,6 +48,7 @@ export type { InvoiceState, TimelineEvent } from './invoiceTypes';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

@@ -28,6 +28,7 @@ import { failureMessage, failureType } from './failureInfo';
 import { invoiceWorkflowId, journalPosterWorkflowId } from './ids';
 import { paymentPostedSignal } from './invoiceMessages';
 import { enqueuePosting, journalPosted } from './journalPoster';
+import { HEARTBEAT_TIMEOUT } from './heartbeat';
 
 // One workflow per portal payment (id payment:<connection>:<portal payment id>), started or signalled with
 // signal-with-start by the poller and the webhook endpoint alike. The portal is re-read on every observation, so
@@ -92,6 +93,7 @@ export const paymentStateQuery = defineQuery<PaymentState>('paymentState');
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

@@ -1,6 +1,7 @@
 import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PortalCursor } from '../activities/intakeTypes';
+import { HEARTBEAT_TIMEOUT } from './heartbeat';
 
 // One workflow per portal connection (id portal-watcher:<connection>). Invoice Ninja has no view webhook and its
 // webhooks are at-most-once, so this poller is the safety net for payments and the only source of invoice views. It
@@ -31,6 +32,7 @@ export interface PortalWatcherInput {
 
 const { pollPortalChanges } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

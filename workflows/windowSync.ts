@@ -6,6 +6,7 @@ import { resolveWindow, type FixedWindowChoice, type WindowChoice } from '../src
 import { windowSyncCompletedSignal } from './erpMessages';
 import { addCounts, batchesOf, summariseWindow, tellInvoices, type WindowSyncSummary } from './erpRuns';
 import { erpWatcherWorkflowId } from './ids';
+import { HEARTBEAT_TIMEOUT } from './heartbeat';
 
 // "Update Invoice Payments" (seed 001): every invoice whose ledger entry changed since the start of the window gets its
 // paid amount brought in line in the portal (and so its date paid, which only exists once it is paid in full). Invoices
@@ -47,6 +48,7 @@ export const windowSyncReportQuery = defineQuery<WindowSyncReport>('windowSyncRe
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { DEFAULT_BUNDLE_PATH } from './bundle';
+import { heartbeatWhileRunning } from './heartbeats';
 
 export interface WorkerWiring {
   connection: NativeConnection;
@@ -29,9 +30,10 @@ export async function createArsyncWorker(w: WorkerWiring): Promise<Worker> {
     activities: createActivities(w.deps),
     maxConcurrentActivityTaskExecutions: w.maxConcurrentActivityTaskExecutions ?? 100,
     maxCachedWorkflows: w.maxCachedWorkflows,
-    // The SDK sends a heartbeat at most every 0.8 x the heartbeat timeout: 4 s of the journal poster's 5, leaving 1 s
-    // for the heartbeat's trip on a busy machine before the server gives the attempt up while it still runs. The
-    // poster beats every second; let each beat through (one small call a second, for the one heartbeating activity).
+    interceptors: { activity: [heartbeatWhileRunning] },
+    // The SDK would send a heartbeat at most every 0.8 x the heartbeat timeout, leaving a fifth of it for the beat's
+    // trip on a busy machine. Activities beat every quarter of their timeout (src/worker/heartbeats.ts), and only once
+    // they have run that long: let each beat through.
     maxHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: '10s',
   });

@@ -1,10 +1,14 @@
+import { temporal } from '@temporalio/proto';
 import { parseDecimal } from '../../src/domain/money';
 import { eventually } from '../support/stack';
-import { ledger, payInFull, paymentAt, postErpInvoice, postingAttempts, startKillableStack, unpostedLines, type KillableStack } from './paymentFixtures';
+import { ledger, payInFull, paymentAt, paymentRuns, postErpInvoice, postingAttempts, startKillableStack, unpostedLines, type KillableStack } from './paymentFixtures';
 
 // The worker runs as its own process (workers/main.ts) against this test's sandboxes, reaching the ERP through a proxy
-// that holds journal post calls. It is SIGKILLed after writing the payments' journal lines and before posting them,
-// then started again: every payment ends with exactly one posting and nothing is left in the batch.
+// that can hold chosen calls. It is SIGKILLed in the middle of an activity, then started again:
+// - after writing the payments' journal lines and before posting them: every payment ends with exactly one posting
+//   and nothing is left in the batch;
+// - while a payment's intake waits for the ERP: the lost attempt is retried once its heartbeats stop (10 s), not
+//   after its whole start-to-close timeout, and the payment is posted once.
 
 let k: KillableStack;
 beforeAll(async () => {
@@ -44,3 +48,37 @@ it('SIGKILL between creating the journal lines and posting them: exactly one pos
   // The interrupted group was retried by the new process (after the heartbeat timeout), reusing its lines.
   expect(Math.max(...(await postingAttempts(s)))).toBeGreaterThan(1);
 }, 60000);
+
+it('SIGKILL while a payment intake waits for the ERP: retried after the heartbeat timeout, posted once', async () => {
+  const { s, proxy } = k;
+  const [inv] = await Promise.all(['44.00'].map((a) => postErpInvoice(s, 'C10000', a)));
+  // The intake's read of the payment's posting state (ledger entries by external document number) never comes back.
+  const heldBefore = proxy.held;
+  proxy.holdGets = /customerLedgerEntries.*externalDocumentNumber/;
+  const [paid] = await payInFull(s, [inv!]);
+  await eventually(() => proxy.held > heldBefore, 20000, 'the intake read held');
+  // Long enough for the lost attempt to have heartbeated: it must be its heartbeats that stop, not a first one missed.
+  await new Promise((r) => setTimeout(r, 3000));
+
+  const killedAt = Date.now();
+  await k.killAndRestart(() => {
+    proxy.holdGets = null;
+  });
+  await paymentAt(s, paid!.paymentId, 'posted', 45000);
+  const entries = ledger(s, paid!.paymentId);
+  expect(entries).toHaveLength(1);
+  expect(parseDecimal(entries[0]!.amount, 'USD')).toBe(-paid!.inv.totalMinor);
+
+  // The intake's completed attempt follows one that timed out on its heartbeat, soon after the kill.
+  const [run] = await paymentRuns(s, paid!.paymentId);
+  const events = (await s.t.client.workflow.getHandle(run!.workflowId, run!.runId).fetchHistory()).events ?? [];
+  const intake = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'resolvePaymentContext');
+  const started = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(intake?.eventId));
+  const attrs = started!.activityTaskStartedEventAttributes!;
+  expect(attrs.attempt).toBeGreaterThan(1);
+  expect(attrs.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT);
+  const retriedAt = Number(started!.eventTime!.seconds) * 1000 + Math.floor((started!.eventTime!.nanos ?? 0) / 1e6);
+  // Heartbeat timeout (10 s) and the first retry interval (1 s) after the kill, with room for a busy machine; the old
+  // 30-second start-to-close timeout would not have let it go before 30 s after the attempt started.
+  expect(retriedAt - killedAt).toBeLessThan(20000);
+}, 90000);

@@ -5,8 +5,8 @@ import { freePort } from '../../src/stack/ports';
 import type { TestStack } from './stack';
 
 // The worker as a separate OS process (workers/main.ts, the production entrypoint), so a test can SIGKILL it halfway
-// through an activity and start it again; and a proxy in front of the sandbox ERP that holds its journal post calls,
-// so a test can stop a worker between writing journal lines and posting them.
+// through an activity and start it again; and a proxy in front of the sandbox ERP that holds its journal post calls (or
+// chosen reads), so a test can stop a worker between writing journal lines and posting them, or in the middle of a read.
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -75,19 +75,22 @@ export interface HoldingProxy {
   holdPosts: boolean;
   /** Journal post calls reach the ERP, but the answer is held and never reaches the caller. */
   swallowPostAnswers: boolean;
-  /** Post calls seen while holding or swallowing. */
+  /** GET requests whose decoded path and query match are held and never answered (null: none). */
+  holdGets: RegExp | null;
+  /** Post calls seen while holding or swallowing, and GET requests held. */
   held: number;
   close(): Promise<void>;
 }
 
-/** A plain HTTP proxy to `target` that can hold or delay journal post calls (see HoldingProxy). */
+/** A plain HTTP proxy to `target` that can hold or delay journal post calls, or hold chosen reads (see HoldingProxy). */
 export async function startHoldingProxy(target = ''): Promise<HoldingProxy> {
   const sockets = new Set<import('node:net').Socket>();
-  const proxy: HoldingProxy = { url: '', target, delayPostsMs: 0, posts: 0, holdPosts: false, swallowPostAnswers: false, held: 0, close: async () => undefined };
+  const proxy: HoldingProxy = { url: '', target, delayPostsMs: 0, posts: 0, holdPosts: false, swallowPostAnswers: false, holdGets: null, held: 0, close: async () => undefined };
   const server = http.createServer(async (req, res) => {
     const isPost = req.method === 'POST' && (req.url ?? '').includes('/Microsoft.NAV.post');
     if (isPost) proxy.posts++;
-    if (isPost && proxy.holdPosts) {
+    const heldGet = req.method === 'GET' && proxy.holdGets !== null && proxy.holdGets.test(decodeURIComponent(req.url ?? ''));
+    if ((isPost && proxy.holdPosts) || heldGet) {
       proxy.held++;
       req.resume(); // never answered; the caller gives up or dies
       return;
