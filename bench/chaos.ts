@@ -117,7 +117,7 @@ async function main(): Promise<number> {
     const settleStart = Date.now();
     await settle(stack, made, o.convergeTimeout * 1000);
     const settleSeconds = (Date.now() - settleStart) / 1000;
-    const verdict = await verify(stack, made, invoiceNumbers);
+    const verdict = await verify(stack, made, invoiceNumbers, storm.calmSinceMs());
     await proxy.close();
 
     const failed = verdict.lost.length + verdict.duplicated.length + verdict.balanceMismatches.length + verdict.duplicatePortalInvoices.length + verdict.stuck.length;
@@ -131,6 +131,7 @@ async function main(): Promise<number> {
       ['balance disagreements', verdict.balanceMismatches.length],
       ['duplicate portal invoices', verdict.duplicatePortalInvoices.length],
       ['stuck workflows', verdict.stuck.length],
+      ['activities retrying storm-time failures', verdict.retryingStormFailures.length],
       ['worker SIGKILLs', storm.kills()],
       ['429 bursts', storm.bursts()],
       ['webhooks received / held / duplicated', `${proxy.stats.received} / ${proxy.stats.delayed} / ${proxy.stats.duplicates}`],
@@ -148,6 +149,7 @@ async function main(): Promise<number> {
       process.stdout.write(`disagreement: ${m.invoiceNumber} ERP ${m.erpRemaining} portal ${m.portalBalance}\n  ${JSON.stringify(m.diagnosis)}\n`);
     }
     for (const s of verdict.stuck.slice(0, 20)) process.stdout.write(`stuck: ${s.workflowId}: ${s.why}\n`);
+    for (const r of verdict.retryingStormFailures.slice(0, 20)) process.stdout.write(`retrying: ${r.workflowId}: ${r.activity} attempt ${r.attempt}, ${r.state}\n`);
     process.stdout.write(`${JSON.stringify({ chaos: 'arsync', params: o, verdict: { ...verdict, kills: storm.kills(), bursts: storm.bursts(), proxy: proxy.stats, settleSeconds } })}\n`);
     exit = failed > 0 ? 1 : 0;
     process.stdout.write(exit === 0 ? 'PASS: nothing lost, nothing posted twice, both systems agree\n' : 'FAIL: see above\n');
@@ -168,6 +170,8 @@ interface Storm {
    * --storm-seconds). Resolves once faults are off and the worker runs.
    */
   paymentsDone(): Promise<void>;
+  /** When the faults went off and the worker ran again (after `paymentsDone`). */
+  calmSinceMs(): number;
 }
 
 /** Worker kills at random intervals, faults on both systems, 429 bursts, bad webhook delivery. */
@@ -180,6 +184,7 @@ function startStorm(stack: BenchStack, worker: ChildWorker, proxy: Awaited<Retur
   const t0 = Date.now();
   let paymentsMade = false;
   let bursts = 0;
+  let calmSince = Number.POSITIVE_INFINITY;
   const raging = () => worker.kills < o.kills || (!paymentsMade && Date.now() - t0 < o.stormSeconds * 1000);
   const pause = (lo: number, hi: number) => sleep((lo + random() * (hi - lo)) * 1000);
 
@@ -218,6 +223,7 @@ function startStorm(stack: BenchStack, worker: ChildWorker, proxy: Awaited<Retur
     proxy.chaos.duplicateRate = 0;
     proxy.chaos.delayRate = 0;
     if (!worker.running) await worker.start();
+    calmSince = Date.now();
     log(`storm over after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${worker.kills} kills, ${bursts} 429 bursts; faults off`);
   })();
   return {
@@ -227,6 +233,7 @@ function startStorm(stack: BenchStack, worker: ChildWorker, proxy: Awaited<Retur
       paymentsMade = true;
       await over;
     },
+    calmSinceMs: () => calmSince,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { generalDocumentNumber } from '../../src/adapters/businessCentral/cashReceipt';
 import { parseDecimal } from '../../src/domain/money';
 import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
@@ -30,8 +31,10 @@ export interface Verdict {
   balanceMismatches: Array<{ invoiceNumber: string; erpRemaining: number; portalBalance: number; diagnosis?: unknown }>;
   /** ERP invoices that exist more than once in the portal. */
   duplicatePortalInvoices: string[];
-  /** Workflows failed, terminated, still running without a reason, or retrying an activity again and again. */
+  /** Workflows failed, terminated, still running without a reason, or retrying an activity that fails without faults. */
   stuck: Array<{ workflowId: string; why: string }>;
+  /** Activities on a fifth or later attempt whose failures all came in the storm: running or due again, not stuck. */
+  retryingStormFailures: Array<{ workflowId: string; activity: string; attempt: number; state: string }>;
 }
 
 /** Retries a read through the storm's leftovers (an API answer lost to an injected fault is not a finding). */
@@ -48,7 +51,11 @@ export async function retrying<T>(fn: () => Promise<T>, what: string, attempts =
   throw new Error(`${what}: ${(last as Error)?.message ?? String(last)}`);
 }
 
-export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumbers: string[]): Promise<Verdict> {
+const timestampMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number | null =>
+  t?.seconds == null ? null : Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+
+/** `calmSinceMs`: when the faults went off and the worker ran again (the end of the storm). */
+export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumbers: string[], calmSinceMs: number): Promise<Verdict> {
   const client: Client = stack.client;
   const portal = stack.deps.portals.client('default');
 
@@ -78,6 +85,7 @@ export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumb
     balanceMismatches: [],
     duplicatePortalInvoices: [],
     stuck: [],
+    retryingStormFailures: [],
   };
   await forEachLimit(made, 8, async (p) => {
     const docs = byExt.get(p.paymentId);
@@ -131,7 +139,16 @@ export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumb
   await forEachLimit(running, 8, async (id) => {
     const d = await client.workflow.getHandle(id).describe();
     for (const a of d.raw.pendingActivities ?? []) {
-      if ((a.attempt ?? 0) >= 5) verdict.stuck.push({ workflowId: id, why: `${a.activityType?.name} retrying (attempt ${a.attempt}): ${a.lastFailure?.message ?? ''}` });
+      if ((a.attempt ?? 0) < 5) continue;
+      // Kills and injected faults fail attempts by design: an activity is stuck when it fails again after the storm.
+      const lastFailedMs = timestampMs(a.lastAttemptCompleteTime);
+      const name = a.activityType?.name ?? '?';
+      if (lastFailedMs !== null && lastFailedMs < calmSinceMs) {
+        const state = temporal.api.enums.v1.PendingActivityState[a.state ?? 0] ?? String(a.state);
+        verdict.retryingStormFailures.push({ workflowId: id, activity: name, attempt: a.attempt ?? 0, state });
+      } else {
+        verdict.stuck.push({ workflowId: id, why: `${name} retrying (attempt ${a.attempt}): ${a.lastFailure?.message ?? ''}` });
+      }
     }
   });
   return verdict;
