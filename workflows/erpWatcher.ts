@@ -26,7 +26,9 @@ export interface ErpWatcherInput {
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  // One watcher per company: retrying every 10 s at most costs the ERP's quota next to nothing, while a minute's
+  // backoff would leave ERP changes unseen for that long after an outage has passed.
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
 const POLLS_PER_RUN = 200;

@@ -33,7 +33,9 @@ export interface PortalWatcherInput {
 const { pollPortalChanges } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  // One watcher per connection: retrying every 10 s at most costs the portal's quota next to nothing, while a minute's
+  // backoff would leave portal payments and views unseen for that long after an outage has passed.
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
 const POLLS_PER_RUN = 200;
