@@ -17,3 +17,10 @@ export const driftSweepWorkflowId = (companyId: string, stamp: string) => `drift
 export const erpApplicationsWorkflowId = (companyId: string, mode: 'list' | 'sync', stamp: string) => `erp-applications:${companyId}:${mode}:${stamp}`;
 export const windowSyncScheduleId = (companyId: string) => `window-sync:${companyId}`;
 export const driftSweepScheduleId = (companyId: string) => `drift-sweep:${companyId}`;
+
+/**
+ * The task queue of the journal poster's commit activity: served by a worker of its own in the same process
+ * (src/worker/createWorker.ts), so the one activity every queued payment waits for never queues behind a backlog of
+ * other activities (after an outage, hundreds of payment intakes).
+ */
+export const postingTaskQueue = (taskQueue: string) => `${taskQueue}-posting`;

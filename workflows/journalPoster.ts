@@ -1,4 +1,5 @@
 import {
+  type ActivityOptions,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -11,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { JournalPostRequest, JournalPostResult } from '../activities/journalTypes';
+import { postingTaskQueue } from './ids';
 import { onceTimer } from './onceTimer';
 
 // One workflow per ERP payment journal batch. Business Central's post action posts every line of a batch, so
@@ -54,7 +56,7 @@ const MAX_GROUP = 100;
 /** Answers remembered for requests enqueued twice (a retried enqueue after its answer had gone out). */
 const REMEMBERED = 500;
 
-const { postJournalBatch } = proxyActivities<Activities>({
+const POSTING_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
   // A worker killed mid-post is noticed within seconds; the retry reuses the lines already written.
   heartbeatTimeout: '5s',
@@ -62,7 +64,7 @@ const { postJournalBatch } = proxyActivities<Activities>({
   // seconds costs Business Central's quota next to nothing, while a long backoff leaves every queued payment waiting
   // after the fault has passed (with a 30-second maximum, up to half a minute per failed attempt).
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
-});
+};
 
 /** 2: one idle timer, re-armed when it fires, instead of one per wait (each timer is a billed action). */
 export const JOURNAL_POSTER_REVISION = 2;
@@ -80,6 +82,8 @@ export interface JournalPosterInput {
 }
 
 export async function journalPoster(input: JournalPosterInput): Promise<void> {
+  // On a task queue of its own: every queued payment waits for this one activity, which must not wait behind others.
+  const { postJournalBatch } = proxyActivities<Activities>({ ...POSTING_OPTIONS, taskQueue: postingTaskQueue(workflowInfo().taskQueue) });
   const queue: JournalEnvelope[] = [...(input.queue ?? [])];
   let inFlight: JournalEnvelope[] = [];
   const answered = new Map<string, JournalPostResult>();

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { businessCentralFromEnv } from '../../src/config/clients';
 import { loadConfig, type Config } from '../../src/config/load';
 import { createApiServer } from '../../src/http/server';
@@ -15,7 +15,7 @@ import { createBusinessCentralSandbox, type BusinessCentralSandbox } from '../..
 import { createInvoiceNinjaSandbox, type InvoiceNinjaSandbox } from '../../src/sandbox/invoiceNinja/server';
 import { createSinks, type Sinks } from '../../src/sandbox/sinks';
 import { freePort } from '../../src/stack/ports';
-import { createArsyncWorker } from '../../src/worker/createWorker';
+import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWorker';
 import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
 import { bcClientWithLimits, type BcLimits } from './bcClient';
@@ -64,7 +64,7 @@ export interface BenchStack {
   requests: { bc: number; portal: number };
   /** The environment a worker process needs to join this stack (workers/main.ts reads only its environment). */
   workerEnv: NodeJS.ProcessEnv;
-  readonly worker: Worker | null;
+  readonly worker: ArsyncWorker | null;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -134,7 +134,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   const deps: ActivityDeps = { ...createActivityDeps(config, logger, client), bc: bcClient };
 
   let nativeConnection: NativeConnection | null = null;
-  let worker: Worker | null = null;
+  let worker: ArsyncWorker | null = null;
   let running: Promise<void> = Promise.resolve();
   const startWorker = async () => {
     nativeConnection ??= await NativeConnection.connect({ address: opts.temporalAddress });

@@ -1,5 +1,4 @@
 import axios from 'axios';
-import type { Worker } from '@temporalio/worker';
 import { createInvoiceNinjaSandbox, type InvoiceNinjaSandbox } from '../../src/sandbox/invoiceNinja/server';
 import type { Config } from '../../src/config/load';
 import { parseDecimal } from '../../src/domain/money';
@@ -8,7 +7,7 @@ import { invoiceState, invoiceTimeline, listInvoices } from '../../src/operation
 import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
 import { createLogger } from '../../src/observability/logger';
 import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
-import { createArsyncWorker } from '../../src/worker/createWorker';
+import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWorker';
 import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
 import { customerWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
@@ -24,7 +23,7 @@ const EXPORT_TOKEN_ENV = 'INVOICE_NINJA_EXPORT_TOKEN';
 let s: TestStack;
 let exportPortal: InvoiceNinjaSandbox;
 let deps: ActivityDeps;
-let worker: Worker;
+let worker: ArsyncWorker;
 let running: Promise<void>;
 
 const mail = async (to: string) => (await axios.get(`${s.sinks.httpUrl}/mail`, { params: { to } })).data as Array<{ subject: string; text: string }>;

@@ -150,6 +150,16 @@ export async function postingAttempts(s: TestStack): Promise<number[]> {
     .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
 }
 
+/** The task queues the journal poster scheduled its posting activities on. */
+export async function postingQueues(s: TestStack): Promise<string[]> {
+  const history = await s.t.client.workflow.getHandle(journalPosterWorkflowId(s.ops.companyId, s.config.settings.payments.journalBatch)).fetchHistory();
+  const queues = (history.events ?? [])
+    .map((e) => e.activityTaskScheduledEventAttributes)
+    .filter((a) => a?.activityType?.name === 'postJournalBatch')
+    .map((a) => a!.taskQueue?.name ?? '');
+  return [...new Set(queues)];
+}
+
 /** Pays each invoice in full by card on the pay page, one after the other. */
 export async function payInFull(s: TestStack, invoices: BothSides[]): Promise<Array<{ paymentId: string; feeMinor: number; inv: BothSides }>> {
   const paid = [];

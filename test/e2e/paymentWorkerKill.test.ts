@@ -1,7 +1,8 @@
 import { temporal } from '@temporalio/proto';
 import { parseDecimal } from '../../src/domain/money';
 import { eventually } from '../support/stack';
-import { ledger, payInFull, paymentAt, paymentRuns, postErpInvoice, postingAttempts, startKillableStack, unpostedLines, type KillableStack } from './paymentFixtures';
+import { postingTaskQueue } from '../../workflows/ids';
+import { ledger, payInFull, paymentAt, paymentRuns, postErpInvoice, postingAttempts, postingQueues, startKillableStack, unpostedLines, type KillableStack } from './paymentFixtures';
 
 // The worker runs as its own process (workers/main.ts) against this test's sandboxes, reaching the ERP through a proxy
 // that can hold chosen calls. It is SIGKILLed in the middle of an activity, then started again:
@@ -47,6 +48,8 @@ it('SIGKILL between creating the journal lines and posting them: exactly one pos
   expect(await unpostedLines(s)).toEqual([]);
   // The interrupted group was retried by the new process (after the heartbeat timeout), reusing its lines.
   expect(Math.max(...(await postingAttempts(s)))).toBeGreaterThan(1);
+  // On the posting task queue, where no backlog of other activities can hold it up.
+  expect(await postingQueues(s)).toEqual([postingTaskQueue(s.config.env.TEMPORAL_TASK_QUEUE)]);
 }, 60000);
 
 it('SIGKILL while a payment intake waits for the ERP: retried after the heartbeat timeout, posted once', async () => {

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Worker } from '@temporalio/worker';
 import { createBusinessCentralSandbox, type BusinessCentralSandbox } from '../../src/sandbox/businessCentral/server';
 import { createInvoiceNinjaSandbox, type InvoiceNinjaSandbox } from '../../src/sandbox/invoiceNinja/server';
 import { createSinks, type Sinks } from '../../src/sandbox/sinks';
@@ -12,7 +11,7 @@ import { createApiServer } from '../../src/http/server';
 import { createLogger } from '../../src/observability/logger';
 import { opsContext, type OpsContext } from '../../src/operations/context';
 import { freePort } from '../../src/stack/ports';
-import { createArsyncWorker } from '../../src/worker/createWorker';
+import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWorker';
 import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
 import { connectTemporal, uniqueTaskQueue, type TestTemporal } from './temporal';
@@ -29,7 +28,7 @@ export interface TestStack {
   sinks: Sinks;
   api: FastifyInstance;
   apiUrl: string;
-  worker: Worker;
+  worker: ArsyncWorker;
   config: Config;
   deps: ActivityDeps;
   ops: OpsContext;
@@ -99,7 +98,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   await api.listen({ host: '127.0.0.1', port: apiPort });
   const deps = createActivityDeps(config, logger, t.client);
 
-  let worker!: Worker;
+  let worker!: ArsyncWorker;
   let running: Promise<void> = Promise.resolve();
   const startWorker = async () => {
     worker = await createArsyncWorker({ connection: t.connection, namespace: config.env.TEMPORAL_NAMESPACE, taskQueue, deps, bundlePath: process.env.ARSYNC_WORKFLOW_BUNDLE });

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config/load';
 import { createTemporalClient, createWorkerConnection } from '../../src/temporal/connection';
-import { createArsyncWorker } from '../../src/worker/createWorker';
+import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWorker';
 import { createActivityDeps } from '../../src/worker/deps';
 import { createLogger } from '../../src/observability/logger';
 import type { ActivityDeps } from '../../activities';
@@ -44,7 +44,7 @@ export async function connectTemporal(): Promise<TestTemporal> {
 }
 
 /** A worker built by the project's worker factory, on its own task queue, from the run's pre-built bundle. */
-export function createTestWorker(t: TestTemporal, taskQueue: string, deps: ActivityDeps = testDeps(t, taskQueue)): Promise<Worker> {
+export function createTestWorker(t: TestTemporal, taskQueue: string, deps: ActivityDeps = testDeps(t, taskQueue)): Promise<ArsyncWorker> {
   return createArsyncWorker({
     connection: t.connection,
     namespace: testEnv().TEMPORAL_NAMESPACE,
