@@ -31,9 +31,9 @@ export interface Verdict {
   balanceMismatches: Array<{ invoiceNumber: string; erpRemaining: number; portalBalance: number; diagnosis?: unknown }>;
   /** ERP invoices that exist more than once in the portal. */
   duplicatePortalInvoices: string[];
-  /** Workflows failed, terminated, still running without a reason, or retrying an activity that fails without faults. */
+  /** Workflows failed, terminated, still running without a reason, or retrying an activity that failed after the storm. */
   stuck: Array<{ workflowId: string; why: string }>;
-  /** Activities on a fifth or later attempt whose failures all came in the storm: running or due again, not stuck. */
+  /** Activities on a fifth or later attempt running again, or due again after an attempt started in the storm. */
   retryingStormFailures: Array<{ workflowId: string; activity: string; attempt: number; state: string }>;
 }
 
@@ -140,10 +140,13 @@ export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumb
     const d = await client.workflow.getHandle(id).describe();
     for (const a of d.raw.pendingActivities ?? []) {
       if ((a.attempt ?? 0) < 5) continue;
-      // Kills and injected faults fail attempts by design: an activity is stuck when it fails again after the storm.
-      const lastFailedMs = timestampMs(a.lastAttemptCompleteTime);
+      // Kills and injected faults fail attempts by design: an activity is stuck when an attempt started after the
+      // storm failed too. One waiting for its next attempt names the failed one's start; one running is not stuck
+      // (a failure timed out after the storm, say 10 s after the last kill, may still be the storm's).
+      const scheduled = a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
+      const failedStartMs = timestampMs(a.lastStartedTime);
       const name = a.activityType?.name ?? '?';
-      if (lastFailedMs !== null && lastFailedMs < calmSinceMs) {
+      if (!scheduled || (failedStartMs !== null && failedStartMs < calmSinceMs)) {
         const state = temporal.api.enums.v1.PendingActivityState[a.state ?? 0] ?? String(a.state);
         verdict.retryingStormFailures.push({ workflowId: id, activity: name, attempt: a.attempt ?? 0, state });
       } else {
