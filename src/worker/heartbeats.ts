@@ -15,7 +15,14 @@ export const heartbeatWhileRunning: ActivityInterceptorsFactory = (ctx) => ({
     async execute(input, next) {
       const timeoutMs = ctx.info.heartbeatTimeoutMs ?? 0;
       if (ctx.info.isLocal || timeoutMs <= 0) return next(input);
-      const timer = setInterval(() => ctx.heartbeat(), timeoutMs / BEATS_PER_TIMEOUT);
+      const beat = () => {
+        try {
+          ctx.heartbeat();
+        } catch {
+          // A timer callback must not throw (it would end the process); a beat lost only lets the attempt time out.
+        }
+      };
+      const timer = setInterval(beat, timeoutMs / BEATS_PER_TIMEOUT);
       try {
         return await next(input);
       } finally {
