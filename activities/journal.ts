@@ -1,7 +1,7 @@
 import { generalDocumentNumber, type BcCustomerPaymentLine, type BcJournal, type BcJournalLine, type BusinessCentralClient } from '../src/adapters/businessCentral';
 import { ExternalServiceError } from '../src/adapters/http/errors';
 import { urgently } from '../src/adapters/http/limiter';
-import { journalPosterWorkflowId } from '../workflows/ids';
+import { journalPosterWorkflowId, postingTaskQueue } from '../workflows/ids';
 import { enqueuePosting, JOURNAL_POSTER_REVISION, journalPoster } from '../workflows/journalPoster';
 import type { ActivityDeps } from './deps';
 import { tellStaffPaymentPosted } from './notifications';
@@ -427,7 +427,7 @@ export function createJournalActivities(deps: ActivityDeps) {
       const { client, taskQueue } = deps.temporal;
       const batch = deps.settings.payments.journalBatch;
       await client.workflow.signalWithStart(journalPoster, {
-        taskQueue,
+        taskQueue: postingTaskQueue(taskQueue),
         workflowId: journalPosterWorkflowId(input.companyId, batch),
         args: [{ companyId: input.companyId, batch, revision: JOURNAL_POSTER_REVISION }],
         signal: enqueuePosting,

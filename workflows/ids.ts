@@ -18,9 +18,13 @@ export const erpApplicationsWorkflowId = (companyId: string, mode: 'list' | 'syn
 export const windowSyncScheduleId = (companyId: string) => `window-sync:${companyId}`;
 export const driftSweepScheduleId = (companyId: string) => `drift-sweep:${companyId}`;
 
+const POSTING_SUFFIX = '-posting';
+
 /**
- * The task queue of the journal poster's commit activity: served by a worker of its own in the same process
- * (src/worker/createWorker.ts), so the one activity every queued payment waits for never queues behind a backlog of
- * other activities (after an outage, hundreds of payment intakes).
+ * The task queue of the journal poster (workflow and commit activity): served by a worker of its own in the same
+ * process (src/worker/createWorker.ts), with a cache of its own, so the one workflow every queued payment waits for
+ * never queues behind a backlog of other workflow or activity tasks (after an outage, hundreds of payments at once),
+ * nor is evicted by them and replayed from its long history on every task. Idempotent: the posting queue's own
+ * posting queue is itself.
  */
-export const postingTaskQueue = (taskQueue: string) => `${taskQueue}-posting`;
+export const postingTaskQueue = (taskQueue: string) => (taskQueue.endsWith(POSTING_SUFFIX) ? taskQueue : `${taskQueue}${POSTING_SUFFIX}`);

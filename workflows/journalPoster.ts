@@ -2,7 +2,7 @@ import {
   type ActivityOptions,
   allHandlersFinished,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   defineQuery,
   defineSignal,
   getExternalWorkflowHandle,
@@ -82,7 +82,8 @@ export interface JournalPosterInput {
 }
 
 export async function journalPoster(input: JournalPosterInput): Promise<void> {
-  // On a task queue of its own: every queued payment waits for this one activity, which must not wait behind others.
+  // On the posting task queue: every queued payment waits for this one activity, which must not wait behind others.
+  // (Runs started before the poster had that queue to itself run on the main one and still send the commit there.)
   const { postJournalBatch } = proxyActivities<Activities>({ ...POSTING_OPTIONS, taskQueue: postingTaskQueue(workflowInfo().taskQueue) });
   const queue: JournalEnvelope[] = [...(input.queue ?? [])];
   let inFlight: JournalEnvelope[] = [];
@@ -149,5 +150,7 @@ export async function journalPoster(input: JournalPosterInput): Promise<void> {
   }
   await Promise.all(replies.splice(0));
   await condition(allHandlersFinished);
-  await continueAsNew<typeof journalPoster>({ companyId: input.companyId, batch: input.batch, queue, stats, revision: JOURNAL_POSTER_REVISION });
+  // The next run is on the posting task queue (a run on the main queue moves there).
+  const next = makeContinueAsNewFunc<typeof journalPoster>({ taskQueue: postingTaskQueue(workflowInfo().taskQueue) });
+  await next({ companyId: input.companyId, batch: input.batch, queue, stats, revision: JOURNAL_POSTER_REVISION });
 }

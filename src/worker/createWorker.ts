@@ -18,10 +18,11 @@ export interface WorkerWiring {
 }
 
 /**
- * The worker a deployment runs: workflows and every activity on the task queue, and the journal poster's commit on a
- * task queue of its own (`postingTaskQueue`), polled by a second SDK worker in the same process. Every queued payment
- * waits for that one activity; on the shared queue it would wait behind whatever backlog of other activities an
- * outage or a restart left. Both run and stop together.
+ * The worker a deployment runs: workflows and every activity on the task queue, and the journal poster with its commit
+ * on a task queue of its own (`postingTaskQueue`), polled by a second SDK worker in the same process with a cache of
+ * its own. Every queued payment waits for that one workflow; on the shared queue its tasks would wait behind whatever
+ * backlog an outage or a restart left, and hundreds of payments waking at once would evict it from the cache, to be
+ * replayed from its long history on every task. Both run and stop together.
  */
 export class ArsyncWorker {
   constructor(
@@ -80,7 +81,8 @@ export async function createArsyncWorker(w: WorkerWiring): Promise<ArsyncWorker>
     ...common,
     taskQueue: w.taskQueue,
     workflowBundle: { codePath },
-    // All of them, the commit too: one scheduled on this queue by an older journal poster run still finds a worker.
+    // All of them, the poster and its commit too: a run started on this queue before the poster had its own still
+    // finds a worker (until its next continue-as-new, which moves it).
     activities,
     maxConcurrentActivityTaskExecutions: w.maxConcurrentActivityTaskExecutions ?? 100,
     maxCachedWorkflows: w.maxCachedWorkflows,
@@ -88,9 +90,12 @@ export async function createArsyncWorker(w: WorkerWiring): Promise<ArsyncWorker>
   const posting = await Worker.create({
     ...common,
     taskQueue: postingTaskQueue(w.taskQueue),
+    // The journal poster and its commit: one workflow and one activity at a time per batch, a few batches at most,
+    // always in this worker's cache.
+    workflowBundle: { codePath },
     activities: { postJournalBatch: activities.postJournalBatch },
-    // One commit at a time per batch: a few batches at most.
     maxConcurrentActivityTaskExecutions: 10,
+    maxCachedWorkflows: 10,
   });
   return new ArsyncWorker(main, posting);
 }

@@ -5,13 +5,13 @@ import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWo
 import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
 import type { JournalPostRequest } from '../../activities/journalTypes';
-import { customerWorkflowId, journalPosterWorkflowId } from '../../workflows/ids';
+import { customerWorkflowId, journalPosterWorkflowId, postingTaskQueue } from '../../workflows/ids';
 import { JOURNAL_POSTER_REVISION, enqueuePosting, journalPoster } from '../../workflows/journalPoster';
 import { eventually, startStack, type TestStack } from '../support/stack';
 import { startHoldingProxy, type HoldingProxy } from '../support/workerProcess';
 
-// The journal poster's commit runs on a task queue of its own. Here every activity slot of the main queue is taken
-// (one slot, held by a customer sync whose ERP read never comes back), and a posting enqueued meanwhile is still
+// The journal poster and its commit run on a task queue of their own. Here every activity slot of the main queue is
+// taken (one slot, held by a customer sync whose ERP read never comes back), and a posting enqueued meanwhile is still
 // written and posted in the ERP: on the shared queue it would wait for the slot.
 
 let s: TestStack;
@@ -62,7 +62,8 @@ it('a posting goes through while every activity slot of the main task queue is t
   };
   const batch = s.config.settings.payments.journalBatch;
   await s.t.client.workflow.signalWithStart(journalPoster, {
-    taskQueue: s.config.env.TEMPORAL_TASK_QUEUE,
+    // Where the payment workflows' enqueue activity starts it.
+    taskQueue: postingTaskQueue(s.config.env.TEMPORAL_TASK_QUEUE),
     workflowId: journalPosterWorkflowId(s.ops.companyId, batch),
     args: [{ companyId: s.ops.companyId, batch, revision: JOURNAL_POSTER_REVISION }],
     signal: enqueuePosting,
