@@ -14,6 +14,7 @@ import { freePort } from '../../src/stack/ports';
 import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWorker';
 import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
+import { postingTaskQueue } from '../../workflows/ids';
 import { connectTemporal, uniqueTaskQueue, type TestTemporal } from './temporal';
 
 /**
@@ -129,7 +130,8 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     },
     async close() {
       // Stop the long-lived workflows of this stack so the shared server does not keep timers for them.
-      for await (const wf of t.client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` })) {
+      const queues = `(TaskQueue = '${taskQueue}' OR TaskQueue = '${postingTaskQueue(taskQueue)}')`;
+      for await (const wf of t.client.workflow.list({ query: `${queues} AND ExecutionStatus = 'Running'` })) {
         await t.client.workflow.getHandle(wf.workflowId).terminate('test stack closed').catch(() => undefined);
       }
       if (worker && worker.getState() === 'RUNNING') {
