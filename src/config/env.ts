@@ -38,7 +38,7 @@ export const envSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(300),
   /**
    * V8 old-space limit (MiB) of the worker process `npm start` runs (0: Node's default, which lets garbage grow towards
-   * gigabytes before collecting). 256 held 10,000 waiting invoices at 374-395 MiB resident (bench/README.md).
+   * gigabytes before collecting). 256 held 10,000 waiting invoices at 374-417 MiB resident (bench/README.md).
    */
   WORKER_HEAP_MB: z.coerce.number().int().min(0).max(65_536).default(256),
 
