@@ -3,7 +3,8 @@ import { temporal } from '@temporalio/proto';
 import { generalDocumentNumber } from '../../src/adapters/businessCentral/cashReceipt';
 import { parseDecimal } from '../../src/domain/money';
 import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
-import { invoiceWorkflowId, postingTaskQueue } from '../../workflows/ids';
+import { invoiceWorkflowId } from '../../workflows/ids';
+import { onDeploymentQueues } from '../../src/temporal/taskQueues';
 import { invoiceStateQuery } from '../../workflows/invoiceMessages';
 import type { BenchStack } from './stack';
 import { forEachLimit, sleep } from './stats';
@@ -119,7 +120,7 @@ export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumb
   // Workflows: ended badly, or running without a reason.
   const paidInErp = new Set(invoiceNumbers.filter((n) => parseDecimal(stack.bc.admin.getInvoice(n).remaining, 'USD') === 0));
   const running: string[] = [];
-  for await (const wf of client.workflow.list({ query: `TaskQueue = '${stack.taskQueue}' OR TaskQueue = '${postingTaskQueue(stack.taskQueue)}'` })) {
+  for await (const wf of client.workflow.list({ query: onDeploymentQueues(stack.taskQueue) })) {
     const status = wf.status.name;
     const stage = wf.typedSearchAttributes.get(Stage) ?? null;
     const reason = wf.typedSearchAttributes.get(AttentionReason) ?? null;

@@ -1,6 +1,7 @@
 import axios from 'axios';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { invoiceWorkflowId, paymentWorkflowId, postingTaskQueue } from '../../workflows/ids';
+import { onDeploymentQueues } from '../../src/temporal/taskQueues';
+import { invoiceWorkflowId, paymentWorkflowId } from '../../workflows/ids';
 import { PORTAL_WEBHOOK_SECRET_HEADER } from '../../src/http/routes/portalWebhook';
 import { BC_WEBHOOK_PATH } from '../../activities/subscriptions';
 import { eventually, startStack, type TestStack } from '../support/stack';
@@ -26,8 +27,7 @@ const secret = () => ({ [PORTAL_WEBHOOK_SECRET_HEADER]: s.config.env.PORTAL_WEBH
 /** Every workflow this stack's task queue has seen (visibility), so "nothing started" can be checked after each refusal. */
 async function workflowsOnQueue(): Promise<string[]> {
   const ids: string[] = [];
-  const queue = s.config.env.TEMPORAL_TASK_QUEUE;
-  for await (const wf of s.t.client.workflow.list({ query: `TaskQueue = '${queue}' OR TaskQueue = '${postingTaskQueue(queue)}'` })) ids.push(wf.workflowId);
+  for await (const wf of s.t.client.workflow.list({ query: onDeploymentQueues(s.config.env.TEMPORAL_TASK_QUEUE) })) ids.push(wf.workflowId);
   return ids.sort();
 }
 

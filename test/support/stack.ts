@@ -14,7 +14,7 @@ import { freePort } from '../../src/stack/ports';
 import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWorker';
 import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
-import { postingTaskQueue } from '../../workflows/ids';
+import { onDeploymentQueues } from '../../src/temporal/taskQueues';
 import { connectTemporal, uniqueTaskQueue, type TestTemporal } from './temporal';
 
 /**
@@ -130,8 +130,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     },
     async close() {
       // Stop the long-lived workflows of this stack so the shared server does not keep timers for them.
-      const queues = `(TaskQueue = '${taskQueue}' OR TaskQueue = '${postingTaskQueue(taskQueue)}')`;
-      for await (const wf of t.client.workflow.list({ query: `${queues} AND ExecutionStatus = 'Running'` })) {
+      for await (const wf of t.client.workflow.list({ query: `${onDeploymentQueues(taskQueue)} AND ExecutionStatus = 'Running'` })) {
         await t.client.workflow.getHandle(wf.workflowId).terminate('test stack closed').catch(() => undefined);
       }
       if (worker && worker.getState() === 'RUNNING') {
