@@ -91,10 +91,14 @@ export const adjustmentAnswered = defineSignal<[AdjustmentMatch]>('adjustmentAns
 export const resolvePayment = defineUpdate<PaymentState, [Resolution]>('resolvePayment');
 export const paymentStateQuery = defineQuery<PaymentState>('paymentState');
 
+/**
+ * Backoff capped at 10 s: once an outage ends, every waiting payment tries again within seconds, not up to a minute
+ * later. The extra attempts during an outage cost requests that the clients' rate limiter keeps within quota.
+ */
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
 export interface PortalPaymentInput {

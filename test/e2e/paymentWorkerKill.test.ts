@@ -84,4 +84,6 @@ it('SIGKILL while a payment intake waits for the ERP: retried after the heartbea
   // Heartbeat timeout (10 s) and the first retry interval (1 s) after the kill, with room for a busy machine; the old
   // 30-second start-to-close timeout would not have let it go before 30 s after the attempt started.
   expect(retriedAt - killedAt).toBeLessThan(20000);
+  // Its retries back off to 10 s at most (not a minute), so a payment goes on within seconds of an outage's end.
+  expect(Number(intake!.activityTaskScheduledEventAttributes!.retryPolicy!.maximumInterval!.seconds)).toBe(10);
 }, 90000);
