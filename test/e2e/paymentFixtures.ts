@@ -150,14 +150,14 @@ export async function postingAttempts(s: TestStack): Promise<number[]> {
     .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
 }
 
-/** The task queues the journal poster scheduled its posting activities on. */
-export async function postingQueues(s: TestStack): Promise<string[]> {
+/** How the journal poster scheduled its posting activities: the distinct task queues and retry caps (seconds). */
+export async function postingSchedules(s: TestStack): Promise<{ queues: string[]; maxRetryIntervalsSec: number[] }> {
   const history = await s.t.client.workflow.getHandle(journalPosterWorkflowId(s.ops.companyId, s.config.settings.payments.journalBatch)).fetchHistory();
-  const queues = (history.events ?? [])
-    .map((e) => e.activityTaskScheduledEventAttributes)
-    .filter((a) => a?.activityType?.name === 'postJournalBatch')
-    .map((a) => a!.taskQueue?.name ?? '');
-  return [...new Set(queues)];
+  const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes).filter((a) => a?.activityType?.name === 'postJournalBatch');
+  return {
+    queues: [...new Set(scheduled.map((a) => a!.taskQueue?.name ?? ''))],
+    maxRetryIntervalsSec: [...new Set(scheduled.map((a) => Number(a!.retryPolicy?.maximumInterval?.seconds ?? 0)))],
+  };
 }
 
 /** Pays each invoice in full by card on the pay page, one after the other. */

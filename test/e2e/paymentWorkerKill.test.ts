@@ -2,7 +2,7 @@ import { temporal } from '@temporalio/proto';
 import { parseDecimal } from '../../src/domain/money';
 import { eventually } from '../support/stack';
 import { postingTaskQueue } from '../../workflows/ids';
-import { ledger, payInFull, paymentAt, paymentRuns, postErpInvoice, postingAttempts, postingQueues, startKillableStack, unpostedLines, type KillableStack } from './paymentFixtures';
+import { ledger, payInFull, paymentAt, paymentRuns, postErpInvoice, postingAttempts, postingSchedules, startKillableStack, unpostedLines, type KillableStack } from './paymentFixtures';
 
 // The worker runs as its own process (workers/main.ts) against this test's sandboxes, reaching the ERP through a proxy
 // that can hold chosen calls. It is SIGKILLed in the middle of an activity, then started again:
@@ -48,8 +48,10 @@ it('SIGKILL between creating the journal lines and posting them: exactly one pos
   expect(await unpostedLines(s)).toEqual([]);
   // The interrupted group was retried by the new process (after the heartbeat timeout), reusing its lines.
   expect(Math.max(...(await postingAttempts(s)))).toBeGreaterThan(1);
-  // On the posting task queue, where no backlog of other activities can hold it up.
-  expect(await postingQueues(s)).toEqual([postingTaskQueue(s.config.env.TEMPORAL_TASK_QUEUE)]);
+  // On the posting task queue, where no backlog of other activities can hold it up, retried every 2 s at most.
+  const schedules = await postingSchedules(s);
+  expect(schedules.queues).toEqual([postingTaskQueue(s.config.env.TEMPORAL_TASK_QUEUE)]);
+  expect(schedules.maxRetryIntervalsSec).toEqual([2]);
 }, 60000);
 
 it('SIGKILL while a payment intake waits for the ERP: retried after the heartbeat timeout, posted once', async () => {
