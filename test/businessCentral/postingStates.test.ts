@@ -10,11 +10,13 @@ describe('posting states of several payments', () => {
   let sandbox: BusinessCentralSandbox;
   let deps: ActivityDeps;
   let requests = 0;
+  let invoiceReads = 0;
 
   beforeAll(async () => {
     sandbox = await createBusinessCentralSandbox({ ...CREDENTIALS, notificationDelayMs: 0 });
     sandbox.app.addHook('onRequest', async (req) => {
       if (req.url.includes('customerLedgerEntries')) requests++;
+      if (req.url.includes('/salesInvoices')) invoiceReads++;
     });
     await sandbox.listen(0);
     deps = { bc: clientFor(sandbox) } as unknown as ActivityDeps;
@@ -55,6 +57,26 @@ describe('posting states of several payments', () => {
     expect(together.get('ps-plain')).toMatchObject({ posted: true, postedMinor: 3000, reversed: false, customerNumber: 'C10000' });
     expect(together.get('ps-once')).toMatchObject({ posted: true, postedMinor: 2000, reversed: true, reversals: 1, reversedMinor: 500 });
     expect(together.get('ps-often')).toMatchObject({ posted: true, postedMinor: 4000, reversals: 4, reversedMinor: 400 });
+
+    // Separate activities asking at the same moment (payment intakes under load): their reads go out together, each
+    // answered as if it had read alone.
+    requests = 0;
+    const atOnce = await Promise.all(ids.map((id) => erpPostingState(deps, id)));
+    // 24 keys, 20 to a query (the sixth payment's in a second), and the one more for "ps-often"'s fourth reversal.
+    expect(requests).toBe(3);
+    ids.forEach((id, i) => expect(atOnce[i]).toEqual(oneByOne.get(id)));
+  });
+
+  it('answers invoice lookups asked at the same moment with one query, each with its own invoice', async () => {
+    const posted = sandbox.admin.postInvoices(
+      Array.from({ length: 5 }, () => ({ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: '12.00', taxPercent: '0' }] })),
+    );
+    invoiceReads = 0;
+    const numbers = [...posted.map((i) => i.number), 'NO-SUCH-INVOICE'];
+    const found = await Promise.all(numbers.map((n) => deps.bc.getSalesInvoiceByNumber(n, { lines: false })));
+    expect(invoiceReads).toBe(1);
+    expect(found.map((inv) => inv?.number ?? null)).toEqual([...posted.map((i) => i.number), null]);
+    expect(found.slice(0, 5).every((inv) => inv!.totalIncludingTax.minor === 1200)).toBe(true);
   });
 
   it('asks nothing for no payments', async () => {

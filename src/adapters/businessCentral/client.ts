@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { toDecimalNumber, type Money } from '../../domain/money';
 import { ExternalServiceError } from '../http/errors';
+import { keyedBatch } from '../http/keyedBatch';
 import { singleFlight } from '../singleFlight';
 import { postCashReceipt, type CashReceiptRequest, type CashReceiptResult } from './cashReceipt';
 import { checkConfig, DEFAULTS, type BusinessCentralConfig } from './config';
@@ -73,9 +74,10 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
   const custom = `${envRoot}/${cfg.postingGroupApi ?? DEFAULTS.postingGroupApi}/companies(${cfg.companyId})`;
   let lcy: Promise<string> | undefined;
 
-  async function getAll<T extends z.ZodTypeAny>(url: string, item: T, what: string): Promise<z.output<T>[]> {
+  /** Every page; a function for `url` settles the first page's URL when it goes out (a batch of lookups). */
+  async function getAll<T extends z.ZodTypeAny>(url: string | (() => string), item: T, what: string): Promise<z.output<T>[]> {
     const out: z.output<T>[] = [];
-    let next: string | undefined = url;
+    let next: string | (() => string) | undefined = url;
     for (let pageNo = 0; next; pageNo++) {
       if (pageNo >= MAX_PAGES) throw new ExternalServiceError('business-central', `${what}: more than ${MAX_PAGES} pages`, { retryable: false, code: 'too_many_pages' });
       const page: { value: z.output<T>[]; '@odata.nextLink'?: string } = await http.request({ method: 'GET', url: next, what, schema: s.page(item) });
@@ -84,6 +86,24 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     }
     return out;
   }
+
+  // Lookups by key asked for while one of their kind waits under the rate limit go out together, 20 keys to a query
+  // (src/adapters/http/keyedBatch.ts); each caller gets the rows of exactly its keys.
+  const invoicesByNumber = keyedBatch<BcSalesInvoice>({
+    maxKeys: FILTER_KEYS_PER_QUERY,
+    read: async (take) =>
+      (await getAll(() => `${company}/salesInvoices${query({ $filter: anyOf('number', take()) })}`, s.salesInvoiceSchema, 'sales invoices by number')).map(s.toSalesInvoice),
+    keyOf: (inv) => inv.number,
+  });
+  const entriesByExternalDocumentNumber = keyedBatch<BcLedgerEntry>({
+    maxKeys: FILTER_KEYS_PER_QUERY,
+    read: async (take) => {
+      const cur = await localCurrency();
+      const rows = await getAll(() => `${reports}/customerLedgerEntries${query({ $filter: anyOf('externalDocumentNumber', take()) })}`, s.ledgerEntrySchema, 'ledger entries by external document number');
+      return rows.map((r) => s.toLedgerEntry(r, cur));
+    },
+    keyOf: (e) => e.externalDocumentNumber,
+  });
 
   const getOne = <T extends z.ZodTypeAny>(url: string, item: T, what: string) =>
     http.request({ method: 'GET', url, what, schema: item }) as Promise<z.output<T>>;
@@ -182,6 +202,7 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
 
   /** `customer` expands the sell-to customer into the same request (one request against BC's quota, not two). */
   async function getSalesInvoiceByNumber(number: string, opts: { lines?: boolean; customer?: boolean } = { lines: true }): Promise<BcSalesInvoice | null> {
+    if (!opts.lines && !opts.customer) return (await invoicesByNumber([number]))[0] ?? null;
     const expand = [opts.lines ? 'salesInvoiceLines' : '', opts.customer ? 'customer' : ''].filter(Boolean).join(',');
     const rows = await getAll(
       `${company}/salesInvoices${query({ $filter: `number eq ${odataString(number)}`, $expand: expand || undefined })}`,
@@ -205,13 +226,8 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
   }
 
   /** Sales invoices (without lines) with any of these numbers, one query per 20. */
-  async function findSalesInvoicesByNumbers(numbers: readonly string[]): Promise<BcSalesInvoice[]> {
-    const out: BcSalesInvoice[] = [];
-    for (const chunk of chunks([...new Set(numbers)], FILTER_KEYS_PER_QUERY)) {
-      const rows = await getAll(`${company}/salesInvoices${query({ $filter: anyOf('number', chunk) })}`, s.salesInvoiceSchema, `sales invoices ${chunk.join(', ')}`.slice(0, 200));
-      out.push(...rows.map(s.toSalesInvoice));
-    }
-    return out.filter((inv) => numbers.includes(inv.number));
+  function findSalesInvoicesByNumbers(numbers: readonly string[]): Promise<BcSalesInvoice[]> {
+    return invoicesByNumber(numbers);
   }
 
   async function listSalesInvoices(opts: { modifiedSince?: string; status?: InvoiceStatus; lines?: boolean } = {}): Promise<BcSalesInvoice[]> {
@@ -363,12 +379,8 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
    * Customer ledger entries carrying any of these external document numbers, in one query per 20 keys (an OR over
    * one field, which BC's OData allows; a short URL stays well inside the server's limit).
    */
-  async function findEntriesByExternalDocumentNumbers(keys: readonly string[]): Promise<BcLedgerEntry[]> {
-    const out: BcLedgerEntry[] = [];
-    for (const chunk of chunks([...new Set(keys)], FILTER_KEYS_PER_QUERY)) {
-      out.push(...(await ledgerEntries(anyOf('externalDocumentNumber', chunk), `ledger entries for ${chunk.join(', ')}`.slice(0, 200))));
-    }
-    return out.filter((e) => keys.includes(e.externalDocumentNumber));
+  function findEntriesByExternalDocumentNumbers(keys: readonly string[]): Promise<BcLedgerEntry[]> {
+    return entriesByExternalDocumentNumber(keys);
   }
 
   async function listCustomerLedgerEntriesSince(isoTimestamp: string, opts: { documentType?: LedgerDocumentType } = {}): Promise<BcLedgerEntry[]> {

@@ -37,7 +37,8 @@ function limiterFor(cfg: BusinessCentralConfig): RequestLimiter {
 
 export interface RequestOptions<T> {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  url: string;
+  /** A function is called once, when the request first goes out (a batch of lookups closes then). */
+  url: string | (() => string);
   /** What is being fetched, for error messages ("sales invoice PS-INV1001"). */
   what: string;
   body?: unknown;
@@ -45,6 +46,9 @@ export interface RequestOptions<T> {
   schema?: z.ZodType<T, z.ZodTypeDef, unknown>;
   binary?: boolean;
 }
+
+/** A request as it goes out: its URL settled. */
+type SentRequest<T> = Omit<RequestOptions<T>, 'url'> & { url: string };
 
 export function describeIssues(error: z.ZodError): string {
   return error.issues
@@ -69,9 +73,11 @@ export class BcHttp {
   }
 
   async request<T>(opts: RequestOptions<T>): Promise<T> {
+    let url: string | undefined;
+    const sent = (): SentRequest<T> => ({ ...opts, url: (url ??= typeof opts.url === 'function' ? opts.url() : opts.url) });
     return withRetry(async (attempt) => {
       try {
-        return await this.limiter.run(() => this.once(opts));
+        return await this.limiter.run(() => this.once(sent()));
       } catch (err) {
         if (err instanceof ExternalServiceError && err.retryable)
           this.logger?.warn?.({ what: opts.what, attempt, status: err.status, code: err.code }, 'business central call failed, retrying');
@@ -80,7 +86,7 @@ export class BcHttp {
     }, this.retry);
   }
 
-  private async send(opts: RequestOptions<unknown>, token: string): Promise<AxiosResponse> {
+  private async send(opts: SentRequest<unknown>, token: string): Promise<AxiosResponse> {
     try {
       return await this.axios.request({
         method: opts.method,
@@ -104,7 +110,7 @@ export class BcHttp {
     }
   }
 
-  private async once<T>(opts: RequestOptions<T>): Promise<T> {
+  private async once<T>(opts: SentRequest<T>): Promise<T> {
     let token = await this.tokens.get();
     let res = await this.send(opts, token);
     if (res.status === 401) {

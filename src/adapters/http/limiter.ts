@@ -13,6 +13,11 @@ export function urgently<T>(fn: () => Promise<T>): Promise<T> {
   return lane.run('urgent', fn);
 }
 
+/** Whether the caller runs in the urgent lane (`urgently`). */
+export function isUrgent(): boolean {
+  return lane.getStore() === 'urgent';
+}
+
 export interface LimiterOptions {
   maxConcurrent: number;
   /** Requests allowed per `intervalMs`. */
