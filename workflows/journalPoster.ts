@@ -61,7 +61,7 @@ const POSTING_OPTIONS: ActivityOptions = {
   // A worker killed mid-post is noticed within seconds; the retry reuses the lines already written.
   heartbeatTimeout: '5s',
   // Every payment of the batch waits on this one activity, and it is the only one per batch: retrying every 2 s costs
-  // Business Central's quota next to nothing (30 requests a minute at most), while a longer backoff leaves every queued
+  // Business Central's quota next to nothing (30 attempts a minute at most), while a longer backoff leaves every queued
   // payment waiting after the fault has passed. After a crash the retry comes 5-7 s after the last heartbeat (with a
   // 5-second cap, up to 10 s), so a commit cut short by crashes a few seconds apart still gets to finish.
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '2s' },

@@ -97,11 +97,7 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
   });
   const entriesByExternalDocumentNumber = keyedBatch<BcLedgerEntry>({
     maxKeys: FILTER_KEYS_PER_QUERY,
-    read: async (take) => {
-      const cur = await localCurrency();
-      const rows = await getAll(() => `${reports}/customerLedgerEntries${query({ $filter: anyOf('externalDocumentNumber', take()) })}`, s.ledgerEntrySchema, 'ledger entries by external document number');
-      return rows.map((r) => s.toLedgerEntry(r, cur));
-    },
+    read: (take) => ledgerEntries(() => anyOf('externalDocumentNumber', take()), 'ledger entries by external document number'),
     keyOf: (e) => e.externalDocumentNumber,
   });
 
@@ -200,7 +196,10 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     return raw ? s.toSalesInvoice(raw) : null;
   }
 
-  /** `customer` expands the sell-to customer into the same request (one request against BC's quota, not two). */
+  /**
+   * `customer` expands the sell-to customer into the same request (one request against BC's quota, not two). Without
+   * lines or customer, lookups asked while one waits for its turn share its query.
+   */
   async function getSalesInvoiceByNumber(number: string, opts: { lines?: boolean; customer?: boolean } = { lines: true }): Promise<BcSalesInvoice | null> {
     if (!opts.lines && !opts.customer) return (await invoicesByNumber([number]))[0] ?? null;
     const expand = [opts.lines ? 'salesInvoiceLines' : '', opts.customer ? 'customer' : ''].filter(Boolean).join(',');
@@ -359,9 +358,11 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
 
   // ---- ledger
 
-  async function ledgerEntries(filter: string, what: string): Promise<BcLedgerEntry[]> {
+  /** Customer ledger entries by filter (a function: settled when the request goes out, for a batch of lookups). */
+  async function ledgerEntries(filter: string | (() => string), what: string): Promise<BcLedgerEntry[]> {
     const cur = await localCurrency();
-    const rows = await getAll(`${reports}/customerLedgerEntries${query({ $filter: filter })}`, s.ledgerEntrySchema, what);
+    const url = () => `${reports}/customerLedgerEntries${query({ $filter: typeof filter === 'function' ? filter() : filter })}`;
+    const rows = await getAll(url, s.ledgerEntrySchema, what);
     return rows.map((r) => s.toLedgerEntry(r, cur));
   }
 
