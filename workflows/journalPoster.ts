@@ -84,7 +84,8 @@ export interface JournalPosterInput {
 
 export async function journalPoster(input: JournalPosterInput): Promise<void> {
   // On the posting task queue: every queued payment waits for this one activity, which must not wait behind others.
-  // (Runs started before the poster had that queue to itself run on the main one and still send the commit there.)
+  // A run still on the main queue (started before the poster had a queue of its own) sends it there too; the main
+  // worker registers the commit only for attempts scheduled on the main queue before that.
   const { postJournalBatch } = proxyActivities<Activities>({ ...POSTING_OPTIONS, taskQueue: postingTaskQueue(workflowInfo().taskQueue) });
   const queue: JournalEnvelope[] = [...(input.queue ?? [])];
   let inFlight: JournalEnvelope[] = [];

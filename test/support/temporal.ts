@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../src/config/load';
 import { createTemporalClient, createWorkerConnection } from '../../src/temporal/connection';
 import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWorker';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { toDecimalNumber, type Money } from '../../domain/money';
 import { ExternalServiceError } from '../http/errors';
 import { keyedBatch } from '../http/keyedBatch';
+import { chunks } from '../chunks';
 import { singleFlight } from '../singleFlight';
 import { postCashReceipt, type CashReceiptRequest, type CashReceiptResult } from './cashReceipt';
 import { checkConfig, DEFAULTS, type BusinessCentralConfig } from './config';
@@ -38,12 +39,6 @@ const FILTER_KEYS_PER_QUERY = 20;
 /** `field eq 'a' or field eq 'b' …`: BC's OData takes an OR over one field (not across fields). */
 function anyOf(field: string, values: readonly string[]): string {
   return values.map((v) => `${field} eq ${odataString(v)}`).join(' or ');
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 function query(params: Record<string, string | undefined>): string {

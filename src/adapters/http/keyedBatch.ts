@@ -1,3 +1,4 @@
+import { chunks } from '../chunks';
 import { isUrgent } from './limiter';
 
 // Lookups by key (ledger entries by external document number, invoices by number) asked for while one of the same
@@ -54,10 +55,6 @@ export function keyedBatch<V>(opts: KeyedBatchOptions<V>): (keys: readonly strin
   };
 
   return async (keys) => {
-    const unique = [...new Set(keys)];
-    if (unique.length === 0) return [];
-    const parts: string[][] = [];
-    for (let i = 0; i < unique.length; i += opts.maxKeys) parts.push(unique.slice(i, i + opts.maxKeys));
-    return (await Promise.all(parts.map(join))).flat();
+    return (await Promise.all(chunks([...new Set(keys)], opts.maxKeys).map(join))).flat();
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { chunks } from '../../adapters/chunks';
 import { notificationPayloadSchema, type BcSalesInvoice, type BusinessCentralClient } from '../../adapters/businessCentral';
 import type { Config } from '../../config/load';
 import type { Logger } from '../../observability/logger';
@@ -93,9 +94,7 @@ export function registerBcWebhook(app: FastifyInstance, deps: BcWebhookDeps): vo
     // Items are independent. The single-invoice items' invoices are read 20 to a query, and each group's workflows
     // start as soon as its read returns, a couple of groups at once: the first invoices start syncing after one read,
     // not after the whole notification's, and a large notification stays well inside BC's delivery timeout.
-    const groups: Array<typeof trusted> = [];
-    for (let i = 0; i < trusted.length; i += GROUP_SIZE) groups.push(trusted.slice(i, i + GROUP_SIZE));
-    const perGroup = await mapLimit(groups, GROUP_CONCURRENCY, async (group) => {
+    const perGroup = await mapLimit(chunks(trusted, GROUP_SIZE), GROUP_CONCURRENCY, async (group) => {
       const ids = group.filter((n) => n.changeType !== 'deleted' && n.changeType !== 'collection').map((n) => INVOICE_RESOURCE.exec(n.resource)?.[1]);
       const read = await deps.bc.getSalesInvoicesByIds(ids.filter((id): id is string => !!id));
       const invoices = new Map(read.map((inv) => [inv.id.toLowerCase(), inv]));
