@@ -97,8 +97,8 @@ async function main(): Promise<number> {
     settings: { polling: { paymentsInterval: '2s', viewsInterval: '5s' } },
   });
   proxy.setTarget(stack.apiUrl);
-  // The worker as `npm start` runs it, with its V8 heap limit: on Node's default heap it grew to 770 MiB resident and
-  // its event loop stalled for 350-700 ms at a time after a restart (with the limit: 470 MiB, stalls under 300 ms).
+  // The worker as `npm start` runs it, with its V8 heap limit (on Node's default heap the last worker of a run grew to
+  // 770 MiB resident; with the limit, 470 MiB).
   const worker = new ChildWorker(stack.client, { ...stack.workerEnv, ...workerHeapEnv(stack.config.env.WORKER_HEAP_MB) });
   onInterrupt(() => worker.kill());
   let exit = 1;
