@@ -70,16 +70,18 @@ describe('email adapter against the SMTP sink', () => {
 
   it('parses a burst once the sink is quiet; a read or a clear sees every mail accepted before it', async () => {
     await Promise.all([1, 2, 3, 4, 5].map((n) => sender.send({ to: 'burst@one.example', subject: `burst ${n}`, text: `${n}`, idempotencyKey: `burst-${n}` })));
-    // Accepted, not parsed yet: the store fills once the sink has been quiet for a moment.
+    // Accepted, not parsed yet: the store fills once the sink has been quiet for 2 s.
     expect(sinks.store.listMail()).toHaveLength(0);
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sinks.store.listMail()).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 1500));
     expect(sinks.store.listMail().map((m) => m.subject).sort()).toEqual(['burst 1', 'burst 2', 'burst 3', 'burst 4', 'burst 5']);
 
     await sender.send({ to: 'burst@one.example', subject: 'late', text: 'x', idempotencyKey: 'burst-late' });
     expect((await getJson<StoredMail[]>(`${sinks.httpUrl}/mail`))[0]!.subject).toBe('late');
     await sender.send({ to: 'burst@one.example', subject: 'cleared', text: 'x', idempotencyKey: 'burst-cleared' });
     expect((await fetch(`${sinks.httpUrl}/mail`, { method: 'DELETE' })).status).toBe(204);
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 2500));
     expect(await getJson<StoredMail[]>(`${sinks.httpUrl}/mail`)).toEqual([]);
   });
 
