@@ -84,13 +84,15 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
 
   // Lookups by key asked for while one of their kind waits under the rate limit go out together, 20 keys to a query
   // (src/adapters/http/keyedBatch.ts); each caller gets the rows of exactly its keys.
-  const invoicesByNumber = keyedBatch<BcSalesInvoice>({
+  /** Sales invoices (without lines) with any of these numbers. */
+  const findSalesInvoicesByNumbers = keyedBatch<BcSalesInvoice>({
     maxKeys: FILTER_KEYS_PER_QUERY,
     read: async (take) =>
       (await getAll(() => `${company}/salesInvoices${query({ $filter: anyOf('number', take()) })}`, s.salesInvoiceSchema, 'sales invoices by number')).map(s.toSalesInvoice),
     keyOf: (inv) => inv.number,
   });
-  const entriesByExternalDocumentNumber = keyedBatch<BcLedgerEntry>({
+  /** Customer ledger entries carrying any of these external document numbers (an OR over one field, which BC allows). */
+  const findEntriesByExternalDocumentNumbers = keyedBatch<BcLedgerEntry>({
     maxKeys: FILTER_KEYS_PER_QUERY,
     read: (take) => ledgerEntries(() => anyOf('externalDocumentNumber', take()), 'ledger entries by external document number'),
     keyOf: (e) => e.externalDocumentNumber,
@@ -196,7 +198,7 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
    * lines or customer, lookups asked while one waits for its turn share its query.
    */
   async function getSalesInvoiceByNumber(number: string, opts: { lines?: boolean; customer?: boolean } = { lines: true }): Promise<BcSalesInvoice | null> {
-    if (!opts.lines && !opts.customer) return (await invoicesByNumber([number]))[0] ?? null;
+    if (!opts.lines && !opts.customer) return (await findSalesInvoicesByNumbers([number]))[0] ?? null;
     const expand = [opts.lines ? 'salesInvoiceLines' : '', opts.customer ? 'customer' : ''].filter(Boolean).join(',');
     const rows = await getAll(
       `${company}/salesInvoices${query({ $filter: `number eq ${odataString(number)}`, $expand: expand || undefined })}`,
@@ -217,11 +219,6 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
       out.push(...rows.map(s.toSalesInvoice));
     }
     return out.filter((inv) => wanted.includes(inv.id.toLowerCase()));
-  }
-
-  /** Sales invoices (without lines) with any of these numbers, one query per 20. */
-  function findSalesInvoicesByNumbers(numbers: readonly string[]): Promise<BcSalesInvoice[]> {
-    return invoicesByNumber(numbers);
   }
 
   async function listSalesInvoices(opts: { modifiedSince?: string; status?: InvoiceStatus; lines?: boolean } = {}): Promise<BcSalesInvoice[]> {
@@ -369,14 +366,6 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     const byExternal = await ledgerEntries(`externalDocumentNumber eq ${odataString(key)}`, `ledger entries for ${key}`);
     if (byExternal.length > 0) return byExternal;
     return ledgerEntries(`documentNumber eq ${odataString(key)}`, `ledger entries for ${key}`);
-  }
-
-  /**
-   * Customer ledger entries carrying any of these external document numbers, in one query per 20 keys (an OR over
-   * one field, which BC's OData allows; a short URL stays well inside the server's limit).
-   */
-  function findEntriesByExternalDocumentNumbers(keys: readonly string[]): Promise<BcLedgerEntry[]> {
-    return entriesByExternalDocumentNumber(keys);
   }
 
   async function listCustomerLedgerEntriesSince(isoTimestamp: string, opts: { documentType?: LedgerDocumentType } = {}): Promise<BcLedgerEntry[]> {
