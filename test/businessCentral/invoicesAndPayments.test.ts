@@ -1,6 +1,7 @@
 import { ExternalServiceError } from '../../src/adapters/http/errors';
 import type { BusinessCentralSandbox } from '../../src/sandbox/businessCentral';
-import { clientFor, startSandbox, usd } from './harness';
+import { createBusinessCentralSandbox } from '../../src/sandbox/businessCentral';
+import { CREDENTIALS, clientFor, startSandbox, usd } from './harness';
 
 describe('Business Central client against the sandbox: invoices and payments', () => {
   let sandbox: BusinessCentralSandbox;
@@ -224,6 +225,37 @@ describe('Business Central client against the sandbox: invoices and payments', (
 
     const gl = await bc.findGeneralLedgerEntriesOf(['pay_mixed_1', 'refund_1', 'nothing_here']);
     expect(new Set(gl.map((e) => e.documentNumber))).toEqual(new Set(['pay_mixed_1', 'refund_1']));
+  });
+
+  it('reads invoices with lines and customer asked for together in shared queries, each caller getting its own', async () => {
+    // A sandbox of its own, its requests counted at the door (a hook goes on before it listens).
+    const own = await createBusinessCentralSandbox({ ...CREDENTIALS, notificationDelayMs: 0 });
+    let reads = 0;
+    own.app.addHook('onRequest', async (req) => {
+      if (req.url.includes('/salesInvoices?')) reads++;
+    });
+    await own.listen(0);
+    try {
+      const invoices = own.admin.postInvoices(
+        Array.from({ length: 25 }, (_, i) => ({ customerNumber: i % 2 ? 'C20000' : 'C10000', lines: [{ description: `Line ${i}`, quantity: 1, unitPrice: `${10 + i}.00`, taxPercent: '0' }] })),
+      );
+      // One request at a time: lookups asked while the first is in flight wait for their turn and share queries.
+      const queued = clientFor(own, { maxConcurrent: 1 });
+      const got = await Promise.all(invoices.map((inv) => queued.getSalesInvoiceByNumber(inv.number, { lines: true, customer: true })));
+      got.forEach((inv, i) => {
+        expect(inv!.number).toBe(invoices[i].number);
+        expect(inv!.lines!.map((l) => l.description)).toEqual([`Line ${i}`]);
+        expect(inv!.customer!.number).toBe(i % 2 ? 'C20000' : 'C10000');
+      });
+      // All 25 asked before the first query went out (after the token): two queries of at most twenty keys.
+      expect(reads).toBe(2);
+      // Lines only is another query (another expansion); an unknown number is not found.
+      expect((await queued.getSalesInvoiceByNumber(invoices[0].number, { lines: true }))!.customer).toBeUndefined();
+      expect(await queued.getSalesInvoiceByNumber('NO-SUCH', { lines: true, customer: true })).toBeNull();
+      expect(reads).toBe(4);
+    } finally {
+      await own.close();
+    }
   });
 
   it('posts several invoices in one transaction: all of them, or none when one cannot be posted', async () => {

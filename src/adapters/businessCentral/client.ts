@@ -84,13 +84,29 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
 
   // Lookups by key asked for while one of their kind waits under the rate limit go out together, 20 keys to a query
   // (src/adapters/http/keyedBatch.ts); each caller gets the rows of exactly its keys.
+  // Sales invoices by number, one batch per `$expand` (a batch's query expands what all of its lookups need alike).
+  const invoiceBatches = new Map<string, (numbers: readonly string[]) => Promise<BcSalesInvoice[]>>();
+  const invoicesByNumber = (expand: string) => {
+    let lookup = invoiceBatches.get(expand);
+    if (!lookup) {
+      lookup = keyedBatch<BcSalesInvoice>({
+        maxKeys: FILTER_KEYS_PER_QUERY,
+        read: async (take) =>
+          (
+            await getAll(
+              () => `${company}/salesInvoices${query({ $filter: anyOf('number', take()), $expand: expand || undefined })}`,
+              s.salesInvoiceSchema,
+              `sales invoices by number${expand ? ` with ${expand}` : ''}`,
+            )
+          ).map(s.toSalesInvoice),
+        keyOf: (inv) => inv.number,
+      });
+      invoiceBatches.set(expand, lookup);
+    }
+    return lookup;
+  };
   /** Sales invoices (without lines) with any of these numbers. */
-  const findSalesInvoicesByNumbers = keyedBatch<BcSalesInvoice>({
-    maxKeys: FILTER_KEYS_PER_QUERY,
-    read: async (take) =>
-      (await getAll(() => `${company}/salesInvoices${query({ $filter: anyOf('number', take()) })}`, s.salesInvoiceSchema, 'sales invoices by number')).map(s.toSalesInvoice),
-    keyOf: (inv) => inv.number,
-  });
+  const findSalesInvoicesByNumbers = invoicesByNumber('');
   /** Customer ledger entries carrying any of these external document numbers (an OR over one field, which BC allows). */
   const findEntriesByExternalDocumentNumbers = keyedBatch<BcLedgerEntry>({
     maxKeys: FILTER_KEYS_PER_QUERY,
@@ -194,18 +210,13 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
   }
 
   /**
-   * `customer` expands the sell-to customer into the same request (one request against BC's quota, not two). Without
-   * lines or customer, lookups asked while one waits for its turn share its query.
+   * `customer` expands the sell-to customer into the same request (one request against BC's quota, not two). Lookups
+   * asked while one with the same expansion waits for its turn share its query: a burst of invoice syncs reads its
+   * invoices, lines and customers twenty to a request.
    */
   async function getSalesInvoiceByNumber(number: string, opts: { lines?: boolean; customer?: boolean } = { lines: true }): Promise<BcSalesInvoice | null> {
-    if (!opts.lines && !opts.customer) return (await findSalesInvoicesByNumbers([number]))[0] ?? null;
     const expand = [opts.lines ? 'salesInvoiceLines' : '', opts.customer ? 'customer' : ''].filter(Boolean).join(',');
-    const rows = await getAll(
-      `${company}/salesInvoices${query({ $filter: `number eq ${odataString(number)}`, $expand: expand || undefined })}`,
-      s.salesInvoiceSchema,
-      `sales invoice ${number}`,
-    );
-    return rows[0] ? s.toSalesInvoice(rows[0]) : null;
+    return (await invoicesByNumber(expand)([number]))[0] ?? null;
   }
 
   /** Sales invoices (without lines) with any of these ids (a notification's resources), one query per 20. */
