@@ -54,6 +54,29 @@ describe('keyedBatch', () => {
     expect(sent).toEqual([['a'], ['a', 'b', 'c', 'd']]);
   });
 
+  it('with gatherMs, waits that long for company before asking for its turn, even when nothing queues', async () => {
+    const limiter = new RequestLimiter({ maxConcurrent: 4, ratePerInterval: 1000, intervalMs: 60_000 });
+    const sent: string[][] = [];
+    const lookup = keyedBatch<Row>({
+      maxKeys: 3,
+      gatherMs: 40,
+      read: (take) =>
+        limiter.run(async () => {
+          const keys = take();
+          sent.push(keys);
+          return keys.flatMap((key) => (table[key as keyof typeof table] ?? []).map((value) => ({ key, value })));
+        }),
+      keyOf: (r) => r.key,
+    });
+    const later = (ms: number, keys: string[]) => new Promise<void>((r) => setTimeout(r, ms)).then(() => lookup(keys));
+    const answers = Promise.all([lookup(['a']), later(5, ['b']), later(10, ['d', 'e'])]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toEqual([]); // the first batch still gathers
+    expect(await answers).toEqual([[{ key: 'a', value: 1 }], [{ key: 'b', value: 2 }, { key: 'b', value: 3 }], [{ key: 'd', value: 4 }, { key: 'e', value: 5 }]]);
+    // 'd' and 'e' did not both fit (three keys at most): they started a batch of their own, which gathered too.
+    expect(sent).toEqual([['a', 'b'], ['d', 'e']]);
+  });
+
   it('starts a new request for lookups asked after one went out', async () => {
     const limiter = new RequestLimiter({ maxConcurrent: 2, ratePerInterval: 1000, intervalMs: 60_000 });
     const { lookup, sent } = lookupBehind(limiter, table);

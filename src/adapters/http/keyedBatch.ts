@@ -5,7 +5,8 @@ import { isUrgent } from './limiter';
 // kind still waits for its turn under the rate limit join it: the one request goes out with every key gathered by
 // then. Under load, when requests queue behind the quota, a hundred payments' reads become a handful of OR-filter
 // queries; when nothing queues, a lookup goes out at once, alone, as before. Every answer is read after its caller
-// asked (a lookup joins only a request not yet sent), so none is older than one it could have sent itself.
+// asked (a lookup joins only a request not yet sent), so none is older than one it could have sent itself. A batch
+// may also wait a few milliseconds for company (`gatherMs`), for lookups that come in bursts without queueing.
 
 export interface KeyedBatchOptions<V> {
   /** Keys one request may carry (the URL's length). */
@@ -17,6 +18,11 @@ export interface KeyedBatchOptions<V> {
   read: (take: () => string[]) => Promise<V[]>;
   /** The key a row answers (rows are handed to the lookups that asked for that exact key). */
   keyOf: (row: V) => string;
+  /**
+   * How long a new batch waits for company before it asks for its turn (default 0: at once). For lookups where a few
+   * milliseconds do not matter and many come at once without queueing (a burst of invoice syncs).
+   */
+  gatherMs?: number;
 }
 
 interface Batch<V> {
@@ -37,11 +43,13 @@ export function keyedBatch<V>(opts: KeyedBatchOptions<V>): (keys: readonly strin
     if (!batch || batch.taken || batch.keys.size + fresh.length > opts.maxKeys) {
       const b: Batch<V> = { keys: new Set(keys), taken: false, result: Promise.resolve([]) };
       open.set(lane, b);
-      b.result = opts.read(() => {
-        b.taken = true;
-        if (open.get(lane) === b) open.delete(lane);
-        return [...b.keys];
-      });
+      const read = () =>
+        opts.read(() => {
+          b.taken = true;
+          if (open.get(lane) === b) open.delete(lane);
+          return [...b.keys];
+        });
+      b.result = opts.gatherMs ? new Promise<void>((r) => setTimeout(r, opts.gatherMs)).then(read) : read();
       // A request that failed before going out (a token error, say) must not gather more lookups.
       b.result.catch(() => undefined).then(() => {
         if (open.get(lane) === b) open.delete(lane);
