@@ -145,6 +145,8 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
       deps,
       bundlePath: opts.bundlePath,
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions,
+      // As npm start runs it (workers/main.ts): a round's invoices evict the rounds' before them from the cache.
+      maxCachedWorkflows: config.env.WORKER_MAX_CACHED_WORKFLOWS,
     });
     running = worker.run();
   };
