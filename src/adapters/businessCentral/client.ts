@@ -90,9 +90,8 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
   }
 
   // Lookups by key asked for while one of their kind waits under the rate limit go out together, 20 keys to a query
-  // (src/adapters/http/keyedBatch.ts); each caller gets the rows of exactly its keys.
-  // Sales invoices by number, one batch per `$expand` (a batch's query expands what all of its lookups need alike);
-  // the expanded ones gather for EXPANDED_READ_GATHER_MS first.
+  // (src/adapters/http/keyedBatch.ts); each caller gets the rows of exactly its keys. Sales invoices by number batch
+  // per `$expand` (a query expands the same for all of its keys), and the expanded ones gather first.
   const invoiceBatches = new Map<string, (numbers: readonly string[]) => Promise<BcSalesInvoice[]>>();
   const invoicesByNumber = (expand: string) => {
     let lookup = invoiceBatches.get(expand);
