@@ -240,9 +240,9 @@ describe('Business Central client against the sandbox: invoices and payments', (
         Array.from({ length: 25 }, (_, i) => ({ customerNumber: i % 2 ? 'C20000' : 'C10000', lines: [{ description: `Line ${i}`, quantity: 1, unitPrice: `${10 + i}.00`, taxPercent: '0' }] })),
       );
       // Nothing queues (32 in flight allowed): the reads asked within the first one's 50 ms gather share its query.
-      const queued = clientFor(own, { maxConcurrent: 32 });
+      const gathering = clientFor(own, { maxConcurrent: 32 });
       const got = await Promise.all(
-        invoices.map((inv, i) => new Promise<void>((r) => setTimeout(r, i)).then(() => queued.getSalesInvoiceByNumber(inv.number, { lines: true, customer: true }))),
+        invoices.map((inv, i) => new Promise<void>((r) => setTimeout(r, i)).then(() => gathering.getSalesInvoiceByNumber(inv.number, { lines: true, customer: true }))),
       );
       got.forEach((inv, i) => {
         expect(inv!.number).toBe(invoices[i].number);
@@ -252,8 +252,8 @@ describe('Business Central client against the sandbox: invoices and payments', (
       // 25 asked within 25 ms: two queries of at most twenty keys.
       expect(reads).toBe(2);
       // Lines only is another query (another expansion); an unknown number is not found.
-      expect((await queued.getSalesInvoiceByNumber(invoices[0].number, { lines: true }))!.customer).toBeUndefined();
-      expect(await queued.getSalesInvoiceByNumber('NO-SUCH', { lines: true, customer: true })).toBeNull();
+      expect((await gathering.getSalesInvoiceByNumber(invoices[0].number, { lines: true }))!.customer).toBeUndefined();
+      expect(await gathering.getSalesInvoiceByNumber('NO-SUCH', { lines: true, customer: true })).toBeNull();
       expect(reads).toBe(4);
     } finally {
       await own.close();
