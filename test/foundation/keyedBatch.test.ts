@@ -77,6 +77,29 @@ describe('keyedBatch', () => {
     expect(sent).toEqual([['a', 'b'], ['d', 'e']]);
   });
 
+  it('with gatherMs, sends a batch at once when it fills up, or when one lookup fills it', async () => {
+    const sent: string[][] = [];
+    const lookup = keyedBatch<Row>({
+      maxKeys: 3,
+      gatherMs: 10_000,
+      read: async (take) => {
+        const keys = take();
+        sent.push(keys);
+        return keys.flatMap((key) => (table[key as keyof typeof table] ?? []).map((value) => ({ key, value })));
+      },
+      keyOf: (r) => r.key,
+    });
+    const started = Date.now();
+    const first = lookup(['a']);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(sent).toEqual([]); // still gathering
+    expect(await Promise.all([first, lookup(['b', 'd'])])).toEqual([[{ key: 'a', value: 1 }], [{ key: 'b', value: 2 }, { key: 'b', value: 3 }, { key: 'd', value: 4 }]]);
+    expect(await lookup(['a', 'd', 'e'])).toEqual([{ key: 'a', value: 1 }, { key: 'd', value: 4 }, { key: 'e', value: 5 }]);
+    expect(sent).toEqual([['a', 'b', 'd'], ['a', 'd', 'e']]);
+    // Neither waited out the 10 s gathering.
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('starts a new request for lookups asked after one went out', async () => {
     const limiter = new RequestLimiter({ maxConcurrent: 2, ratePerInterval: 1000, intervalMs: 60_000 });
     const { lookup, sent } = lookupBehind(limiter, table);

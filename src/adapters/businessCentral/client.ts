@@ -37,9 +37,10 @@ export const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 const FILTER_KEYS_PER_QUERY = 20;
 
 /**
- * Invoice reads with lines or customer (an invoice sync's) wait this long for others before going out. A burst of
- * posted invoices then costs BC's quota one request per twenty, not one each (1,200 a minute would cap a burst at 20
- * invoices a second); a sync is 50 ms later. Plain lookups (the payment paths') still go out at once.
+ * Invoice reads with lines or customer (an invoice sync's) wait this long for others (or until twenty have come)
+ * before going out. A burst of posted invoices then costs BC's quota one request per twenty, not one each (1,200 a
+ * minute capped a burst at 19 invoices a second); a sync is at most 50 ms later. Plain lookups (the payment paths')
+ * still go out at once.
  */
 const EXPANDED_READ_GATHER_MS = 50;
 

@@ -19,8 +19,8 @@ export interface KeyedBatchOptions<V> {
   /** The key a row answers (rows are handed to the lookups that asked for that exact key). */
   keyOf: (row: V) => string;
   /**
-   * How long a new batch waits for company before it asks for its turn (default 0: at once). For lookups where a few
-   * milliseconds do not matter and many come at once without queueing (a burst of invoice syncs).
+   * How long a new batch waits for company before it asks for its turn (default 0: at once), unless it fills up first.
+   * For lookups where a few milliseconds do not matter and many come at once without queueing (a burst of invoice syncs).
    */
   gatherMs?: number;
 }
@@ -29,6 +29,8 @@ interface Batch<V> {
   keys: Set<string>;
   taken: boolean;
   result: Promise<V[]>;
+  /** Ends the gathering (the batch is full): nothing more can join, so it need not wait. */
+  full: () => void;
 }
 
 /** Returns `lookup(keys)`: the rows for exactly these keys, from requests shared with lookups asked meanwhile. */
@@ -41,7 +43,7 @@ export function keyedBatch<V>(opts: KeyedBatchOptions<V>): (keys: readonly strin
     let batch = open.get(lane);
     const fresh = batch ? keys.filter((k) => !batch!.keys.has(k)) : keys;
     if (!batch || batch.taken || batch.keys.size + fresh.length > opts.maxKeys) {
-      const b: Batch<V> = { keys: new Set(keys), taken: false, result: Promise.resolve([]) };
+      const b: Batch<V> = { keys: new Set(keys), taken: false, result: Promise.resolve([]), full: () => undefined };
       open.set(lane, b);
       const read = () =>
         opts.read(() => {
@@ -49,7 +51,17 @@ export function keyedBatch<V>(opts: KeyedBatchOptions<V>): (keys: readonly strin
           if (open.get(lane) === b) open.delete(lane);
           return [...b.keys];
         });
-      b.result = opts.gatherMs ? new Promise<void>((r) => setTimeout(r, opts.gatherMs)).then(read) : read();
+      const gathered = opts.gatherMs
+        ? new Promise<void>((done) => {
+            const timer = setTimeout(done, opts.gatherMs);
+            b.full = () => {
+              clearTimeout(timer);
+              done();
+            };
+          })
+        : null;
+      b.result = gathered ? gathered.then(read) : read();
+      if (b.keys.size >= opts.maxKeys) b.full();
       // A request that failed before going out (a token error, say) must not gather more lookups.
       b.result.catch(() => undefined).then(() => {
         if (open.get(lane) === b) open.delete(lane);
@@ -57,6 +69,7 @@ export function keyedBatch<V>(opts: KeyedBatchOptions<V>): (keys: readonly strin
       batch = b;
     } else {
       for (const k of fresh) batch.keys.add(k);
+      if (batch.keys.size >= opts.maxKeys) batch.full();
     }
     const wanted = new Set(keys);
     return batch.result.then((rows) => rows.filter((r) => wanted.has(opts.keyOf(r))));
