@@ -148,6 +148,10 @@ describe('Invoice Ninja sandbox persistence', () => {
       // ids keep counting from where they were
       const next = await c2.findOrCreateClient('P20000', { name: 'Next', currency: 'GBP' });
       expect(next.id).not.toBe(created.id);
+      // The numbers and balances the file held count after the restart too.
+      const res = await c2.createNewInvoice({ clientId: next.id, currency: 'GBP', number: 'P-1', lines: [{ quantity: 1, unitPriceMinor: 100 }] });
+      expect('taken' in res && res.taken.code).toBe('number_taken');
+      expect((await c2.getClient(created.id)).balance).toEqual({ minor: 2500, currency: 'GBP' });
     } finally {
       await second.close();
       fs.rmSync(dir, { recursive: true, force: true });

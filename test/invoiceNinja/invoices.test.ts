@@ -90,6 +90,27 @@ describe('Invoice Ninja invoices through the production client', () => {
     expect(err.message).toMatch(/number: The number has already been taken/);
   });
 
+  it('frees a number an invoice gives up and counts only its own open invoices in a client balance', async () => {
+    const a = await newClient(h, 'C30000');
+    const b = await newClient(h, 'C30001');
+    const inv = await newInvoice(h, a.id, 'RN-1', 1200);
+    await newInvoice(h, b.id, 'RN-2', 700);
+
+    expect((await h.api('PUT', `/api/v1/invoices/${inv.id}`, { number: 'RN-1A' })).status).toBe(200);
+    // The old number is free again, the new one taken, by whichever client asks.
+    const reused = await h.client.createNewInvoice({ clientId: b.id, currency: 'USD', number: 'RN-1', lines: [{ quantity: 1, unitPriceMinor: 300 }] }, { markSent: true });
+    expect('created' in reused && reused.created).toMatchObject({ number: 'RN-1' });
+    const clash = await h.api('POST', '/api/v1/invoices', { client_id: b.id, number: 'RN-1A' });
+    expect(clash.status).toBe(422);
+    expect(clash.body.errors.number[0]).toMatch(/already been taken/);
+    expect(await h.client.findInvoiceByNumber('RN-1A')).toMatchObject({ id: inv.id, clientId: a.id });
+
+    expect((await h.client.getClient(a.id)).balance).toEqual(usd(1200));
+    expect((await h.client.getClient(b.id)).balance).toEqual(usd(1000));
+    const listed = await h.api('GET', `/api/v1/invoices?client_id=${b.id}`);
+    expect(listed.body.data.map((i: { number: string }) => i.number)).toEqual(['RN-2', 'RN-1']);
+  });
+
   it('lists invoices changed since a time across pages, oldest first', async () => {
     const before = Math.floor(Date.now() / 1000);
     const created = [];

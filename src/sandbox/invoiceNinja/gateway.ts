@@ -118,7 +118,7 @@ export function payInPortal(ctx: SandboxContext, req: PortalPayment): PaymentRow
   }
   applyToInvoices(ctx, payment, allocations);
   if (pending && ctx.pendingSettleMs !== undefined) payment.settle_at = Date.now() + ctx.pendingSettleMs;
-  ctx.store.state.payments[payment.id] = payment;
+  ctx.store.addPayment(payment);
   if (req.saveCard && cardNumber) {
     client.gateway_tokens.push({
       id: ctx.store.nextId('token'),
@@ -200,7 +200,7 @@ export function autoBill(ctx: SandboxContext, invoice: InvoiceRow): PaymentRow |
     transaction_reference: `ch_${randomKey(24)}`,
   });
   applyToInvoices(ctx, payment, [{ invoice, amount: invoice.balance }]);
-  ctx.store.state.payments[payment.id] = payment;
+  ctx.store.addPayment(payment);
   maybeReceipt(ctx, payment, client, undefined, 'client_online_payment_notification');
   ctx.store.touch();
   ctx.hooks.fire(EVENT.CREATE_PAYMENT, 'payment', payment.id);

@@ -118,7 +118,8 @@ function partialMinor(ctx: SandboxContext, client: ClientRow, value: string | un
 
 function assertNumberFree(ctx: SandboxContext, number: string | undefined, selfId?: string) {
   if (!number) return;
-  if (ctx.store.invoices().some((i) => i.id !== selfId && i.number === number)) {
+  const holder = ctx.store.invoiceNumbered(number);
+  if (holder && holder.id !== selfId) {
     throw invalid({ number: ['The number has already been taken.'] });
   }
 }
@@ -126,7 +127,7 @@ function assertNumberFree(ctx: SandboxContext, number: string | undefined, selfI
 function applyFields(ctx: SandboxContext, inv: InvoiceRow, client: ClientRow, body: InvoiceBody) {
   const rec = body as Record<string, unknown>;
   for (const f of INVOICE_TEXT_FIELDS) if (typeof rec[f] === 'string') inv.text[f] = rec[f] as string;
-  if (body.number) inv.number = body.number;
+  if (body.number) ctx.store.setInvoiceNumber(inv, body.number);
   if (body.date) inv.date = body.date;
   if (body.due_date !== undefined) inv.due_date = body.due_date;
   if (body.partial_due_date !== undefined) inv.partial_due_date = body.partial_due_date;
@@ -215,12 +216,12 @@ export function createInvoice(ctx: SandboxContext, raw: unknown, query: Record<s
   applyFields(ctx, inv, client, body);
   const terms = Number(client.settings.payment_terms);
   if (body.due_date === undefined && Number.isInteger(terms) && terms >= 0) inv.due_date = addDays(inv.date, terms);
-  if (!inv.number) inv.number = ctx.store.nextNumber('invoice', (n) => ctx.store.invoices().some((i) => i.number === n));
+  if (!inv.number) ctx.store.setInvoiceNumber(inv, ctx.store.nextNumber('invoice', (n) => ctx.store.invoiceNumbered(n) !== undefined));
   if (!body.invitations) {
     for (const contact of client.contacts.filter((c) => c.send_email)) inv.invitations.push(newInvitation(ctx, contact.id));
   }
   recalc(ctx, inv);
-  ctx.store.state.invoices[inv.id] = inv;
+  ctx.store.addInvoice(inv);
   ctx.store.touch();
   ctx.hooks.fire(EVENT.CREATE_INVOICE, 'invoice', inv.id);
   triggeredActions(ctx, inv, query);

@@ -197,7 +197,7 @@ export function createApiPayment(ctx: SandboxContext, raw: unknown, ip: string):
   });
   if (body.number) payment.number = body.number;
   applyToInvoices(ctx, payment, allocations);
-  ctx.store.state.payments[payment.id] = payment;
+  ctx.store.addPayment(payment);
   if (body.idempotency_key) ctx.store.state.idempotency[body.idempotency_key] = payment.id;
   maybeReceipt(ctx, payment, client, body.email_receipt, 'client_manual_payment_notification');
   ctx.store.touch();

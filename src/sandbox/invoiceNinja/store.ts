@@ -35,6 +35,18 @@ export function nowDateTime(): string {
   return new Date().toISOString().slice(0, 19).replace('T', ' ');
 }
 
+interface Lookups {
+  invoiceByNumber: Map<string, InvoiceRow>;
+  invoicesOfClient: Map<string, InvoiceRow[]>;
+  paymentsOfClient: Map<string, PaymentRow[]>;
+}
+
+function push<T>(map: Map<string, T[]>, key: string, row: T): void {
+  const rows = map.get(key);
+  if (rows) rows.push(row);
+  else map.set(key, [row]);
+}
+
 export class SandboxStore {
   private readonly json: JsonStore<SandboxState>;
 
@@ -94,6 +106,57 @@ export class SandboxStore {
 
   payments(): PaymentRow[] {
     return Object.values(this.state.payments);
+  }
+
+  /** The invoice with this number (numbers are unique across all invoices, deleted ones too). */
+  invoiceNumbered(number: string): InvoiceRow | undefined {
+    return this.lookups().invoiceByNumber.get(number);
+  }
+
+  /** A client's invoices, in the order they were created. */
+  invoicesOf(clientId: string): readonly InvoiceRow[] {
+    return this.lookups().invoicesOfClient.get(clientId) ?? [];
+  }
+
+  /** A client's payments, in the order they were created. */
+  paymentsOf(clientId: string): readonly PaymentRow[] {
+    return this.lookups().paymentsOfClient.get(clientId) ?? [];
+  }
+
+  addInvoice(inv: InvoiceRow): void {
+    this.state.invoices[inv.id] = inv;
+    const l = this.lookups();
+    if (inv.number) l.invoiceByNumber.set(inv.number, inv);
+    push(l.invoicesOfClient, inv.client_id, inv);
+  }
+
+  /** Every write of an invoice's number comes through here, so the number lookup stays true. */
+  setInvoiceNumber(inv: InvoiceRow, number: string): void {
+    const l = this.lookups();
+    if (l.invoiceByNumber.get(inv.number) === inv) l.invoiceByNumber.delete(inv.number);
+    inv.number = number;
+    if (this.invoice(inv.id) === inv) l.invoiceByNumber.set(number, inv);
+  }
+
+  addPayment(payment: PaymentRow): void {
+    this.state.payments[payment.id] = payment;
+    push(this.lookups().paymentsOfClient, payment.client_id, payment);
+  }
+
+  // Built from the state on first use (it may come from a file) and kept by the writers above; rows never change their
+  // client and are never removed (deleting marks them). Without them every invoice created scanned every invoice and
+  // payment, and a sandbox holding thousands of invoices spent more on that than on the request.
+  private cached: Lookups | undefined;
+
+  private lookups(): Lookups {
+    if (this.cached) return this.cached;
+    const l: Lookups = { invoiceByNumber: new Map(), invoicesOfClient: new Map(), paymentsOfClient: new Map() };
+    for (const inv of this.invoices()) {
+      if (inv.number) l.invoiceByNumber.set(inv.number, inv);
+      push(l.invoicesOfClient, inv.client_id, inv);
+    }
+    for (const p of this.payments()) push(l.paymentsOfClient, p.client_id, p);
+    return (this.cached = l);
   }
 
   /** The invoice and its invitation for a portal key. */

@@ -102,13 +102,13 @@ function contactName(c: ClientRow): string {
 /** Client balance (open invoices), paid_to_date and payment_balance (unapplied money), derived from the ledger. */
 export function clientTotals(store: SandboxStore, c: ClientRow) {
   let balance = 0;
-  for (const inv of store.invoices()) {
-    if (inv.client_id === c.id && !inv.is_deleted && inv.status_id >= 2 && inv.status_id <= 4) balance += inv.balance;
+  for (const inv of store.invoicesOf(c.id)) {
+    if (!inv.is_deleted && inv.status_id >= 2 && inv.status_id <= 4) balance += inv.balance;
   }
   let paidToDate = 0;
   let paymentBalance = 0;
-  for (const p of store.payments()) {
-    if (p.client_id !== c.id || p.is_deleted || p.status_id === 2 || p.status_id === 3) continue;
+  for (const p of store.paymentsOf(c.id)) {
+    if (p.is_deleted || p.status_id === 2 || p.status_id === 3) continue;
     paidToDate += p.amount - p.refunded;
     if (p.amount > 0) paymentBalance += Math.max(0, p.amount - p.applied - p.refunded);
   }

@@ -64,8 +64,7 @@ export function registerInvoiceRoutes(app: FastifyInstance, ctx: SandboxContext)
 
   app.get('/api/v1/invoices', async (req) => {
     const q = req.query as Record<string, string | undefined>;
-    let rows = ctx.store.invoices();
-    if (q.client_id) rows = rows.filter((i) => i.client_id === q.client_id);
+    let rows = q.client_id ? [...ctx.store.invoicesOf(q.client_id)] : ctx.store.invoices();
     if (q.number) rows = rows.filter((i) => i.number === q.number);
     if (q.status_id) {
       const ids = new Set(q.status_id.split(',').map(Number));
