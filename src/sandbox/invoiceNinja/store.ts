@@ -52,6 +52,11 @@ export class SandboxStore {
 
   private readonly hashids: Hashids;
 
+  // Lookups built from the state on first use (it may come from a file) and kept by addInvoice, setInvoiceNumber and
+  // addPayment; rows never change their client and are never removed (deleting marks them). Without them every invoice
+  // created scanned every invoice and payment, and a sandbox holding thousands spent more on that than on the request.
+  private cached: Lookups | undefined;
+
   /** `idSalt` plays the role of the app key's salt: two portals with different salts never share ids. */
   constructor(file: string | undefined, webhookDelayMs: number, idSalt = '') {
     this.hashids = new Hashids(idSalt, 10);
@@ -142,11 +147,6 @@ export class SandboxStore {
     this.state.payments[payment.id] = payment;
     push(this.lookups().paymentsOfClient, payment.client_id, payment);
   }
-
-  // Built from the state on first use (it may come from a file) and kept by the writers above; rows never change their
-  // client and are never removed (deleting marks them). Without them every invoice created scanned every invoice and
-  // payment, and a sandbox holding thousands of invoices spent more on that than on the request.
-  private cached: Lookups | undefined;
 
   private lookups(): Lookups {
     if (this.cached) return this.cached;
