@@ -53,7 +53,7 @@ export function item(data: unknown): { data: unknown } {
 }
 
 /** Laravel's length-aware paginator as Fractal's ArraySerializer prints it. */
-export function paginate<T>(req: FastifyRequest, rows: T[], map: (row: T) => unknown, baseUrl: string) {
+export function paginate<T>(req: FastifyRequest, rows: readonly T[], map: (row: T) => unknown, baseUrl: string) {
   const q = req.query as Record<string, string | undefined>;
   const perPage = Math.min(5000, Math.max(1, Number.parseInt(q.per_page ?? '20', 10) || 20));
   const totalPages = Math.max(1, Math.ceil(rows.length / perPage));
@@ -95,7 +95,7 @@ interface Lifecycle {
 }
 
 /** Filters every list supports: status (active/archived/deleted), is_deleted, updated_at/created_at (>=), sort. */
-export function commonFilters<T extends Lifecycle>(req: FastifyRequest, rows: T[]): T[] {
+export function commonFilters<T extends Lifecycle>(req: FastifyRequest, rows: readonly T[]): readonly T[] {
   const q = req.query as Record<string, string | undefined>;
   let out = rows;
   if (q.status) {
@@ -115,7 +115,7 @@ export function commonFilters<T extends Lifecycle>(req: FastifyRequest, rows: T[
   return sortRows(out, q.sort);
 }
 
-function sortRows<T>(rows: T[], sort: string | undefined): T[] {
+function sortRows<T>(rows: readonly T[], sort: string | undefined): readonly T[] {
   const [col, dir] = (sort ?? '').split('|');
   if (!col || (dir !== 'asc' && dir !== 'desc')) return rows;
   const sign = dir === 'asc' ? 1 : -1;

@@ -64,7 +64,8 @@ export function registerInvoiceRoutes(app: FastifyInstance, ctx: SandboxContext)
 
   app.get('/api/v1/invoices', async (req) => {
     const q = req.query as Record<string, string | undefined>;
-    let rows = q.client_id ? [...ctx.store.invoicesOf(q.client_id)] : ctx.store.invoices();
+    // Every filter and the sort make new arrays: the client's lookup is read, never changed.
+    let rows: readonly InvoiceRow[] = q.client_id ? ctx.store.invoicesOf(q.client_id) : ctx.store.invoices();
     if (q.number) rows = rows.filter((i) => i.number === q.number);
     if (q.status_id) {
       const ids = new Set(q.status_id.split(',').map(Number));
