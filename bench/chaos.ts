@@ -14,6 +14,7 @@ import { forEachLimit, seededRandom, sleep } from './lib/stats';
 import { startOwnTemporal } from './lib/temporalServer';
 import { startWebhookProxy } from './lib/webhookProxy';
 import { onInterrupt } from './lib/cleanup';
+import { optionsOrExit } from './lib/options';
 
 // `npm run chaos`: payments under a storm (worker SIGKILLed and restarted, 5xx, hangs and 429 bursts from both
 // systems, webhooks duplicated and reordered), then a check that nothing was lost, posted twice or left disagreeing.
@@ -65,14 +66,8 @@ function parseOptions(argv: string[]): Options {
     .option('--pay-concurrency <n>', 'customers paying at the same time', '8')
     .option('--storm-seconds <n>', 'how long the storm lasts at most once the least number of kills is reached (it also ends when every payment is made)', '240')
     .option('--converge-timeout <seconds>', 'how long to wait after the storm for everything to settle', '420')
-    .option('--seed <n>', 'random seed (kills, faults schedule, amounts, proxy)', String(Date.now() % 1_000_000))
-    .parse(argv);
-  const parsed = optionsSchema.safeParse(program.opts());
-  if (!parsed.success) {
-    for (const i of parsed.error.issues) console.error(`--${i.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`);
-    process.exit(2);
-  }
-  return parsed.data;
+    .option('--seed <n>', 'random seed (kills, faults schedule, amounts, proxy)', String(Date.now() % 1_000_000));
+  return optionsOrExit(program, optionsSchema, argv);
 }
 
 const log = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);

@@ -22,6 +22,7 @@ import { profiled } from './lib/profile';
 import { onInterrupt } from './lib/cleanup';
 import { arsyncWorkerProcess } from './lib/arsyncWorker';
 import { ChildWorker } from './lib/childWorker';
+import { optionsOrExit } from './lib/options';
 
 // `npm run bench`: speed, cost and memory of arsync on an embedded stack of its own (README in this folder).
 
@@ -84,14 +85,8 @@ function parseOptions(argv: string[]): Options {
     .option('--worker <where>', 'where the throughput and ceiling workers run: inline (in the bench process) or process (each in a process of its own, as npm start runs arsync; CPU per process)', 'inline')
     .option('--bc-quota', "keep the Business Central client's production limits (1,200 requests/min, 5 in flight)", false)
     .option('--profile <file>', "write a V8 CPU profile of the bench process over the throughput phase to this file")
-    .option('--phases <list>', `comma-separated subset of ${PHASES.join(',')}`, PHASES.join(','))
-    .parse(argv);
-  const parsed = optionsSchema.safeParse(program.opts());
-  if (!parsed.success) {
-    for (const i of parsed.error.issues) console.error(`--${i.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`);
-    process.exit(2);
-  }
-  return parsed.data;
+    .option('--phases <list>', `comma-separated subset of ${PHASES.join(',')}`, PHASES.join(','));
+  return optionsOrExit(program, optionsSchema, argv);
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);

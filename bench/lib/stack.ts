@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -18,6 +16,7 @@ import { freePort } from '../../src/stack/ports';
 import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWorker';
 import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
+import { HARNESS, stackEnv } from '../../test/support/stackEnv';
 import { bcClientWithLimits, type BcLimits } from './bcClient';
 
 // The product in one process for the bench and the chaos run, adapted from the test harness (test/support/stack.ts):
@@ -80,7 +79,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
     notificationRetryDelaysMs: [200, 500, 1000, 2000, 5000],
     seed: true,
   });
-  const portal = await createInvoiceNinjaSandbox({ apiTokens: ['arsync-demo-token'], webhookDelayMs: 0, pendingSettleMs: opts.pendingSettleMs });
+  const portal = await createInvoiceNinjaSandbox({ apiTokens: [HARNESS.portalToken], webhookDelayMs: 0, pendingSettleMs: opts.pendingSettleMs });
   // Every API request the product makes to either system, counted at the door (cost per invoice, quota arithmetic).
   const requests = { bc: 0, portal: 0 };
   bc.app.addHook('onRequest', async (req) => {
@@ -91,7 +90,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   });
   const bcUrl = await bc.listen(0);
   const portalUrl = await portal.listen(0);
-  const sinks = await createSinks({ smtpPort: 0, httpPort: 0, smsAccountSid: 'ACbench', smsAuthToken: 'sms-bench-token' });
+  const sinks = await createSinks({ smtpPort: 0, httpPort: 0, ...HARNESS.sms });
   const apiPort = await freePort();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const taskQueue = `bench-${randomUUID()}`;
@@ -102,24 +101,11 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
     connections: { default: { url: portalUrl, tokenEnv: 'INVOICE_NINJA_TOKEN', ...limits } },
     polling: { paymentsInterval: '1s', viewsInterval: '1s', erpLedgerInterval: '5s', driftSweepInterval: '1d', ...(opts.settings?.polling as object) },
   };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-bench-'));
-  const settingsFile = path.join(dir, 'settings.json');
-  fs.writeFileSync(settingsFile, JSON.stringify(settings));
+  const harness = stackEnv({ settings, tmpPrefix: 'arsync-bench-', taskQueue, bc, bcUrl, sinks, apiPort, publicUrl: opts.publicUrl ?? apiUrl });
   const env: NodeJS.ProcessEnv = {
-    ARSYNC_SETTINGS_FILE: settingsFile,
+    ...harness.env,
     TEMPORAL_ADDRESS: opts.temporalAddress,
     TEMPORAL_NAMESPACE: 'default',
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    BC_BASE_URL: bcUrl,
-    BC_TOKEN_URL: bc.tokenUrl,
-    BC_COMPANY_ID: bc.companyId,
-    INVOICE_NINJA_TOKEN: 'arsync-demo-token',
-    SMTP_PORT: String(sinks.smtpPort),
-    SMS_BASE_URL: sinks.httpUrl,
-    SMS_ACCOUNT_SID: 'ACbench',
-    SMS_AUTH_TOKEN: 'sms-bench-token',
-    API_PORT: String(apiPort),
-    API_PUBLIC_URL: opts.publicUrl ?? apiUrl,
     ARSYNC_WORKFLOW_BUNDLE: opts.bundlePath,
     LOG_LEVEL: 'error',
   };
@@ -187,7 +173,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
       await bc.close();
       await sinks.close();
       await connection.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(harness.dir, { recursive: true, force: true });
     },
   };
 }

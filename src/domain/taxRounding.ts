@@ -83,17 +83,22 @@ export interface PortalLineItem {
   type_id: '1';
 }
 
-/** Invoice-level fields that must be sent with the line items for the formula above to hold. */
-export const PORTAL_INVOICE_FIELDS = {
-  uses_inclusive_taxes: false,
-  is_amount_discount: false,
-  discount: 0,
+/** No tax: Invoice Ninja's three tax slots, empty (invoice level, and the rounding line's). */
+const NO_TAXES = {
   tax_name1: '',
   tax_rate1: 0,
   tax_name2: '',
   tax_rate2: 0,
   tax_name3: '',
   tax_rate3: 0,
+} as const;
+
+/** Invoice-level fields that must be sent with the line items for the formula above to hold. */
+export const PORTAL_INVOICE_FIELDS = {
+  uses_inclusive_taxes: false,
+  is_amount_discount: false,
+  discount: 0,
+  ...NO_TAXES,
 } as const;
 
 export type LineMode = 'exact' | 'percent' | 'collapsed';
@@ -337,12 +342,7 @@ function roundingLine(amountMinor: number, currency: string): PortalLineItem {
     quantity: 1,
     cost: toDecimalNumber(amountMinor, currency),
     discount: 0,
-    tax_name1: '',
-    tax_rate1: 0,
-    tax_name2: '',
-    tax_rate2: 0,
-    tax_name3: '',
-    tax_rate3: 0,
+    ...NO_TAXES,
     type_id: '1',
   };
 }

@@ -9,7 +9,7 @@ import {
   planTotal,
   postableParts,
 } from '../../src/domain/application';
-import { mulberry32 } from './prng';
+import { mulberry32 } from '../support/prng';
 
 const settings: ApplicationSettings = {
   postPaymentsForClosedInvoices: false,

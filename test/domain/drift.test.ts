@@ -1,5 +1,5 @@
 import { DriftInput, classifyDrift, driftAttention } from '../../src/domain/drift';
-import { mulberry32, randomInt } from './prng';
+import { mulberry32, randomInt } from '../support/prng';
 
 const base = (erp: number, portal: number, over: Partial<DriftInput> = {}): DriftInput => ({
   currency: 'USD',

@@ -1,5 +1,5 @@
 import { PaymentFact, matchNegativePayment, partnerProblem } from '../../src/domain/paymentMatching';
-import { mulberry32, randomInt } from './prng';
+import { mulberry32, randomInt } from '../support/prng';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -8,7 +8,7 @@ import {
   planPortalInvoice,
 } from '../../src/domain/taxRounding';
 import { exponentOf } from '../../src/domain/money';
-import { mulberry32, randomInt } from './prng';
+import { mulberry32, randomInt } from '../support/prng';
 
 function line(
   description: string,

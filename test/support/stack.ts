@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createBusinessCentralSandbox, type BusinessCentralSandbox } from '../../src/sandbox/businessCentral/server';
 import { createInvoiceNinjaSandbox, type InvoiceNinjaSandbox } from '../../src/sandbox/invoiceNinja/server';
@@ -15,6 +13,9 @@ import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWo
 import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
 import { onDeploymentQueues } from '../../src/temporal/taskQueues';
+import { HARNESS, stackEnv } from './stackEnv';
+
+export { eventually } from './wait';
 import { connectTemporal, uniqueTaskQueue, type TestTemporal } from './temporal';
 
 /**
@@ -63,9 +64,9 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     companyId: randomUUID(),
   });
   const bcUrl = await bc.listen(0);
-  const portal = await createInvoiceNinjaSandbox({ apiTokens: ['arsync-demo-token'], webhookDelayMs: 0, idSalt: randomUUID() });
+  const portal = await createInvoiceNinjaSandbox({ apiTokens: [HARNESS.portalToken], webhookDelayMs: 0, idSalt: randomUUID() });
   const portalUrl = await portal.listen(0);
-  const sinks = await createSinks({ smtpPort: 0, httpPort: 0, smsAccountSid: 'ACtest', smsAuthToken: 'sms-test-token' });
+  const sinks = await createSinks({ smtpPort: 0, httpPort: 0, ...HARNESS.sms });
   const apiPort = await freePort();
   const taskQueue = uniqueTaskQueue('stack');
 
@@ -74,23 +75,10 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     connections: { default: { url: portalUrl, tokenEnv: 'INVOICE_NINJA_TOKEN', ratePerMinute: 60000, maxConcurrent: 16 } },
     polling: { paymentsInterval: '2s', viewsInterval: '300ms', erpLedgerInterval: '1s', driftSweepInterval: '1d', ...(opts.settings?.polling as object) },
   };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-stack-'));
-  const settingsFile = path.join(dir, 'settings.json');
-  fs.writeFileSync(settingsFile, JSON.stringify(settings));
+  const harness = stackEnv({ settings, tmpPrefix: 'arsync-stack-', taskQueue, bc, bcUrl, sinks, apiPort, publicUrl: `http://127.0.0.1:${apiPort}` });
   const config = loadConfig({
     ...process.env,
-    ARSYNC_SETTINGS_FILE: settingsFile,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    BC_BASE_URL: bcUrl,
-    BC_TOKEN_URL: bc.tokenUrl,
-    BC_COMPANY_ID: bc.companyId,
-    INVOICE_NINJA_TOKEN: 'arsync-demo-token',
-    SMTP_PORT: String(sinks.smtpPort),
-    SMS_BASE_URL: sinks.httpUrl,
-    SMS_ACCOUNT_SID: 'ACtest',
-    SMS_AUTH_TOKEN: 'sms-test-token',
-    API_PORT: String(apiPort),
-    API_PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
+    ...harness.env,
     LOG_LEVEL: 'warn',
     ...opts.env,
   });
@@ -143,28 +131,9 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
       await bc.close();
       await sinks.close();
       await t.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(harness.dir, { recursive: true, force: true });
     },
   };
   return stack;
 }
 
-/** Polls `fn` until it returns a value that is not undefined/null/false, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  timeoutMs = 15000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== null && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String((last as Error).message ?? last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -85,6 +85,31 @@ function nextLineNumber(c: ReqCtx, batch: JournalBatchRec): number {
   return max + 10000;
 }
 
+/** A blank line at the end of the batch, with the batch's balancing account; the caller fills in the body's fields. */
+function newJournalLine(c: ReqCtx, batch: JournalBatchRec, documentType: JournalLineRec['documentType'], accountType: JournalLineRec['accountType']): JournalLineRec {
+  const at = nowIso();
+  return {
+    id: randomUUID(),
+    companyId: c.company.id,
+    batchId: batch.id,
+    lineNumber: nextLineNumber(c, batch),
+    documentType,
+    accountType,
+    accountNumber: '',
+    postingDate: today(),
+    documentNumber: '',
+    externalDocumentNumber: '',
+    amountMinor: 0,
+    appliesToInvoiceNumber: '',
+    description: '',
+    comment: '',
+    balAccountType: batch.balAccountType,
+    balAccountNumber: batch.balAccountNumber,
+    createdAt: at,
+    lastModifiedDateTime: at,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // customerPayments
 
@@ -185,27 +210,7 @@ const customerPayments: SetDef = {
   create(c, body, parent) {
     const b = parseBody(customerPaymentBody, body, 'customerPayment');
     const batch = batchFor(c, 'CASHRCPT', parent?.id ?? b.journalId, 'You must specify a journal batch ID or a journal ID to create a journal line.');
-    const at = nowIso();
-    const line: JournalLineRec = {
-      id: randomUUID(),
-      companyId: c.company.id,
-      batchId: batch.id,
-      lineNumber: nextLineNumber(c, batch),
-      documentType: 'Payment',
-      accountType: 'Customer',
-      accountNumber: '',
-      postingDate: today(),
-      documentNumber: '',
-      externalDocumentNumber: '',
-      amountMinor: 0,
-      appliesToInvoiceNumber: '',
-      description: '',
-      comment: '',
-      balAccountType: batch.balAccountType,
-      balAccountNumber: batch.balAccountNumber,
-      createdAt: at,
-      lastModifiedDateTime: at,
-    };
+    const line = newJournalLine(c, batch, 'Payment', 'Customer');
     applyCustomerPaymentFields(c, line, b);
     if (c.state.journalLines.some((l) => l.batchId === batch.id && l.lineNumber === line.lineNumber))
       throw new BcError(400, 'Internal_EntityWithSameKeyExists', `The record in table Gen. Journal Line already exists. Identification fields and values: Journal Template Name='${batch.template}',Journal Batch Name='${batch.code}',Line No.='${line.lineNumber}'`);
@@ -295,27 +300,7 @@ const journalLines: SetDef = {
   create(c, body, parent) {
     const b = parseBody(journalLineBody, body, 'journalLine');
     const batch = batchFor(c, undefined, parent?.id ?? b.journalId, 'You must specify a journal batch ID or a journal ID to create a journal line.');
-    const at = nowIso();
-    const line: JournalLineRec = {
-      id: randomUUID(),
-      companyId: c.company.id,
-      batchId: batch.id,
-      lineNumber: nextLineNumber(c, batch),
-      documentType: '',
-      accountType: 'G/L Account',
-      accountNumber: '',
-      postingDate: today(),
-      documentNumber: '',
-      externalDocumentNumber: '',
-      amountMinor: 0,
-      appliesToInvoiceNumber: '',
-      description: '',
-      comment: '',
-      balAccountType: batch.balAccountType,
-      balAccountNumber: batch.balAccountNumber,
-      createdAt: at,
-      lastModifiedDateTime: at,
-    };
+    const line = newJournalLine(c, batch, '', 'G/L Account');
     applyJournalLineFields(c, line, b);
     if (!line.documentNumber) line.documentNumber = nextDocumentNo(batch);
     c.state.journalLines.push(line);
