@@ -206,7 +206,7 @@ async function main() {
       if (has('throughput')) {
         // Each round's sync over the ceiling measured right after it.
         const ratios = rounds.map((r) => r.t!.perSecond / r.c!.perSecond);
-        figures.push(figure('sync_vs_ceiling', 'sync / ceiling', middleBy(ratios, (x) => x), '', '>= 0.8', (v) => v >= 0.8, `${ofRounds} (${spread(ratios, 2)})`));
+        figures.push(figure('sync_vs_ceiling', 'sync / ceiling', middleBy(ratios, (x) => x), '', '>= 0.8', (v) => v >= 0.8, `${ofRounds} (${spread(ratios, 3)})`));
       }
     }
 

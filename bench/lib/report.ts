@@ -15,9 +15,10 @@ export function figure(key: string, label: string, value: number | null, unit: s
   return { key, label, value, unit, target, pass: value === null || !check ? null : check(value), note };
 }
 
+// Three significant digits below 1, so a ratio just under its target (0.798) does not print as the target (0.80).
 const fmt = (v: number | null, unit: string) => {
   if (v === null) return 'n/a';
-  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : Math.abs(v) >= 1 ? 2 : 3;
   return `${v.toFixed(digits)} ${unit}`.trim();
 };
 
