@@ -22,11 +22,13 @@ export interface CeilingResult {
   cpu: ReturnType<typeof cpuSince>;
 }
 
-/** Builds the ceiling workflow's own bundle (once per run). */
+/** Builds the ceiling workflow's own bundle (once per run), its module preloaded as arsync's are (src/worker/bundle.ts). */
 export async function buildNoopBundle(): Promise<string> {
   const noop = () => undefined;
+  const workflowsPath = path.resolve(__dirname, '../workflows.ts');
   const { code } = await bundleWorkflowCode({
-    workflowsPath: path.resolve(__dirname, '../workflows.ts'),
+    workflowsPath,
+    preloadModules: [workflowsPath],
     logger: { trace: noop, debug: noop, info: noop, warn: console.warn, error: console.error, log: noop },
   });
   return code;
