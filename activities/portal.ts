@@ -227,10 +227,11 @@ export function createPortalActivities(deps: ActivityDeps) {
     }> {
       return classified(async () => {
         const erp = await bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false });
-        // Payments first, the invoice after: every payment listed is in the balance read (the invoice workflow relies on it).
-        const portal = input.portal ? portals.client(input.portal.connectionKey) : null;
-        const payments = portal ? await portal.listClientPayments(input.portal!.clientId) : null;
-        const inv = portal ? await portal.getInvoice(input.portal!.invoiceId) : null;
+        // The invoice and its payments in one read: every payment listed is in the balance read (the invoice workflow
+        // relies on it).
+        const read = input.portal ? await portals.client(input.portal.connectionKey).getInvoiceWithPayments(input.portal.invoiceId) : null;
+        const inv = read?.invoice ?? null;
+        const payments = read?.payments ?? null;
         const credited = erp ? await creditedInErp(deps, erp) : false;
         return {
           erpRemainingMinor: erp ? erp.remaining.minor : null,

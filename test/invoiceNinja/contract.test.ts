@@ -88,6 +88,7 @@ describe('Invoice Ninja client and sandbox against the OpenAPI document', () => 
         invoices: [{ invoiceId: inv.id, amountMinor: 2000 }],
       });
       await client.getPayment(p.id);
+      await client.getInvoiceWithPayments(inv.id);
       await client.refundPayment({ paymentId: p.id, currency: 'USD', date: '2030-06-03', invoices: [{ invoiceId: inv.id, amountMinor: 500 }] });
       await client.listPaymentsUpdatedSince(0);
       await client.deletePayment(p.id);

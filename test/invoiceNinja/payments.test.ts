@@ -38,6 +38,23 @@ describe('Invoice Ninja payments through the production client', () => {
     expect(read.invoiceRecords?.find((i) => i.id === b.id)).toMatchObject({ status: 'partial', balance: usd(5000) });
   });
 
+  it('reads an invoice with its payments (include=payments): only those on it, voided ones too, each as its own read gives it', async () => {
+    const a = await newInvoice(h, clientId, 'P-WITH-1', 4000);
+    const b = await newInvoice(h, clientId, 'P-WITH-2', 6000);
+    const both = await pay({ amountMinor: 5000, idempotencyKey: 'erp-with-ab', invoices: [{ invoiceId: a.id, amountMinor: 1000 }, { invoiceId: b.id, amountMinor: 4000 }] });
+    await pay({ amountMinor: 1500, idempotencyKey: 'erp-with-b', invoices: [{ invoiceId: b.id, amountMinor: 1500 }] });
+    const onA = await pay({ amountMinor: 500, idempotencyKey: 'erp-with-a', invoices: [{ invoiceId: a.id, amountMinor: 500 }] });
+    await h.client.deletePayment(onA.id);
+
+    const read = await h.client.getInvoiceWithPayments(a.id);
+    expect(read.invoice).toEqual(await h.client.getInvoice(a.id));
+    expect(read.invoice.balance).toEqual(usd(3000));
+    // The voided one is listed too (Invoice::payments() is withTrashed), the payment on b only is not.
+    expect(read.payments.map((p) => p.id).sort()).toEqual([both.id, onA.id].sort());
+    for (const p of read.payments) expect(p).toEqual(await h.client.getPayment(p.id).then(({ invoiceRecords, clientRecord, ...rest }) => rest));
+    expect(read.payments.find((p) => p.id === onA.id)).toMatchObject({ isDeleted: true });
+  });
+
   it('emails a receipt when email_receipt is true or absent (client_manual_payment_notification), not when false', async () => {
     const c = await newClient(h, 'C-MAIL');
     const receipts = () => h.sandbox.admin.outbox({ to: 'ap-c-mail@example.com' }).filter((e) => e.kind === 'payment_receipt');

@@ -5,6 +5,7 @@ import { clientCurrency, toClient, toInvoice, toPayment, toWebhook } from './map
 import {
   clientSchema,
   invoiceSchema,
+  invoiceWithPaymentsSchema,
   itemEnvelope,
   listEnvelope,
   paymentSchema,
@@ -128,6 +129,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
   const pageSize = cfg.pageSize ?? 500;
   const clientItem = itemEnvelope(clientSchema);
   const invoiceItem = itemEnvelope(invoiceSchema);
+  const invoiceWithPaymentsItem = itemEnvelope(invoiceWithPaymentsSchema);
   const paymentItem = itemEnvelope(paymentSchema);
   const webhookItem = itemEnvelope(webhookSchema);
   /** Client id → currency, so invoices (which carry no currency of their own) can be converted. */
@@ -308,6 +310,20 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     return mapInvoice(body.data);
   }
 
+  /**
+   * The invoice with its payments (`include=payments`) in one read: the payments and the balance come from the same
+   * moment, and the read costs one request however many payments the client has made on other invoices.
+   */
+  async function getInvoiceWithPayments(id: string): Promise<{ invoice: InInvoice; payments: InPayment[] }> {
+    const body = await http.request(
+      `get invoice ${id} with its payments`,
+      { method: 'GET', url: `/invoices/${encodeURIComponent(id)}`, params: { include: 'client,payments' } },
+      invoiceWithPaymentsItem,
+    );
+    const invoice = await mapInvoice(body.data);
+    return { invoice, payments: body.data.payments.filter((p) => p.client_id === invoice.clientId).map((p) => toPayment(p, companyCurrency)) };
+  }
+
   /** Every invoice changed at or after `unixSeconds` (views touch updated_at too), oldest first, all pages. */
   async function listInvoicesUpdatedSince(unixSeconds: number): Promise<InInvoice[]> {
     const rows = await listAll<RawInvoice>('list invoices', '/invoices', { updated_at: Math.floor(unixSeconds), sort: 'updated_at|asc' }, invoiceSchema);
@@ -454,6 +470,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     createPayment,
     listPaymentsUpdatedSince,
     listClientPayments,
+    getInvoiceWithPayments,
     refundPayment,
     deletePayment,
     createWebhook,

@@ -168,6 +168,9 @@ export const paymentSchema = z
   })
   .passthrough();
 
+/** An invoice read with `include=payments`: its payments, each with its paymentables. */
+export const invoiceWithPaymentsSchema = invoiceSchema.extend({ payments: z.array(paymentSchema) });
+
 export const webhookSchema = z
   .object({
     id: z.string().min(1),

@@ -206,6 +206,14 @@ export function invoiceOut(store: SandboxStore, inv: InvoiceRow, publicUrl: stri
     documents: [],
   };
   if (includes.has('client')) out.client = clientOut(store, client, publicUrl);
+  // The invoice's payments (InvoiceTransformer::includePayments, Invoice::payments(): those with a paymentable for it,
+  // deleted ones too, withTrashed), each as a payment with its default includes.
+  if (includes.has('payments')) {
+    out.payments = store
+      .paymentsOf(client.id)
+      .filter((p) => p.paymentables.some((pb) => pb.invoice_id === inv.id))
+      .map((p) => paymentOut(store, p, publicUrl));
+  }
   return out;
 }
 
