@@ -87,11 +87,10 @@ export function createIntakeActivities(deps: ActivityDeps) {
    * `clientPayments` reads the client's payments once per look, and only when an invoice has a fee line.
    */
   const paidFeeLinesOf = (invoice: InInvoice) => invoice.lines.filter((l) => l.typeId === LINE_TYPE.PAID_GATEWAY_FEE).map((l) => l.lineTotal.minor);
-  const feeShare = async (allocationMinor: number, seen: InInvoice, paymentId: string, clientPayments: () => Promise<InPayment[]>, reread: () => Promise<InInvoice>): Promise<number> => {
+  const feeShare = async (allocationMinor: number, seen: InInvoice, paymentId: string, reread: () => Promise<{ invoice: InInvoice; payments: InPayment[] }>): Promise<number> => {
     if (!paidFeeLinesOf(seen).some((minor) => minor > 0)) return 0;
-    // Payments first, the invoice after: a fee line the list has no payment for is a newer payment's (see pairing).
-    const payments = await clientPayments();
-    const invoice = await reread();
+    // The invoice and its payments in one read: every fee line has its payment listed (see pairing).
+    const { invoice, payments } = await reread();
     const paidFeeLines = paidFeeLinesOf(invoice);
     const feeLines = paidFeeLines.reduce((sum, minor) => sum + minor, 0);
     if (feeLines <= 0) return 0;
@@ -150,8 +149,6 @@ export function createIntakeActivities(deps: ActivityDeps) {
         const p = await portal.getPayment(input.paymentId);
         const client = p.clientRecord?.id === p.clientId ? p.clientRecord : await portal.getClient(p.clientId);
         const numbers = new Map<string, string>();
-        let payments: Promise<InPayment[]> | undefined;
-        const clientPayments = () => (payments ??= portal.listClientPayments(p.clientId));
         const allocations: PaymentContext['allocations'] = [];
         const portalBalances: Record<string, number> = {};
         for (const i of p.invoices) {
@@ -160,7 +157,7 @@ export function createIntakeActivities(deps: ActivityDeps) {
           portalBalances[invoice.number] = invoice.balance.minor;
           const amountMinor = i.amount.minor - i.refunded.minor;
           if (amountMinor <= 0) continue;
-          allocations.push({ invoiceNumber: invoice.number, amountMinor, feeMinor: await feeShare(amountMinor, invoice, p.id, clientPayments, () => portal.getInvoice(i.invoiceId)) });
+          allocations.push({ invoiceNumber: invoice.number, amountMinor, feeMinor: await feeShare(amountMinor, invoice, p.id, () => portal.getInvoiceWithPayments(i.invoiceId)) });
         }
         const method = p.gatewayTypeId === '1' ? 'card' : p.gatewayTypeId === '2' ? 'bank' : null;
         const erp = await erpPostingState(deps, p.id);
