@@ -16,7 +16,8 @@ export function requestPortalClientOf(deps: ActivityDeps, input: { companyId: st
 
 /** The client's live positive portal payments within `windowMs` of `around` (candidates for pairing with it). */
 async function positivePaymentsNear(deps: ActivityDeps, connectionKey: string, clientId: string, around: MatchablePayment, windowMs: number): Promise<MatchablePayment[]> {
-  const payments = await deps.portals.client(connectionKey).listClientPayments(clientId);
+  // Only the window's: a long-standing customer's whole payment history would be pages of reads for nothing.
+  const payments = await deps.portals.client(connectionKey).listClientPayments(clientId, { createdSince: Math.floor((around.atMs - windowMs) / 1000) });
   return payments
     .filter((p) => p.id !== around.paymentId && isSettledCustomerPayment(p) && p.amount.minor > 0)
     .map((p) => ({ paymentId: p.id, amountMinor: p.amount.minor, currency: p.currency, atMs: p.createdAt * 1000 }))

@@ -89,6 +89,7 @@ describe('Invoice Ninja client and sandbox against the OpenAPI document', () => 
       });
       await client.getPayment(p.id);
       await client.getInvoiceWithPayments(inv.id);
+      await client.listClientPayments(c.id, { createdSince: 1 });
       await client.refundPayment({ paymentId: p.id, currency: 'USD', date: '2030-06-03', invoices: [{ invoiceId: inv.id, amountMinor: 500 }] });
       await client.listPaymentsUpdatedSince(0);
       await client.deletePayment(p.id);

@@ -55,6 +55,15 @@ describe('Invoice Ninja payments through the production client', () => {
     expect(read.payments.find((p) => p.id === onA.id)).toMatchObject({ isDeleted: true });
   });
 
+  it("lists a client's payments created since a time (created_at, >=)", async () => {
+    const c = await newClient(h, 'C-SINCE');
+    const inv = await newInvoice(h, c.id, 'P-SINCE', 3000);
+    const p = await h.client.createPayment({ clientId: c.id, currency: 'USD', date: '2030-02-01', amountMinor: 1000, idempotencyKey: 'erp-since', transactionReference: 'erp-since', invoices: [{ invoiceId: inv.id, amountMinor: 1000 }] });
+    expect((await h.client.listClientPayments(c.id, { createdSince: p.createdAt })).map((x) => x.id)).toEqual([p.id]);
+    expect(await h.client.listClientPayments(c.id, { createdSince: p.createdAt + 1 })).toEqual([]);
+    expect((await h.client.listClientPayments(c.id)).map((x) => x.id)).toEqual([p.id]);
+  });
+
   it('emails a receipt when email_receipt is true or absent (client_manual_payment_notification), not when false', async () => {
     const c = await newClient(h, 'C-MAIL');
     const receipts = () => h.sandbox.admin.outbox({ to: 'ap-c-mail@example.com' }).filter((e) => e.kind === 'payment_receipt');

@@ -403,10 +403,18 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     return rows.map((r) => toPayment(r, companyCurrency));
   }
 
-  /** Every payment of one client, deleted ones included (PaymentFilters `client_id`), with their invoice applications. */
-  async function listClientPayments(clientId: string): Promise<InPayment[]> {
-    const rows = await listAll<typeof paymentSchema._output>('list client payments', '/payments', { client_id: clientId, include: 'invoices' }, paymentSchema);
-    return rows.filter((r) => r.client_id === clientId).map((r) => toPayment(r, companyCurrency));
+  /**
+   * Every payment of one client, deleted ones included (PaymentFilters `client_id`), with their invoice applications;
+   * with `createdSince` (unix seconds), only those created then or later (QueryFilters `created_at`, >=).
+   */
+  async function listClientPayments(clientId: string, opts: { createdSince?: number } = {}): Promise<InPayment[]> {
+    const since = opts.createdSince === undefined ? undefined : Math.max(0, Math.floor(opts.createdSince));
+    const params: Record<string, string | number> = { client_id: clientId, include: 'invoices' };
+    if (since !== undefined) params.created_at = since;
+    const rows = await listAll<typeof paymentSchema._output>('list client payments', '/payments', params, paymentSchema);
+    return rows
+      .filter((r) => r.client_id === clientId && (since === undefined || r.created_at >= since))
+      .map((r) => toPayment(r, companyCurrency));
   }
 
   async function refundPayment(input: RefundInput): Promise<InPayment> {
