@@ -84,12 +84,13 @@ export function createIntakeActivities(deps: ActivityDeps) {
   /**
    * The gateway fee inside an allocation (src/domain/gatewayFees.ts): the payment's own paid fee line when the
    * invoice's fee lines pair with its online payments, else the portal's fee lines against both sides' totals.
-   * `clientPayments` reads the client's payments once per look, and only when an invoice has a fee line.
+   * `reread` reads the invoice with its payments, only when the invoice has a paid fee line.
    */
   const paidFeeLinesOf = (invoice: InInvoice) => invoice.lines.filter((l) => l.typeId === LINE_TYPE.PAID_GATEWAY_FEE).map((l) => l.lineTotal.minor);
   const feeShare = async (allocationMinor: number, seen: InInvoice, paymentId: string, reread: () => Promise<{ invoice: InInvoice; payments: InPayment[] }>): Promise<number> => {
     if (!paidFeeLinesOf(seen).some((minor) => minor > 0)) return 0;
-    // The invoice and its payments in one read: every fee line has its payment listed (see pairing).
+    // The invoice and its payments in one read (the include is loaded after the invoice): every fee line has its
+    // payment listed; a payment listed without its line yet makes the pairing give up (see pairedGatewayFee).
     const { invoice, payments } = await reread();
     const paidFeeLines = paidFeeLinesOf(invoice);
     const feeLines = paidFeeLines.reduce((sum, minor) => sum + minor, 0);

@@ -227,11 +227,11 @@ export function createPortalActivities(deps: ActivityDeps) {
     }> {
       return classified(async () => {
         const erp = await bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false });
-        // The invoice and its payments in one read: every payment listed is in the balance read (the invoice workflow
-        // relies on it).
-        const read = input.portal ? await portals.client(input.portal.connectionKey).getInvoiceWithPayments(input.portal.invoiceId) : null;
-        const inv = read?.invoice ?? null;
-        const payments = read?.payments ?? null;
+        // The invoice's payments first (with the invoice: one request, however long the client's history), the balance
+        // after: every payment listed is in the balance read (the invoice workflow relies on it).
+        const portal = input.portal ? portals.client(input.portal.connectionKey) : null;
+        const payments = portal ? (await portal.getInvoiceWithPayments(input.portal!.invoiceId)).payments : null;
+        const inv = portal ? await portal.getInvoice(input.portal!.invoiceId) : null;
         const credited = erp ? await creditedInErp(deps, erp) : false;
         return {
           erpRemainingMinor: erp ? erp.remaining.minor : null,

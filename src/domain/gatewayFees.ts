@@ -48,11 +48,10 @@ export interface FeeCandidatePayment {
 /**
  * The exact fee of one payment on one invoice, when it can be told: the portal adds one paid fee line per gateway
  * payment to that payment's first invoice, in the order the payments were made, so the k-th online payment (by
- * creation time, then number) carried the k-th line. The caller reads the invoice and its payments together (or the
- * payments first and the invoice after, so lines beyond the listed payments belong to payments made in between: they
- * are newer, so they come last). Returns
- * null when there are fewer lines than online payments (a gateway payment without a fee, or one that failed in
- * between): the caller falls back to gatewayFeeShare, which is exact for payments posted one after the other.
+ * creation time, then number) carried the k-th line. Lines beyond the listed payments belong to payments made since
+ * the list was read (they are newer, so they come last). Returns null when there are fewer lines than online payments
+ * (a gateway payment without a fee, one that failed, or one listed before its line reached the invoice): the caller
+ * falls back to gatewayFeeShare, which is exact for payments posted one after the other.
  *
  * This keeps two payments to one invoice apart while both are unposted, which the totals alone cannot: each gets its
  * own fee, whatever order they are classified and posted in.

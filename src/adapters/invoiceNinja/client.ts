@@ -311,8 +311,9 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
   }
 
   /**
-   * The invoice with its payments (`include=payments`) in one read: the payments and the balance come from the same
-   * moment, and the read costs one request however many payments the client has made on other invoices.
+   * The invoice with its payments (`include=payments`): one request however many payments the client has made on
+   * other invoices. Invoice Ninja loads the include after the invoice, so every fee line and every payment in the
+   * invoice's amounts has its payment listed, while a payment made in between may be listed and not yet in them.
    */
   async function getInvoiceWithPayments(id: string): Promise<{ invoice: InInvoice; payments: InPayment[] }> {
     const body = await http.request(
