@@ -84,30 +84,37 @@ export function createIntakeActivities(deps: ActivityDeps) {
   /**
    * The gateway fee inside an allocation (src/domain/gatewayFees.ts): the payment's own paid fee line when the
    * invoice's fee lines pair with its online payments, else the portal's fee lines against both sides' totals.
-   * `reread` reads the invoice with its payments, only when the invoice has a paid fee line.
+   * `reads` read the invoice with its payments (and, when the pairing needs it, the invoice once more), only when the
+   * invoice has a paid fee line.
    */
   const paidFeeLinesOf = (invoice: InInvoice) => invoice.lines.filter((l) => l.typeId === LINE_TYPE.PAID_GATEWAY_FEE).map((l) => l.lineTotal.minor);
-  const feeShare = async (allocationMinor: number, seen: InInvoice, paymentId: string, reread: () => Promise<{ invoice: InInvoice; payments: InPayment[] }>): Promise<number> => {
+  const feeShare = async (
+    allocationMinor: number,
+    seen: InInvoice,
+    paymentId: string,
+    reads: { withPayments: () => Promise<{ invoice: InInvoice; payments: InPayment[] }>; invoice: () => Promise<InInvoice> },
+  ): Promise<number> => {
     if (!paidFeeLinesOf(seen).some((minor) => minor > 0)) return 0;
-    // The invoice and its payments in one read (the include is loaded after the invoice): every fee line has its
-    // payment listed; a payment listed without its line yet makes the pairing give up (see pairedGatewayFee).
-    const { invoice, payments } = await reread();
-    const paidFeeLines = paidFeeLinesOf(invoice);
-    const feeLines = paidFeeLines.reduce((sum, minor) => sum + minor, 0);
+    const first = await reads.withPayments();
+    const candidates = first.payments.map((q) => ({
+      id: q.id,
+      number: q.number,
+      createdAt: q.createdAt,
+      online: q.gatewayTypeId !== '' && !q.isManual,
+      failed: q.status === 'failed',
+      firstInvoiceId: q.invoices[0]?.invoiceId ?? null,
+    }));
+    const pair = (invoice: InInvoice) => pairedGatewayFee({ invoiceId: invoice.id, paidFeeLinesMinor: paidFeeLinesOf(invoice), paymentId, payments: candidates });
+    let invoice = first.invoice;
+    let paired = pair(invoice);
+    if (paired === null) {
+      // Invoice Ninja loads the include after the invoice, so a payment made in between is listed without its fee line
+      // and the pairing gives up. Read after the list, the invoice has every listed payment's line: pair once more.
+      invoice = await reads.invoice();
+      paired = pair(invoice);
+    }
+    const feeLines = paidFeeLinesOf(invoice).reduce((sum, minor) => sum + minor, 0);
     if (feeLines <= 0) return 0;
-    const paired = pairedGatewayFee({
-      invoiceId: invoice.id,
-      paidFeeLinesMinor: paidFeeLines,
-      paymentId,
-      payments: payments.map((q) => ({
-        id: q.id,
-        number: q.number,
-        createdAt: q.createdAt,
-        online: q.gatewayTypeId !== '' && !q.isManual,
-        failed: q.status === 'failed',
-        firstInvoiceId: q.invoices[0]?.invoiceId ?? null,
-      })),
-    });
     if (paired !== null) return Math.min(paired, allocationMinor);
     const erp = await deps.bc.getSalesInvoiceByNumber(invoice.number, { lines: false });
     // An invoice the ERP does not know has had nothing applied there: the fee still comes out of the portal's side.
@@ -158,7 +165,11 @@ export function createIntakeActivities(deps: ActivityDeps) {
           portalBalances[invoice.number] = invoice.balance.minor;
           const amountMinor = i.amount.minor - i.refunded.minor;
           if (amountMinor <= 0) continue;
-          allocations.push({ invoiceNumber: invoice.number, amountMinor, feeMinor: await feeShare(amountMinor, invoice, p.id, () => portal.getInvoiceWithPayments(i.invoiceId)) });
+          allocations.push({ invoiceNumber: invoice.number, amountMinor, feeMinor: await feeShare(amountMinor, invoice, p.id, {
+              withPayments: () => portal.getInvoiceWithPayments(i.invoiceId),
+              invoice: () => portal.getInvoice(i.invoiceId),
+            }),
+          });
         }
         const method = p.gatewayTypeId === '1' ? 'card' : p.gatewayTypeId === '2' ? 'bank' : null;
         const erp = await erpPostingState(deps, p.id);

@@ -1,4 +1,5 @@
 import axios from 'axios';
+import { LINE_TYPE } from '../../src/adapters/invoiceNinja';
 import { parseDecimal } from '../../src/domain/money';
 import { invoiceState } from '../../src/operations/invoices';
 import { CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../../src/temporal/searchAttributes';
@@ -156,5 +157,39 @@ describe('portal card payments posted in the ERP', () => {
     const portal = await s.deps.portals.client('default').getInvoice(inv.portalInvoiceId);
     expect(remaining(s, inv.number)).toBe(30000 - 15000);
     expect(portal.balance.minor).toBe(remaining(s, inv.number));
+  });
+  it('keeps the two fees apart when the invoice read with its payments predates the newer fee line (Invoice Ninja loads the include after the invoice)', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '300.00');
+    await s.stopWorker();
+    const portal = s.deps.portals.client('default');
+    const real = portal.getInvoiceWithPayments;
+    let stale = 0;
+    try {
+      const first = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '100.00' }]);
+      const second = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '50.00' }]);
+      // Both payments listed, the invoice as it stood before the second one's fee line was added.
+      portal.getInvoiceWithPayments = async (id) => {
+        const read = await real(id);
+        if (id !== inv.portalInvoiceId) return read;
+        const newest = read.invoice.lines.map((l) => l.typeId).lastIndexOf(LINE_TYPE.PAID_GATEWAY_FEE);
+        stale++;
+        return { ...read, invoice: { ...read.invoice, lines: read.invoice.lines.filter((_, i) => i !== newest) } };
+      };
+      await s.restartWorker();
+      expect(first.feeMinor).not.toBe(second.feeMinor);
+      for (const [p, applied] of [
+        [first, 10000],
+        [second, 5000],
+      ] as const) {
+        await paymentAt(s, p.paymentId, 'posted', 20000);
+        expect(ledger(s, p.paymentId).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-applied]);
+        expect(await feePosted(p.paymentId)).toBe(p.feeMinor);
+      }
+    } finally {
+      portal.getInvoiceWithPayments = real;
+    }
+    expect(stale).toBeGreaterThan(0);
+    expect(remaining(s, inv.number)).toBe(30000 - 15000);
+    expect((await portal.getInvoice(inv.portalInvoiceId)).balance.minor).toBe(remaining(s, inv.number));
   });
 });
