@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { formatDecimal } from '../domain/money';
+import { issueMessage } from '../operations/issueMessage';
 
 // Argument validation and output for the operator commands: the same zod schemas as the API, with errors that name the
 // command-line argument; `--json` for scripts, a readable table otherwise.
@@ -22,7 +23,7 @@ export function parseArgs<S extends z.ZodTypeAny>(schema: S, raw: Record<string,
     if (issue.code === 'unrecognized_keys') return `${issue.keys.map((k) => names[k] ?? k).join(', ')}: not allowed here`;
     const [head, ...rest] = issue.path.map(String);
     const name = head === undefined ? 'arguments' : (names[head] ?? head);
-    return `${rest.length ? `${name}[${rest.join('.')}]` : name}: ${issue.message}`;
+    return `${rest.length ? `${name}[${rest.join('.')}]` : name}: ${issueMessage(issue, input)}`;
   });
   throw new UsageError(`invalid argument${lines.length > 1 ? "s" : ""} ${lines.join("; ")}`);
 }

@@ -32,7 +32,7 @@ const template = (max: number) =>
     .min(1)
     .max(max)
     .superRefine((source, ctx) => {
-      for (const problem of templateProblems(source)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      for (const problem of templateProblems(source)) ctx.addIssue({ code: 'custom', message: problem });
     });
 
 export const linkTemplateSchema = z.object({
@@ -69,14 +69,14 @@ export const settingsSchema = z
         /** General journal batch for refunds and unapplied postings to a customer account. */
         generalJournalBatch: z.string().min(1).max(10).default('REFUNDS'),
       })
-      .default({}),
+      .prefault({}),
     connections: z
       .object({
-        default: portalConnectionSchema.default({ url: 'http://127.0.0.1:4020', tokenEnv: 'INVOICE_NINJA_TOKEN' }),
+        default: portalConnectionSchema.prefault({ url: 'http://127.0.0.1:4020', tokenEnv: 'INVOICE_NINJA_TOKEN' }),
         /** Customer posting group code → its own portal connection ("Use Customer-Specific Connections"). */
         byPostingGroup: z.record(z.string().min(1), portalConnectionSchema).default({}),
       })
-      .default({}),
+      .prefault({}),
     links: z
       .object({
         channels: z.array(z.enum(['email', 'sms'])).default(['email', 'sms']),
@@ -91,7 +91,7 @@ export const settingsSchema = z
           smsText: '{{companyName}}: invoice {{invoiceNumber}}, {{amountDue}} due {{dueDate}}. Pay: {{payLink}}',
         }),
       })
-      .default({}),
+      .prefault({}),
     polling: z
       .object({
         /** Portal payments poller (the seed's job queue ran every minute). */
@@ -102,7 +102,7 @@ export const settingsSchema = z
         erpLedgerInterval: duration.default('30s'),
         driftSweepInterval: duration.default('1d'),
       })
-      .default({}),
+      .prefault({}),
   })
   .strict();
 

@@ -2,6 +2,7 @@ import { isGrpcServiceError } from '@temporalio/client';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { OperationError } from '../operations/context';
+import { issueMessage } from '../operations/issueMessage';
 
 // One error shape for the API: `{ error, message }`, plus `issues` naming each bad field of an invalid request.
 
@@ -11,13 +12,13 @@ export interface FieldIssue {
 }
 
 /** zod issues as `{field, message}`; the field is the dotted path inside the body, query or params ("numbers.0"). */
-export function fieldIssues(error: z.ZodError): FieldIssue[] {
+export function fieldIssues(error: z.ZodError, input: unknown): FieldIssue[] {
   return error.issues.map((issue) => {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       return { field: issue.keys.map((k) => (path ? `${path}.${k}` : k)).join(', '), message: 'not a known field' };
     }
-    return { field: path || '(whole value)', message: issue.message };
+    return { field: path || '(whole value)', message: issueMessage(issue, input) };
   });
 }
 
@@ -33,9 +34,10 @@ export class RequestValidationError extends Error {
 
 /** Parses one part of a request or throws RequestValidationError (answered 400 by the error handler). */
 export function parseRequest<S extends z.ZodTypeAny>(schema: S, part: RequestValidationError['part'], value: unknown): z.output<S> {
-  const result = schema.safeParse(value ?? (part === 'body' ? undefined : {}));
+  const input = value ?? (part === 'body' ? undefined : {});
+  const result = schema.safeParse(input);
   if (!result.success) {
-    const issues = fieldIssues(result.error).map((i) => (i.field === '(whole value)' ? { ...i, field: `(${part})` } : i));
+    const issues = fieldIssues(result.error, input).map((i) => (i.field === '(whole value)' ? { ...i, field: `(${part})` } : i));
     throw new RequestValidationError(part, issues);
   }
   return result.data;

@@ -6,10 +6,13 @@ import { MAX_LIST_LIMIT } from './visibility';
 // What the API and the CLI accept, validated once here. Ids become workflow ids and visibility-query literals, so they are
 // held to the character sets the systems use: Business Central "Code[20]" numbers, Invoice Ninja's hashed ids.
 
+/** A message for a missing value (other type errors keep zod's own). */
+const required = (message: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? message : undefined) });
+
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const code = (what: string) =>
   z
-    .string({ required_error: `${what} is required` })
+    .string(required(`${what} is required`))
     .trim()
     .min(1, `${what} is required`)
     .max(20, `${what} has at most 20 characters`)
@@ -20,7 +23,7 @@ export const customerNumber = code('a customer number');
 /** "default" or a customer posting group code that selects its own portal connection. */
 export const connectionKey = code('a connection key');
 export const portalPaymentId = z
-  .string({ required_error: 'a portal payment id is required' })
+  .string(required('a portal payment id is required'))
   .trim()
   .min(1, 'a portal payment id is required')
   .max(64, 'a portal payment id has at most 64 characters')
@@ -28,12 +31,12 @@ export const portalPaymentId = z
 
 /** Who is acting: every finance decision names a person (or system) and is kept in the workflow history. */
 export const actor = z
-  .string({ required_error: 'who is acting ("by") is required' })
+  .string(required('who is acting ("by") is required'))
   .trim()
   .min(1, 'who is acting ("by") is required')
   .max(100, 'at most 100 characters');
 export const reason = z
-  .string({ required_error: 'a reason ("why") is required' })
+  .string(required('a reason ("why") is required'))
   .trim()
   .min(1, 'a reason ("why") is required')
   .max(1000, 'at most 1000 characters');
@@ -53,7 +56,7 @@ export const MAX_BULK = 500;
 /** One or many ids for a bulk action; repeats collapse (every action is idempotent per id). */
 export const bulk = <T extends z.ZodType<string>>(item: T) =>
   z
-    .array(item, { required_error: 'at least one number is required' })
+    .array(item, required('at least one number is required'))
     .min(1, 'at least one number is required')
     .max(MAX_BULK, `at most ${MAX_BULK} numbers at once`)
     .transform((items) => [...new Set(items)]);

@@ -129,6 +129,12 @@ describe('request validation', () => {
     for (const issue of body.issues) expect(issue.message).toEqual(expect.any(String));
   });
 
+  it('names the refused value of a field with a fixed set of values', async () => {
+    const res = await inject('GET', '/api/v1/invoices?stage=lost');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().issues).toEqual([{ field: 'stage', message: expect.stringMatching(/expected one of .*"link_sent".*, got "lost"$/) }]);
+  });
+
   it('answers 400 for malformed JSON and 413 for a body over 64 KiB', async () => {
     const malformed = await send('POST', '/api/v1/invoices', '{"numbers": [', { ...auth, 'content-type': 'application/json' });
     expect(malformed.statusCode).toBe(400);

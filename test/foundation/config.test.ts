@@ -83,6 +83,6 @@ describe('configuration', () => {
     });
     expect(res.status).toBe(2);
     expect(res.stderr).toMatch(/invalid configuration/);
-    expect(res.stderr).toMatch(/payments\.feeAccountNo: Expected string, received number/);
+    expect(res.stderr).toMatch(/payments\.feeAccountNo: Invalid input: expected string, received number/);
   });
 });

@@ -43,7 +43,7 @@ export interface RequestOptions<T> {
   what: string;
   body?: unknown;
   headers?: Record<string, string>;
-  schema?: z.ZodType<T, z.ZodTypeDef, unknown>;
+  schema?: z.ZodType<T, unknown>;
   binary?: boolean;
 }
 

@@ -11,7 +11,7 @@ const tokenResponse = z.object({
   expires_in: z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number),
 });
 
-const entraError = z.object({ error: z.string(), error_description: z.string().optional() }).passthrough();
+const entraError = z.object({ error: z.string(), error_description: z.string().optional() }).loose();
 
 export class TokenProvider {
   private token: { value: string; refreshAt: number } | undefined;

@@ -19,7 +19,7 @@ const timestamp = z
   .transform((v) => (v === null || v === undefined ? 0 : Number(v)));
 /** PHP serialises an empty associative array as []. */
 const flatMap = z
-  .union([z.record(z.unknown()), z.array(z.unknown())])
+  .union([z.record(z.string(), z.unknown()), z.array(z.unknown())])
   .optional()
   .transform((v) => (v === undefined || Array.isArray(v) ? {} : v));
 
@@ -34,7 +34,7 @@ export const contactSchema = z
     send_email: z.boolean().optional().default(false),
     contact_key: optText,
   })
-  .passthrough();
+  .loose();
 
 export const documentSchema = z
   .object({
@@ -45,7 +45,7 @@ export const documentSchema = z
     hash: optText,
     is_public: z.boolean().optional().default(true),
   })
-  .passthrough();
+  .loose();
 
 export const clientSchema = z
   .object({
@@ -64,7 +64,7 @@ export const clientSchema = z
     created_at: timestamp,
     updated_at: timestamp,
   })
-  .passthrough();
+  .loose();
 
 export const lineItemSchema = z
   .object({
@@ -88,7 +88,7 @@ export const lineItemSchema = z
     custom_value3: optText,
     custom_value4: optText,
   })
-  .passthrough();
+  .loose();
 
 export const invitationSchema = z
   .object({
@@ -100,7 +100,7 @@ export const invitationSchema = z
     viewed_date: optText,
     opened_date: optText,
   })
-  .passthrough();
+  .loose();
 
 export const invoiceSchema = z
   .object({
@@ -129,7 +129,7 @@ export const invoiceSchema = z
     updated_at: timestamp,
     client: clientSchema.optional(),
   })
-  .passthrough();
+  .loose();
 
 export const paymentableSchema = z
   .object({
@@ -139,7 +139,7 @@ export const paymentableSchema = z
     amount,
     refunded: amount.optional(),
   })
-  .passthrough();
+  .loose();
 
 export const paymentSchema = z
   .object({
@@ -166,7 +166,7 @@ export const paymentSchema = z
     invoices: z.array(invoiceSchema).optional(),
     client: clientSchema.optional(),
   })
-  .passthrough();
+  .loose();
 
 /** An invoice read with `include=payments`: its payments, each with its paymentables. */
 export const invoiceWithPaymentsSchema = invoiceSchema.extend({ payments: z.array(paymentSchema) });
@@ -182,7 +182,7 @@ export const webhookSchema = z
     is_deleted: z.boolean().optional().default(false),
     archived_at: timestamp,
   })
-  .passthrough();
+  .loose();
 
 export const paginationSchema = z
   .object({
@@ -192,23 +192,23 @@ export const paginationSchema = z
     current_page: z.number().int(),
     total_pages: z.number().int(),
   })
-  .passthrough();
+  .loose();
 
 export function itemEnvelope<S extends z.ZodTypeAny>(schema: S) {
   return z.object({ data: schema });
 }
 
 export function listEnvelope<S extends z.ZodTypeAny>(schema: S) {
-  return z.object({ data: z.array(schema), meta: z.object({ pagination: paginationSchema }).passthrough().optional() });
+  return z.object({ data: z.array(schema), meta: z.object({ pagination: paginationSchema }).loose().optional() });
 }
 
 /** Laravel's error body (validation errors are field → messages). */
 export const errorBodySchema = z
   .object({
     message: z.string().optional(),
-    errors: z.union([z.record(z.union([z.array(z.string()), z.string()])), z.array(z.unknown())]).optional(),
+    errors: z.union([z.record(z.string(), z.union([z.array(z.string()), z.string()])), z.array(z.unknown())]).optional(),
   })
-  .passthrough();
+  .loose();
 
 // Webhook bodies are the bare transformed record (no envelope, no event name): a payment arrives with its invoices
 // and client included, an invoice with its client (contract §5).

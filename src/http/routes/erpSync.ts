@@ -14,7 +14,7 @@ import type { ApiDeps } from '../server';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
 const sinceOf = (d: string | undefined) => (d ? `${d}T00:00:00.000Z` : undefined);
-const entryNumber = z.number({ invalid_type_error: 'a ledger entry number' }).int().positive();
+const entryNumber = z.number({ error: (issue) => (issue.input === undefined ? undefined : 'a ledger entry number') }).int().positive();
 /** How long a run may take before the answer is 202 with its progress (the run goes on). */
 const waitSeconds = z.coerce.number().int().min(0).max(300);
 

@@ -21,7 +21,7 @@ const contactSchema = z
     is_primary: bool,
     password: z.string().regex(PASSWORD, 'must be at least 7 characters with upper and lower case letters and a number').optional(),
   })
-  .passthrough();
+  .loose();
 
 const clientSchema = z
   .object({
@@ -35,10 +35,10 @@ const clientSchema = z
     classification: z
       .enum(['individual', 'business', 'company', 'partnership', 'trust', 'charity', 'government', 'other', ''])
       .optional(),
-    settings: z.record(z.unknown()).optional(),
+    settings: z.record(z.string(), z.unknown()).optional(),
     contacts: z.array(contactSchema).optional(),
   })
-  .passthrough();
+  .loose();
 
 type ClientBody = z.infer<typeof clientSchema>;
 type ContactBody = z.infer<typeof contactSchema>;

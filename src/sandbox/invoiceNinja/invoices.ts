@@ -28,7 +28,7 @@ const lineSchema = z
     is_amount_discount: bool,
     type_id: text,
   })
-  .passthrough();
+  .loose();
 
 const invoiceSchema = z
   .object({
@@ -47,9 +47,9 @@ const invoiceSchema = z
     tax_rate3: decimal,
     ...Object.fromEntries(INVOICE_TEXT_FIELDS.map((f) => [f, text])),
     line_items: z.array(lineSchema).optional(),
-    invitations: z.array(z.object({ client_contact_id: z.string(), key: z.string().optional() }).passthrough()).optional(),
+    invitations: z.array(z.object({ client_contact_id: z.string(), key: z.string().optional() }).loose()).optional(),
   })
-  .passthrough();
+  .loose();
 
 type InvoiceBody = z.infer<typeof invoiceSchema>;
 type LineBody = z.infer<typeof lineSchema>;

@@ -12,7 +12,7 @@ import { bool, decimal, hashedId, parseBody, text, ymd } from './validation';
 // the idempotency key (unique per company → 422 on replay), the 1-second duplicate guard (400 "Duplicate
 // request"), refunds, negative payments and deletion (status 2, balances restored).
 
-const allocationSchema = z.object({ invoice_id: hashedId, amount: decimal }).passthrough();
+const allocationSchema = z.object({ invoice_id: hashedId, amount: decimal }).loose();
 
 const createSchema = z
   .object({
@@ -32,7 +32,7 @@ const createSchema = z
     custom_value3: text,
     custom_value4: text,
   })
-  .passthrough();
+  .loose();
 
 const updateSchema = createSchema.omit({ amount: true, idempotency_key: true });
 
@@ -45,7 +45,7 @@ const refundSchema = z
     gateway_refund: bool,
     send_email: bool,
   })
-  .passthrough();
+  .loose();
 
 /** StorePaymentRequest::prepareForValidation: the same ip|amount|client_id twice within a second is refused. */
 function guardDuplicate(ctx: SandboxContext, ip: string, raw: unknown) {

@@ -16,7 +16,7 @@ const ALLOWED_EXTENSIONS = new Set(
 );
 const MAX_DOCUMENT_BYTES = 100_000 * 1024;
 
-export const bulkSchema = z.object({ action: z.string().min(1), ids: z.array(z.string()).min(1, 'ids are required') }).passthrough();
+export const bulkSchema = z.object({ action: z.string().min(1), ids: z.array(z.string()).min(1, 'ids are required') }).loose();
 
 export function registerClientRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   const base = () => ctx.publicUrl();

@@ -17,9 +17,9 @@ const webhookSchema = z
     event_id: z.union([z.string().min(1), z.number().int()]).transform(String).optional(),
     rest_method: z.enum(['post', 'put']).optional(),
     format: z.string().optional(),
-    headers: z.record(z.string()).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
   })
-  .passthrough();
+  .loose();
 
 export function registerWebhookRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   const find = (id: string) => {
