@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 // Zod schemas for what Invoice Ninja v5 returns (app/Transformers/*, contract §2-5). Tolerant where the real server
 // is loose (numbers sometimes arrive as numeric strings, ids as numbers, empty maps as []), strict on what we use.
-// Unknown fields pass through.
+// Unknown fields are dropped (the mappers read only what is declared here; copying the rest nearly doubled what a parse allocates).
 
 /** A decimal amount as a JSON number or numeric string. */
 export const amount = z.union([z.number().finite(), z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number')]);
@@ -33,8 +33,7 @@ export const contactSchema = z
     is_primary: z.boolean().optional().default(false),
     send_email: z.boolean().optional().default(false),
     contact_key: optText,
-  })
-  .loose();
+  });
 
 export const documentSchema = z
   .object({
@@ -44,8 +43,7 @@ export const documentSchema = z
     size: z.union([z.number(), z.string()]).optional().transform((v) => Number(v ?? 0)),
     hash: optText,
     is_public: z.boolean().optional().default(true),
-  })
-  .loose();
+  });
 
 export const clientSchema = z
   .object({
@@ -63,8 +61,7 @@ export const clientSchema = z
     archived_at: timestamp,
     created_at: timestamp,
     updated_at: timestamp,
-  })
-  .loose();
+  });
 
 export const lineItemSchema = z
   .object({
@@ -87,8 +84,7 @@ export const lineItemSchema = z
     custom_value2: optText,
     custom_value3: optText,
     custom_value4: optText,
-  })
-  .loose();
+  });
 
 export const invitationSchema = z
   .object({
@@ -99,8 +95,7 @@ export const invitationSchema = z
     sent_date: optText,
     viewed_date: optText,
     opened_date: optText,
-  })
-  .loose();
+  });
 
 export const invoiceSchema = z
   .object({
@@ -128,8 +123,7 @@ export const invoiceSchema = z
     created_at: timestamp,
     updated_at: timestamp,
     client: clientSchema.optional(),
-  })
-  .loose();
+  });
 
 export const paymentableSchema = z
   .object({
@@ -138,8 +132,7 @@ export const paymentableSchema = z
     credit_id: optText,
     amount,
     refunded: amount.optional(),
-  })
-  .loose();
+  });
 
 export const paymentSchema = z
   .object({
@@ -165,8 +158,7 @@ export const paymentSchema = z
     paymentables: z.array(paymentableSchema).optional().default([]),
     invoices: z.array(invoiceSchema).optional(),
     client: clientSchema.optional(),
-  })
-  .loose();
+  });
 
 /** An invoice read with `include=payments`: its payments, each with its paymentables. */
 export const invoiceWithPaymentsSchema = invoiceSchema.extend({ payments: z.array(paymentSchema) });
@@ -181,8 +173,7 @@ export const webhookSchema = z
     headers: flatMap,
     is_deleted: z.boolean().optional().default(false),
     archived_at: timestamp,
-  })
-  .loose();
+  });
 
 export const paginationSchema = z
   .object({
@@ -191,15 +182,14 @@ export const paginationSchema = z
     per_page: z.number().int(),
     current_page: z.number().int(),
     total_pages: z.number().int(),
-  })
-  .loose();
+  });
 
 export function itemEnvelope<S extends z.ZodTypeAny>(schema: S) {
   return z.object({ data: schema });
 }
 
 export function listEnvelope<S extends z.ZodTypeAny>(schema: S) {
-  return z.object({ data: z.array(schema), meta: z.object({ pagination: paginationSchema }).loose().optional() });
+  return z.object({ data: z.array(schema), meta: z.object({ pagination: paginationSchema }).optional() });
 }
 
 /** Laravel's error body (validation errors are field → messages). */
@@ -207,8 +197,7 @@ export const errorBodySchema = z
   .object({
     message: z.string().optional(),
     errors: z.union([z.record(z.string(), z.union([z.array(z.string()), z.string()])), z.array(z.unknown())]).optional(),
-  })
-  .loose();
+  });
 
 // Webhook bodies are the bare transformed record (no envelope, no event name): a payment arrives with its invoices
 // and client included, an invoice with its client (contract §5).
