@@ -14,7 +14,7 @@ export class UsageError extends Error {
  * Validates raw command-line values. `names` maps each input key to how the user typed it (`--by`, `<numbers...>`), so
  * the message says which argument was wrong.
  */
-export function parseArgs<S extends z.ZodTypeAny>(schema: S, raw: Record<string, unknown>, names: Record<string, string>): z.output<S> {
+export function parseArgs<S extends z.ZodType>(schema: S, raw: Record<string, unknown>, names: Record<string, string>): z.output<S> {
   // Absent options are left out rather than set to undefined, so strict schemas only see what was typed.
   const input = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
   const result = schema.safeParse(input);

@@ -18,12 +18,12 @@ export const envSchema = z.object({
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
-  TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+  TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
 
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(8080),
   /** Public base URL of our API, used for webhook notification URLs. */
-  API_PUBLIC_URL: z.string().url().default('http://127.0.0.1:8080'),
+  API_PUBLIC_URL: z.url().default('http://127.0.0.1:8080'),
   /** Bearer token for finance/operator routes of our HTTP API. */
   API_TOKEN: z.string().min(16).default('arsync-operator-token-change-me'),
   /** Shared secret Invoice Ninja sends in the X-Arsync-Webhook-Secret header. */
@@ -42,8 +42,8 @@ export const envSchema = z.object({
    */
   WORKER_HEAP_MB: z.coerce.number().int().min(0).max(65_536).default(256),
 
-  BC_BASE_URL: z.string().url().default('http://127.0.0.1:4010'),
-  BC_TOKEN_URL: z.string().url().default('http://127.0.0.1:4010/sandbox-tenant/oauth2/v2.0/token'),
+  BC_BASE_URL: z.url().default('http://127.0.0.1:4010'),
+  BC_TOKEN_URL: z.url().default('http://127.0.0.1:4010/sandbox-tenant/oauth2/v2.0/token'),
   BC_TENANT_ID: z.string().min(1).default('sandbox-tenant'),
   BC_ENVIRONMENT: z.string().min(1).default('production'),
   BC_COMPANY_ID: z.guid().default('6f0e3a4c-2b1d-4c5e-9a7b-8c9d0e1f2a3b'),
@@ -58,9 +58,9 @@ export const envSchema = z.object({
   SMTP_SECURE: bool.default(false),
   SMTP_USER: z.string().optional(),
   SMTP_PASSWORD: z.string().optional(),
-  SMTP_FROM: z.string().email().default('billing@cronus.example'),
+  SMTP_FROM: z.email().default('billing@cronus.example'),
 
-  SMS_BASE_URL: z.string().url().default('http://127.0.0.1:4030'),
+  SMS_BASE_URL: z.url().default('http://127.0.0.1:4030'),
   SMS_ACCOUNT_SID: z.string().min(1).default('ACarsyncdemo'),
   SMS_AUTH_TOKEN: z.string().min(1).default('arsync-sms-token'),
   SMS_FROM: z.string().min(1).default('+15550100'),

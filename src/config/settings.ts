@@ -10,7 +10,7 @@ const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like "500ms",
 
 export const portalConnectionSchema = z.object({
   /** Invoice Ninja base URL, e.g. https://payments.example.com (no /api/v1). */
-  url: z.string().url(),
+  url: z.url(),
   /** Name of the environment variable holding this connection's X-API-TOKEN. */
   tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'),
   /** Client-side rate limit for this connection (hosted Invoice Ninja allows 800 requests a minute). */
@@ -82,7 +82,7 @@ export const settingsSchema = z
         channels: z.array(z.enum(['email', 'sms'])).default(['email', 'sms']),
         /** Send the link as soon as the invoice is synced. */
         sendOnSync: z.boolean().default(true),
-        staffEmail: z.string().email().default('ar@cronus.example'),
+        staffEmail: z.email().default('ar@cronus.example'),
         template: linkTemplateSchema.default({
           emailSubject: 'Invoice {{invoiceNumber}} from {{companyName}}',
           emailText:

@@ -33,7 +33,7 @@ export class RequestValidationError extends Error {
 }
 
 /** Parses one part of a request or throws RequestValidationError (answered 400 by the error handler). */
-export function parseRequest<S extends z.ZodTypeAny>(schema: S, part: RequestValidationError['part'], value: unknown): z.output<S> {
+export function parseRequest<S extends z.ZodType>(schema: S, part: RequestValidationError['part'], value: unknown): z.output<S> {
   const input = value ?? (part === 'body' ? undefined : {});
   const result = schema.safeParse(input);
   if (!result.success) {

@@ -78,7 +78,7 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
   let lcy: Promise<string> | undefined;
 
   /** Every page; a function for `url` settles the first page's URL when it goes out (a batch of lookups). */
-  async function getAll<T extends z.ZodTypeAny>(url: string | (() => string), item: T, what: string): Promise<z.output<T>[]> {
+  async function getAll<T extends z.ZodType>(url: string | (() => string), item: T, what: string): Promise<z.output<T>[]> {
     const out: z.output<T>[] = [];
     let next: string | (() => string) | undefined = url;
     for (let pageNo = 0; next; pageNo++) {
@@ -123,7 +123,7 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     keyOf: (e) => e.externalDocumentNumber,
   });
 
-  const getOne = <T extends z.ZodTypeAny>(url: string, item: T, what: string) =>
+  const getOne = <T extends z.ZodType>(url: string, item: T, what: string) =>
     http.request({ method: 'GET', url, what, schema: item }) as Promise<z.output<T>>;
 
   /** GET that maps 404 to null. */

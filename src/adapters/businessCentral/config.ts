@@ -31,11 +31,11 @@ export interface BusinessCentralConfig {
 }
 
 const configSchema = z.object({
-  baseUrl: z.string().url(),
+  baseUrl: z.url(),
   tenantId: z.string().min(1),
   environment: z.string().min(1),
   companyId: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'must be a company GUID'),
-  tokenUrl: z.string().url(),
+  tokenUrl: z.url(),
   clientId: z.string().min(1),
   clientSecret: z.string().min(1),
   scope: z.string().min(1),

@@ -36,7 +36,7 @@ export function decodeEnum(value: string): string {
 
 const optionalId = (id: string) => (id === NULL_GUID ? null : id);
 
-export const page = <T extends z.ZodTypeAny>(item: T) =>
+export const page = <T extends z.ZodType>(item: T) =>
   z.object({ value: z.array(item), '@odata.nextLink': z.string().optional() });
 
 export const companyInformationSchema = z.object({ id: guid, displayName: text, currencyCode: z.string().min(1) });

@@ -11,6 +11,8 @@ import {
   paymentSchema,
   type RawClient,
   type RawInvoice,
+  type RawPayment,
+  type RawWebhook,
   webhookSchema,
 } from './schemas';
 import { Transport, type TransportConfig } from './transport';
@@ -349,7 +351,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
 
   /** A payment of this client with exactly this transaction reference (the filter is a LIKE over several columns). */
   async function findPaymentByReference(clientId: string, transactionReference: string): Promise<InPayment | null> {
-    const rows = await listAll<typeof paymentSchema._output>(
+    const rows = await listAll<RawPayment>(
       `find payment ${transactionReference}`,
       '/payments',
       { client_id: clientId, filter: transactionReference, include: 'invoices' },
@@ -395,7 +397,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
   }
 
   async function listPaymentsUpdatedSince(unixSeconds: number): Promise<InPayment[]> {
-    const rows = await listAll<typeof paymentSchema._output>(
+    const rows = await listAll<RawPayment>(
       'list payments',
       '/payments',
       { updated_at: Math.floor(unixSeconds), sort: 'updated_at|asc', include: 'invoices' },
@@ -412,7 +414,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     const since = opts.createdSince === undefined ? undefined : Math.max(0, Math.floor(opts.createdSince));
     const params: Record<string, string | number> = { client_id: clientId, include: 'invoices' };
     if (since !== undefined) params.created_at = since;
-    const rows = await listAll<typeof paymentSchema._output>('list client payments', '/payments', params, paymentSchema);
+    const rows = await listAll<RawPayment>('list client payments', '/payments', params, paymentSchema);
     return rows
       .filter((r) => r.client_id === clientId && (since === undefined || r.created_at >= since))
       .map((r) => toPayment(r, companyCurrency));
@@ -446,7 +448,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
   }
 
   async function listWebhooks(): Promise<InWebhook[]> {
-    const rows = await listAll<typeof webhookSchema._output>('list webhooks', '/webhooks', {}, webhookSchema);
+    const rows = await listAll<RawWebhook>('list webhooks', '/webhooks', {}, webhookSchema);
     return rows.map(toWebhook);
   }
 

@@ -4,8 +4,8 @@ import { z } from 'zod';
 // is loose (numbers sometimes arrive as numeric strings, ids as numbers, empty maps as []), strict on what we use.
 // Unknown fields are dropped (the mappers read only what is declared here; copying the rest nearly doubled what a parse allocates).
 
-/** A decimal amount as a JSON number or numeric string. */
-export const amount = z.union([z.number().finite(), z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number')]);
+/** A decimal amount as a JSON number (zod 4 refuses infinite ones) or numeric string. */
+export const amount = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number')]);
 
 const idText = z.union([z.string(), z.number()]).transform(String);
 const optText = z
@@ -184,11 +184,11 @@ export const paginationSchema = z
     total_pages: z.number().int(),
   });
 
-export function itemEnvelope<S extends z.ZodTypeAny>(schema: S) {
+export function itemEnvelope<S extends z.ZodType>(schema: S) {
   return z.object({ data: schema });
 }
 
-export function listEnvelope<S extends z.ZodTypeAny>(schema: S) {
+export function listEnvelope<S extends z.ZodType>(schema: S) {
   return z.object({ data: z.array(schema), meta: z.object({ pagination: paginationSchema }).optional() });
 }
 

@@ -114,7 +114,7 @@ export class Transport {
   }
 
   /** Sends one request (retrying transient failures) and validates the body against `schema`. */
-  async request<S extends z.ZodTypeAny>(what: string, config: AxiosRequestConfig, schema: S): Promise<z.infer<S>> {
+  async request<S extends z.ZodType>(what: string, config: AxiosRequestConfig, schema: S): Promise<z.infer<S>> {
     const data = await withRetry(async () => {
       try {
         const withBody = config.data === undefined || config.headers?.['Content-Type'] ? config : { ...config, headers: { ...config.headers, 'Content-Type': 'application/json' } };

@@ -52,11 +52,11 @@ export interface EmailSender {
 }
 
 const messageSchema = z.object({
-  to: z.union([z.string().email(), z.array(z.string().email()).min(1)]),
+  to: z.union([z.email(), z.array(z.email()).min(1)]),
   subject: z.string().min(1).max(998),
   text: z.string(),
   html: z.string().optional(),
-  replyTo: z.string().email().optional(),
+  replyTo: z.email().optional(),
   idempotencyKey: z.string().min(1).max(500),
 });
 

@@ -223,7 +223,7 @@ export function registerApi(app: FastifyInstance, o: ApiOptions): void {
   // ---- subscriptions (API root)
   const subscriptionBody = z
     .object({
-      notificationUrl: z.string().url().max(250),
+      notificationUrl: z.url().max(250),
       resource: z.string().min(1).max(250),
       clientState: z.string().max(250).optional(),
     })

@@ -45,7 +45,7 @@ export interface SetDef {
 const inCompany = <T extends { companyId: string }>(c: ReqCtx, list: T[]) => list.filter((x) => x.companyId === c.company.id);
 
 /** Parses a request body with zod and turns the first problem into a BC-shaped 400 naming the property. */
-function parseBody<S extends z.ZodTypeAny>(schema: S, body: unknown, entityType: string): z.output<S> {
+function parseBody<S extends z.ZodType>(schema: S, body: unknown, entityType: string): z.output<S> {
   const result = schema.safeParse(body ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];

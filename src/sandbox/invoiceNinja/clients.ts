@@ -16,7 +16,7 @@ const contactSchema = z
   .object({
     id: z.string().optional(),
     ...Object.fromEntries(CONTACT_TEXT_FIELDS.map((f) => [f, text])),
-    email: z.union([z.string().email('must be a valid email address'), z.literal(''), z.null()]).optional(),
+    email: z.union([z.email('must be a valid email address'), z.literal(''), z.null()]).optional(),
     send_email: bool,
     is_primary: bool,
     password: z.string().regex(PASSWORD, 'must be at least 7 characters with upper and lower case letters and a number').optional(),

@@ -18,7 +18,7 @@ const env = z
     IN_SANDBOX_DATA_FILE: z.string().default('.data/sandbox-in.json'),
     INVOICE_NINJA_TOKEN: z.string().min(1).default('arsync-demo-token'),
     IN_SANDBOX_TOKENS: z.string().optional(),
-    IN_SANDBOX_PUBLIC_URL: z.string().url().optional(),
+    IN_SANDBOX_PUBLIC_URL: z.url().optional(),
     IN_SANDBOX_WEBHOOK_DELAY_MS: z.coerce.number().int().min(0).default(0),
     IN_SANDBOX_PENDING_SETTLE_MS: z.coerce.number().int().min(0).default(60_000),
     IN_SANDBOX_CARD_FEE_PERCENT: z.coerce.number().min(0).max(100).default(2.9),

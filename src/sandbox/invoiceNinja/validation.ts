@@ -5,7 +5,7 @@ import { isDecimal } from './decimal';
 // Request bodies are validated with zod and failures come back as Laravel's 422 body, keyed by the dotted field
 // path the real server would name ("contacts.0.email", "invoices.1.amount").
 
-export function parseBody<S extends z.ZodTypeAny>(schema: S, body: unknown): z.infer<S> {
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const result = schema.safeParse(body ?? {});
   if (result.success) return result.data;
   const errors: Record<string, string[]> = {};
@@ -25,7 +25,7 @@ export const text = z
 /** Decimal numbers, as JSON numbers or numeric strings. */
 export const decimal = z
   .union([z.number(), z.string(), z.null()])
-  .refine((v) => v === null || isDecimal(v), { message: 'must be a number' })
+  .refine((v) => v === null || isDecimal(v), 'must be a number')
   .transform((v) => (v === null ? '' : String(v).trim()))
   .optional();
 

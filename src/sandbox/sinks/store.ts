@@ -130,9 +130,9 @@ export class SinkStore {
 export const sinkRulesSchema = z
   .object({
     /** Mail recipients answered `550 5.1.1` at RCPT TO (permanent). */
-    rejectMail: z.array(z.string().email()).default([]),
+    rejectMail: z.array(z.email()).default([]),
     /** Mail recipients answered `451 4.3.0` at RCPT TO (transient). */
-    deferMail: z.array(z.string().email()).default([]),
+    deferMail: z.array(z.email()).default([]),
     /** The next N RCPT TO commands, whatever the address, are answered `451 4.3.0` (a passing hiccup). */
     deferNextMail: z.number().int().min(0).default(0),
     /** SMS numbers answered 400 with provider error 21610 (recipient unsubscribed, permanent). */

@@ -13,7 +13,7 @@ import { bulkSchema } from './clients';
 
 const webhookSchema = z
   .object({
-    target_url: z.string().url('The target url format is invalid.').optional(),
+    target_url: z.url('The target url format is invalid.').optional(),
     event_id: z.union([z.string().min(1), z.number().int()]).transform(String).optional(),
     rest_method: z.enum(['post', 'put']).optional(),
     format: z.string().optional(),
