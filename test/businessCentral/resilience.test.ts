@@ -125,6 +125,8 @@ describe('Business Central client: faults, auth and persistence', () => {
 
   it('rejects a configuration without a company id, naming the field', () => {
     expect(() => createBusinessCentralClient({ ...clientConfig(sandbox), companyId: 'nope' })).toThrow(/companyId must be a company GUID/);
+    // 36 characters of the right kinds are not a GUID either: the same check as BC_COMPANY_ID's.
+    expect(() => createBusinessCentralClient({ ...clientConfig(sandbox), companyId: '-'.repeat(36) })).toThrow(/companyId must be a company GUID/);
   });
 });
 

@@ -34,7 +34,7 @@ const configSchema = z.object({
   baseUrl: z.url(),
   tenantId: z.string().min(1),
   environment: z.string().min(1),
-  companyId: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'must be a company GUID'),
+  companyId: z.guid('must be a company GUID'),
   tokenUrl: z.url(),
   clientId: z.string().min(1),
   clientSecret: z.string().min(1),
