@@ -229,17 +229,20 @@ export function createPortalActivities(deps: ActivityDeps) {
         const erp = await bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false });
         // The invoice's payments first (with the invoice: one request, however long the client's history), the balance
         // after: every payment listed is in the balance read (the invoice workflow relies on it).
-        const portal = input.portal ? portals.client(input.portal.connectionKey) : null;
-        const payments = portal ? (await portal.getInvoiceWithPayments(input.portal!.invoiceId)).payments : null;
-        const inv = portal ? await portal.getInvoice(input.portal!.invoiceId) : null;
+        const portalSide = async (link: PortalLink) => {
+          const portal = portals.client(link.connectionKey);
+          const { payments } = await portal.getInvoiceWithPayments(link.invoiceId);
+          return { payments, inv: await portal.getInvoice(link.invoiceId) };
+        };
+        const side = input.portal ? await portalSide(input.portal) : null;
         const credited = erp ? await creditedInErp(deps, erp) : false;
         return {
           erpRemainingMinor: erp ? erp.remaining.minor : null,
           erpStatus: credited ? 'cancelled' : erpStatus(erp),
           erpCredited: credited,
-          portalBalanceMinor: inv ? inv.balance.minor : null,
-          portalPaymentIds: payments && inv ? payments.filter((p) => isCustomerPaymentOn(p, inv.id)).map((p) => p.id) : null,
-          portalViewedAt: inv?.invitations.map((i) => i.viewedDate).filter((d): d is string => !!d).sort().pop() ?? null,
+          portalBalanceMinor: side ? side.inv.balance.minor : null,
+          portalPaymentIds: side ? side.payments.filter((p) => isCustomerPaymentOn(p, side.inv.id)).map((p) => p.id) : null,
+          portalViewedAt: side?.inv.invitations.map((i) => i.viewedDate).filter((d): d is string => !!d).sort().pop() ?? null,
         };
       });
     },
