@@ -108,6 +108,30 @@ describe('Invoice Ninja client under injected faults', () => {
     expect(err).toMatchObject({ retryable: true, code: 'network' });
   });
 
+  it('failNext with a method fails only that method\'s requests, and refuses a method not in capitals', async () => {
+    sandbox.admin.configureFaults({ failNext: 1, failNextMethod: 'PUT' });
+    try {
+      expect((await client.getInvoice(invoiceId)).id).toBe(invoiceId);
+      expect(sandbox.admin.configureFaults({}).failNext).toBe(1);
+      const res = await fetch(`${url}/api/v1/invoices/${invoiceId}`, {
+        method: 'PUT',
+        headers: { 'X-API-TOKEN': TOKEN, 'X-Requested-With': 'XMLHttpRequest', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ po_number: 'PO-1' }),
+      });
+      expect(res.status).toBe(500);
+      expect(sandbox.admin.configureFaults({}).failNext).toBe(0);
+      const bad = await fetch(`${url}/admin/faults`, {
+        method: 'PUT',
+        headers: { 'x-sandbox-admin-token': ADMIN, 'content-type': 'application/json' },
+        body: JSON.stringify({ failNextMethod: 'put' }),
+      });
+      expect(bad.status).toBe(400);
+      expect(await bad.text()).toContain('failNextMethod');
+    } finally {
+      sandbox.admin.configureFaults({ failNext: 0, failNextMethod: '' });
+    }
+  });
+
   it('applies faults to the API only; admin routes need the admin token', async () => {
     sandbox.admin.configureFaults({ errorRate: 1 });
     const page = await fetch(`${url}/admin/outbox`, { headers: { 'x-sandbox-admin-token': ADMIN } });

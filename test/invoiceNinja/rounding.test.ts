@@ -1,4 +1,4 @@
-import { type Harness, newClient, startHarness } from './harness';
+import { ADMIN, type Harness, newClient, startHarness } from './harness';
 
 // Invoice Ninja rounds each line's tax to 2 places, per tax rate, and sums those (contract §7), so its totals can
 // differ by a cent per line from a document-level computation (the ERP's). Expected figures are computed by hand.
@@ -90,5 +90,20 @@ describe('Invoice Ninja sandbox totals follow per-line tax rounding', () => {
     const raw = await h.api('GET', `/api/v1/invoices/${inv.id}`);
     expect(raw.body.data.total_taxes).toBe(123.5);
     expect(inv.amount).toEqual({ minor: 1359, currency: 'JPY' });
+  });
+
+  it('"float" tax arithmetic (admin route) lands a cent below on a .xx5 tax, as PHP floats can; "exact" again after', async () => {
+    const c = await newClient(h, 'R90000');
+    const make = (number: string) =>
+      h.client.createInvoice({ clientId: c.id, currency: 'USD', number, lines: [{ productKey: 'A', quantity: 1, unitPriceMinor: 145, taxes: [{ name: 'VAT', rate: 10 }] }] }, { markSent: true });
+    const setMode = (mode: unknown) => h.api('PUT', '/admin/tax-arithmetic', { mode }, { 'x-sandbox-admin-token': ADMIN });
+    // 1.45 × 10% = 0.145: exact decimals round it to 0.15, a binary float (0.14499…) to 0.14.
+    expect((await make('R-90')).amount.minor).toBe(160);
+    expect(await setMode('float')).toMatchObject({ status: 200, body: { mode: 'float' } });
+    const float = await make('R-91');
+    expect([float.lines[0]!.taxAmount.minor, float.amount.minor]).toEqual([14, 159]);
+    expect(await setMode('binary')).toMatchObject({ status: 400 });
+    expect(await setMode('exact')).toMatchObject({ status: 200, body: { mode: 'exact' } });
+    expect((await make('R-92')).amount.minor).toBe(160);
   });
 });

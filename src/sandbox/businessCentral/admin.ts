@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { formatDecimal, parseDecimal } from '../../domain/money';
 import { BcError, dialog, sendBcError } from './bcError';
 import { nowIso, today } from './clock';
-import type { FaultInjector } from '../common/faults';
+import { faultPatchSchema, type FaultInjector } from '../common/faults';
 import {
   applicationsOf,
   cancelInvoice,
@@ -457,24 +457,7 @@ export function registerAdminRoutes(app: FastifyInstance, admin: BcAdmin, faults
       r.post('/notifications/flush', async () => (await admin.flushNotifications(), { ok: true }));
       r.post('/tokens/revoke', async () => (admin.revokeTokens(), { ok: true }));
       r.get('/faults', async () => faults.settings);
-      r.post('/faults', async (req) =>
-        faults.configure(
-          parse(
-            z
-              .object({
-                errorRate: z.number().min(0).max(1),
-                timeoutRate: z.number().min(0).max(1),
-                timeoutMs: z.number().int().min(0),
-                throttleNext: z.number().int().min(0),
-                retryAfterSeconds: z.number().int().min(0),
-                failNext: z.number().int().min(0),
-              })
-              .partial()
-              .strict(),
-            req.body,
-          ),
-        ),
-      );
+      r.post('/faults', async (req) => faults.configure(parse(faultPatchSchema, req.body)));
     },
     { prefix: '/admin' },
   );

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 
 // Failure injection for the sandboxes: a share of API requests answer 500, hang past the client's timeout, or come
 // in 429 bursts with Retry-After. Set through each sandbox's admin route; off by default.
@@ -11,8 +12,10 @@ export interface FaultSettings {
   /** The next N requests answer 429 with Retry-After: `retryAfterSeconds`. */
   throttleNext: number;
   retryAfterSeconds: number;
-  /** The next N requests answer 500 (deterministic, for tests). */
+  /** The next N requests answer 500 (deterministic, for tests) … */
   failNext: number;
+  /** … counting only requests of this method ('PUT'), or any when empty. */
+  failNextMethod: string;
 }
 
 export const NO_FAULTS: FaultSettings = {
@@ -22,7 +25,22 @@ export const NO_FAULTS: FaultSettings = {
   throttleNext: 0,
   retryAfterSeconds: 1,
   failNext: 0,
+  failNextMethod: '',
 };
+
+/** A change to the fault settings as each sandbox's admin route accepts it: any subset, nothing else. */
+export const faultPatchSchema = z
+  .object({
+    errorRate: z.number().min(0).max(1),
+    timeoutRate: z.number().min(0).max(1),
+    timeoutMs: z.number().int().min(0).max(120_000),
+    throttleNext: z.number().int().min(0),
+    retryAfterSeconds: z.number().min(0),
+    failNext: z.number().int().min(0),
+    failNextMethod: z.string().regex(/^[A-Z]*$/, 'an HTTP method in capitals, or empty for any'),
+  })
+  .partial()
+  .strict();
 
 export class FaultInjector {
   settings: FaultSettings = { ...NO_FAULTS };
@@ -48,7 +66,7 @@ export class FaultInjector {
         reply.header('Retry-After', String(s.retryAfterSeconds));
         return render(reply, 429, 'Too many requests (injected)');
       }
-      if (s.failNext > 0) {
+      if (s.failNext > 0 && (s.failNextMethod === '' || req.method === s.failNextMethod)) {
         s.failNext--;
         return render(reply, 500, 'Internal server error (injected)');
       }

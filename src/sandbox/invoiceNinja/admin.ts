@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { FaultInjector, FaultSettings } from '../common/faults';
+import { faultPatchSchema, type FaultInjector, type FaultSettings } from '../common/faults';
+import type { TaxArithmetic } from './calc';
 import type { SandboxContext } from './context';
 import { failPending, settlePending } from './gateway';
 import type { OutboxEmail, WebhookDelivery } from './model';
@@ -18,6 +19,8 @@ export interface InvoiceNinjaSandboxAdmin {
   outbox(filter?: { to?: string; entityId?: string }): OutboxEmail[];
   webhookDeliveries(filter?: { webhookId?: string; eventId?: number }): WebhookDelivery[];
   setWebhookDelay(ms: number): void;
+  /** How invoices computed from now on get their taxes: exact decimals, or floats a cent off on some .xx5 values. */
+  setTaxArithmetic(mode: TaxArithmetic): void;
   /** A pending (bank) payment completes: status 4, update_payment fires. Returns the payment as the API prints it. */
   settlePayment(paymentId: string): Record<string, unknown>;
   /** A pending (bank) payment fails: status 3, invoice balances restored, update_payment fires. */
@@ -49,6 +52,9 @@ export function createAdmin(ctx: SandboxContext, faults: FaultInjector): Invoice
       ctx.store.state.webhookDelayMs = Math.max(0, Math.floor(ms));
       ctx.store.touch();
     },
+    setTaxArithmetic: (mode) => {
+      ctx.taxArithmetic = mode;
+    },
     settlePayment: (id) => paymentOut(ctx.store, settlePending(ctx, payment(id)), ctx.publicUrl(), new Set(['invoices'])),
     failPayment: (id) => paymentOut(ctx.store, failPending(ctx, payment(id)), ctx.publicUrl(), new Set(['invoices'])),
     payLink: (invoiceId) => {
@@ -58,17 +64,6 @@ export function createAdmin(ctx: SandboxContext, faults: FaultInjector): Invoice
   };
 }
 
-const faultSchema = z
-  .object({
-    errorRate: z.number().min(0).max(1),
-    timeoutRate: z.number().min(0).max(1),
-    timeoutMs: z.number().int().min(0).max(120_000),
-    throttleNext: z.number().int().min(0),
-    retryAfterSeconds: z.number().min(0),
-    failNext: z.number().int().min(0),
-  })
-  .partial()
-  .strict();
 
 function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -89,7 +84,7 @@ export function registerAdminRoutes(app: FastifyInstance, admin: InvoiceNinjaSan
 
   app.get('/admin/faults', async () => admin.configureFaults({}));
   app.put('/admin/faults', async (req) => {
-    const parsed = faultSchema.safeParse(req.body ?? {});
+    const parsed = faultPatchSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw badRequest(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     return admin.configureFaults(parsed.data);
   });
@@ -106,6 +101,12 @@ export function registerAdminRoutes(app: FastifyInstance, admin: InvoiceNinjaSan
     if (!parsed.success) throw badRequest('ms: a whole number of milliseconds (0..600000) is required');
     admin.setWebhookDelay(parsed.data.ms);
     return { ms: parsed.data.ms };
+  });
+  app.put('/admin/tax-arithmetic', async (req) => {
+    const parsed = z.object({ mode: z.enum(['exact', 'float']) }).safeParse(req.body ?? {});
+    if (!parsed.success) throw badRequest('mode: "exact" or "float" is required');
+    admin.setTaxArithmetic(parsed.data.mode);
+    return { mode: parsed.data.mode };
   });
   app.post<{ Params: { id: string } }>('/admin/payments/:id/settle', async (req) => ({ data: admin.settlePayment(req.params.id) }));
   app.post<{ Params: { id: string } }>('/admin/payments/:id/fail', async (req) => ({ data: admin.failPayment(req.params.id) }));

@@ -1,4 +1,4 @@
-import { add, dec, div, type Dec, isZero, mul, percentOf, roundTo, sub, toMinor, ZERO } from './decimal';
+import { add, dec, div, type Dec, isZero, mul, percentOf, roundTo, sub, toJsonNumber, toMinor, ZERO } from './decimal';
 
 // Invoice Ninja's exclusive-tax invoice arithmetic (contract §7; app/Helpers/Invoice/InvoiceItemSum.php and
 // InvoiceSum.php at the contract's basis):
@@ -7,7 +7,11 @@ import { add, dec, div, type Dec, isZero, mul, percentOf, roundTo, sub, toMinor,
 //   total_taxes = the sum of the named line taxes (+ invoice-level taxes on the discounted subtotal, also 2 dp)
 //   amount      = subtotal − invoice discount + total_taxes, rounded to the currency precision
 // Rounding is half away from zero on exact decimals. (The real server goes through PHP floats and number_format,
-// which users report can land 0.01 off on some .xx5 values; that float noise is deliberately not imitated.)
+// which users report can land 0.01 off on some .xx5 values; that float noise is not imitated by default. `float`
+// arithmetic imitates it for taxes: each tax as a binary float, rounded the naive way, so 10 % of 1.45 is 0.14.)
+
+/** How taxes are computed: exact decimals (default), or binary floats that land a cent off on some .xx5 values. */
+export type TaxArithmetic = 'exact' | 'float';
 
 export interface CalcLine {
   quantity: string;
@@ -52,7 +56,14 @@ export interface CalcResult {
 const named = (name: string) => name.trim().length > 1;
 const TAX_DP = 2;
 
-export function calculateInvoice(inv: CalcInvoice, precision: number): CalcResult {
+/** `rate` % of `base`, rounded to TAX_DP places as `arithmetic` says. */
+function taxOf(base: Dec, rate: string, arithmetic: TaxArithmetic): Dec {
+  if (arithmetic === 'exact') return roundTo(percentOf(base, dec(rate || '0')), TAX_DP);
+  const scale = 10 ** TAX_DP;
+  return dec(Math.round(((toJsonNumber(base) * Number(rate || '0')) / 100) * scale) / scale);
+}
+
+export function calculateInvoice(inv: CalcInvoice, precision: number, arithmetic: TaxArithmetic = 'exact'): CalcResult {
   const invDiscount = dec(inv.discount || '0');
   let subTotal = ZERO;
   const lineTotals = inv.line_items.map((item) => {
@@ -83,7 +94,7 @@ export function calculateInvoice(inv: CalcInvoice, precision: number): CalcResul
       [item.tax_name2, item.tax_rate2],
       [item.tax_name3, item.tax_rate3],
     ] as const) {
-      const tax = roundTo(percentOf(base, dec(rate || '0')), TAX_DP);
+      const tax = taxOf(base, rate, arithmetic);
       itemTax = add(itemTax, tax);
       if (named(name ?? '')) totalTaxes = add(totalTaxes, tax);
     }
@@ -97,7 +108,7 @@ export function calculateInvoice(inv: CalcInvoice, precision: number): CalcResul
     [inv.tax_name2, inv.tax_rate2],
     [inv.tax_name3, inv.tax_rate3],
   ] as const) {
-    if (named(name ?? '')) totalTaxes = add(totalTaxes, roundTo(percentOf(discounted, dec(rate || '0')), TAX_DP));
+    if (named(name ?? '')) totalTaxes = add(totalTaxes, taxOf(discounted, rate, arithmetic));
   }
 
   return { lines, subTotal, discountTotal, totalTaxes, amountMinor: toMinor(add(discounted, totalTaxes), precision) };

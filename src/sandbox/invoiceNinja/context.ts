@@ -1,3 +1,4 @@
+import type { TaxArithmetic } from './calc';
 import type { SandboxStore } from './store';
 import type { WebhookDispatcher } from './webhooks';
 
@@ -20,6 +21,8 @@ export interface SandboxContext {
   hooks: WebhookDispatcher;
   publicUrl: () => string;
   fees: FeeSettings;
+  /** How invoice taxes are computed (admin `setTaxArithmetic`): exact by default. */
+  taxArithmetic: TaxArithmetic;
   /** Pending bank payments settle on their own after this long; undefined waits for the admin route. */
   pendingSettleMs?: number;
   schedulePending: (paymentId: string) => void;

@@ -88,6 +88,7 @@ export function recalc(ctx: SandboxContext, inv: InvoiceRow): void {
       tax_rate3: inv.tax_rate3,
     },
     ctx.store.precisionOf(client),
+    ctx.taxArithmetic,
   );
   inv.line_items.forEach((l, i) => {
     l.line_total = toText(result.lines[i].line_total);

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import { FaultInjector } from '../common/faults';
+import type { TaxArithmetic } from './calc';
 import { createAdmin, type InvoiceNinjaSandboxAdmin, registerAdminRoutes } from './admin';
 import { APP_VERSION, ApiError, sendApiError } from './apiHttp';
 import { DEFAULT_FEES, type FeeSettings, type SandboxContext } from './context';
@@ -31,6 +32,8 @@ export interface InvoiceNinjaSandboxOptions {
   /** Pending bank payments complete on their own after this long; without it they wait for the admin route. */
   pendingSettleMs?: number;
   fees?: Partial<FeeSettings>;
+  /** Exact decimal taxes (default), or binary floats that land a cent off on some .xx5 values as PHP's can. */
+  taxArithmetic?: TaxArithmetic;
   /** Value of the X-Sandbox-Admin-Token header the /admin routes require. */
   adminToken?: string;
   /** Salt of the hashed ids (default '' like a stock install); tests give each portal its own. */
@@ -91,6 +94,7 @@ export async function createInvoiceNinjaSandbox(opts: InvoiceNinjaSandboxOptions
     hooks,
     publicUrl,
     fees: { ...DEFAULT_FEES, ...opts.fees },
+    taxArithmetic: opts.taxArithmetic ?? 'exact',
     pendingSettleMs: opts.pendingSettleMs,
     schedulePending: (paymentId) => {
       const p = store.payment(paymentId);

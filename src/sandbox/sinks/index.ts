@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { z, ZodError } from 'zod';
-import { FaultInjector, NO_FAULTS } from '../common/faults';
+import { FaultInjector, NO_FAULTS, faultPatchSchema } from '../common/faults';
 import { registerIndexPage } from './page';
 import { registerSmsProvider, registerSmsRoutes } from './smsSink';
 import { MailIntake } from './mailIntake';
@@ -38,17 +38,6 @@ export interface Sinks {
   close(): Promise<void>;
 }
 
-const faultPatch = z
-  .object({
-    errorRate: z.number().min(0).max(1),
-    timeoutRate: z.number().min(0).max(1),
-    timeoutMs: z.number().int().min(0).max(120000),
-    throttleNext: z.number().int().min(0),
-    retryAfterSeconds: z.number().int().min(0),
-    failNext: z.number().int().min(0),
-  })
-  .partial()
-  .strict();
 
 export async function createSinks(opts: SinksOptions): Promise<Sinks> {
   const host = opts.host ?? '127.0.0.1';
@@ -83,7 +72,7 @@ export async function createSinks(opts: SinksOptions): Promise<Sinks> {
   app.get('/admin/rules', async () => rules);
   app.put('/admin/rules', async (req) => Object.assign(rules, sinkRulesSchema.parse(req.body ?? {})));
   app.get('/admin/faults', async () => faults.settings);
-  app.put('/admin/faults', async (req) => faults.configure({ ...NO_FAULTS, ...faultPatch.parse(req.body ?? {}) }));
+  app.put('/admin/faults', async (req) => faults.configure({ ...NO_FAULTS, ...faultPatchSchema.parse(req.body ?? {}) }));
 
   try {
     await app.listen({ port: opts.httpPort ?? 4030, host });
