@@ -1,5 +1,5 @@
 import type { BcSalesInvoice } from '../src/adapters/businessCentral';
-import { LINE_TYPE, type InInvoice, type InLineInput, type InPayment } from '../src/adapters/invoiceNinja';
+import { LINE_TYPE, type InInvoice, type InLineInput, type InLineItem, type InPayment } from '../src/adapters/invoiceNinja';
 import { formatDecimal, type Money } from '../src/domain/money';
 import { adjustRoundingLine, planPortalInvoice, type PortalLineItem } from '../src/domain/taxRounding';
 import type { PortalClientAnswer } from '../workflows/customer';
@@ -59,6 +59,25 @@ function isCustomerPaymentOn(p: InPayment, invoiceId: string): boolean {
   return p.invoices.some((i) => i.invoiceId === invoiceId && i.amount.minor - i.refunded.minor > 0);
 }
 
+/** Whether `inv` is this client's sent, unpaid invoice holding exactly `items`: a create of this plan, uncorrected. */
+function isUncorrectedCreate(inv: InInvoice, clientId: string, items: readonly PortalLineItem[]): boolean {
+  if (inv.clientId !== clientId || inv.isDeleted || inv.status !== 'sent' || inv.paidToDate.minor !== 0) return false;
+  return inv.lines.length === items.length && items.every((item, i) => sameLine(inv.lines[i]!, toLineInput(item)));
+}
+
+function sameLine(held: InLineItem, sent: InLineInput): boolean {
+  const taxes = sent.taxes ?? [];
+  return (
+    held.productKey === sent.productKey &&
+    held.notes === sent.notes &&
+    Number(held.quantity) === Number(sent.quantity) &&
+    Number(held.unitCost) === Number(sent.unitPrice) &&
+    Number(held.discount) === Number(sent.discountPercent ?? 0) &&
+    held.taxes.length === taxes.length &&
+    held.taxes.every((t, j) => t.name === taxes[j]!.name && Number(t.rate) === Number(taxes[j]!.rate))
+  );
+}
+
 export function portalLinkOf(connectionKey: string, inv: InInvoice): PortalLink {
   const invitation = inv.invitations[0];
   if (!invitation) throw permanent('invoice-ninja:no_invitation', `portal invoice ${inv.number} has no invitation (no client contact?)`);
@@ -111,19 +130,21 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
     { markSent: true, sendEmail: !settings.disableInvoiceEmails },
   );
   const created = 'created' in res;
+  // The portal is the judge of its own arithmetic: if it came out differently, correct the rounding line once.
+  const corrected = async (made: InInvoice) =>
+    made.amount.minor === plan.portalAmountMinor
+      ? made
+      : portal.updateInvoice(made.id, { currency: erp.currencyCode, lines: adjustRoundingLine(plan, made.amount.minor, erp.totalIncludingTax.minor).lineItems.map(toLineInput) });
   let inv: InInvoice;
   if ('created' in res) {
-    inv = res.created;
-    // The portal is the judge of its own arithmetic: if it came out differently, correct the rounding line once.
-    if (inv.amount.minor !== plan.portalAmountMinor) {
-      const fixed = adjustRoundingLine(plan, inv.amount.minor, erp.totalIncludingTax.minor);
-      inv = await portal.updateInvoice(inv.id, { currency: erp.currencyCode, lines: fixed.lineItems.map(toLineInput) });
-    }
+    inv = await corrected(res.created);
   } else {
     const found = await portal.findInvoiceByNumber(erp.number);
     // Taken by an invoice the portal does not list: refused, as the create was.
     if (!found) throw res.taken;
-    inv = found;
+    // An earlier attempt's create whose correction never landed (a failed request, a lost worker): finish it. Anything
+    // else found (corrected, paid on, edited, made by hand) is left as it is; the invoice workflow compares the totals.
+    inv = isUncorrectedCreate(found, clientId, plan.lineItems) ? await corrected(found) : found;
   }
   // Paid at posting: only for the invoice this call created. On one found, the ERP's paid amount may hold payments made
   // since (from the portal, or in the ERP and not yet mirrored): those reach the portal through the ERP watcher and

@@ -78,6 +78,48 @@ describe('invoice to portal', () => {
     expect(st.attention).toBeNull();
   });
 
+  describe('a portal that computes a tax a cent off (binary floats, as PHP can on .xx5 values)', () => {
+    // 10 % of 1.45 is 0.145: the ERP and our model round it to 0.15, the floating-point portal to 0.14.
+    const postOddTax = () => s.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Adapter', quantity: 1, unitPrice: '1.45', taxPercent: '10' }] });
+    const expectCorrected = async (number: string, total: number) => {
+      const st = await eventually(async () => {
+        const x = await invoiceState(s.ops, number);
+        return x.stage === 'link_sent' && x;
+      }, 20000, `invoice ${number} synced with its link sent`);
+      expect(st.attention).toBeNull();
+      const portal = s.deps.portals.client('default');
+      const inv = await portal.getInvoice(st.portal!.invoiceId);
+      expect(inv.amount.minor).toBe(total);
+      expect(inv.balance.minor).toBe(total);
+      expect(inv.lines.map((l) => [l.notes.split('\n')[0], l.lineTotal.minor, l.taxAmount.minor])).toEqual([
+        ['Adapter', 145, 14],
+        ['Rounding', 1, 0],
+      ]);
+      expect((await portal.listInvoicesUpdatedSince(0)).filter((i) => i.number === number)).toHaveLength(1);
+    };
+    beforeEach(() => s.portal.admin.setTaxArithmetic('float'));
+    afterEach(() => {
+      s.portal.admin.setTaxArithmetic('exact');
+      s.portal.admin.configureFaults({ failNext: 0, failNextMethod: '' });
+    });
+
+    it('the sync corrects the rounding line once, so the totals agree to the cent', async () => {
+      const erp = postOddTax();
+      const total = parseDecimal(erp.totalIncludingTax, 'USD');
+      expect(total).toBe(160);
+      await expectCorrected(erp.number, total);
+    });
+
+    it('the correction fails with the portal down: the retried sync finishes it on the invoice it created, no drift', async () => {
+      // Every attempt of the correction's PUT in the sync's first run fails (the client retries 5 times), so the sync
+      // runs again, finds the number taken by its own uncorrected invoice, and corrects that one.
+      s.portal.admin.configureFaults({ failNext: 5, failNextMethod: 'PUT' });
+      const erp = postOddTax();
+      await expectCorrected(erp.number, parseDecimal(erp.totalIncludingTax, 'USD'));
+      expect(s.portal.admin.configureFaults({}).failNext).toBe(0);
+    });
+  });
+
   it('partly paid at posting: the portal balance equals the ERP remaining, and that portal payment is never posted back to the ERP', async () => {
     const erp = s.bc.admin.postInvoice({
       customerNumber: 'C10000',

@@ -107,6 +107,7 @@ export function toInvoice(raw: RawInvoice, currency: string): InInvoice {
       notes: l.notes,
       quantity: String(l.quantity),
       unitCost: String(l.cost),
+      discount: String(l.discount ?? 0),
       lineTotal: money(l.line_total, currency),
       taxAmount: money(l.tax_amount, currency),
       taxes: (

@@ -137,6 +137,8 @@ export interface InLineItem {
   quantity: string;
   /** Unit cost as the portal holds it (may have more places than the currency). */
   unitCost: string;
+  /** Line discount as the portal holds it (a percentage, or an amount on an amount-discount invoice). */
+  discount: string;
   lineTotal: Money;
   taxAmount: Money;
   taxes: Array<{ name: string; rate: string }>;
