@@ -44,6 +44,7 @@ const optionsSchema = z
     convergeTimeout: posInt,
     stormSeconds: posInt,
     seed: z.coerce.number().int(),
+    taxArithmetic: z.enum(['float', 'exact']),
   })
   .strict();
 type Options = z.infer<typeof optionsSchema>;
@@ -66,7 +67,8 @@ function parseOptions(argv: string[]): Options {
     .option('--pay-concurrency <n>', 'customers paying at the same time', '8')
     .option('--storm-seconds <n>', 'how long the storm lasts at most once the least number of kills is reached (it also ends when every payment is made)', '240')
     .option('--converge-timeout <seconds>', 'how long to wait after the storm for everything to settle', '420')
-    .option('--seed <n>', 'random seed (kills, faults schedule, amounts, proxy)', String(Date.now() % 1_000_000));
+    .option('--seed <n>', 'random seed (kills, faults schedule, amounts, proxy)', String(Date.now() % 1_000_000))
+    .option('--tax-arithmetic <mode>', "the portal's tax arithmetic: float (every other invoice has a tax it rounds a cent off, which the sync corrects) or exact", 'float');
   return optionsOrExit(program, optionsSchema, argv);
 }
 
@@ -76,7 +78,7 @@ async function main(): Promise<number> {
   const o = parseOptions(process.argv);
   const random = seededRandom(o.seed);
   const started = Date.now();
-  log(`chaos: ${o.payments} payments over ${o.invoices} invoices, >= ${o.kills} kills, seed ${o.seed}; load average ${os.loadavg()[0].toFixed(1)}`);
+  log(`chaos: ${o.payments} payments over ${o.invoices} invoices, >= ${o.kills} kills, seed ${o.seed}, ${o.taxArithmetic} tax arithmetic; load average ${os.loadavg()[0].toFixed(1)}`);
 
   const temporal = await startOwnTemporal();
   onInterrupt(() => temporal.stop());
@@ -105,7 +107,8 @@ async function main(): Promise<number> {
 
     // The storm starts before the first invoice is posted.
     const storm = startStorm(stack, worker, proxy, o, random);
-    const invoiceNumbers = await postInvoices(stack, o.invoices, customers, { chunk: 50 });
+    stack.portal.admin.setTaxArithmetic(o.taxArithmetic);
+    const invoiceNumbers = await postInvoices(stack, o.invoices, customers, { chunk: 50, oddTaxEvery: o.taxArithmetic === 'float' ? 2 : undefined });
     log(`${invoiceNumbers.length} invoices posted in the ERP; customers pay as their invoices reach the portal`);
     const made = await makePayments(stack, invoiceNumbers, o, random);
     log(`${made.length} payments made on the pay page; ${storm.kills()} kills so far`);

@@ -36,15 +36,23 @@ export async function createCustomers(stack: BenchStack, count: number, prefix =
  * Posts invoices in the ERP, round-robin over the customers, `chunk` at a time: each chunk one sandbox transaction
  * (one state snapshot for the lot) and one BC notification.
  */
-export async function postInvoices(stack: BenchStack, count: number, customers: string[], opts: { chunk?: number; unitPrice?: string } = {}): Promise<string[]> {
+export async function postInvoices(
+  stack: BenchStack,
+  count: number,
+  customers: string[],
+  opts: { chunk?: number; unitPrice?: string; oddTaxEvery?: number } = {},
+): Promise<string[]> {
   const numbers: string[] = [];
   const chunk = opts.chunk ?? count;
+  // A tax of exactly half a cent (10 % of 1.45): a float-arithmetic portal rounds it down, and the sync corrects it.
+  const oddTax = { description: 'Adapter', quantity: 1, unitPrice: '1.45', taxPercent: '10' };
   for (let from = 0; from < count; from += chunk) {
     const inputs = Array.from({ length: Math.min(chunk, count - from) }, (_, k) => ({
       customerNumber: customers[(from + k) % customers.length]!,
       lines: [
         { description: 'Consulting', quantity: 2, unitPrice: opts.unitPrice ?? '120.00', taxPercent: '8.25' },
         { description: 'Licence', quantity: 1, unitPrice: '10.05', taxPercent: '5' },
+        ...(opts.oddTaxEvery && (from + k) % opts.oddTaxEvery === 0 ? [oddTax] : []),
       ],
     }));
     numbers.push(...stack.bc.admin.postInvoices(inputs).map((inv) => inv.number));
