@@ -121,7 +121,13 @@ async function main(): Promise<number> {
     const verdict = await verify(stack, made, invoiceNumbers, storm.calmSinceMs());
     await proxy.close();
 
-    const failed = verdict.lost.length + verdict.duplicated.length + verdict.balanceMismatches.length + verdict.duplicatePortalInvoices.length + verdict.stuck.length;
+    const failed =
+      verdict.lost.length +
+      verdict.duplicated.length +
+      verdict.balanceMismatches.length +
+      verdict.totalMismatches.length +
+      verdict.duplicatePortalInvoices.length +
+      verdict.stuck.length;
     const rows: Array<[string, string | number]> = [
       ['payments made', verdict.payments],
       ['posted exactly once', verdict.postedOnce],
@@ -130,6 +136,8 @@ async function main(): Promise<number> {
       ['parked with a reason', verdict.parked.length],
       ['invoices', verdict.invoices],
       ['balance disagreements', verdict.balanceMismatches.length],
+      ['total disagreements', verdict.totalMismatches.length],
+      ['portal invoices with a Rounding line', verdict.withRoundingLine],
       ['duplicate portal invoices', verdict.duplicatePortalInvoices.length],
       ['stuck workflows', verdict.stuck.length],
       ['activities retrying storm-time failures', verdict.retryingStormFailures.length],
@@ -146,6 +154,7 @@ async function main(): Promise<number> {
     for (const p of verdict.parked.slice(0, 20)) process.stdout.write(`parked: ${p.paymentId} ${p.stage} ${p.reason}\n`);
     for (const id of verdict.lost.slice(0, 20)) process.stdout.write(`lost: ${id}\n`);
     for (const id of verdict.duplicated.slice(0, 20)) process.stdout.write(`posted more than once: ${id}\n`);
+    for (const m of verdict.totalMismatches.slice(0, 20)) process.stdout.write(`total disagreement: ${m.invoiceNumber} ERP ${m.erpTotal} portal ${m.portalTotal}\n`);
     for (const m of verdict.balanceMismatches.slice(0, 20)) {
       process.stdout.write(`disagreement: ${m.invoiceNumber} ERP ${m.erpRemaining} portal ${m.portalBalance}\n  ${JSON.stringify(m.diagnosis)}\n`);
     }

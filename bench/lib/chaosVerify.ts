@@ -2,8 +2,10 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { generalDocumentNumber } from '../../src/adapters/businessCentral/cashReceipt';
 import { parseDecimal } from '../../src/domain/money';
+import { ROUNDING_LABEL } from '../../src/domain/taxRounding';
 import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
 import { invoiceWorkflowId } from '../../workflows/ids';
+import { gatewayFeeLinesMinor } from '../../activities/portal';
 import { onDeploymentQueues } from '../../src/temporal/taskQueues';
 import { invoiceStateQuery } from '../../workflows/invoiceMessages';
 import type { BenchStack } from './stack';
@@ -30,6 +32,10 @@ export interface Verdict {
   parked: Array<{ paymentId: string; stage: string; reason: string | null }>;
   invoices: number;
   balanceMismatches: Array<{ invoiceNumber: string; erpRemaining: number; portalBalance: number; diagnosis?: unknown }>;
+  /** Portal invoices whose total (without gateway fee lines) differs from the ERP total. */
+  totalMismatches: Array<{ invoiceNumber: string; erpTotal: number; portalTotal: number }>;
+  /** Portal invoices with a Rounding line (the float-arithmetic portal's corrected ones among them). */
+  withRoundingLine: number;
   /** ERP invoices that exist more than once in the portal. */
   duplicatePortalInvoices: string[];
   /** Workflows failed, terminated, still running without a reason, or retrying an activity that failed after the storm. */
@@ -84,6 +90,8 @@ export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumb
     parked: [],
     invoices: invoiceNumbers.length,
     balanceMismatches: [],
+    totalMismatches: [],
+    withRoundingLine: 0,
     duplicatePortalInvoices: [],
     stuck: [],
     retryingStormFailures: [],
@@ -113,6 +121,10 @@ export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumb
       if (!found) throw new Error(`invoice ${n} is not in the portal`);
       return found;
     }, `portal invoice ${n}`);
+    const erpTotal = parseDecimal(erp.totalIncludingTax, erp.currencyCode);
+    const portalTotal = inv.amount.minor - gatewayFeeLinesMinor(inv);
+    if (erpTotal !== portalTotal) verdict.totalMismatches.push({ invoiceNumber: n, erpTotal, portalTotal });
+    if (inv.lines.some((l) => l.productKey === ROUNDING_LABEL)) verdict.withRoundingLine++;
     const erpRemaining = parseDecimal(erp.remaining, erp.currencyCode);
     if (erpRemaining !== inv.balance.minor) verdict.balanceMismatches.push({ invoiceNumber: n, erpRemaining, portalBalance: inv.balance.minor, diagnosis: await diagnose(stack, n) });
   });
