@@ -3,7 +3,7 @@ import { createInvoiceNinjaSandbox, type InvoiceNinjaSandbox } from '../../src/s
 import type { Config } from '../../src/config/load';
 import { parseDecimal } from '../../src/domain/money';
 import { customerState, setOptIn, syncCustomers } from '../../src/operations/customers';
-import { invoiceState, invoiceTimeline, listInvoices } from '../../src/operations/invoices';
+import { invoiceState, invoiceTimeline, listInvoices, resetInvoice } from '../../src/operations/invoices';
 import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
 import { createLogger } from '../../src/observability/logger';
 import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
@@ -175,6 +175,39 @@ describe('customers first', () => {
     }, 10000, 'needs_attention after opting out');
     expect(waiting.attention?.reason).toBe('not_opted_in');
     expect(await s.deps.portals.client('default').findInvoiceByNumber(third.number)).toBeNull();
+  });
+
+  it('a portal client deleted by staff: the invoice waits in needs_attention (portal_rejected) with the portal\'s words; "Sync Customer" restores the client and "Modify Sync Status" brings the invoice over', async () => {
+    const c = s.bc.admin.createCustomer({ displayName: 'Litware Inc', email: 'ap@litware.example' });
+    await setOptIn(s.ops, [c.number], { optedIn: true, by: 'test' });
+    const clientId = (await customerState(s.ops, c.number)).portal!.clientId;
+    const portal = s.deps.portals.client('default');
+    await portal.bulkClients('delete', [clientId]);
+
+    const erp = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Licences', quantity: 4, unitPrice: '95.00', taxPercent: '10' }] });
+    const parked = await eventually(async () => {
+      const st = await invoiceState(s.ops, erp.number);
+      return st.stage === 'needs_attention' && st;
+    }, 15000, 'needs_attention');
+    expect(parked.attention?.reason).toBe('portal_rejected');
+    expect(parked.attention?.detail).toMatch(/client id is invalid/);
+    expect(parked.portal).toBeNull();
+    expect((await describeInvoice(erp.number)).typedSearchAttributes.get(AttentionReason)).toBe('portal_rejected');
+    expect(await portal.findInvoiceByNumber(erp.number)).toBeNull();
+
+    const [synced] = await syncCustomers(s.ops, [c.number], 'finance@cronus.example');
+    expect(synced).toMatchObject({ status: 'ready', clientId });
+    expect((await portal.getClient(clientId)).isDeleted).toBe(false);
+    await resetInvoice(s.ops, erp.number, 'finance@cronus.example', 'client restored in the portal');
+    const resumed = await eventually(async () => {
+      const st = await invoiceState(s.ops, erp.number);
+      return st.stage === 'link_sent' && st;
+    }, 15000, 'link_sent after the reset');
+    expect(resumed.attention).toBeNull();
+    const inPortal = await portal.findInvoiceByNumber(erp.number);
+    expect(inPortal?.clientId).toBe(clientId);
+    expect(inPortal?.amount.minor).toBe(parseDecimal(erp.totalIncludingTax, 'USD'));
+    await eventually(async () => (await mail('ap@litware.example')).find((m) => m.text.includes(resumed.portal!.link)), 5000, 'the link email');
   });
 
   it('an invoice waiting for its customer that is cancelled in the ERP ends cancelled without reaching the portal', async () => {
