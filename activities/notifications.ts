@@ -1,4 +1,5 @@
 import type { BcSalesInvoice } from '../src/adapters/businessCentral';
+import { ExternalServiceError } from '../src/adapters/http/errors';
 import { formatMoney } from '../src/domain/money';
 import { renderTemplate, type TemplateValues } from '../src/domain/templates';
 import type { PortalLink } from '../workflows/invoiceTypes';
@@ -58,27 +59,35 @@ export async function sendLink(deps: ActivityDeps, input: LinkRequest, known?: B
   const sent: Channel[] = [];
   const skipped: Array<{ channel: Channel; reason: string }> = [];
   const key = (c: Channel) => `link:${input.companyId}:${input.invoiceNumber}:${input.sequence}:${c}`;
+  // A channel refused for good (an unknown mailbox, an unsubscribed number) is skipped in the provider's words and
+  // the other one still goes; a transient failure is thrown, so the activity retries.
+  const via = async (channel: Channel, send: () => Promise<unknown>) => {
+    try {
+      await send();
+      sent.push(channel);
+    } catch (err) {
+      if (!(err instanceof ExternalServiceError) || err.retryable) throw err;
+      skipped.push({ channel, reason: err.message });
+    }
+  };
   if (wanted.includes('email')) {
     const to = customer?.email || invoice.email;
     if (!to) skipped.push({ channel: 'email', reason: 'the customer has no email address' });
-    else {
-      await deps.email.send({
-        to,
-        subject: renderTemplate(t.emailSubject, values),
-        text: renderTemplate(t.emailText, values),
-        html: `<p>${renderTemplate(t.emailText, values, 'html').replace(/\n/g, '<br>')}</p>`,
-        idempotencyKey: key('email'),
-      });
-      sent.push('email');
-    }
+    else
+      await via('email', () =>
+        deps.email.send({
+          to,
+          subject: renderTemplate(t.emailSubject, values),
+          text: renderTemplate(t.emailText, values),
+          html: `<p>${renderTemplate(t.emailText, values, 'html').replace(/\n/g, '<br>')}</p>`,
+          idempotencyKey: key('email'),
+        }),
+      );
   }
   if (wanted.includes('sms')) {
     const to = toE164(customer?.phoneNumber || invoice.phoneNumber);
     if (!to) skipped.push({ channel: 'sms', reason: 'the customer has no phone number in international format' });
-    else {
-      await deps.sms.send({ to, body: renderTemplate(t.smsText, values), idempotencyKey: key('sms') });
-      sent.push('sms');
-    }
+    else await via('sms', () => deps.sms.send({ to, body: renderTemplate(t.smsText, values), idempotencyKey: key('sms') }));
   }
   return { sent, skipped };
 }

@@ -236,7 +236,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     async ({ channels, by }) => {
       try {
         const res = await sendLink(channels, by);
-        return { sent: res.sent, link: state.portal!.link };
+        return { sent: res.sent, skipped: res.skipped, link: state.portal!.link };
       } catch (err) {
         // The caller learns why; the invoice carries on.
         throw ApplicationFailure.nonRetryable(`sending the link failed: ${failureMessage(err)}`, 'link_failed');

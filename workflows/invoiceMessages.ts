@@ -27,9 +27,11 @@ export const driftDetectedSignal = defineSignal<[{ drift: boolean; detail: strin
 /** The customer is ready in the portal now (opted in, email fixed and resynced). */
 export const customerReadySignal = defineSignal<[{ clientId: string; connectionKey: string }]>('customerReady');
 
-export const sendLinkUpdate = defineUpdate<{ sent: Array<'email' | 'sms'>; link: string }, [{ channels?: Array<'email' | 'sms'>; by: string }]>(
-  'sendLink',
-);
+/** The channels the link went by, and those it could not (no address, or refused for good by the provider) with why. */
+export const sendLinkUpdate = defineUpdate<
+  { sent: Array<'email' | 'sms'>; skipped: Array<{ channel: 'email' | 'sms'; reason: string }>; link: string },
+  [{ channels?: Array<'email' | 'sms'>; by: string }]
+>('sendLink');
 export const copyLinkUpdate = defineUpdate<{ link: string }, [{ by: string }]>('copyLink');
 /** "Modify Sync Status": forget the portal link so the invoice is synced again. */
 export const resetSyncUpdate = defineUpdate<InvoiceState, [{ by: string; why: string }]>('resetSync');

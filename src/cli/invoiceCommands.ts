@@ -103,7 +103,8 @@ export function registerInvoiceCommands(program: Command): void {
       const input = parseArgs(schema, { number, channels: opts.channel, by: opts.by }, NAMES);
       return withOps(async (ctx) => {
         const r = await sendLink(ctx, input.number, input.by, input.channels);
-        emit(r, opts, () => `sent by ${r.sent.join(' and ') || 'no channel'}: ${r.link}`);
+        const notBy = r.skipped.map((k) => `; not by ${k.channel} (${k.reason})`).join('');
+        emit(r, opts, () => `sent by ${r.sent.join(' and ') || 'no channel'}${notBy}: ${r.link}`);
       });
     });
 

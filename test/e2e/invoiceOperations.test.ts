@@ -231,7 +231,7 @@ describe('life of an invoice: operations', () => {
     await eventually(async () => (await linkMails(st.portal!.link)).length === 1, 5000, 'the first link email');
 
     // Sending again really sends (sequence 2), and is recorded with who asked.
-    expect(await sendLink(s.ops, erp.number, 'clerk@cronus', ['email'])).toEqual({ sent: ['email'], link: st.portal!.link });
+    expect(await sendLink(s.ops, erp.number, 'clerk@cronus', ['email'])).toEqual({ sent: ['email'], skipped: [], link: st.portal!.link });
     await eventually(async () => (await linkMails(st.portal!.link)).length === 2, 5000, 'the second link email');
     expect(await copyLink(s.ops, erp.number, 'clerk@cronus')).toEqual({ link: st.portal!.link });
 
@@ -279,6 +279,36 @@ describe('life of an invoice: operations', () => {
     expect(await runsOf(erp.number)).toHaveLength(1);
     // Staff heard of the first view once.
     expect((await mail()).filter((m) => m.subject === `Invoice ${erp.number} was viewed`)).toHaveLength(1);
+  });
+
+  it('a channel refused for good does not stop the other: the link goes by the one left, and the timeline says why not by the other', async () => {
+    const smsRefused = s.bc.admin.createCustomer({ displayName: 'Wide World Importers', email: 'ap@wideworld.example', phoneNumber: '+1 206 555 0181' });
+    const mailRefused = s.bc.admin.createCustomer({ displayName: 'Tailspin Toys', email: 'gone@tailspin.example', phoneNumber: '+1 206 555 0182' });
+    Object.assign(s.sinks.rules, { rejectSms: ['+12065550181'], rejectMail: ['gone@tailspin.example'] });
+    try {
+      await setOptIn(s.ops, [smsRefused.number, mailRefused.number], { optedIn: true, by: 'test' });
+      const line = [{ description: 'Toys', quantity: 1, unitPrice: '40.00', taxPercent: '0' }];
+      const a = s.bc.admin.postInvoice({ customerNumber: smsRefused.number, lines: line });
+      const b = s.bc.admin.postInvoice({ customerNumber: mailRefused.number, lines: line });
+      const sentBy = (st: InvoiceState) => st.timeline.filter((e) => e.kind === 'link_sent').map((e) => e.channel);
+      const notBy = (st: InvoiceState) => st.timeline.filter((e) => e.kind === 'link_failed').map((e) => [e.channel, e.detail]);
+
+      const stA = await stageIs(a.number, 'link_sent');
+      expect(sentBy(stA)).toEqual(['email']);
+      expect(notBy(stA)).toEqual([['sms', expect.stringMatching(/unsubscribed/)]]);
+      expect((await mail('ap@wideworld.example')).filter((m) => m.text.includes(stA.portal!.link))).toHaveLength(1);
+
+      const stB = await stageIs(b.number, 'link_sent');
+      expect(sentBy(stB)).toEqual(['sms']);
+      expect(notBy(stB)).toEqual([['email', expect.stringMatching(/550/)]]);
+      expect((await sms()).filter((m) => m.to === '+12065550182' && m.body.includes(stB.portal!.link))).toHaveLength(1);
+
+      // Asked again by an operator, by the refused channel only: nothing goes, and the answer says why.
+      const again = await sendLink(s.ops, b.number, 'clerk@cronus', ['email']);
+      expect(again).toEqual({ sent: [], skipped: [{ channel: 'email', reason: expect.stringMatching(/550/) }], link: stB.portal!.link });
+    } finally {
+      Object.assign(s.sinks.rules, { rejectSms: [], rejectMail: [] });
+    }
   });
 
   it('on the real server a busy invoice hands over to a fresh run keeping its state and search attributes', async () => {
