@@ -47,6 +47,8 @@ export interface StackOptions {
   env?: NodeJS.ProcessEnv;
   /** Start the worker (default true). */
   worker?: boolean;
+  /** More changed records than this in one notification window become one `collection` notification (BC: 1,000). */
+  bcCollectionThreshold?: number;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
@@ -58,6 +60,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     environment: 'production',
     notificationDelayMs: 0,
     notificationRetryDelaysMs: [100, 200, 400, 800],
+    collectionThreshold: opts.bcCollectionThreshold,
     seed: true,
     // Workflow ids carry the company id: a company of its own keeps this stack's workflows apart from every other
     // test's on the shared Temporal server.

@@ -23,7 +23,7 @@ import {
 } from './ledger';
 import type { AttachmentRec, CustomerRec, LedgerEntryRec, SalesInvoiceRec } from './model';
 import { DEMO_COMPANY_ID, seedDemo } from './seed';
-import type { Webhooks } from './webhooks';
+import type { NotificationDelivery, Webhooks } from './webhooks';
 import type { TokenIssuer } from './auth';
 
 // Acting as an ERP user: what people do inside Business Central (maintain customers, post invoices, record and
@@ -121,6 +121,8 @@ export interface BcAdmin {
   listApplications(): { entryNumber: number; invoiceEntryNumber: number; creditEntryNumber: number; amount: string; unapplied: boolean }[];
   /** Sends pending webhook notifications now instead of at the end of the coalescing window. */
   flushNotifications(): Promise<void>;
+  /** The latest notification attempts (up to 1,000), oldest first. */
+  notificationDeliveries(): NotificationDelivery[];
   /** Invalidates every issued access token. */
   revokeTokens(): void;
 }
@@ -356,6 +358,7 @@ export function createAdmin(ctx: Ctx, touch: () => void, webhooks: Webhooks, aut
         unapplied: a.unapplied,
       })),
     flushNotifications: () => webhooks.flush(),
+    notificationDeliveries: () => [...webhooks.deliveries],
     revokeTokens: () => auth.revokeAll(),
   };
 }
@@ -455,6 +458,7 @@ export function registerAdminRoutes(app: FastifyInstance, admin: BcAdmin, faults
       r.get<{ Querystring: { customerNumber?: string; documentNumber?: string } }>('/ledger-entries', async (req) => admin.listLedgerEntries(req.query));
       r.get('/applications', async () => admin.listApplications());
       r.post('/notifications/flush', async () => (await admin.flushNotifications(), { ok: true }));
+      r.get('/notifications', async () => ({ value: admin.notificationDeliveries() }));
       r.post('/tokens/revoke', async () => (admin.revokeTokens(), { ok: true }));
       r.get('/faults', async () => faults.settings);
       r.post('/faults', async (req) => faults.configure(parse(faultPatchSchema, req.body)));

@@ -49,7 +49,21 @@ export function parseResource(resource: string): { companyId: string; entitySet:
   return m ? { companyId: m[1].toLowerCase(), entitySet: m[2] } : undefined;
 }
 
+/** One notification attempt as the sandbox sent it: where, what, and the answer (undefined: none came). */
+export interface NotificationDelivery {
+  at: string;
+  url: string;
+  attempt: number;
+  items: Array<Pick<NotificationItem, 'changeType' | 'resource'>>;
+  status: number | undefined;
+}
+
+/** Deliveries kept for inspection (admin `notificationDeliveries`), newest last. */
+const DELIVERY_LOG_LIMIT = 1000;
+
 export class Webhooks {
+  /** The latest notification attempts, for tests and operators. */
+  readonly deliveries: NotificationDelivery[] = [];
   private readonly pending = new Map<string, Pending>();
   private timer: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -205,6 +219,8 @@ export class Webhooks {
     } catch {
       status = undefined; // no answer: treated like a 5xx
     }
+    this.deliveries.push({ at: nowIso(), url, attempt, items: live.map(({ changeType, resource }) => ({ changeType, resource })), status });
+    if (this.deliveries.length > DELIVERY_LOG_LIMIT) this.deliveries.splice(0, this.deliveries.length - DELIVERY_LOG_LIMIT);
     if (status !== undefined && status >= 200 && status < 300) return;
     const subIds = [...new Set(live.map((i) => i.subscriptionId))];
     const transient = status === undefined || status === 408 || status === 429 || status >= 500;
