@@ -64,7 +64,6 @@ export function createAdmin(ctx: SandboxContext, faults: FaultInjector): Invoice
   };
 }
 
-
 function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);

@@ -9,6 +9,7 @@ import { createInvoiceNinjaSandbox, DEFAULT_ADMIN_TOKEN } from './server';
 //   IN_SANDBOX_WEBHOOK_DELAY_MS              delay before webhook deliveries (0)
 //   IN_SANDBOX_PENDING_SETTLE_MS             pending bank payments complete after this long (60000; 0 waits for admin)
 //   IN_SANDBOX_CARD_FEE_PERCENT / _FIXED_MINOR, IN_SANDBOX_BANK_FEE_PERCENT / _FIXED_MINOR  convenience fees
+//   IN_SANDBOX_TAX_ARITHMETIC                exact (default) or float: taxes a cent off on some .xx5 values, as PHP's can
 //   SANDBOX_ADMIN_TOKEN                      X-Sandbox-Admin-Token value for /admin routes
 
 const env = z
@@ -25,6 +26,7 @@ const env = z
     IN_SANDBOX_CARD_FEE_FIXED_MINOR: z.coerce.number().int().min(0).default(30),
     IN_SANDBOX_BANK_FEE_PERCENT: z.coerce.number().min(0).max(100).default(0),
     IN_SANDBOX_BANK_FEE_FIXED_MINOR: z.coerce.number().int().min(0).default(100),
+    IN_SANDBOX_TAX_ARITHMETIC: z.enum(['exact', 'float']).default('exact'),
     SANDBOX_ADMIN_TOKEN: z.string().min(1).default(DEFAULT_ADMIN_TOKEN),
   })
   .parse(process.env);
@@ -41,6 +43,7 @@ async function main() {
       card: { percent: env.IN_SANDBOX_CARD_FEE_PERCENT, fixedMinor: env.IN_SANDBOX_CARD_FEE_FIXED_MINOR },
       bank: { percent: env.IN_SANDBOX_BANK_FEE_PERCENT, fixedMinor: env.IN_SANDBOX_BANK_FEE_FIXED_MINOR },
     },
+    taxArithmetic: env.IN_SANDBOX_TAX_ARITHMETIC,
     adminToken: env.SANDBOX_ADMIN_TOKEN,
     logger: true,
   });
