@@ -30,6 +30,11 @@ export interface LinkRequest {
 export interface LinkResult {
   sent: Channel[];
   skipped: Array<{ channel: Channel; reason: string }>;
+  /**
+   * Channels that failed for a passing reason while another went out: the caller sends them again alone, with the
+   * same sequence (absent in results recorded before it existed).
+   */
+  retry?: Array<{ channel: Channel; reason: string }>;
 }
 
 /**
@@ -59,15 +64,21 @@ export async function sendLink(deps: ActivityDeps, input: LinkRequest, known?: B
   const sent: Channel[] = [];
   const skipped: Array<{ channel: Channel; reason: string }> = [];
   const key = (c: Channel) => `link:${input.companyId}:${input.invoiceNumber}:${input.sequence}:${c}`;
+  const retry: Array<{ channel: Channel; reason: string }> = [];
+  let passing: unknown;
   // A channel refused for good (an unknown mailbox, an unsubscribed number) is skipped in the provider's words and
-  // the other one still goes; a transient failure is thrown, so the activity retries.
+  // the other one still goes. A passing failure is thrown only when nothing went out (a retry repeats nothing);
+  // after another channel went out it is returned in `retry`, so that retrying does not send that one twice.
   const via = async (channel: Channel, send: () => Promise<unknown>) => {
     try {
       await send();
       sent.push(channel);
     } catch (err) {
-      if (!(err instanceof ExternalServiceError) || err.retryable) throw err;
-      skipped.push({ channel, reason: err.message });
+      if (err instanceof ExternalServiceError && !err.retryable) skipped.push({ channel, reason: err.message });
+      else {
+        retry.push({ channel, reason: err instanceof Error ? err.message : String(err) });
+        passing ??= err;
+      }
     }
   };
   if (wanted.includes('email')) {
@@ -89,7 +100,8 @@ export async function sendLink(deps: ActivityDeps, input: LinkRequest, known?: B
     if (!to) skipped.push({ channel: 'sms', reason: 'the customer has no phone number in international format' });
     else await via('sms', () => deps.sms.send({ to, body: renderTemplate(t.smsText, values), idempotencyKey: key('sms') }));
   }
-  return { sent, skipped };
+  if (passing !== undefined && sent.length === 0) throw passing;
+  return retry.length ? { sent, skipped, retry } : { sent, skipped };
 }
 
 /** One email to the staff address; the key makes a repeat harmless. */

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { SyncInvoiceInput } from '../activities/invoiceSync';
+import type { LinkResult } from '../activities/notifications';
 import type { AttentionReason, InvoiceAttentionReason } from '../src/domain/application';
 import { nextInvoiceStage, type InvoiceStage } from '../src/domain/stages';
 import { AmountDue, AttentionReason as AttentionReasonKey, CustomerNumber, Stage } from '../src/temporal/searchAttributes';
@@ -189,16 +190,15 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   };
 
   /** Records a link send (`sequence`) and what it reached. */
-  const linkSendDone = (res: { sent: Array<'email' | 'sms'>; skipped: Array<{ channel: 'email' | 'sms'; reason: string }> }, sequence: number, by: string) => {
+  const linkSendDone = (res: LinkResult, sequence: number, by: string) => {
     state.linkSends = sequence;
     for (const channel of res.sent) record({ kind: 'link_sent', channel, by, amountMinor: state.erpRemainingMinor ?? undefined });
     for (const s of res.skipped) record({ kind: 'link_failed', channel: s.channel, by, detail: s.reason });
     if (res.sent.length) state.linkSent = true;
     restage();
   };
-  const sendLink = async (channels: Array<'email' | 'sms'> | undefined, by: string) => {
-    const sequence = state.linkSends + 1;
-    const res = await acts.sendInvoiceLink({
+  const linkActivity = (channels: Array<'email' | 'sms'> | undefined, sequence: number) =>
+    acts.sendInvoiceLink({
       companyId: state.companyId,
       invoiceNumber: state.invoiceNumber,
       customerNumber: state.customerNumber!,
@@ -206,8 +206,21 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       channels,
       sequence,
     });
+  /**
+   * The channels of a send that failed for a passing reason while another went out, sent again alone under the same
+   * sequence (the same idempotency keys) by the retried activity: the channel that went out is not sent twice.
+   */
+  const sendRest = async (res: LinkResult, sequence: number, by: string): Promise<LinkResult> => {
+    if (!res.retry?.length) return res;
+    const rest = await linkActivity(res.retry.map((r) => r.channel), sequence);
+    linkSendDone(rest, sequence, by);
+    return { sent: [...res.sent, ...rest.sent], skipped: [...res.skipped, ...rest.skipped] };
+  };
+  const sendLink = async (channels: Array<'email' | 'sms'> | undefined, by: string) => {
+    const sequence = state.linkSends + 1;
+    const res = await linkActivity(channels, sequence);
     linkSendDone(res, sequence, by);
-    return res;
+    return sendRest(res, sequence, by);
   };
 
   setHandler(invoiceViewedSignal, (e) => void events.push({ type: 'viewed', ...e }));
@@ -433,10 +446,12 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       if (synced.sendLinkOnSync && !state.linkSent) {
         const link = all?.link;
         if (link && 'failed' in link) record({ kind: 'link_failed', by: 'system', detail: link.failed });
-        else if (link) linkSendDone(link, linkSequence, 'system');
         else {
           try {
-            await sendLink(undefined, 'system');
+            if (link) {
+              linkSendDone(link, linkSequence, 'system');
+              await sendRest(link, linkSequence, 'system');
+            } else await sendLink(undefined, 'system');
           } catch (err) {
             if (!(err instanceof ActivityFailure)) throw err;
             record({ kind: 'link_failed', by: 'system', detail: failureMessage(err) });

@@ -311,6 +311,36 @@ describe('life of an invoice: operations', () => {
     }
   });
 
+  it('the SMS provider down as the link goes out: the email is sent once, and the SMS alone is sent again until the provider is back', async () => {
+    const c = s.bc.admin.createCustomer({ displayName: 'Fourth Coffee', email: 'ap@fourthcoffee.example', phoneNumber: '+1 206 555 0190' });
+    await setOptIn(s.ops, [c.number], { optedIn: true, by: 'test' });
+    const emails = async (link: string) => (await mail('ap@fourthcoffee.example')).filter((m) => m.text.includes(link));
+    const texts = async (link: string) => (await sms()).filter((m) => m.to === '+12065550190' && m.body.includes(link));
+    s.sinks.faults.configure({ errorRate: 1 });
+    let link: string;
+    const erp = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Coffee', quantity: 10, unitPrice: '12.00', taxPercent: '0' }] });
+    const number = erp.number;
+    try {
+      const st = await stageIs(number, 'link_sent');
+      link = st.portal!.link;
+      expect(st.timeline.filter((e) => e.kind === 'link_sent').map((e) => e.channel)).toEqual(['email']);
+      // Several attempts at the SMS meanwhile (each the client's own retries, then the activity's): none sends the email again.
+      await new Promise((r) => setTimeout(r, 7000));
+      expect(await emails(link)).toHaveLength(1);
+      expect(await texts(link)).toHaveLength(0);
+    } finally {
+      s.sinks.faults.configure({ errorRate: 0 });
+    }
+    await eventually(async () => (await texts(link)).length === 1, 20000, 'the SMS once the provider is back');
+    expect(await emails(link)).toHaveLength(1);
+    const timeline = await eventually(async () => {
+      const t = await invoiceTimeline(s.ops, number);
+      return t.some((e) => e.kind === 'link_sent' && e.channel === 'sms') && t;
+    }, 5000, 'the SMS in the timeline');
+    expect(timeline.filter((e) => e.kind === 'link_sent').map((e) => e.channel)).toEqual(['email', 'sms']);
+    expect(timeline.filter((e) => e.kind === 'link_failed')).toEqual([]);
+  });
+
   it('on the real server a busy invoice hands over to a fresh run keeping its state and search attributes', async () => {
     // The notification starts the invoice as usual; that run is replaced by one with a low hand-over threshold (as a
     // run started by the starters, plus limits), so a few copies of the link are enough to make it hand over.
