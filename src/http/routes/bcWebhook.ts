@@ -1,16 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { chunks } from '../../adapters/chunks';
 import { notificationPayloadSchema, type BcSalesInvoice, type BusinessCentralClient } from '../../adapters/businessCentral';
 import type { Config } from '../../config/load';
 import type { Logger } from '../../observability/logger';
-import { startInvoice, type Target } from '../../temporal/starters';
+import type { Target } from '../../temporal/starters';
 import { mapLimit } from '../../operations/context';
 import { pokeErpWatcher } from '../../operations/erpSync';
-import { invoiceWorkflowId } from '../../../workflows/ids';
-import { erpInvoiceChangedSignal } from '../../../workflows/invoiceMessages';
+import { onErpInvoiceChanged } from '../../operations/erpInvoiceChanged';
 import { BC_WEBHOOK_PATH } from '../../../activities/subscriptions';
-import { creditedInErp } from '../../../activities/erp';
 import { secretsEqual } from '../secrets';
 
 export interface BcWebhookDeps {
@@ -20,14 +17,12 @@ export interface BcWebhookDeps {
   logger: Logger;
 }
 
-const POSTED = new Set(['Open', 'Paid']);
 /** Items read together: one query for their invoices (BC's quota counts requests, not rows). */
 const GROUP_SIZE = 20;
 /** Groups handled at once (each reads, then starts its workflows): bounds the starts in flight to 40. */
 const GROUP_CONCURRENCY = 2;
 /** Invoices of one "collection" item (a re-read of what changed) handled at once. */
 const ITEM_CONCURRENCY = 32;
-const ENDED = new Set(['Canceled', 'Corrective']);
 /** A notification's resource for one sales invoice: `…/salesInvoices(<guid>)`. */
 const INVOICE_RESOURCE = /salesInvoices\(([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\)/;
 
@@ -40,27 +35,9 @@ export function registerBcWebhook(app: FastifyInstance, deps: BcWebhookDeps): vo
   const companyId = deps.config.env.BC_COMPANY_ID;
 
   const handleInvoice = async (inv: BcSalesInvoice, seen: { posted: boolean }): Promise<string> => {
-    if (POSTED.has(inv.status)) {
-      const outcome = await startInvoice(deps.temporal, companyId, inv.number, { customerNumber: inv.customerNumber || undefined });
-      // Paid by payments, a running invoice hears it from their side: a portal payment's workflow tells it when
-      // posting, the ledger watcher (poked below) of payments applied in the ERP. Closed by a credit memo, nobody
-      // would: that one is signalled (so is any invoice the credit check cannot answer for).
-      if (outcome === 'accepted' && inv.status === 'Paid' && (await creditedOrUnsure(inv))) await signalIfRunning(inv.number, 'credited in the ERP');
-      seen.posted = true;
-      return `${inv.number}: ${outcome}`;
-    }
-    if (ENDED.has(inv.status)) return `${inv.number}: ${(await signalIfRunning(inv.number, `${inv.status} in the ERP`)) ? 'signalled' : 'not tracked'}`;
-    return `${inv.number}: ignored (${inv.status || 'draft'})`;
-  };
-  const creditedOrUnsure = (inv: BcSalesInvoice) => creditedInErp(deps, inv).catch(() => true);
-  const signalIfRunning = async (number: string, reason: string): Promise<boolean> => {
-    try {
-      await deps.temporal.client.workflow.getHandle(invoiceWorkflowId(companyId, number)).signal(erpInvoiceChangedSignal, { reason });
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    }
+    const { outcome, posted } = await onErpInvoiceChanged(deps, companyId, inv);
+    if (posted) seen.posted = true;
+    return outcome;
   };
 
   app.post(BC_WEBHOOK_PATH, { bodyLimit: 1024 * 1024 }, async (req, reply) => {

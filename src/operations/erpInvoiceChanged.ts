@@ -1,0 +1,48 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { BcSalesInvoice, BusinessCentralClient } from '../adapters/businessCentral';
+import { startInvoice, type Target } from '../temporal/starters';
+import { invoiceWorkflowId } from '../../workflows/ids';
+import { erpInvoiceChangedSignal } from '../../workflows/invoiceMessages';
+import { creditedInErp } from '../../activities/erp';
+
+// What a change to an ERP sales invoice means for arsync, the same whether Business Central's notification told us
+// (src/http/routes/bcWebhook.ts) or the subscription's catch-up found it after Business Central dropped the
+// subscription (activities/subscriptions.ts): a posted invoice starts its workflow; one cancelled or corrected in
+// the ERP is signalled if it runs.
+
+const POSTED = new Set(['Open', 'Paid']);
+const ENDED = new Set(['Canceled', 'Corrective']);
+
+export interface ErpInvoiceChangeDeps {
+  bc: BusinessCentralClient;
+  temporal: Target;
+}
+
+/** What was done, for the notification's answer (`<number>: accepted`), and whether the invoice is a posted one. */
+export async function onErpInvoiceChanged(deps: ErpInvoiceChangeDeps, companyId: string, inv: BcSalesInvoice): Promise<{ outcome: string; posted: boolean }> {
+  if (POSTED.has(inv.status)) {
+    const outcome = await startInvoice(deps.temporal, companyId, inv.number, { customerNumber: inv.customerNumber || undefined });
+    // Paid by payments, a running invoice hears it from their side: a portal payment's workflow tells it when
+    // posting, the ledger watcher of payments applied in the ERP. Closed by a credit memo, nobody would: that one is
+    // signalled (so is any invoice the credit check cannot answer for).
+    if (outcome === 'accepted' && inv.status === 'Paid' && (await creditedInErp(deps, inv).catch(() => true))) {
+      await signalIfRunning(deps, companyId, inv.number, 'credited in the ERP');
+    }
+    return { outcome: `${inv.number}: ${outcome}`, posted: true };
+  }
+  if (ENDED.has(inv.status)) {
+    const signalled = await signalIfRunning(deps, companyId, inv.number, `${inv.status} in the ERP`);
+    return { outcome: `${inv.number}: ${signalled ? 'signalled' : 'not tracked'}`, posted: false };
+  }
+  return { outcome: `${inv.number}: ignored (${inv.status || 'draft'})`, posted: false };
+}
+
+async function signalIfRunning(deps: ErpInvoiceChangeDeps, companyId: string, number: string, reason: string): Promise<boolean> {
+  try {
+    await deps.temporal.client.workflow.getHandle(invoiceWorkflowId(companyId, number)).signal(erpInvoiceChangedSignal, { reason });
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
