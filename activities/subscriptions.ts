@@ -1,8 +1,13 @@
 import { ExternalServiceError } from '../src/adapters/http/errors';
+import { mapLimit } from '../src/operations/context';
+import { onErpInvoiceChanged } from '../src/operations/erpInvoiceChanged';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 
 export const BC_WEBHOOK_PATH = '/webhooks/business-central';
+
+/** Invoices started or signalled at once by a catch-up. */
+const CATCH_UP_CONCURRENCY = 8;
 
 export function createSubscriptionActivities(deps: ActivityDeps) {
   const notificationUrl = () => `${deps.env.API_PUBLIC_URL.replace(/\/$/, '')}${BC_WEBHOOK_PATH}`;
@@ -16,6 +21,23 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
           existing ??
           (await deps.bc.createSubscription({ notificationUrl: notificationUrl(), entitySet: resource, clientState: deps.env.BC_WEBHOOK_CLIENT_STATE }));
         return { subscriptionId: sub.subscriptionId, expiresAt: sub.expirationDateTime };
+      });
+    },
+
+    /** Whether Business Central still has the subscription: it deletes one whose endpoint failed. */
+    async bcSubscriptionAlive({ subscriptionId }: { companyId: string; subscriptionId: string }): Promise<boolean> {
+      return classified(async () => (await deps.bc.getSubscription(subscriptionId)) !== null);
+    },
+
+    /**
+     * What the notifications of a dropped subscription would have said: every sales invoice changed since `sinceIso`,
+     * acted on as its notification would have been (a posted one starts its workflow: starting twice is harmless).
+     */
+    async catchUpInvoices({ companyId, sinceIso }: { companyId: string; sinceIso: string }): Promise<{ invoices: number; posted: number }> {
+      return classified(async () => {
+        const changed = await deps.bc.listSalesInvoices({ modifiedSince: sinceIso, lines: false });
+        const done = await mapLimit(changed, CATCH_UP_CONCURRENCY, (inv) => onErpInvoiceChanged(deps, companyId, inv));
+        return { invoices: changed.length, posted: done.filter((r) => r.posted).length };
       });
     },
 

@@ -101,6 +101,8 @@ export const settingsSchema = z
         /** ERP ledger watermark for payments made in Business Central. */
         erpLedgerInterval: duration.default('30s'),
         driftSweepInterval: duration.default('1d'),
+        /** Whether Business Central still has our webhook subscription (it drops one whose endpoint failed). */
+        bcSubscriptionCheckInterval: duration.default('15m'),
       })
       .prefault({}),
   })

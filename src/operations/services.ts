@@ -65,7 +65,14 @@ export async function startServiceWorkflows(ctx: OpsContext, portals: PortalDire
     taskQueue: ctx.taskQueue,
     workflowId: subscriptionId,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    args: [{ companyId: ctx.companyId, resource: 'salesInvoices', renewBeforeMs: 12 * 3_600_000 }],
+    args: [
+      {
+        companyId: ctx.companyId,
+        resource: 'salesInvoices',
+        renewBeforeMs: 12 * 3_600_000,
+        checkEveryMs: durationMs(settings.polling.bcSubscriptionCheckInterval),
+      },
+    ],
   });
   started.push(subscriptionId);
   started.push(await startErpWatcher(ctx));

@@ -1,17 +1,25 @@
 import { setOptIn } from '../../src/operations/customers';
 import { invoiceState } from '../../src/operations/invoices';
 import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
-import { invoiceWorkflowId } from '../../workflows/ids';
+import { bcSubscriptionWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
+import { subscriptionStateQuery } from '../../workflows/bcSubscription';
 import { eventually, startStack, type TestStack } from '../support/stack';
 
-// When more records change in one notification window than it lists one by one, Business Central sends a single
-// `collection` notification whose resource filters on lastModifiedDateTime: our endpoint re-reads what changed since
-// then and starts every posted invoice among them. This stack's sandbox lists at most 3 records per window.
+// Business Central's notifications as they really come. When more records change in one notification window than it
+// lists one by one, it sends a single `collection` notification whose resource filters on lastModifiedDateTime: our
+// endpoint re-reads what changed since then and starts every posted invoice among them (this stack's sandbox lists at
+// most 3 records per window). And it drops a subscription whose endpoint kept failing: arsync notices at its next
+// check (every second here), makes a new one and starts what was posted meanwhile.
 
 let s: TestStack;
+const stageIs = (number: string) =>
+  eventually(async () => {
+    const x = await invoiceState(s.ops, number);
+    return x.stage === 'link_sent' && x;
+  }, 15000, `${number} at link_sent`);
 
 beforeAll(async () => {
-  s = await startStack({ bcCollectionThreshold: 3 });
+  s = await startStack({ bcCollectionThreshold: 3, settings: { polling: { bcSubscriptionCheckInterval: '1s' } } });
   await registerPortalWebhooks(s.ops, s.deps.portals);
   await startServiceWorkflows(s.ops, s.deps.portals);
   await setOptIn(s.ops, ['C10000', 'C20000'], { optedIn: true, by: 'test' });
@@ -29,13 +37,7 @@ it('five invoices posted at once arrive as one collection notification: each sta
       lines: [{ description: `Service ${i + 1}`, quantity: 1, unitPrice: `${100 + i}.00`, taxPercent: '5' }],
     })),
   );
-  for (const inv of posted) {
-    const st = await eventually(async () => {
-      const x = await invoiceState(s.ops, inv.number);
-      return x.stage === 'link_sent' && x;
-    }, 15000, `${inv.number} at link_sent`);
-    expect(st.portal).not.toBeNull();
-  }
+  for (const inv of posted) expect((await stageIs(inv.number)).portal).not.toBeNull();
   // What Business Central sent: one collection, answered 2xx, and no notification per invoice.
   const sent = s.bc.admin.notificationDeliveries().slice(before).filter((d) => d.items.some((i) => i.resource.includes('salesInvoices')));
   expect(sent).toHaveLength(1);
@@ -49,4 +51,31 @@ it('five invoices posted at once arrive as one collection notification: each sta
     for await (const wf of s.t.client.workflow.list({ query: `WorkflowId = '${invoiceWorkflowId(s.ops.companyId, inv.number)}'` })) runs.push(wf.runId);
     expect(runs).toHaveLength(1);
   }
+});
+
+it('Business Central drops the subscription: the next check makes a new one and starts the invoice posted meanwhile; notifications flow again', async () => {
+  const subscription = () => s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).query(subscriptionStateQuery);
+  const [lost] = await s.deps.bc.listSubscriptions();
+  expect(lost).toBeDefined();
+  // What Business Central does after about two hours of failed deliveries (or one 4xx answer).
+  await s.deps.bc.deleteSubscription(lost!.subscriptionId);
+  const before = s.bc.admin.notificationDeliveries().length;
+  const missed = s.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Posted while unsubscribed', quantity: 1, unitPrice: '80.00', taxPercent: '5' }] });
+
+  const st = await stageIs(missed.number);
+  expect(st.portal).not.toBeNull();
+  const state = await subscription();
+  expect(state.subscriptionId).not.toBe(lost!.subscriptionId);
+  expect(state.recreated).toBe(1);
+  expect(state.catchUps).toBe(1);
+  expect(state.lastCatchUp?.posted).toBeGreaterThanOrEqual(1);
+  expect((await s.deps.bc.listSubscriptions()).map((x) => x.subscriptionId)).toEqual([state.subscriptionId]);
+  // Nothing told arsync about that invoice but the catch-up: no notification went out while unsubscribed.
+  expect(s.bc.admin.notificationDeliveries().slice(before).filter((d) => d.items.some((i) => i.resource.includes(missed.id)))).toEqual([]);
+
+  // The new subscription delivers: the next invoice comes by its own notification.
+  const next = s.bc.admin.postInvoice({ customerNumber: 'C20000', lines: [{ description: 'Posted once subscribed again', quantity: 1, unitPrice: '90.00', taxPercent: '5' }] });
+  await stageIs(next.number);
+  const told = s.bc.admin.notificationDeliveries().filter((d) => d.items.some((i) => i.resource.includes(next.id)));
+  expect(told.map((d) => d.status)).toEqual([202]);
 });

@@ -80,15 +80,28 @@ afterAll(async () => {
 });
 
 describe('in skipped time', () => {
-  it('the BC subscription is renewed before every 3-day expiry for weeks, and recreated when Business Central dropped it', async () => {
+  it('the BC subscription is renewed before every 3-day expiry for weeks, checked between renewals, and recreated (with a catch-up) when Business Central dropped it', async () => {
     const renewals: Array<{ at: number; expiredAt: number }> = [];
     let expiresAt = 0;
     let created = 0;
+    const createdAt: number[] = [];
+    const checks: Array<{ at: number; subscriptionId: string }> = [];
+    const catchUps: string[] = [];
     const activities: Partial<Activities> = {
       async createBcSubscription() {
         created++;
+        createdAt.push(workflowNow());
         expiresAt = workflowNow() + 3 * DAY;
         return { subscriptionId: `sub-${created}`, expiresAt: new Date(expiresAt).toISOString() };
+      },
+      // Between renewals: Business Central drops the third subscription before its first check.
+      async bcSubscriptionAlive({ subscriptionId }) {
+        checks.push({ at: workflowNow(), subscriptionId });
+        return subscriptionId !== 'sub-3';
+      },
+      async catchUpInvoices({ sinceIso }) {
+        catchUps.push(sinceIso);
+        return { invoices: 2, posted: 1 };
       },
       async renewBcSubscription({ subscriptionId }) {
         const at = workflowNow();
@@ -105,18 +118,29 @@ describe('in skipped time', () => {
       const handle = await env.client.workflow.start<typeof bcSubscription>('bcSubscription', {
         taskQueue: 'ts-subscription',
         workflowId: 'bc-subscription:ts:salesInvoices',
-        args: [{ companyId: 'ts', resource: 'salesInvoices', renewBeforeMs: 12 * 3_600_000 }],
+        args: [{ companyId: 'ts', resource: 'salesInvoices', renewBeforeMs: 12 * 3_600_000, checkEveryMs: 6 * 3_600_000 }],
       });
       await env.sleep('24 days');
       const state = await handle.query(subscriptionStateQuery);
-      // 24 days at one renewal every 2.5 days: nine renewals (one of them replaced by a new subscription).
-      expect(renewals.length).toBeGreaterThanOrEqual(7);
+      // 24 days at one renewal every 2.5 days: nine renewals (some of them replaced by a new subscription).
+      expect(renewals.length).toBeGreaterThanOrEqual(6);
       for (const r of renewals) {
         expect(r.at).toBeLessThan(r.expiredAt);
         expect(r.expiredAt - r.at).toBeGreaterThanOrEqual(12 * 3_600_000 - 60_000);
       }
-      expect(created).toBe(3);
-      expect(state).toMatchObject({ subscriptionId: 'sub-3', recreated: 2, lastError: null });
+      // Never more than 6 hours without a word from Business Central: created, renewed or checked.
+      expect(checks.length).toBeGreaterThanOrEqual(50);
+      const seen = [...createdAt, ...renewals.map((r) => r.at), ...checks.map((c) => c.at)].sort((a, b) => a - b);
+      expect(Math.max(...seen.slice(1).map((t, i) => t - seen[i]!))).toBeLessThanOrEqual(6 * 3_600_000 + 60_000);
+      // sub-1 gone at a renewal, sub-2 refused a renewal, sub-3 dropped before its first check: four subscriptions, and
+      // each new one after the first caught up from three hours before the last time its predecessor was seen alive.
+      expect(created).toBe(4);
+      expect(state).toMatchObject({ subscriptionId: 'sub-4', recreated: 3, catchUps: 3, lastError: null });
+      expect(catchUps).toHaveLength(3);
+      const sub3DroppedSeenAt = checks.find((c) => c.subscriptionId === 'sub-3')!.at;
+      expect(createdAt[3]! - sub3DroppedSeenAt).toBeLessThan(60_000);
+      expect(Math.abs(Date.parse(catchUps[2]!) - (createdAt[2]! - 3 * 3_600_000))).toBeLessThan(60_000);
+      expect(state.lastCatchUp).toEqual({ sinceIso: catchUps[2], invoices: 2, posted: 1 });
       expect(Date.parse(state.expiresAt!)).toBeGreaterThan(await env.currentTimeMs());
       await handle.terminate('test done');
     });
