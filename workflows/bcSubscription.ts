@@ -42,6 +42,13 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 
+/** A catch-up may start many invoices: more time than a renewal, the same retries. */
+const catchUp = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
 /** The check between renewals: a few quick attempts; when Business Central cannot say, the next check asks again. */
 const check = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -76,7 +83,7 @@ export async function bcSubscription(input: BcSubscriptionInput): Promise<void> 
         // A subscription made again after one was lost: what its notifications would have said is read back.
         if (patched(LIVENESS_PATCH) && state.aliveAt) {
           const sinceIso = new Date(Date.parse(state.aliveAt) - CATCH_UP_REACH_MS).toISOString();
-          const found = await acts.catchUpInvoices({ companyId: input.companyId, sinceIso });
+          const found = await catchUp.catchUpInvoices({ companyId: input.companyId, sinceIso });
           state.catchUps = (state.catchUps ?? 0) + 1;
           state.lastCatchUp = { sinceIso, ...found };
         }
