@@ -1,4 +1,15 @@
-import { ActivityFailure, condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { HEARTBEAT_TIMEOUT } from './heartbeat';
 
@@ -36,18 +47,14 @@ export interface BcSubscriptionInput {
   state?: BcSubscriptionState;
 }
 
-const acts = proxyActivities<Activities>({
+const renewing: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
-
+};
+const acts = proxyActivities<Activities>(renewing);
 /** A catch-up may start many invoices: more time than a renewal, the same retries. */
-const catchUp = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
+const catchUp = proxyActivities<Activities>({ ...renewing, startToCloseTimeout: '10 minutes' });
 
 /** The check between renewals: a few quick attempts; when Business Central cannot say, the next check asks again. */
 const check = proxyActivities<Activities>({

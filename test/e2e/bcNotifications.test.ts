@@ -1,9 +1,8 @@
 import { setOptIn } from '../../src/operations/customers';
-import { invoiceState } from '../../src/operations/invoices';
 import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
 import { bcSubscriptionWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
 import { subscriptionStateQuery } from '../../workflows/bcSubscription';
-import { eventually, startStack, type TestStack } from '../support/stack';
+import { eventually, invoiceAt, startStack, type TestStack } from '../support/stack';
 
 // Business Central's notifications as they really come. When more records change in one notification window than it
 // lists one by one, it sends a single `collection` notification whose resource filters on lastModifiedDateTime: our
@@ -12,11 +11,7 @@ import { eventually, startStack, type TestStack } from '../support/stack';
 // check (every second here), makes a new one and starts what was posted meanwhile.
 
 let s: TestStack;
-const stageIs = (number: string) =>
-  eventually(async () => {
-    const x = await invoiceState(s.ops, number);
-    return x.stage === 'link_sent' && x;
-  }, 15000, `${number} at link_sent`);
+const linkSent = (number: string) => invoiceAt(s, number, 'link_sent', 15000);
 
 beforeAll(async () => {
   s = await startStack({ bcCollectionThreshold: 3, settings: { polling: { bcSubscriptionCheckInterval: '1s' } } });
@@ -37,7 +32,7 @@ it('five invoices posted at once arrive as one collection notification: each sta
       lines: [{ description: `Service ${i + 1}`, quantity: 1, unitPrice: `${100 + i}.00`, taxPercent: '5' }],
     })),
   );
-  for (const inv of posted) expect((await stageIs(inv.number)).portal).not.toBeNull();
+  for (const inv of posted) expect((await linkSent(inv.number)).portal).not.toBeNull();
   // What Business Central sent: one collection, answered 2xx, and no notification per invoice.
   const sent = s.bc.admin.notificationDeliveries().slice(before).filter((d) => d.items.some((i) => i.resource.includes('salesInvoices')));
   expect(sent).toHaveLength(1);
@@ -62,7 +57,7 @@ it('Business Central drops the subscription: the next check makes a new one and 
   const before = s.bc.admin.notificationDeliveries().length;
   const missed = s.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Posted while unsubscribed', quantity: 1, unitPrice: '80.00', taxPercent: '5' }] });
 
-  const st = await stageIs(missed.number);
+  const st = await linkSent(missed.number);
   expect(st.portal).not.toBeNull();
   const state = await subscription();
   expect(state.subscriptionId).not.toBe(lost!.subscriptionId);
@@ -75,7 +70,7 @@ it('Business Central drops the subscription: the next check makes a new one and 
 
   // The new subscription delivers: the next invoice comes by its own notification.
   const next = s.bc.admin.postInvoice({ customerNumber: 'C20000', lines: [{ description: 'Posted once subscribed again', quantity: 1, unitPrice: '90.00', taxPercent: '5' }] });
-  await stageIs(next.number);
+  await linkSent(next.number);
   const told = s.bc.admin.notificationDeliveries().filter((d) => d.items.some((i) => i.resource.includes(next.id)));
   expect(told.map((d) => d.status)).toEqual([202]);
 });

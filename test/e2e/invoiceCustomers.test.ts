@@ -13,7 +13,7 @@ import type { ActivityDeps } from '../../activities';
 import { customerWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
 import { PORTAL_CLIENT_MEMO } from '../../workflows/customer';
 import type { invoiceLifecycle } from '../../workflows/invoiceLifecycle';
-import { eventually, startStack, type TestStack } from '../support/stack';
+import { eventually, invoiceAt, startStack, type TestStack } from '../support/stack';
 
 // Customers first: "Require Email Address" parks the invoice until the customer is fixed and resynced, a customer who
 // is not opted in parks it until opt-in, and the customer posting group picks the portal connection (a second
@@ -27,12 +27,6 @@ let worker: ArsyncWorker;
 let running: Promise<void>;
 
 const mail = async (to: string) => (await axios.get(`${s.sinks.httpUrl}/mail`, { params: { to } })).data as Array<{ subject: string; text: string }>;
-/** The invoice's state once it reaches `stage` (`what` names the wait in a timeout). */
-const stageIs = (number: string, stage: string, ms: number, what: string) =>
-  eventually(async () => {
-    const st = await invoiceState(s.ops, number);
-    return st.stage === stage && st;
-  }, ms, what);
 const describeInvoice = (number: string) => s.t.client.workflow.getHandle(invoiceWorkflowId(s.ops.companyId, number)).describe();
 
 beforeAll(async () => {
@@ -85,7 +79,7 @@ describe('customers first', () => {
     expect(optIn.portal).toBeNull();
 
     const erp = s.bc.admin.postInvoice({ customerNumber: 'C30000', lines: [{ description: 'Life drawing course', quantity: 2, unitPrice: '180.00', taxPercent: '7' }] });
-    const waiting = await stageIs(erp.number, 'needs_attention', 10000, 'needs_attention');
+    const waiting = await invoiceAt(s, erp.number, 'needs_attention');
     expect(waiting.attention?.reason).toBe('missing_email');
     expect(waiting.attention?.detail).toContain('C30000');
     // Findable by operators: search attributes and the attention list.
@@ -108,7 +102,7 @@ describe('customers first', () => {
     expect(synced.status).toBe('ready');
     const inPortal = await eventually(() => portal.findInvoiceByNumber(erp.number), 10000, 'the portal invoice');
     expect(inPortal.amount.minor).toBe(parseDecimal(erp.totalIncludingTax, 'USD'));
-    const resumed = await stageIs(erp.number, 'link_sent', 10000, 'link_sent after the fix');
+    const resumed = await invoiceAt(s, erp.number, 'link_sent');
     expect(resumed.attention).toBeNull();
     const after = await describeInvoice(erp.number);
     expect(after.typedSearchAttributes.get(Stage)).toBe('link_sent');
@@ -122,13 +116,13 @@ describe('customers first', () => {
   it('not opted in: the invoice waits with reason not_opted_in and resumes after opt-in', async () => {
     const c = s.bc.admin.createCustomer({ displayName: 'Northwind Traders', email: 'ap@northwind.example', phoneNumber: '+1 425 555 0199' });
     const erp = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Catering', quantity: 1, unitPrice: '250.00', taxPercent: '8.25' }] });
-    const waiting = await stageIs(erp.number, 'needs_attention', 10000, 'needs_attention');
+    const waiting = await invoiceAt(s, erp.number, 'needs_attention');
     expect(waiting.attention).toEqual({ reason: 'not_opted_in', detail: `customer ${c.number} is not opted in to the payment portal` });
     expect((await describeInvoice(erp.number)).typedSearchAttributes.get(AttentionReason)).toBe('not_opted_in');
     expect((await customerState(s.ops, c.number)).waitingInvoices).toEqual([invoiceWorkflowId(s.ops.companyId, erp.number)]);
 
     await setOptIn(s.ops, [c.number], { optedIn: true, by: 'test' });
-    const resumed = await stageIs(erp.number, 'link_sent', 10000, 'link_sent after opt-in');
+    const resumed = await invoiceAt(s, erp.number, 'link_sent');
     expect(resumed.attention).toBeNull();
     expect(await s.deps.portals.client('default').findInvoiceByNumber(erp.number)).not.toBeNull();
     expect((await customerState(s.ops, c.number)).waitingInvoices).toEqual([]);
@@ -139,7 +133,7 @@ describe('customers first', () => {
     const handle = s.t.client.workflow.getHandle(customerWorkflowId(s.ops.companyId, c.number));
     const updates = async () => (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
     const published = async () => (await handle.describe()).memo?.[PORTAL_CLIENT_MEMO] ?? null;
-    const linkSent = (number: string) => stageIs(number, 'link_sent', 10000, `${number} at link_sent`);
+    const linkSent = (number: string) => invoiceAt(s, number, 'link_sent');
 
     await setOptIn(s.ops, [c.number], { optedIn: true, by: 'test' });
     const ready = await customerState(s.ops, c.number);
@@ -159,7 +153,7 @@ describe('customers first', () => {
     await setOptIn(s.ops, [c.number], { optedIn: false, by: 'test' });
     expect(await published()).toBeNull();
     const third = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Gloves', quantity: 2, unitPrice: '8.00', taxPercent: '0' }] });
-    const waiting = await stageIs(third.number, 'needs_attention', 10000, 'needs_attention after opting out');
+    const waiting = await invoiceAt(s, third.number, 'needs_attention');
     expect(waiting.attention?.reason).toBe('not_opted_in');
     expect(await s.deps.portals.client('default').findInvoiceByNumber(third.number)).toBeNull();
   });
@@ -172,7 +166,7 @@ describe('customers first', () => {
     await portal.bulkClients('delete', [clientId]);
 
     const erp = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Licences', quantity: 4, unitPrice: '95.00', taxPercent: '10' }] });
-    const parked = await stageIs(erp.number, 'needs_attention', 15000, 'needs_attention');
+    const parked = await invoiceAt(s, erp.number, 'needs_attention', 15000);
     expect(parked.attention?.reason).toBe('portal_rejected');
     expect(parked.attention?.detail).toMatch(/client id is invalid/);
     expect(parked.portal).toBeNull();
@@ -183,7 +177,7 @@ describe('customers first', () => {
     expect(synced).toMatchObject({ status: 'ready', clientId });
     expect((await portal.getClient(clientId)).isDeleted).toBe(false);
     await resetInvoice(s.ops, erp.number, 'finance@cronus.example', 'client restored in the portal');
-    const resumed = await stageIs(erp.number, 'link_sent', 15000, 'link_sent after the reset');
+    const resumed = await invoiceAt(s, erp.number, 'link_sent', 15000);
     expect(resumed.attention).toBeNull();
     const inPortal = await portal.findInvoiceByNumber(erp.number);
     expect(inPortal?.clientId).toBe(clientId);
@@ -219,7 +213,7 @@ describe('customers first', () => {
     expect(await defaultClient.findClientByNumber('C40000')).toBeNull();
     expect(await exportClient.findClientByNumber('C10000')).toBeNull();
 
-    const st = await stageIs(exported.number, 'link_sent', 10000, 'link_sent');
+    const st = await invoiceAt(s, exported.number, 'link_sent');
     expect(st.portal?.connectionKey).toBe('EXPORT');
     expect(st.portal?.link.startsWith(exportPortal.url)).toBe(true);
     expect((await customerState(s.ops, 'C40000')).portal?.connectionKey).toBe('EXPORT');

@@ -10,7 +10,7 @@ import { invoiceLifecycle } from '../../workflows/invoiceLifecycle';
 import type { InvoiceState } from '../../workflows/invoiceTypes';
 import { createNotificationActivities } from '../../activities/notifications';
 import { payOnPortal } from '../support/portalPay';
-import { eventually, startStack, type TestStack } from '../support/stack';
+import { eventually, invoiceAt, startStack, type TestStack } from '../support/stack';
 
 // The invoice's life after it reaches the portal: triggers that repeat, "Modify Sync Status", cancel from the ERP and
 // from an operator, link sent again and copied, the timeline, and a full payment that ends the workflow as posted.
@@ -22,11 +22,7 @@ const sms = async () => (await axios.get(`${s.sinks.httpUrl}/sms`)).data as Arra
 const handle = (number: string) => s.t.client.workflow.getHandle<typeof invoiceLifecycle>(invoiceWorkflowId(s.ops.companyId, number));
 const portal = () => s.deps.portals.client('default');
 const linkMails = async (link: string) => (await mail('ap@adatum.example')).filter((m) => m.text.includes(link));
-const stageIs = (number: string, stage: InvoiceState['stage']) =>
-  eventually(async () => {
-    const st = await invoiceState(s.ops, number);
-    return st.stage === stage && st;
-  }, 10000, `invoice ${number} ${stage}`);
+const stageIs = (number: string, stage: InvoiceState['stage']) => invoiceAt(s, number, stage);
 const runsOf = async (number: string) => {
   const runs = [];
   for await (const wf of s.t.client.workflow.list({ query: `WorkflowId = '${invoiceWorkflowId(s.ops.companyId, number)}'` })) runs.push(wf.runId);

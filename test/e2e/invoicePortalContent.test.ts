@@ -4,7 +4,7 @@ import { invoiceState, invoiceTimeline } from '../../src/operations/invoices';
 import { paymentState } from '../../src/operations/payments';
 import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
 import { mirrorInvoice } from '../../activities/portal';
-import { eventually, startStack, type TestStack } from '../support/stack';
+import { eventually, invoiceAt, startStack, type TestStack } from '../support/stack';
 
 // What the portal invoice holds: totals equal to the cent with an explicit "Rounding" line when Invoice Ninja's per-line
 // tax rounding differs from the ERP's per-document rounding; an invoice partly paid at posting shows the ERP remaining
@@ -82,10 +82,7 @@ describe('invoice to portal', () => {
     // 10 % of 1.45 is 0.145: the ERP and our model round it to 0.15, the floating-point portal to 0.14.
     const postOddTax = () => s.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Adapter', quantity: 1, unitPrice: '1.45', taxPercent: '10' }] });
     const expectCorrected = async (number: string, total: number) => {
-      const st = await eventually(async () => {
-        const x = await invoiceState(s.ops, number);
-        return x.stage === 'link_sent' && x;
-      }, 20000, `invoice ${number} synced with its link sent`);
+      const st = await invoiceAt(s, number, 'link_sent', 20000);
       expect(st.attention).toBeNull();
       const portal = s.deps.portals.client('default');
       const inv = await portal.getInvoice(st.portal!.invoiceId);

@@ -16,6 +16,9 @@ import { onDeploymentQueues } from '../../src/temporal/taskQueues';
 import { HARNESS, stackEnv } from './stackEnv';
 
 export { eventually } from './wait';
+import { eventually } from './wait';
+import { invoiceState } from '../../src/operations/invoices';
+import type { InvoiceState } from '../../workflows/invoiceTypes';
 import { connectTemporal, uniqueTaskQueue, type TestTemporal } from './temporal';
 
 /**
@@ -140,3 +143,10 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   return stack;
 }
 
+/** The invoice's state once it reaches `stage` (its workflow queried until then, at most `ms`). */
+export function invoiceAt(s: TestStack, number: string, stage: InvoiceState['stage'], ms = 10000): Promise<InvoiceState> {
+  return eventually(async () => {
+    const st = await invoiceState(s.ops, number);
+    return st.stage === stage && st;
+  }, ms, `invoice ${number} ${stage}`);
+}
