@@ -32,6 +32,8 @@ export interface BcSubscriptionState {
   lastError?: string | null;
   /** When the subscription was last known to be there (created, renewed or checked). */
   aliveAt?: string | null;
+  /** A catch-up owed since this time (a new subscription made after one was lost), until it has run. */
+  catchUpFrom?: string | null;
   /** Catch-ups run after Business Central dropped the subscription, and the invoices the last one found. */
   catchUps?: number;
   lastCatchUp?: { sinceIso: string; invoices: number; posted: number } | null;
@@ -80,6 +82,24 @@ export async function bcSubscription(input: BcSubscriptionInput): Promise<void> 
   });
   setHandler(subscriptionStateQuery, () => state);
 
+  /**
+   * The catch-up a new subscription owes, once it exists. One refused for good (its retries cover passing failures)
+   * says why and is tried again after the next wait, without touching the subscription.
+   */
+  const catchUpIfDue = async () => {
+    const sinceIso = state.catchUpFrom;
+    if (!sinceIso) return;
+    try {
+      const found = await catchUp.catchUpInvoices({ companyId: input.companyId, sinceIso });
+      state.catchUps = (state.catchUps ?? 0) + 1;
+      state.lastCatchUp = { sinceIso, ...found };
+      state.catchUpFrom = null;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      state.lastError = `catching up since ${sinceIso}: ${String(err.cause?.message ?? err.message)}`;
+    }
+  };
+
   for (let i = 0; i < RENEWALS_PER_RUN && !workflowInfo().continueAsNewSuggested; i++) {
     try {
       if (!state.subscriptionId) {
@@ -87,12 +107,9 @@ export async function bcSubscription(input: BcSubscriptionInput): Promise<void> 
         state.subscriptionId = created.subscriptionId;
         state.expiresAt = created.expiresAt;
         if (i > 0 || state.renewals > 0) state.recreated++;
-        // A subscription made again after one was lost: what its notifications would have said is read back.
-        if (patched(LIVENESS_PATCH) && state.aliveAt) {
-          const sinceIso = new Date(Date.parse(state.aliveAt) - CATCH_UP_REACH_MS).toISOString();
-          const found = await catchUp.catchUpInvoices({ companyId: input.companyId, sinceIso });
-          state.catchUps = (state.catchUps ?? 0) + 1;
-          state.lastCatchUp = { sinceIso, ...found };
+        // A subscription made again after one was lost: what its notifications would have said is to be read back.
+        if (patched(LIVENESS_PATCH) && state.aliveAt && !state.catchUpFrom) {
+          state.catchUpFrom = new Date(Date.parse(state.aliveAt) - CATCH_UP_REACH_MS).toISOString();
         }
       } else {
         const renewed = await acts.renewBcSubscription({ companyId: input.companyId, subscriptionId: state.subscriptionId, resource: input.resource });
@@ -117,6 +134,7 @@ export async function bcSubscription(input: BcSubscriptionInput): Promise<void> 
       await condition(() => renewNow, RETRY_CREATE_MS);
       continue;
     }
+    await catchUpIfDue();
     renewNow = false;
     const renewAtMs = Date.now() + Math.max(1000, Date.parse(state.expiresAt!) - input.renewBeforeMs - Date.now());
     if (!patched(LIVENESS_PATCH)) {
@@ -138,6 +156,7 @@ export async function bcSubscription(input: BcSubscriptionInput): Promise<void> 
         break;
       }
       state.aliveAt = new Date(Date.now()).toISOString();
+      await catchUpIfDue();
     }
   }
   await continueAsNew<typeof bcSubscription>({ ...input, state });

@@ -87,6 +87,8 @@ describe('in skipped time', () => {
     const createdAt: number[] = [];
     const checks: Array<{ at: number; subscriptionId: string }> = [];
     const catchUps: string[] = [];
+    const catchUpAt: number[] = [];
+    let refused = 0;
     const activities: Partial<Activities> = {
       async createBcSubscription() {
         created++;
@@ -99,8 +101,14 @@ describe('in skipped time', () => {
         checks.push({ at: workflowNow(), subscriptionId });
         return subscriptionId !== 'sub-3';
       },
+      // The third catch-up is refused once for good: it is tried again after the next wait, the subscription kept.
       async catchUpInvoices({ sinceIso }) {
+        if (catchUps.length === 2 && !refused) {
+          refused = workflowNow();
+          throw ApplicationFailure.nonRetryable('The filter is not valid.', 'business-central:400');
+        }
         catchUps.push(sinceIso);
+        catchUpAt.push(workflowNow());
         return { invoices: 2, posted: 1 };
       },
       async renewBcSubscription({ subscriptionId }) {
@@ -141,6 +149,10 @@ describe('in skipped time', () => {
       expect(createdAt[3]! - sub3DroppedSeenAt).toBeLessThan(60_000);
       expect(Math.abs(Date.parse(catchUps[2]!) - (createdAt[2]! - 3 * 3_600_000))).toBeLessThan(60_000);
       expect(state.lastCatchUp).toEqual({ sinceIso: catchUps[2], invoices: 2, posted: 1 });
+      // The refused one ran again at the next check, about 6 hours later, on the same subscription (still four made).
+      expect(refused).toBeGreaterThan(0);
+      expect(catchUpAt[2]! - refused).toBeGreaterThanOrEqual(6 * 3_600_000 - 60_000);
+      expect(catchUpAt[2]! - refused).toBeLessThanOrEqual(6 * 3_600_000 + 60_000);
       expect(Date.parse(state.expiresAt!)).toBeGreaterThan(await env.currentTimeMs());
       await handle.terminate('test done');
     });
