@@ -154,6 +154,7 @@ async function main(): Promise<number> {
     for (const p of verdict.parked.slice(0, 20)) process.stdout.write(`parked: ${p.paymentId} ${p.stage} ${p.reason}\n`);
     for (const id of verdict.lost.slice(0, 20)) process.stdout.write(`lost: ${id}\n`);
     for (const id of verdict.duplicated.slice(0, 20)) process.stdout.write(`posted more than once: ${id}\n`);
+    for (const r of proxy.stats.refusals) process.stdout.write(`webhook answered ${r.status}: ${r.path} ${r.answer}\n`);
     for (const m of verdict.totalMismatches.slice(0, 20)) process.stdout.write(`total disagreement: ${m.invoiceNumber} ERP ${m.erpTotal} portal ${m.portalTotal}\n`);
     for (const m of verdict.balanceMismatches.slice(0, 20)) {
       process.stdout.write(`disagreement: ${m.invoiceNumber} ERP ${m.erpRemaining} portal ${m.portalBalance}\n  ${JSON.stringify(m.diagnosis)}\n`);

@@ -19,8 +19,10 @@ export interface ProxyStats {
   received: number;
   delayed: number;
   duplicates: number;
-  /** Non-2xx answers from our API (originals and copies). */
+  /** Non-2xx answers from our API (originals and copies)… */
   refused: number;
+  /** … the first 20 of them: which endpoint, what status, and the start of the answer. */
+  refusals: Array<{ path: string; status: number; answer: string }>;
   /** Transport failures reaching our API. */
   failed: number;
 }
@@ -36,7 +38,7 @@ export interface WebhookProxy {
 
 export async function startWebhookProxy(chaos: ProxyChaos, random: () => number): Promise<WebhookProxy> {
   let target = '';
-  const stats: ProxyStats = { received: 0, delayed: 0, duplicates: 0, refused: 0, failed: 0 };
+  const stats: ProxyStats = { received: 0, delayed: 0, duplicates: 0, refused: 0, refusals: [], failed: 0 };
   const pending = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
     pending.add(p);
@@ -47,7 +49,10 @@ export async function startWebhookProxy(chaos: ProxyChaos, random: () => number)
     try {
       const res = await fetch(`${target}${path}`, { method, headers, body: body.length ? body : undefined, signal: AbortSignal.timeout(30_000) });
       const out = Buffer.from(await res.arrayBuffer());
-      if (res.status >= 300) stats.refused++;
+      if (res.status >= 300) {
+        stats.refused++;
+        if (stats.refusals.length < 20) stats.refusals.push({ path: path.split('?')[0]!, status: res.status, answer: out.toString('utf8', 0, 200) });
+      }
       return { status: res.status, type: res.headers.get('content-type') ?? 'text/plain', body: out };
     } catch (err) {
       stats.failed++;
