@@ -59,9 +59,15 @@ function isCustomerPaymentOn(p: InPayment, invoiceId: string): boolean {
   return p.invoices.some((i) => i.invoiceId === invoiceId && i.amount.minor - i.refunded.minor > 0);
 }
 
-/** Whether `inv` is this client's sent, unpaid invoice holding exactly `items`: a create of this plan, uncorrected. */
-function isUncorrectedCreate(inv: InInvoice, clientId: string, items: readonly PortalLineItem[]): boolean {
-  if (inv.clientId !== clientId || inv.isDeleted || inv.status !== 'sent' || inv.paidToDate.minor !== 0) return false;
+/**
+ * Whether `inv` is a create of this plan left uncorrected: this client's live invoice holding exactly `items`. A customer
+ * may have paid on it meanwhile (the portal shows an invoice before its link goes out): the corrected total then
+ * decides the balance, as in the ERP, unless that total is below what was paid. A card payment's fee line makes the
+ * lines differ, and such an invoice is left as it is (a PUT of lines would drop the fee line).
+ */
+function isUncorrectedCreate(inv: InInvoice, clientId: string, items: readonly PortalLineItem[], correctTotalMinor: number): boolean {
+  if (inv.clientId !== clientId || inv.isDeleted || inv.status === 'cancelled' || inv.status === 'reversed') return false;
+  if (inv.paidToDate.minor > correctTotalMinor) return false;
   return inv.lines.length === items.length && items.every((item, i) => sameLine(inv.lines[i]!, toLineInput(item)));
 }
 
@@ -143,8 +149,8 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
     // Taken by an invoice the portal does not list: refused, as the create was.
     if (!found) throw res.taken;
     // An earlier attempt's create whose correction never landed (a failed request, a lost worker): finish it. Anything
-    // else found (corrected, paid on, edited, made by hand) is left as it is; the invoice workflow compares the totals.
-    inv = isUncorrectedCreate(found, clientId, plan.lineItems) ? await corrected(found) : found;
+    // else found (corrected, edited, made by hand, paid by card) is left as it is; the invoice workflow compares totals.
+    inv = isUncorrectedCreate(found, clientId, plan.lineItems, erp.totalIncludingTax.minor) ? await corrected(found) : found;
   }
   // Paid at posting: only for the invoice this call created. On one found, the ERP's paid amount may hold payments made
   // since (from the portal, or in the ERP and not yet mirrored): those reach the portal through the ERP watcher and

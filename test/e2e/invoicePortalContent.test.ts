@@ -115,6 +115,36 @@ describe('invoice to portal', () => {
       await expectCorrected(erp.number, parseDecimal(erp.totalIncludingTax, 'USD'));
       expect(s.portal.admin.configureFaults({}).failNext).toBe(0);
     });
+
+    it('paid on meanwhile (no fee line): the retried sync still corrects it, and the balance owes the cent as the ERP does', async () => {
+      // A payment entered in the portal while the correction's first run keeps failing: the invoice holds the plan's
+      // lines and 1.00 paid, so the retried sync corrects it to 1.60 and 0.60 stays due.
+      s.portal.admin.configureFaults({ failNext: 5, failNextMethod: 'PUT' });
+      const erp = postOddTax();
+      const portal = s.deps.portals.client('default');
+      const made = await eventually(() => portal.findInvoiceByNumber(erp.number), 5000, 'the uncorrected portal invoice');
+      expect(made.amount.minor).toBe(159);
+      await portal.createPayment({
+        clientId: made.clientId,
+        amountMinor: 100,
+        currency: 'USD',
+        invoices: [{ invoiceId: made.id, amountMinor: 100 }],
+        idempotencyKey: `test-meanwhile-${erp.number}`,
+        date: new Date().toISOString().slice(0, 10),
+        transactionReference: `test-meanwhile-${erp.number}`,
+      });
+      const st = await eventually(async () => {
+        const x = await invoiceState(s.ops, erp.number);
+        return x.portal && x.stage !== 'syncing' && x;
+      }, 20000, `invoice ${erp.number} synced`);
+      expect(st.attention).toBeNull();
+      const inv = await portal.getInvoice(made.id);
+      expect([inv.amount.minor, inv.paidToDate.minor, inv.balance.minor]).toEqual([160, 100, 60]);
+      expect(inv.lines.map((l) => [l.notes.split('\n')[0], l.lineTotal.minor])).toEqual([
+        ['Adapter', 145],
+        ['Rounding', 1],
+      ]);
+    });
   });
 
   it('partly paid at posting: the portal balance equals the ERP remaining, and that portal payment is never posted back to the ERP', async () => {
