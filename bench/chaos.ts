@@ -12,6 +12,8 @@ import { bootstrap, createCustomers, pay, postInvoices } from './lib/scenario';
 import { startBenchStack, type BenchStack } from './lib/stack';
 import { forEachLimit, seededRandom, sleep } from './lib/stats';
 import { startOwnTemporal } from './lib/temporalServer';
+import { Stage } from '../src/temporal/searchAttributes';
+import { invoiceWorkflowId } from '../workflows/ids';
 import { startWebhookProxy } from './lib/webhookProxy';
 import { onInterrupt } from './lib/cleanup';
 import { optionsOrExit } from './lib/options';
@@ -248,8 +250,24 @@ function startStorm(stack: BenchStack, worker: ChildWorker, proxy: Awaited<Retur
   };
 }
 
+/** Stages an invoice reaches once its link went out. */
+const LINK_OUT = new Set(['link_sent', 'viewed', 'partially_paid', 'paid', 'posted']);
+const LINK_WAIT_MS = 180_000;
+
+async function linkWentOut(stack: BenchStack, number: string): Promise<boolean> {
+  const handle = stack.client.workflow.getHandle(invoiceWorkflowId(stack.ops.companyId, number));
+  for (const deadline = Date.now() + LINK_WAIT_MS; Date.now() < deadline; await sleep(500)) {
+    const stage = await handle.describe().then(
+      (d) => d.typedSearchAttributes.get(Stage),
+      () => undefined,
+    );
+    if (stage && LINK_OUT.has(stage)) return true;
+  }
+  return false;
+}
+
 /**
- * Customers pay on the pay page as soon as their invoice is in the portal: each invoice gets its share of the payments,
+ * Customers pay on the pay page as soon as their link arrives: each invoice gets its share of the payments,
  * one after another a few seconds apart (the page reads the balance), `--pay-concurrency` customers at once. Every other
  * invoice is paid off by its last payment, so some invoices close.
  */
@@ -262,6 +280,12 @@ async function makePayments(stack: BenchStack, invoiceNumbers: string[], o: Opti
   await forEachLimit(invoiceNumbers, o.payConcurrency, async (number, i) => {
     const count = base + (i < extra ? 1 : 0);
     if (count === 0) return;
+    // The customer pays once the link has reached them, as a real one would: the invoice workflow says so in its
+    // Stage (read by describe, which needs no worker). One whose link never goes out is never paid.
+    if (!(await linkWentOut(stack, number))) {
+      log(`the link of ${number} did not go out within ${LINK_WAIT_MS / 1000} s: not paid`);
+      return;
+    }
     let inv = await retrying(async () => {
       const found = await portal.findInvoiceByNumber(number);
       if (!found || !found.invitations[0]) throw new Error(`invoice ${number} not in the portal yet`);
