@@ -169,14 +169,30 @@ export async function erpPostingStates(deps: ActivityDeps, paymentIds: readonly 
  * Whether a closed ERP invoice was closed by a credit memo (credited) rather than by payments. The standard API has no
  * application link (contracts/business-central.md §5), so a credit memo counts when its ledger entry names the invoice
  * in its external document number or description (as a corrective credit memo "Correction of <invoice>" does), and it
- * is for the invoice's customer and posted since the invoice.
+ * is for the invoice's customer and changed since the day before the invoice was posted.
  */
 export async function creditedInErp(deps: Pick<ActivityDeps, 'bc'>, inv: BcSalesInvoice): Promise<boolean> {
-  if (erpStatus(inv) !== 'paid') return false;
+  return (await creditChecks(deps, [inv]))(inv);
+}
+
+/** The credit check of `creditedInErp` for several invoices, with one read of the credit memos for all of them. */
+export async function creditChecks(deps: Pick<ActivityDeps, 'bc'>, invs: readonly BcSalesInvoice[]): Promise<(inv: BcSalesInvoice) => boolean> {
+  const paid = invs.filter((i) => erpStatus(i) === 'paid');
+  if (paid.length === 0) return () => false;
+  const memos = await deps.bc.listCustomerLedgerEntriesSince(new Date(Math.min(...paid.map(creditsFromMs))).toISOString(), { documentType: 'Credit Memo' });
+  return (inv) => {
+    if (erpStatus(inv) !== 'paid') return false;
+    const fromMs = creditsFromMs(inv);
+    const customer = inv.billToCustomerNumber || inv.customerNumber;
+    const names = new RegExp(`(^|[^A-Za-z0-9-])${inv.number.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9-])`);
+    return memos.some(
+      (e) => Date.parse(e.lastModifiedDateTime) > fromMs && e.customerNumber === customer && (e.externalDocumentNumber === inv.number || names.test(e.description)),
+    );
+  };
+}
+
+/** Credit memos count from the day before the invoice was posted. */
+function creditsFromMs(inv: BcSalesInvoice): number {
   const postedMs = Date.parse(inv.postingDate || inv.invoiceDate);
-  const since = new Date((Number.isNaN(postedMs) ? 0 : postedMs) - 86_400_000).toISOString();
-  const customer = inv.billToCustomerNumber || inv.customerNumber;
-  const names = new RegExp(`(^|[^A-Za-z0-9-])${inv.number.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9-])`);
-  const memos = await deps.bc.listCustomerLedgerEntriesSince(since, { documentType: 'Credit Memo' });
-  return memos.some((e) => e.customerNumber === customer && (e.externalDocumentNumber === inv.number || names.test(e.description)));
+  return (Number.isNaN(postedMs) ? 0 : postedMs) - 86_400_000;
 }

@@ -1,6 +1,5 @@
 import { ExternalServiceError } from '../src/adapters/http/errors';
-import { mapLimit } from '../src/operations/context';
-import { onErpInvoiceChanged } from '../src/operations/erpInvoiceChanged';
+import { onErpInvoicesChanged } from '../src/operations/erpInvoiceChanged';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 
@@ -36,7 +35,7 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
     async catchUpInvoices({ companyId, sinceIso }: { companyId: string; sinceIso: string }): Promise<{ invoices: number; posted: number }> {
       return classified(async () => {
         const changed = await deps.bc.listSalesInvoices({ modifiedSince: sinceIso, lines: false });
-        const done = await mapLimit(changed, CATCH_UP_CONCURRENCY, (inv) => onErpInvoiceChanged(deps, companyId, inv));
+        const done = await onErpInvoicesChanged(deps, companyId, changed, CATCH_UP_CONCURRENCY);
         return { invoices: changed.length, posted: done.filter((r) => r.posted).length };
       });
     },

@@ -3,7 +3,8 @@ import type { BcSalesInvoice, BusinessCentralClient } from '../adapters/business
 import { startInvoice, type Target } from '../temporal/starters';
 import { invoiceWorkflowId } from '../../workflows/ids';
 import { erpInvoiceChangedSignal } from '../../workflows/invoiceMessages';
-import { creditedInErp } from '../../activities/erp';
+import { creditChecks } from '../../activities/erp';
+import { mapLimit } from './context';
 
 // What a change to an ERP sales invoice means for arsync, the same whether Business Central's notification told us
 // (src/http/routes/bcWebhook.ts) or the subscription's catch-up found it after Business Central dropped the
@@ -18,14 +19,30 @@ export interface ErpInvoiceChangeDeps {
   temporal: Target;
 }
 
-/** What was done, for the notification's answer (`<number>: accepted`), and whether the invoice is a posted one. */
-export async function onErpInvoiceChanged(deps: ErpInvoiceChangeDeps, companyId: string, inv: BcSalesInvoice): Promise<{ outcome: string; posted: boolean }> {
+export interface ErpInvoiceChange {
+  /** What was done, for the notification's answer (`<number>: accepted`). */
+  outcome: string;
+  /** Whether the invoice is a posted one. */
+  posted: boolean;
+}
+
+/**
+ * Acts on several changed invoices, `concurrency` at a time, with one read of the credit memos for those of them that
+ * are paid (rather than one read each).
+ */
+export async function onErpInvoicesChanged(deps: ErpInvoiceChangeDeps, companyId: string, invs: readonly BcSalesInvoice[], concurrency: number): Promise<ErpInvoiceChange[]> {
+  // A credit check that cannot be answered counts as credited: the invoice is signalled and reads both sides itself.
+  const credited = await creditChecks(deps, invs).catch(() => () => true);
+  return mapLimit(invs, concurrency, (inv) => onErpInvoiceChanged(deps, companyId, inv, credited));
+}
+
+async function onErpInvoiceChanged(deps: ErpInvoiceChangeDeps, companyId: string, inv: BcSalesInvoice, credited: (inv: BcSalesInvoice) => boolean): Promise<ErpInvoiceChange> {
   if (POSTED.has(inv.status)) {
     const outcome = await startInvoice(deps.temporal, companyId, inv.number, { customerNumber: inv.customerNumber || undefined });
     // Paid by payments, a running invoice hears it from their side: a portal payment's workflow tells it when
     // posting, the ledger watcher of payments applied in the ERP. Closed by a credit memo, nobody would: that one is
     // signalled (so is any invoice the credit check cannot answer for).
-    if (outcome === 'accepted' && inv.status === 'Paid' && (await creditedInErp(deps, inv).catch(() => true))) {
+    if (outcome === 'accepted' && inv.status === 'Paid' && credited(inv)) {
       await signalIfRunning(deps, companyId, inv.number, 'credited in the ERP');
     }
     return { outcome: `${inv.number}: ${outcome}`, posted: true };

@@ -2,6 +2,7 @@ import { ExternalServiceError } from '../../src/adapters/http/errors';
 import type { BusinessCentralSandbox } from '../../src/sandbox/businessCentral';
 import { createBusinessCentralSandbox } from '../../src/sandbox/businessCentral';
 import { CREDENTIALS, clientFor, startSandbox, usd } from './harness';
+import { creditChecks, creditedInErp } from '../../activities/erp';
 
 describe('Business Central client against the sandbox: invoices and payments', () => {
   let sandbox: BusinessCentralSandbox;
@@ -294,5 +295,23 @@ describe('Business Central client against the sandbox: invoices and payments', (
     expect(await bc.getSalesInvoiceByNumber(credited.number, { lines: false })).toMatchObject({ status: 'Paid', remaining: usd(0) });
     const memo = (await bc.findPostedEntries(credited.number)).find((e) => e.documentType === 'Invoice');
     expect(memo).toMatchObject({ open: false });
+  });
+
+  it('tells credited invoices from paid ones, several at once with one read of the credit memos', async () => {
+    const credited = newInvoice('C10000', '30.00', '0');
+    const paid = newInvoice('C10000', '40.00', '0');
+    const open = newInvoice('C10000', '50.00', '0');
+    sandbox.admin.creditInvoice(credited.number);
+    sandbox.admin.recordPayment({ invoiceNumber: paid.number, amount: '40.00' });
+    const invoices = await Promise.all([credited, paid, open].map(async (i) => (await bc.getSalesInvoiceByNumber(i.number, { lines: false }))!));
+    expect(invoices.map((i) => i.status)).toEqual(['Paid', 'Paid', 'Open']);
+    let reads = 0;
+    const counting = { bc: { ...bc, listCustomerLedgerEntriesSince: (...args: Parameters<typeof bc.listCustomerLedgerEntriesSince>) => (reads++, bc.listCustomerLedgerEntriesSince(...args)) } };
+    const check = await creditChecks(counting, invoices);
+    expect(invoices.map(check)).toEqual([true, false, false]);
+    expect(reads).toBe(1);
+    // One invoice alone asks the same question the same way.
+    expect(await Promise.all(invoices.map((i) => creditedInErp(counting, i)))).toEqual([true, false, false]);
+    expect(reads).toBe(3);
   });
 });

@@ -6,7 +6,7 @@ import type { Logger } from '../../observability/logger';
 import type { Target } from '../../temporal/starters';
 import { mapLimit } from '../../operations/context';
 import { pokeErpWatcher } from '../../operations/erpSync';
-import { onErpInvoiceChanged } from '../../operations/erpInvoiceChanged';
+import { onErpInvoicesChanged } from '../../operations/erpInvoiceChanged';
 import { BC_WEBHOOK_PATH } from '../../../activities/subscriptions';
 import { secretsEqual } from '../secrets';
 
@@ -21,7 +21,7 @@ export interface BcWebhookDeps {
 const GROUP_SIZE = 20;
 /** Groups handled at once (each reads, then starts its workflows): bounds the starts in flight to 40. */
 const GROUP_CONCURRENCY = 2;
-/** Invoices of one "collection" item (a re-read of what changed) handled at once. */
+/** Invoices of one group (its items' invoices, and what its "collection" items read again) handled at once. */
 const ITEM_CONCURRENCY = 32;
 /** A notification's resource for one sales invoice: `…/salesInvoices(<guid>)`. */
 const INVOICE_RESOURCE = /salesInvoices\(([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\)/;
@@ -33,12 +33,6 @@ const INVOICE_RESOURCE = /salesInvoices\(([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA
  */
 export function registerBcWebhook(app: FastifyInstance, deps: BcWebhookDeps): void {
   const companyId = deps.config.env.BC_COMPANY_ID;
-
-  const handleInvoice = async (inv: BcSalesInvoice, seen: { posted: boolean }): Promise<string> => {
-    const { outcome, posted } = await onErpInvoiceChanged(deps, companyId, inv);
-    if (posted) seen.posted = true;
-    return outcome;
-  };
 
   app.post(BC_WEBHOOK_PATH, { bodyLimit: 1024 * 1024 }, async (req, reply) => {
     const token = (req.query as Record<string, unknown>).validationToken;
@@ -55,31 +49,27 @@ export function registerBcWebhook(app: FastifyInstance, deps: BcWebhookDeps): vo
       deps.logger.warn({ count: parsed.data.value.length }, 'Business Central notification with an unknown clientState refused');
       return reply.code(401).send({ error: 'unknown_client_state' });
     }
-    const seen = { posted: false };
-    const handleItem = async (n: (typeof trusted)[number], invoices: Map<string, BcSalesInvoice>): Promise<string[]> => {
-      if (n.changeType === 'deleted') return [];
-      if (n.changeType === 'collection') {
-        // Too many changes to list: re-read what changed since the given time.
-        const since = /lastModifiedDateTime(?:%20|\s)gt(?:%20|\s)([^&\s%]+)/.exec(n.resource)?.[1];
-        const changed = await deps.bc.listSalesInvoices({ modifiedSince: since ?? n.lastModifiedDateTime, lines: false });
-        return mapLimit(changed, ITEM_CONCURRENCY, (inv) => handleInvoice(inv, seen));
-      }
-      const id = INVOICE_RESOURCE.exec(n.resource)?.[1];
-      const inv = id ? invoices.get(id.toLowerCase()) : undefined;
-      return inv ? [await handleInvoice(inv, seen)] : [];
+    // Too many changes to list (a `collection` item): what changed since the given time, read again.
+    const collected = (n: (typeof trusted)[number]) => {
+      const since = /lastModifiedDateTime(?:%20|\s)gt(?:%20|\s)([^&\s%]+)/.exec(n.resource)?.[1];
+      return deps.bc.listSalesInvoices({ modifiedSince: since ?? n.lastModifiedDateTime, lines: false });
     };
     // Items are independent. The single-invoice items' invoices are read 20 to a query, and each group's workflows
-    // start as soon as its read returns, a couple of groups at once: the first invoices start syncing after one read,
+    // start as soon as its reads return, a couple of groups at once: the first invoices start syncing after one read,
     // not after the whole notification's, and a large notification stays well inside BC's delivery timeout.
     const perGroup = await mapLimit(chunks(trusted, GROUP_SIZE), GROUP_CONCURRENCY, async (group) => {
-      const ids = group.filter((n) => n.changeType !== 'deleted' && n.changeType !== 'collection').map((n) => INVOICE_RESOURCE.exec(n.resource)?.[1]);
-      const read = await deps.bc.getSalesInvoicesByIds(ids.filter((id): id is string => !!id));
-      const invoices = new Map(read.map((inv) => [inv.id.toLowerCase(), inv]));
-      return (await Promise.all(group.map((n) => handleItem(n, invoices)))).flat();
+      const singles = group.filter((n) => n.changeType !== 'deleted' && n.changeType !== 'collection').map((n) => INVOICE_RESOURCE.exec(n.resource)?.[1]);
+      const read = await deps.bc.getSalesInvoicesByIds(singles.filter((id): id is string => !!id));
+      const byId = new Map(read.map((inv) => [inv.id.toLowerCase(), inv]));
+      const changed = [
+        ...singles.map((id) => (id ? byId.get(id.toLowerCase()) : undefined)).filter((inv): inv is BcSalesInvoice => !!inv),
+        ...(await Promise.all(group.filter((n) => n.changeType === 'collection').map(collected))).flat(),
+      ];
+      return onErpInvoicesChanged(deps, companyId, changed, ITEM_CONCURRENCY);
     });
     const results = perGroup.flat();
     // A posted invoice changed (possibly paid in the ERP): one nudge for the ledger watcher per delivery.
-    if (seen.posted) await pokeErpWatcher(deps.temporal, companyId);
-    return reply.code(202).send({ accepted: results });
+    if (results.some((r) => r.posted)) await pokeErpWatcher(deps.temporal, companyId);
+    return reply.code(202).send({ accepted: results.map((r) => r.outcome) });
   });
 }
