@@ -166,10 +166,12 @@ export async function erpPostingStates(deps: ActivityDeps, paymentIds: readonly 
 }
 
 /**
- * Whether a closed ERP invoice was closed by a credit memo (credited) rather than by payments. The standard API has no
+ * Whether a closed ERP invoice was closed by credit memos (credited) rather than by payments. The standard API has no
  * application link (contracts/business-central.md §5), so a credit memo counts when its ledger entry names the invoice
  * in its external document number or description (as a corrective credit memo "Correction of <invoice>" does), and it
- * is for the invoice's customer and changed since the day before the invoice was posted.
+ * is for the invoice's customer and changed since the day before the invoice was posted. Only memos that credit the
+ * whole invoice make it credited: one for part of it (a price correction, then the rest paid) is an application like a
+ * payment, which the portal gets as a payment, and the invoice is paid, not cancelled.
  */
 export async function creditedInErp(deps: Pick<ActivityDeps, 'bc'>, inv: BcSalesInvoice): Promise<boolean> {
   return (await creditChecks(deps, [inv]))(inv);
@@ -185,9 +187,10 @@ export async function creditChecks(deps: Pick<ActivityDeps, 'bc'>, invs: readonl
     const fromMs = creditsFromMs(inv);
     const customer = inv.billToCustomerNumber || inv.customerNumber;
     const names = new RegExp(`(^|[^A-Za-z0-9-])${inv.number.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9-])`);
-    return memos.some(
-      (e) => Date.parse(e.lastModifiedDateTime) > fromMs && e.customerNumber === customer && (e.externalDocumentNumber === inv.number || names.test(e.description)),
-    );
+    const creditedMinor = memos
+      .filter((e) => Date.parse(e.lastModifiedDateTime) > fromMs && e.customerNumber === customer && (e.externalDocumentNumber === inv.number || names.test(e.description)))
+      .reduce((sum, e) => sum + Math.abs(e.amount.minor), 0);
+    return creditedMinor > 0 && creditedMinor >= inv.totalIncludingTax.minor;
   };
 }
 

@@ -246,7 +246,12 @@ export function planMirror(invoices: readonly MirrorInvoice[], credits: readonly
   }
   records.sort((a, b) => a.entryNumber - b.entryNumber);
 
-  // The portal shows more paid: reduce what the ERP unapplied, newest mirrored payment first.
+  // The portal shows more paid: reduce what the ERP unapplied. A payment whose entry is open again first (Business
+  // Central leaves an unapplied entry open; one still applied in full is closed), then the newest mirrored payment.
+  const openAgain = (p: MirroredPayment) => {
+    const family = familyOf(p);
+    return family !== null && creditByEntry.get(family)?.open === true;
+  };
   const cut = new Map<string, Allocation[]>();
   for (const inv of ordered) {
     if (inv.decision.kind !== 'heal_erp') continue;
@@ -259,7 +264,7 @@ export function planMirror(invoices: readonly MirrorInvoice[], credits: readonly
         const credit = family === null ? undefined : creditByEntry.get(family);
         return allowed(family) && policy.reducible(p, { entryNumber: family, credit, byInvoiceEntry: family !== null && invoiceEntries.has(family) });
       })
-      .sort((a, b) => b.createdAt - a.createdAt || (a.paymentId < b.paymentId ? 1 : -1));
+      .sort((a, b) => Number(openAgain(b)) - Number(openAgain(a)) || b.createdAt - a.createdAt || (a.paymentId < b.paymentId ? 1 : -1));
     for (const p of candidates) {
       if (excess === 0) break;
       const take = Math.min(excess, p.applied[inv.invoiceNumber]);

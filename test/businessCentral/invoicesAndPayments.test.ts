@@ -301,17 +301,26 @@ describe('Business Central client against the sandbox: invoices and payments', (
     const credited = newInvoice('C10000', '30.00', '0');
     const paid = newInvoice('C10000', '40.00', '0');
     const open = newInvoice('C10000', '50.00', '0');
+    // A price correction for part of it, then the rest paid: paid, not credited.
+    const corrected = newInvoice('C10000', '250.00', '0');
+    // Credited in two memos that together cover it: credited.
+    const twice = newInvoice('C10000', '60.00', '0');
     sandbox.admin.creditInvoice(credited.number);
     sandbox.admin.recordPayment({ invoiceNumber: paid.number, amount: '40.00' });
-    const invoices = await Promise.all([credited, paid, open].map(async (i) => (await bc.getSalesInvoiceByNumber(i.number, { lines: false }))!));
-    expect(invoices.map((i) => i.status)).toEqual(['Paid', 'Paid', 'Open']);
+    sandbox.admin.creditInvoice(corrected.number, '50.00');
+    sandbox.admin.recordPayment({ invoiceNumber: corrected.number, amount: '200.00' });
+    sandbox.admin.creditInvoice(twice.number, '20.00');
+    sandbox.admin.creditInvoice(twice.number, '40.00');
+    const all = [credited, paid, open, corrected, twice];
+    const invoices = await Promise.all(all.map(async (i) => (await bc.getSalesInvoiceByNumber(i.number, { lines: false }))!));
+    expect(invoices.map((i) => i.status)).toEqual(['Paid', 'Paid', 'Open', 'Paid', 'Paid']);
     let reads = 0;
     const counting = { bc: { ...bc, listCustomerLedgerEntriesSince: (...args: Parameters<typeof bc.listCustomerLedgerEntriesSince>) => (reads++, bc.listCustomerLedgerEntriesSince(...args)) } };
     const check = await creditChecks(counting, invoices);
-    expect(invoices.map(check)).toEqual([true, false, false]);
+    expect(invoices.map(check)).toEqual([true, false, false, false, true]);
     expect(reads).toBe(1);
     // One invoice alone asks the same question the same way.
-    expect(await Promise.all(invoices.map((i) => creditedInErp(counting, i)))).toEqual([true, false, false]);
-    expect(reads).toBe(3);
+    expect(await Promise.all(invoices.map((i) => creditedInErp(counting, i)))).toEqual([true, false, false, false, true]);
+    expect(reads).toBe(1 + 4);
   });
 });

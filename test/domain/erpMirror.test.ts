@@ -135,6 +135,16 @@ describe('planMirror', () => {
     expect(plan.outcomes[0]).toMatchObject({ removedMinor: 3500, unresolvedMinor: 1000 });
   });
 
+  it('reduces a payment whose entry is open again before newer ones still applied in full (the one unapplied)', () => {
+    // P1 (30.00) then P2 (50.00) mirrored; P1 unapplied in the ERP: its entry is open again, P2's is still closed.
+    const payments = [mirrored('p1', 'erp:5', { INV1: 3000 }, { createdAt: 10 }), mirrored('p2', 'erp:6', { INV1: 5000 }, { createdAt: 20 })];
+    const plan = planMirror([excess('INV1', 1, 3000)], [credit(5, 3000, { open: true }), credit(6, 5000)], payments, policy());
+    expect(plan.removals.map((r) => [r.paymentId, r.amountMinor, r.whole])).toEqual([['p1', 3000, true]]);
+    // Both open: the newest first, as before.
+    const both = planMirror([excess('INV1', 1, 3000)], [credit(5, 3000, { open: true }), credit(6, 5000, { open: true })], payments, policy());
+    expect(both.removals.map((r) => [r.paymentId, r.amountMinor, r.whole])).toEqual([['p2', 3000, false]]);
+  });
+
   it('never reduces portal payments that did not come from the ERP (they are not in the mirrored list)', () => {
     const plan = planMirror([excess('INV1', 1, 5000)], [], [], policy());
     expect(plan.removals).toEqual([]);

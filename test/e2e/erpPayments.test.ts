@@ -94,6 +94,49 @@ describe('ERP watcher', () => {
     expect(live.map((p) => [p.transactionReference, p.amount.minor])).toEqual([[`erp:${again.entryNumber}`, usd('80.00')]]);
   });
 
+  it('two ERP payments, the first unapplied: the first leaves the portal, the second stays as it was', async () => {
+    const inv = await postSynced(s, 'C20000', '250.00');
+    const p1 = s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '30.00', postingDate: '2025-03-01' });
+    await eventually(async () => (await portalInvoice(s, inv.portalInvoiceId)).balance.minor === inv.totalMinor - usd('30.00'), 15000, 'the first payment in the portal');
+    const p2 = s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '50.00', postingDate: '2025-03-02' });
+    await eventually(async () => (await portalInvoice(s, inv.portalInvoiceId)).balance.minor === inv.totalMinor - usd('80.00'), 15000, 'the second payment in the portal');
+
+    // Within the watcher's overlap, so its next read sees both entries changed.
+    s.bc.admin.unapplyPayment({ entryNumber: p1.entryNumber });
+    await eventually(async () => (await portalInvoice(s, inv.portalInvoiceId)).balance.minor === inv.totalMinor - usd('50.00'), 15000, 'the unapplication in the portal');
+    const payments = await paymentsOn(s, inv);
+    const live = payments.filter((p) => !p.isDeleted).map((p) => [p.transactionReference, p.amount.minor, p.invoices[0].refunded.minor]);
+    expect(live).toEqual([[`erp:${p2.entryNumber}`, usd('50.00'), 0]]);
+    expect(payments.find((p) => p.transactionReference === `erp:${p1.entryNumber}`)?.isDeleted).toBe(true);
+  });
+
+  it('a credit memo for part of the invoice, then the rest paid in the ERP: both reach the portal and the invoice is paid, not cancelled', async () => {
+    const inv = await postSynced(s, 'C10000', '250.00');
+    const memo = s.bc.admin.creditInvoice(inv.number, '50.00');
+    await eventually(async () => (await portalInvoice(s, inv.portalInvoiceId)).balance.minor === inv.totalMinor - usd('50.00'), 15000, 'the memo in the portal');
+    const pay = s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: ((inv.totalMinor - usd('50.00')) / 100).toFixed(2) });
+    expect(s.bc.admin.getInvoice(inv.number)).toMatchObject({ status: 'Paid' });
+
+    const paid = await eventually(async () => {
+      const p = await portalInvoice(s, inv.portalInvoiceId);
+      return p.balance.minor === 0 && p;
+    }, 15000, 'paid in full in the portal');
+    expect(paid.status).toBe('paid');
+    const live = (await paymentsOn(s, inv)).filter((p) => !p.isDeleted);
+    expect(live.map((p) => [p.transactionReference, p.amount.minor]).sort()).toEqual(
+      [
+        [`erp:${memo.entryNumber}`, usd('50.00')],
+        [`erp:${pay.entryNumber}`, inv.totalMinor - usd('50.00')],
+      ].sort(),
+    );
+    const st = await eventually(async () => {
+      const x = await invoiceState(s.ops, inv.number);
+      return x.stage === 'posted' && x;
+    }, 10000, 'the invoice workflow posted');
+    expect(st.cancelled).toBe(false);
+    expect((await invoiceTimeline(s.ops, inv.number)).map((e) => e.kind)).not.toContain('cancelled');
+  });
+
   it('a portal payment posted in the ERP is not echoed back to the portal', async () => {
     const inv = await postSynced(s, 'C10000', '120.00');
     const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '50.00' }]);
