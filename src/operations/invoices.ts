@@ -14,7 +14,7 @@ import type { InvoiceStage } from '../domain/stages';
 import { AmountDue, InvoiceNumber } from '../temporal/searchAttributes';
 import { startInvoice, type StartOutcome } from '../temporal/starters';
 import { bounded, mapLimit, notFoundOrEnded, OperationError, type OpsContext } from './context';
-import { listExecutions, literal, newestRunPerWorkflow, stageClauses, stagedRow } from './visibility';
+import { listCurrentRuns, literal, stageClauses, stagedRow } from './visibility';
 
 /** Starts go to the Temporal frontend a few at a time, so a 500-invoice bulk start neither crawls nor floods it. */
 const START_CONCURRENCY = 8;
@@ -90,11 +90,11 @@ export interface InvoiceFilter {
   limit?: number;
 }
 
-/** The invoices of this ERP company by search attributes (newest run of each), newest first. */
+/** The invoices of this ERP company by search attributes (the current run of each), newest first. */
 export async function listInvoices(ctx: OpsContext, filter: InvoiceFilter = {}): Promise<InvoiceRow[]> {
   const clauses = [`WorkflowType = 'invoiceLifecycle'`, `WorkflowId STARTS_WITH ${literal(invoiceWorkflowId(ctx.companyId, ''))}`];
   clauses.push(...stageClauses(filter));
-  const rows = newestRunPerWorkflow(await listExecutions(ctx, clauses, filter.limit));
+  const rows = await listCurrentRuns(ctx, clauses, filter.limit);
   return rows.map((wf) => ({
     ...stagedRow(wf),
     invoiceNumber: wf.typedSearchAttributes.get(InvoiceNumber) ?? null,

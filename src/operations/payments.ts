@@ -5,7 +5,7 @@ import type { PaymentStage } from '../domain/stages';
 import { InvoiceNumber, PortalPaymentId } from '../temporal/searchAttributes';
 import { observePayment } from '../temporal/starters';
 import { bounded, notFoundOrEnded, OperationError, type OpsContext } from './context';
-import { listExecutions, stageClauses, stagedRow } from './visibility';
+import { listCurrentRuns, stageClauses, stagedRow } from './visibility';
 
 export interface StagedPaymentRow {
   workflowId: string;
@@ -31,7 +31,7 @@ export interface PaymentFilter {
 export async function listPayments(ctx: OpsContext, filter: PaymentFilter = {}): Promise<StagedPaymentRow[]> {
   const clauses = [`WorkflowType = 'portalPayment'`];
   clauses.push(...stageClauses(filter));
-  const rows = await listExecutions(ctx, clauses, filter.limit);
+  const rows = await listCurrentRuns(ctx, clauses, filter.limit);
   return rows.map((wf) => ({
     ...stagedRow(wf),
     paymentId: wf.typedSearchAttributes.get(PortalPaymentId) ?? null,

@@ -1,5 +1,6 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { AttentionReason, CustomerNumber, Stage } from '../temporal/searchAttributes';
+import { chunks } from '../adapters/chunks';
 import { bounded, type OpsContext } from './context';
 
 // Visibility (list) queries over the workflows' search attributes: the same filters an operator types in the Temporal UI.
@@ -24,14 +25,29 @@ export async function listExecutions(ctx: OpsContext, clauses: string[], limit =
   return rows;
 }
 
-/** A reset by hand starts a new run under the same id: keep only the newest run of each workflow. */
-export function newestRunPerWorkflow(rows: WorkflowExecutionInfo[]): WorkflowExecutionInfo[] {
-  const byId = new Map<string, WorkflowExecutionInfo>();
-  for (const row of rows) {
-    const seen = byId.get(row.workflowId);
-    if (!seen || row.startTime > seen.startTime) byId.set(row.workflowId, row);
+/** Workflow ids asked about in one `WorkflowId IN (…)` query. */
+const IDS_PER_QUERY = 50;
+
+/**
+ * Lists the current run of each workflow matching every clause, newest first. A run that continued as new, or that a
+ * later run under the same id replaced (a reset by hand, a payment seen again), keeps the search attributes it ended
+ * with: it is left out, so a stage list never shows a workflow at a stage it has since left.
+ */
+export async function listCurrentRuns(ctx: OpsContext, clauses: string[], limit = DEFAULT_LIST_LIMIT): Promise<WorkflowExecutionInfo[]> {
+  const notHandedOver = `ExecutionStatus != 'ContinuedAsNew'`;
+  const rows = await listExecutions(ctx, [...clauses, notHandedOver], limit);
+  // A running run is its workflow's current one (only one can be open per id); a closed one may have been replaced.
+  const closedIds = [...new Set(rows.filter((r) => r.status.name !== 'RUNNING').map((r) => r.workflowId))];
+  const newest = new Map<string, WorkflowExecutionInfo>();
+  for (const ids of chunks(closedIds, IDS_PER_QUERY)) {
+    const runs = await listExecutions(ctx, [`WorkflowId IN (${ids.map(literal).join(', ')})`, notHandedOver], MAX_LIST_LIMIT);
+    for (const run of runs) {
+      const seen = newest.get(run.workflowId);
+      if (!seen || run.startTime > seen.startTime) newest.set(run.workflowId, run);
+    }
   }
-  return [...byId.values()].sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+  const current = (r: WorkflowExecutionInfo) => r.status.name === 'RUNNING' || (newest.get(r.workflowId)?.runId ?? r.runId) === r.runId;
+  return rows.filter(current).sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
 }
 
 /** The filters every staging list shares: stage, "needs attention" (running and parked), customer. */

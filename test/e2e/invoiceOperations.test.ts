@@ -1,7 +1,7 @@
 import axios from 'axios';
 import { parseDecimal } from '../../src/domain/money';
 import { setOptIn } from '../../src/operations/customers';
-import { cancelInvoice, copyLink, invoiceState, invoiceTimeline, resetInvoice, sendLink, startInvoices } from '../../src/operations/invoices';
+import { cancelInvoice, copyLink, invoiceState, invoiceTimeline, listInvoices, resetInvoice, sendLink, startInvoices } from '../../src/operations/invoices';
 import { paymentState } from '../../src/operations/payments';
 import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
 import { CustomerNumber, InvoiceNumber, Stage } from '../../src/temporal/searchAttributes';
@@ -375,5 +375,12 @@ describe('life of an invoice: operations', () => {
     // The fresh run still works: a payment still moves it.
     await payOnPortal(s.portal.url, st.portal!.invitationKey, [{ invoiceId: st.portal!.invoiceId, amount: '10.00' }]);
     await stageIs(erp.number, 'partially_paid');
+    // The stage lists show the current run only: the terminated run and the handed-over ones ended at link_sent.
+    const listed = await eventually(async () => {
+      const rows = (await listInvoices(s.ops, { stage: 'partially_paid' })).filter((r) => r.invoiceNumber === erp.number);
+      return rows.length === 1 && rows;
+    }, 5000, 'the invoice listed at partially_paid');
+    expect(listed[0]).toMatchObject({ runId: d.runId, status: 'RUNNING' });
+    expect((await listInvoices(s.ops, { stage: 'link_sent' })).filter((r) => r.invoiceNumber === erp.number)).toEqual([]);
   });
 });
