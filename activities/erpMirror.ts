@@ -456,17 +456,14 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
      * What the drift sweep compares: ERP invoices still open, those changed since `modifiedSinceIso` (a payment in full
      * closes them), those whose ledger entry changed, and every invoice workflow still running.
      */
+    /** The sweep's invoices by number (drift sweeps started before `listSweepInvoiceCustomers`). */
     async listSweepInvoices(input: { companyId: string; modifiedSinceIso: string }): Promise<string[]> {
-      return classified(async () => {
-        const numbers = new Set<string>();
-        for (const inv of await bc.listSalesInvoices({ status: 'Open', lines: false })) numbers.add(inv.number);
-        for (const inv of await bc.listSalesInvoices({ modifiedSince: input.modifiedSinceIso, lines: false })) {
-          if (erpStatus(inv) === 'open' || erpStatus(inv) === 'paid') numbers.add(inv.number);
-        }
-        for (const e of await bc.listCustomerLedgerEntriesSince(input.modifiedSinceIso, { documentType: 'Invoice' })) numbers.add(e.documentNumber);
-        for (const n of await runningInvoices(input.companyId, [])) numbers.add(n);
-        return [...numbers].sort();
-      });
+      return classified(async () => (await sweepInvoices(input)).map((t) => t.invoiceNumber));
+    },
+
+    /** The sweep's invoices with their customers, so that a customer's invoices are mirrored in one batch. */
+    async listSweepInvoiceCustomers(input: { companyId: string; modifiedSinceIso: string }): Promise<TouchedInvoice[]> {
+      return classified(() => sweepInvoices(input));
     },
 
     /**
@@ -516,6 +513,24 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
       ...extra,
     ].join(' AND ');
   }
+  /**
+   * Open invoices, invoices changed since the sweep's start (paid ones included: a payment may be unapplied later), and
+   * running invoice workflows; sorted by number, each with its customer ('' for a running one the ERP lists nowhere).
+   */
+  async function sweepInvoices(input: { companyId: string; modifiedSinceIso: string }): Promise<TouchedInvoice[]> {
+    const customers = new Map<string, string>();
+    const add = (invoiceNumber: string, customerNumber: string) => {
+      if (!customers.get(invoiceNumber)) customers.set(invoiceNumber, customerNumber);
+    };
+    for (const inv of await bc.listSalesInvoices({ status: 'Open', lines: false })) add(inv.number, inv.customerNumber);
+    for (const inv of await bc.listSalesInvoices({ modifiedSince: input.modifiedSinceIso, lines: false })) {
+      if (erpStatus(inv) === 'open' || erpStatus(inv) === 'paid') add(inv.number, inv.customerNumber);
+    }
+    for (const e of await bc.listCustomerLedgerEntriesSince(input.modifiedSinceIso, { documentType: 'Invoice' })) add(e.documentNumber, e.customerNumber);
+    for (const n of await runningInvoices(input.companyId, [])) add(n, '');
+    return [...customers.keys()].sort().map((invoiceNumber) => ({ invoiceNumber, customerNumber: customers.get(invoiceNumber)! }));
+  }
+
   async function runningInvoices(companyId: string, extra: string[]): Promise<string[]> {
     const prefix = invoiceWorkflowId(companyId, '');
     const out: string[] = [];

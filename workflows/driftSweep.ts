@@ -1,7 +1,8 @@
 import { defineQuery, getExternalWorkflowHandle, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { MirrorRow } from '../activities/erpMirrorTypes';
-import { addCounts, tellInvoices } from './erpRuns';
+import { chunks } from '../src/adapters/chunks';
+import { addCounts, batchesOf, tellInvoices } from './erpRuns';
 import { invoiceWorkflowId } from './ids';
 import { driftDetectedSignal, erpInvoiceChangedSignal } from './invoiceMessages';
 import { HEARTBEAT_TIMEOUT } from './heartbeat';
@@ -88,17 +89,20 @@ export async function driftSweep(input: DriftSweepInput): Promise<DriftSweepRepo
   setHandler(driftSweepReportQuery, () => report);
 
   const sinceIso = new Date(startedMs - (input.lookbackDays ?? 31) * 86_400_000).toISOString();
-  const numbers = await acts.listSweepInvoices({ companyId: input.companyId, modifiedSinceIso: sinceIso });
   const size = input.batchSize ?? 20;
+  // A customer's invoices go in one batch: one ERP payment spread over several of them becomes one portal payment.
+  const batches = patched('sweep-batches-by-customer')
+    ? batchesOf(await acts.listSweepInvoiceCustomers({ companyId: input.companyId, modifiedSinceIso: sinceIso }), size)
+    : chunks(await acts.listSweepInvoices({ companyId: input.companyId, modifiedSinceIso: sinceIso }), size);
   let summary = summariseDrift([]);
   /** Invoices whose balances agree (a drift flag on them is cleared). */
   const inLine = new Set<string>();
   /** Invoice number → ERP remaining amount (compact: the wake-up step's activity input). */
   const erpRemaining: Record<string, number> = {};
-  for (let i = 0; i < numbers.length; i += size) {
+  for (const batch of batches) {
     const res = await acts.mirrorInvoices({
       companyId: input.companyId,
-      invoiceNumbers: numbers.slice(i, i + size),
+      invoiceNumbers: batch,
       mode: 'sweep',
       creditsSinceIso: sinceIso,
       retryUnpostedOlderThanMs: input.retryUnpostedAfterMs ?? 600_000,

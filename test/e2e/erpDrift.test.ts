@@ -144,6 +144,27 @@ describe('drift sweep', () => {
     expect(row(report, inv.number)).toMatchObject({ status: 'changed', decision: 'in_sync', retriedPayments: [big.id] });
     await eventually(async () => (await paymentState(s.ops, 'default', big.id)).observations > parked.observations, 10000, 'the payment workflow nudged');
   });
+
+  it("mirrors each customer's invoices in one batch, so one ERP payment over several of them stays one portal payment", async () => {
+    // Invoices of two customers, numbered alternately: batches of two by number would split both customers.
+    for (const customer of ['C10000', 'C20000', 'C10000', 'C20000', 'C10000']) await postSynced(s, customer, '20.00');
+    const handle = await s.t.client.workflow.start(driftSweep, {
+      taskQueue: s.ops.taskQueue,
+      workflowId: driftSweepWorkflowId(s.ops.companyId, `batches-${Date.now()}`),
+      args: [{ companyId: s.ops.companyId, by: 'ana', batchSize: 2 }],
+    });
+    await handle.result();
+    const batches = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'mirrorInvoices')
+      .map((a) => (JSON.parse(Buffer.from(a!.input!.payloads![0].data as Uint8Array).toString('utf8')) as { invoiceNumbers: string[] }).invoiceNumbers);
+    const customerOf = (n: string) => s.bc.admin.getInvoice(n).customerNumber;
+    const batchesOfCustomer = new Map<string, Set<number>>();
+    batches.forEach((b, i) => b.forEach((n) => batchesOfCustomer.set(customerOf(n), (batchesOfCustomer.get(customerOf(n)) ?? new Set()).add(i))));
+    expect(batchesOfCustomer.get('C10000')?.size).toBe(1);
+    expect(batchesOfCustomer.get('C20000')?.size).toBe(1);
+    expect(batches.flat().sort()).toEqual([...new Set(batches.flat())].sort());
+  });
 });
 
 describe('unsynced ERP applications', () => {
