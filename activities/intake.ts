@@ -12,7 +12,8 @@ import type { ActivityDeps } from './deps';
 import { erpPostingState, lookupErpInvoices } from './erp';
 import { classified } from './failures';
 import { tellStaffOfView, type ViewNotice } from './notifications';
-import type { CursorPart, PollResult, PortalCursor } from './intakeTypes';
+import type { PollResult, PortalCursor } from './intakeTypes';
+import { advance, paymentVersion } from './pollCursor';
 import type { MatchablePayment, PaymentContext } from './paymentTypes';
 
 /** Payments we recorded in the portal ourselves (ERP-side payments, paid-at-posting) carry one of these references. */
@@ -50,25 +51,6 @@ async function tellStaffOfFirstView(deps: ActivityDeps, handle: WorkflowHandle, 
 function portalStatus(p: InPayment): PaymentContext['portalStatus'] {
   if (p.isDeleted || p.status === 'cancelled') return 'voided';
   return p.status;
-}
-
-/** Advances a cursor over rows seen at `updated_at >= since`, remembering the (id, updated_at) pairs at the newest second. */
-/**
- * Advances a cursor over rows seen at `updated_at >= since`, remembering what was handed on at the newest second.
- * A row's identity includes `version` (for invoices the latest invitation viewed_date), so a view landing in the same
- * second as the invoice's previous update is still seen.
- */
-function advance<R extends { id: string; updatedAt: number }>(
-  part: CursorPart,
-  rows: R[],
-  version: (r: R) => string = () => '',
-): { next: CursorPart; fresh: R[] } {
-  const key = (r: R) => `${r.id}@${r.updatedAt}${version(r) ? `@${version(r)}` : ''}`;
-  const seen = new Set(part.seen);
-  const fresh = rows.filter((r) => r.updatedAt > part.since || (r.updatedAt === part.since && !seen.has(key(r))));
-  const since = Math.max(part.since, ...rows.map((r) => r.updatedAt));
-  const atSince = rows.filter((r) => r.updatedAt === since).map(key);
-  return { next: { since, seen: since === part.since ? [...new Set([...part.seen, ...atSince])] : atSince }, fresh };
 }
 
 const latestView = (invoice: InInvoice) =>
@@ -248,7 +230,7 @@ export function createIntakeActivities(deps: ActivityDeps) {
         let payments = input.cursor.payments;
         if (input.payments) {
           const rows = await portal.listPaymentsUpdatedSince(input.cursor.payments.since);
-          const pay = advance(input.cursor.payments, rows);
+          const pay = advance(input.cursor.payments, rows, paymentVersion);
           for (const { id, updatedAt } of pay.fresh) {
             await observePayment(deps.temporal, input.companyId, input.connectionKey, id, { source: 'poll', updatedAt });
             paymentsSignalled++;

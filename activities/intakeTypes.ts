@@ -1,6 +1,6 @@
 /**
  * A poll cursor: Invoice Ninja filters by `updated_at` in whole seconds, so we read `>= since` and remember which
- * (id, updated_at) pairs at that second were already handed on.
+ * rows at that second were already handed on (by id, updated_at and a version: activities/pollCursor.ts).
  */
 export interface CursorPart {
   since: number;

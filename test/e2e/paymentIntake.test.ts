@@ -1,4 +1,6 @@
 import { parseDecimal } from '../../src/domain/money';
+import { createIntakeActivities } from '../../activities/intake';
+import type { PortalCursor } from '../../activities/intakeTypes';
 import { paymentState } from '../../src/operations/payments';
 import { portalWatcherWorkflowId } from '../../workflows/ids';
 import { pollNowSignal, watcherStateQuery } from '../../workflows/portalWatcher';
@@ -68,6 +70,41 @@ describe('webhook deliveries only (portal webhooks not registered, hourly poll)'
     expect(entries).toHaveLength(1);
     expect(parseDecimal(entries[0]!.amount, 'USD')).toBe(-7500);
     expect(await submissions(s, paymentId)).toBe(1);
+  });
+
+  it('the poll hands on a payment voided within the same second as the poll that handed it on', async () => {
+    // The poll's own activity, on a task queue no worker polls: the payments it hands on start workflows that never run.
+    const unpolled = `unpolled-${Date.now()}`;
+    const acts = createIntakeActivities({ ...s.deps, temporal: { ...s.deps.temporal, taskQueue: unpolled } });
+    const portal = s.deps.portals.client('default');
+    const inv = await postErpInvoice(s, 'C10000', '60.00');
+    let cursor: PortalCursor = { invoices: { since: 0, seen: [] }, payments: { since: 0, seen: [] } };
+    cursor = (await acts.pollPortalChanges({ companyId: s.ops.companyId, connectionKey: 'default', cursor, payments: true })).cursor;
+    let sameSecond = 0;
+    for (let attempt = 0; attempt < 5 && sameSecond === 0; attempt++) {
+      while (Date.now() % 1000 > 100) await sleep(5);
+      const p = await portal.createPayment({
+        clientId: inv.portalClientId,
+        amountMinor: 100,
+        currency: 'USD',
+        invoices: [{ invoiceId: inv.portalInvoiceId, amountMinor: 100 }],
+        idempotencyKey: `same-second-${Date.now()}-${attempt}`,
+        date: '2026-11-28',
+        transactionReference: 'same second',
+      });
+      const first = await acts.pollPortalChanges({ companyId: s.ops.companyId, connectionKey: 'default', cursor, payments: true });
+      expect(first.paymentsSignalled).toBe(1);
+      const voided = await portal.deletePayment(p.id);
+      const second = await acts.pollPortalChanges({ companyId: s.ops.companyId, connectionKey: 'default', cursor: first.cursor, payments: true });
+      cursor = second.cursor;
+      if (voided.updatedAt !== p.updatedAt) continue;
+      sameSecond++;
+      expect(second.paymentsSignalled).toBe(1);
+    }
+    for await (const wf of s.t.client.workflow.list({ query: `TaskQueue = '${unpolled}' AND ExecutionStatus = 'Running'` })) {
+      await s.t.client.workflow.getHandle(wf.workflowId).terminate('test over');
+    }
+    expect(sameSecond).toBe(1);
   });
 
   it('the poller keeps a visible cursor that survives a worker restart, and "poll now" reads at once', async () => {
