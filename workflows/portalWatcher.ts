@@ -27,6 +27,11 @@ export interface PortalWatcherInput {
   viewsIntervalMs: number;
   /** Milliseconds between payment polls. */
   paymentsIntervalMs: number;
+  /**
+   * Unix seconds a first run reads the portal's changes from (its starter's clock less `polling.firstPollLookback`):
+   * a portal in use before arsync holds payments and views that were never arsync's. Absent: from the beginning.
+   */
+  startFromSeconds?: number;
   state?: PortalWatcherState;
 }
 
@@ -43,7 +48,7 @@ const POLLS_PER_RUN = 200;
 export async function portalWatcher(input: PortalWatcherInput): Promise<void> {
   const state: PortalWatcherState = input.state ?? {
     connectionKey: input.connectionKey,
-    cursor: { invoices: { since: 0, seen: [] }, payments: { since: 0, seen: [] } },
+    cursor: { invoices: { since: input.startFromSeconds ?? 0, seen: [] }, payments: { since: input.startFromSeconds ?? 0, seen: [] } },
     polls: 0,
     lastPollAt: null,
     paymentsSignalled: 0,

@@ -103,6 +103,8 @@ export const settingsSchema = z
         driftSweepInterval: duration.default('1d'),
         /** Whether Business Central still has our webhook subscription (it drops one whose endpoint failed). */
         bcSubscriptionCheckInterval: duration.default('15m'),
+        /** How far before its first start a portal watcher reads the portal's payments and views (not its whole history). */
+        firstPollLookback: duration.default('1d'),
       })
       .prefault({}),
   })

@@ -55,6 +55,8 @@ export async function startServiceWorkflows(ctx: OpsContext, portals: PortalDire
           connectionKey: key,
           viewsIntervalMs: durationMs(settings.polling.viewsInterval),
           paymentsIntervalMs: durationMs(settings.polling.paymentsInterval),
+          // Used by a first start only: a running watcher keeps its own cursor.
+          startFromSeconds: Math.floor((Date.now() - durationMs(settings.polling.firstPollLookback)) / 1000),
         },
       ],
     });

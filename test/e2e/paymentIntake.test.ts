@@ -162,3 +162,45 @@ describe('webhooks and a fast poller racing', () => {
     }
   });
 });
+
+describe('a portal in use before arsync', () => {
+  let s: TestStack;
+  let before = '';
+  beforeAll(async () => {
+    s = await startPaymentStack({
+      webhooks: false,
+      settings: { polling: { paymentsInterval: '1s', firstPollLookback: '0s' } },
+      // A payment the portal took before arsync's watcher first started (never arsync's to post).
+      beforeSetup: async (st) => {
+        const portal = st.deps.portals.client('default');
+        const client = await portal.findOrCreateClient('OLD-1', { name: 'Before arsync Ltd', currency: 'USD' });
+        const inv = await portal.createInvoice({ clientId: client.id, currency: 'USD', number: 'OLD-INV-1', lines: [{ quantity: 1, unitPriceMinor: 2500 }] }, { markSent: true });
+        const p = await portal.createPayment({
+          clientId: client.id,
+          amountMinor: 2500,
+          currency: 'USD',
+          invoices: [{ invoiceId: inv.id, amountMinor: 2500 }],
+          idempotencyKey: `before-arsync-${Date.now()}`,
+          date: '2026-11-01',
+          transactionReference: 'before arsync',
+        });
+        before = p.id;
+        // The watcher starts in a later second than the payment's updated_at.
+        await sleep(1100);
+      },
+    });
+  }, 60000);
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it("the watcher's first poll reads from its start (less the lookback), not the portal's whole history", async () => {
+    const inv = await postErpInvoice(s, 'C10000', '30.00');
+    const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '30.00' }]);
+    await paymentAt(s, paymentId, 'posted', 20000);
+    const watcher = await s.t.client.workflow.getHandle(portalWatcherWorkflowId('default')).query(watcherStateQuery);
+    expect(watcher.paymentsSignalled).toBeGreaterThanOrEqual(1);
+    expect(await paymentRuns(s, before)).toHaveLength(0);
+    expect(ledger(s, before)).toHaveLength(0);
+  });
+});

@@ -22,7 +22,7 @@ describe('configuration', () => {
     expect(config.settings.connections.default.url).toBe('http://127.0.0.1:4020');
     // Defaults of a section left out are parsed, so the section's own defaults fill it.
     expect(config.settings.connections.default).toMatchObject({ ratePerMinute: 800, maxConcurrent: 8 });
-    expect(config.settings.polling).toEqual({ paymentsInterval: '1m', viewsInterval: '10s', erpLedgerInterval: '30s', driftSweepInterval: '1d', bcSubscriptionCheckInterval: '15m' });
+    expect(config.settings.polling).toEqual({ paymentsInterval: '1m', viewsInterval: '10s', erpLedgerInterval: '30s', driftSweepInterval: '1d', bcSubscriptionCheckInterval: '15m', firstPollLookback: '1d' });
     expect(config.settings.links).toMatchObject({ channels: ['email', 'sms'], sendOnSync: true, staffEmail: 'ar@cronus.example' });
     expect(config.env.TEMPORAL_TLS).toBe(false);
     expect(config.env.SMTP_SECURE).toBe(false);
