@@ -84,6 +84,17 @@ function sameLine(held: InLineItem, sent: InLineInput): boolean {
   );
 }
 
+/**
+ * A portal invoice that was cancelled, reversed or deleted is no invoice the customer can pay: its balance of zero would
+ * read as paid. Refused for good, so the invoice waits for a person (portal_rejected) with the portal's state.
+ */
+function refuseUnusable(inv: InInvoice): void {
+  const state = inv.isDeleted ? 'deleted' : inv.status === 'cancelled' || inv.status === 'reversed' ? inv.status : null;
+  if (state) {
+    throw permanent('invoice-ninja:invoice_unusable', `portal invoice ${inv.number} is ${state} in the portal: it is not synced; restore it there or cancel this invoice`);
+  }
+}
+
 export function portalLinkOf(connectionKey: string, inv: InInvoice): PortalLink {
   const invitation = inv.invitations[0];
   if (!invitation) throw permanent('invoice-ninja:no_invitation', `portal invoice ${inv.number} has no invitation (no client contact?)`);
@@ -148,6 +159,7 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
     const found = await portal.findInvoiceByNumber(erp.number);
     // Taken by an invoice the portal does not list: refused, as the create was.
     if (!found) throw res.taken;
+    refuseUnusable(found);
     // An earlier attempt's create whose correction never landed (a failed request, a lost worker): finish it. Anything
     // else found (corrected, edited, made by hand, paid by card) is left as it is; the invoice workflow compares totals.
     inv = isUncorrectedCreate(found, clientId, plan.lineItems, erp.totalIncludingTax.minor) ? await corrected(found) : found;

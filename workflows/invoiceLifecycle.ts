@@ -82,8 +82,10 @@ export interface InvoiceLifecycleInput {
   invoiceNumber: string;
   /** The ERP customer when the starter knows it (indexed at start, which costs no upsert). */
   customerNumber?: string;
-  /** Carried across continue-as-new. */
+  /** Carried across continue-as-new, and from an ended run restarted by a reset. */
   state?: InvoiceState;
+  /** "Modify Sync Status" of an ended run: this run carries its state (`state`) and starts by applying the reset. */
+  reset?: { by: string; why: string };
   /**
    * Which behaviour this run was started with (absent: 1), carried across continue-as-new. Part of the input, so runs
    * started by an older build replay as they ran, without a patch marker (whose search-attribute upsert is billed).
@@ -144,8 +146,11 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   /** The link before a reset: the customer already has it, so a resync that finds the same portal invoice sends nothing. */
   let linkBeforeReset: string | null = null;
   // Held in an object: requests are set by handlers between awaits, which flow analysis cannot see.
-  const requests: { reset: Request | null; cancel: Request | null } = { reset: null, cancel: null };
-  let lastIndexed = { stage: state.stage, attention: state.attention?.reason ?? null, due: state.erpRemainingMinor };
+  const requests: { reset: Request | null; cancel: Request | null } = { reset: input.reset ?? null, cancel: null };
+  // A restarted run is indexed afresh by its start (Stage syncing), not as the ended run left it.
+  let lastIndexed = input.reset
+    ? { stage: 'syncing' as InvoiceStage, attention: null as string | null, due: null as number | null }
+    : { stage: state.stage, attention: state.attention?.reason ?? null, due: state.erpRemainingMinor };
 
   const record = (e: Omit<TimelineEvent, 'at'>, at = new Date().toISOString()) => {
     state.timeline.push({ at, ...e });

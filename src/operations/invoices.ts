@@ -58,7 +58,10 @@ export const copyLink = (ctx: OpsContext, number: string, by: string) =>
 export const cancelInvoice = (ctx: OpsContext, number: string, by: string, why: string) =>
   call(ctx, number, () => handle(ctx, number).executeUpdate(cancelInvoiceUpdate, { args: [{ by, why }] }));
 
-/** "Modify Sync Status": forget the portal link. A finished workflow is started afresh to sync again. */
+/**
+ * "Modify Sync Status": forget the portal link. A run that ended some other way than cancelled or posted (terminated,
+ * failed) is started again carrying its state (timeline, link sends), and the new run records the reset.
+ */
 export async function resetInvoice(ctx: OpsContext, number: string, by: string, why: string): Promise<{ restarted: boolean }> {
   const h = handle(ctx, number);
   const described = await call(ctx, number, () => h.describe());
@@ -66,8 +69,28 @@ export async function resetInvoice(ctx: OpsContext, number: string, by: string, 
     await call(ctx, number, () => h.executeUpdate(resetSyncUpdate, { args: [{ by, why }] }));
     return { restarted: false };
   }
-  await call(ctx, number, () => startInvoice(ctx, ctx.companyId, number, { again: true }));
+  // A closed run still answers queries: its last state.
+  const ended = await call(ctx, number, () => h.query(invoiceStateQuery));
+  refuseResetOfSettled(number, ended);
+  await call(ctx, number, () => startInvoice(ctx, ctx.companyId, number, { again: true, carry: { state: ended, reset: { by, why } } }));
   return { restarted: true };
+}
+
+/**
+ * A cancelled invoice synced again would take over its cancelled portal invoice and send the customer its link again;
+ * a posted one would tell the customer 0.00 is due. Neither has anything left to sync.
+ */
+function refuseResetOfSettled(number: string, ended: InvoiceState): void {
+  if (ended.cancelled || ended.stage === 'cancelled') {
+    const by = [...ended.timeline].reverse().find((e) => e.kind === 'cancelled')?.by;
+    throw new OperationError(
+      `invoice ${number} was cancelled${by ? ` (by ${by})` : ''}: a reset would sync a cancelled invoice again; post a new invoice in the ERP instead`,
+      409,
+    );
+  }
+  if (ended.stage === 'posted') {
+    throw new OperationError(`invoice ${number} is posted (paid in full and settled in the ERP): there is nothing left to sync`, 409);
+  }
 }
 
 export interface InvoiceRow {

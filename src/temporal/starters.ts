@@ -8,7 +8,7 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { customer, CUSTOMER_WORKFLOW_REVISION, type CustomerInput } from '../../workflows/customer';
-import { INVOICE_WORKFLOW_REVISION, invoiceLifecycle } from '../../workflows/invoiceLifecycle';
+import { INVOICE_WORKFLOW_REVISION, invoiceLifecycle, type InvoiceLifecycleInput } from '../../workflows/invoiceLifecycle';
 import { PAYMENT_WORKFLOW_REVISION, paymentObserved, portalPayment, type PaymentObservation } from '../../workflows/portalPayment';
 import { customerWorkflowId, invoiceWorkflowId, paymentWorkflowId } from '../../workflows/ids';
 import { CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from './searchAttributes';
@@ -25,27 +25,28 @@ export interface Target {
 export type StartOutcome = 'accepted' | 'completed';
 
 /**
- * Starts the invoice's workflow unless it runs (or ran to completion) already. `again` starts a fresh run of a
- * completed one (after a reset by hand).
+ * Starts the invoice's workflow unless it runs (or ran to completion) already. `again` starts a fresh run of an ended
+ * one (after a reset by hand), `carry` hands it the ended run's state and the reset to record.
  */
 export async function startInvoice(
   t: Target,
   companyId: string,
   invoiceNumber: string,
-  opts: { again?: boolean; customerNumber?: string } = {},
+  opts: { again?: boolean; customerNumber?: string; carry?: Pick<InvoiceLifecycleInput, 'state' | 'reset'> } = {},
 ): Promise<StartOutcome> {
   const workflowId = invoiceWorkflowId(companyId, invoiceNumber);
+  const customerNumber = opts.customerNumber ?? opts.carry?.state?.customerNumber ?? undefined;
   try {
     await t.client.workflow.start(invoiceLifecycle, {
       taskQueue: t.taskQueue,
       workflowId,
-      args: [{ companyId, invoiceNumber, revision: INVOICE_WORKFLOW_REVISION, ...(opts.customerNumber ? { customerNumber: opts.customerNumber } : {}) }],
+      args: [{ companyId, invoiceNumber, revision: INVOICE_WORKFLOW_REVISION, ...(customerNumber ? { customerNumber } : {}), ...opts.carry }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: opts.again ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: [
         { key: InvoiceNumber, value: invoiceNumber },
         { key: Stage, value: 'syncing' },
-        ...(opts.customerNumber ? [{ key: CustomerNumber, value: opts.customerNumber }] : []),
+        ...(customerNumber ? [{ key: CustomerNumber, value: customerNumber }] : []),
       ],
     });
     return 'accepted';

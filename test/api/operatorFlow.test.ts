@@ -80,6 +80,13 @@ describe('operator routes with a worker', () => {
     const again = await api('POST', `/invoices/${erp.number}/cancel`, { by: 'ana', why: 'twice' });
     expect(again.status).toBe(409);
     expect(again.json).toEqual({ error: 'conflict', message: `invoice ${erp.number} has ended (completed); nothing more can be changed on it` });
+    // A reset would sync the cancelled invoice again (and send its link): refused as a conflict saying why.
+    const reset = await api('POST', `/invoices/${erp.number}/reset`, { by: 'bo', why: 'resync' });
+    expect(reset.status).toBe(409);
+    expect(reset.json).toEqual({
+      error: 'conflict',
+      message: `invoice ${erp.number} was cancelled (by ana): a reset would sync a cancelled invoice again; post a new invoice in the ERP instead`,
+    });
   });
 
   it('shows a portal payment and refuses a finance decision for one that does not need attention (409)', async () => {

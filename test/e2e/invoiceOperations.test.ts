@@ -217,6 +217,74 @@ describe('life of an invoice: operations', () => {
     expect(timeline?.at(-1)).toMatchObject({ kind: 'cancelled', by: 'ops@cronus', detail: 'duplicate invoice, re-issued' });
   });
 
+  it('"Modify Sync Status" of an ended invoice is refused once it was cancelled or posted, saying why: nothing is synced or sent again', async () => {
+    const cancelled = post();
+    const c = await stageIs(cancelled.number, 'link_sent');
+    await cancelInvoice(s.ops, cancelled.number, 'ops@cronus', 'duplicate invoice');
+    await handle(cancelled.number).result();
+    const paid = post([{ description: 'Consulting', quantity: 1, unitPrice: '50.00', taxPercent: '0' }]);
+    const p = await stageIs(paid.number, 'link_sent');
+    await payOnPortal(s.portal.url, p.portal!.invitationKey, [{ invoiceId: p.portal!.invoiceId, amount: paid.totalIncludingTax }]);
+    expect((await handle(paid.number).result()).stage).toBe('posted');
+    await eventually(async () => (await linkMails(c.portal!.link)).length === 1 && (await linkMails(p.portal!.link)).length === 1, 5000, 'the link emails');
+    const smsBefore = (await sms()).length;
+
+    await expect(resetInvoice(s.ops, cancelled.number, 'ops2@cronus', 'try again')).rejects.toMatchObject({
+      status: 409,
+      message: `invoice ${cancelled.number} was cancelled (by ops@cronus): a reset would sync a cancelled invoice again; post a new invoice in the ERP instead`,
+    });
+    await expect(resetInvoice(s.ops, paid.number, 'ops2@cronus', 'checking')).rejects.toMatchObject({
+      status: 409,
+      message: `invoice ${paid.number} is posted (paid in full and settled in the ERP): there is nothing left to sync`,
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const [erp, st, stage] of [[cancelled, c, 'cancelled'], [paid, p, 'posted']] as const) {
+      expect(await runsOf(erp.number)).toHaveLength(1);
+      expect((await invoiceState(s.ops, erp.number)).stage).toBe(stage);
+      expect(await linkMails(st.portal!.link)).toHaveLength(1);
+    }
+    expect((await sms()).length).toBe(smsBefore);
+    expect((await portal().getInvoice(c.portal!.invoiceId)).status).toBe('cancelled');
+  });
+
+  it('a resync that finds its portal invoice cancelled in the portal waits for a person (portal_rejected) instead of reading it as paid', async () => {
+    const erp = post();
+    const st = await stageIs(erp.number, 'link_sent');
+    await portal().bulkInvoices('cancel', [st.portal!.invoiceId]);
+    await resetInvoice(s.ops, erp.number, 'ops@cronus', 'portal id cleared by hand');
+    const after = await stageIs(erp.number, 'needs_attention');
+    expect(after.attention).toEqual({
+      reason: 'portal_rejected',
+      detail: `portal invoice ${erp.number} is cancelled in the portal: it is not synced; restore it there or cancel this invoice`,
+    });
+    expect(after.portal).toBeNull();
+    expect(after.timeline.filter((e) => e.kind === 'synced')).toHaveLength(1);
+    expect(await linkMails(st.portal!.link)).toHaveLength(1);
+  });
+
+  it('"Modify Sync Status" of a terminated run starts it again with its timeline and link sends, and records who reset it and why', async () => {
+    const erp = post();
+    const before = await stageIs(erp.number, 'link_sent');
+    await eventually(async () => (await linkMails(before.portal!.link)).length === 1, 5000, 'the link email');
+    await handle(erp.number).terminate('stuck');
+    expect(await resetInvoice(s.ops, erp.number, 'ops@cronus', 'terminated by mistake')).toEqual({ restarted: true });
+    const after = await eventually(async () => {
+      const x = await invoiceState(s.ops, erp.number);
+      return x.stage === 'link_sent' && x.timeline.filter((e) => e.kind === 'synced').length === 2 && x;
+    }, 10000, 'the restarted run synced');
+    expect(after.portal).toEqual(before.portal);
+    expect(after.linkSends).toBe(before.linkSends);
+    expect(after.timeline.map((e) => e.kind).filter((k) => k === 'synced' || k === 'reset')).toEqual(['synced', 'reset', 'synced']);
+    expect(after.timeline.find((e) => e.kind === 'reset')).toMatchObject({ by: 'ops@cronus', detail: 'terminated by mistake' });
+    expect(await runsOf(erp.number)).toHaveLength(2);
+    const d = await handle(erp.number).describe();
+    expect([d.typedSearchAttributes.get(Stage), d.typedSearchAttributes.get(CustomerNumber)]).toEqual(['link_sent', 'C10000']);
+    // The customer has the link already; a send by hand is a new one (a new number, not deduplicated as the first).
+    expect(await linkMails(before.portal!.link)).toHaveLength(1);
+    expect(await sendLink(s.ops, erp.number, 'clerk@cronus', ['email'])).toMatchObject({ sent: ['email'] });
+    await eventually(async () => (await linkMails(before.portal!.link)).length === 2, 5000, 'the second link email');
+  });
+
   it('link sent again and copied, viewed, paid in full on the pay page → posted, the timeline tells it all, and the workflow completes', async () => {
     const erp = post([
       { description: 'Design', quantity: 3, unitPrice: '85.00', taxPercent: '8.25' },
