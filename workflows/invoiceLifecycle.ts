@@ -194,9 +194,9 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     restage();
   };
 
-  /** Records a link send (`sequence`) and what it reached. */
+  /** Records a link send (`sequence`) and what it reached; never moves the count back (sends may finish out of order). */
   const linkSendDone = (res: LinkResult, sequence: number, by: string) => {
-    state.linkSends = sequence;
+    state.linkSends = Math.max(state.linkSends, sequence);
     for (const channel of res.sent) record({ kind: 'link_sent', channel, by, amountMinor: state.erpRemainingMinor ?? undefined });
     for (const s of res.skipped) record({ kind: 'link_failed', channel: s.channel, by, detail: s.reason });
     if (res.sent.length) state.linkSent = true;
@@ -222,7 +222,9 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     return { sent: [...res.sent, ...rest.sent], skipped: [...res.skipped, ...rest.skipped] };
   };
   const sendLink = async (channels: Array<'email' | 'sms'> | undefined, by: string) => {
-    const sequence = state.linkSends + 1;
+    // Reserved before the first await: a send asked for meanwhile takes the next number (its own idempotency keys), so
+    // the provider does not drop it as a repeat of this one.
+    const sequence = ++state.linkSends;
     const res = await linkActivity(channels, sequence);
     linkSendDone(res, sequence, by);
     return sendRest(res, sequence, by);

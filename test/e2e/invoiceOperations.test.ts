@@ -345,6 +345,25 @@ describe('life of an invoice: operations', () => {
     expect((await mail()).filter((m) => m.subject === `Invoice ${erp.number} was viewed`)).toHaveLength(1);
   });
 
+  it('two link sends asked for at once each take their own number: both go out by every channel, none is dropped as a repeat', async () => {
+    const erp = post();
+    const st = await stageIs(erp.number, 'link_sent');
+    await eventually(async () => (await linkMails(st.portal!.link)).length === 1, 5000, 'the first link email');
+    const smsOf = async () => (await sms()).filter((m) => m.body.includes(st.portal!.link)).length;
+    await eventually(async () => (await smsOf()) === 1, 5000, 'the first link SMS');
+
+    const answers = await Promise.all([sendLink(s.ops, erp.number, 'alice@cronus'), sendLink(s.ops, erp.number, 'bob@cronus')]);
+    expect(answers.map((a) => a.sent)).toEqual([
+      ['email', 'sms'],
+      ['email', 'sms'],
+    ]);
+    await eventually(async () => (await linkMails(st.portal!.link)).length === 3 && (await smsOf()) === 3, 5000, 'both sends delivered');
+    const after = await invoiceState(s.ops, erp.number);
+    expect(after.linkSends).toBe(3);
+    const sent = after.timeline.filter((e) => e.kind === 'link_sent' && e.by !== 'system').map((e) => `${e.by} ${e.channel}`);
+    expect(sent.sort()).toEqual(['alice@cronus email', 'alice@cronus sms', 'bob@cronus email', 'bob@cronus sms']);
+  });
+
   it('a channel refused for good does not stop the other: the link goes by the one left, and the timeline says why not by the other', async () => {
     const smsRefused = s.bc.admin.createCustomer({ displayName: 'Wide World Importers', email: 'ap@wideworld.example', phoneNumber: '+1 206 555 0181' });
     const mailRefused = s.bc.admin.createCustomer({ displayName: 'Tailspin Toys', email: 'gone@tailspin.example', phoneNumber: '+1 206 555 0182' });
