@@ -26,7 +26,7 @@ export interface SyncInvoiceInput {
 /**
  * How far one sync got. Each step runs only when the one before allowed it, as the invoice workflow would have run
  * them one activity at a time: `customer` once the ERP invoice is posted, `synced` or `rejected` once the customer is
- * ready, `link` once the portal invoice matches the ERP total and the link is due.
+ * ready, `link` once the portal invoice matches the ERP total, the link is due and the ERP has an amount left to pay.
  */
 export interface SyncInvoiceOutcome {
   erp: ErpInvoiceSummary;
@@ -66,7 +66,9 @@ export function createInvoiceSyncActivities(deps: ActivityDeps) {
         return { erp, customer, rejected };
       }
       const hasLink = input.link.sent && (input.link.beforeReset === null || synced.portal.link === input.link.beforeReset);
-      if (!synced.sendLinkOnSync || hasLink || synced.portalTotalMinor !== erp.totalMinor) return { erp, customer, synced };
+      // Nothing due (paid or credited in the ERP before the invoice reached the portal): no "0.00 is due" link.
+      const nothingDue = erp.remainingMinor <= 0;
+      if (!synced.sendLinkOnSync || hasLink || nothingDue || synced.portalTotalMinor !== erp.totalMinor) return { erp, customer, synced };
       try {
         const link = await classified(() =>
           sendLink(deps, { companyId: input.companyId, invoiceNumber: input.invoiceNumber, customerNumber: erp.customerNumber, portal: synced.portal, sequence: input.link.sequence }, inv),

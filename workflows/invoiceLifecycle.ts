@@ -5,6 +5,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -159,6 +160,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
 
   /** Derives the stage from the facts and indexes what changed, in one search-attribute upsert. */
   const restage = (opts: { reset?: boolean } = {}) => {
+    const previous = state.stage;
     const decision = nextInvoiceStage(
       state.stage,
       {
@@ -177,6 +179,8 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       opts,
     );
     state.stage = decision.stage;
+    // Wherever the move happens (the sync of an invoice paid meanwhile, a payment, an ERP application), once.
+    if (state.stage === 'posted' && previous !== 'posted') record({ kind: 'posted', amountMinor: state.totalMinor });
     const now = { stage: state.stage, attention: state.attention?.reason ?? null, due: state.erpRemainingMinor };
     const changes = [
       ...(now.stage !== lastIndexed.stage ? [{ key: Stage, value: now.stage }] : []),
@@ -370,6 +374,12 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     return acts.syncInvoice(input);
   };
 
+  /**
+   * No link on sync for an invoice the ERP has nothing left on (paid or credited before it reached the portal): the
+   * customer would be told 0.00 is due. Patched: runs from before sent one (in the sync activity or by its own).
+   */
+  const nothingDueGuard = () => state.erpRemainingMinor !== null && state.erpRemainingMinor <= 0 && patched('no-link-on-sync-when-nothing-due');
+
   /** ERP → portal: customer first, then the invoice; waits (needs_attention) while either cannot be synced. */
   const sync = async (): Promise<void> => {
     for (;;) {
@@ -450,7 +460,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
         return;
       }
       state.attention = null;
-      if (synced.sendLinkOnSync && !state.linkSent) {
+      if (synced.sendLinkOnSync && !state.linkSent && !nothingDueGuard()) {
         const link = all?.link;
         if (link && 'failed' in link) record({ kind: 'link_failed', by: 'system', detail: link.failed });
         else {
@@ -580,7 +590,6 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       }
     }
     restage();
-    if ((state.stage as InvoiceStage) === 'posted') record({ kind: 'posted', amountMinor: state.totalMinor });
   }
   await condition(allHandlersFinished);
   return state;

@@ -128,6 +128,23 @@ describe('customers first', () => {
     expect((await customerState(s.ops, c.number)).waitingInvoices).toEqual([]);
   });
 
+  it('paid in full in the ERP while waiting for opt-in: synced without a link (nothing is due), and the timeline says posted', async () => {
+    const c = s.bc.admin.createCustomer({ displayName: 'Fabrikam Prepaid', email: 'ap@prepaid.example' });
+    const erp = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Deposit', quantity: 1, unitPrice: '100.00', taxPercent: '0' }] });
+    await eventually(async () => (await invoiceState(s.ops, erp.number)).attention?.reason === 'not_opted_in', 10000, 'not_opted_in');
+    s.bc.admin.recordPayment({ invoiceNumber: erp.number, amount: '100.00' });
+    await setOptIn(s.ops, [c.number], { optedIn: true, by: 'test' });
+    const result = await s.t.client.workflow.getHandle<typeof invoiceLifecycle>(invoiceWorkflowId(s.ops.companyId, erp.number)).result();
+    expect(result.stage).toBe('posted');
+    const kinds = result.timeline.map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'link_sent' || k === 'link_failed')).toEqual([]);
+    expect(result.linkSends).toBe(0);
+    expect(result.timeline.filter((e) => e.kind === 'posted')).toEqual([expect.objectContaining({ amountMinor: 10000 })]);
+    expect(kinds.indexOf('synced')).toBeLessThan(kinds.indexOf('posted'));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await mail('ap@prepaid.example')).toEqual([]);
+  });
+
   it('a ready customer publishes its portal client in its memo: later invoices sync without an Update; opting out withdraws it', async () => {
     const c = s.bc.admin.createCustomer({ displayName: 'Contoso Pharmacy', email: 'ap@contoso.example', phoneNumber: '+1 425 555 0142' });
     const handle = s.t.client.workflow.getHandle(customerWorkflowId(s.ops.companyId, c.number));
