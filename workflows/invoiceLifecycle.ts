@@ -305,6 +305,12 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
         requireBy(by);
         requireWhy(why);
         if (state.cancelled) throw new Error(`invoice ${state.invoiceNumber} is already cancelled`);
+        const money = moneyOn(state);
+        if (money) {
+          throw new Error(
+            `invoice ${state.invoiceNumber} has ${money} on it: a cancel here would leave that money on a cancelled invoice; credit the invoice in the ERP instead`,
+          );
+        }
       },
     },
   );
@@ -593,6 +599,19 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   }
   await condition(allHandlersFinished);
   return state;
+}
+
+/**
+ * The payments an invoice carries, in words (null: none). An operator cancel is for invoices nobody paid; money on one
+ * is the ERP's to credit (an ERP cancel or full credit memo ends the invoice here by itself).
+ */
+function moneyOn(state: InvoiceState): string | null {
+  const portal = new Set([...state.postedPayments, ...state.portalPayments]).size;
+  const erp = state.erpEntries.length;
+  const parts = [portal ? `${portal} portal payment${portal > 1 ? 's' : ''}` : '', erp ? `${erp} ERP payment entr${erp > 1 ? 'ies' : 'y'}` : ''].filter(Boolean);
+  if (parts.length) return parts.join(' and ');
+  // Paid at posting, or an ERP entry the watcher has not told the workflow of yet.
+  return state.erpRemainingMinor !== null && state.erpRemainingMinor < state.totalMinor ? 'an amount paid or credited in the ERP' : null;
 }
 
 /** A portal view is new when its viewed_date differs from, and is not older than, the newest one recorded. */

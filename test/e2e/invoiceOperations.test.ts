@@ -217,6 +217,33 @@ describe('life of an invoice: operations', () => {
     expect(timeline?.at(-1)).toMatchObject({ kind: 'cancelled', by: 'ops@cronus', detail: 'duplicate invoice, re-issued' });
   });
 
+  it('an operator cancel is refused once money is on the invoice (a portal payment, an ERP payment): it is credited in the ERP instead', async () => {
+    const erp = post([{ description: 'Consulting', quantity: 1, unitPrice: '80.00', taxPercent: '0' }]);
+    const st = await stageIs(erp.number, 'link_sent');
+    await payOnPortal(s.portal.url, st.portal!.invitationKey, [{ invoiceId: st.portal!.invoiceId, amount: '30.00' }]);
+    await invoiceAt(s, erp.number, 'partially_paid', 15000);
+    const refusal = `invoice ${erp.number} has 1 portal payment on it: a cancel here would leave that money on a cancelled invoice; credit the invoice in the ERP instead`;
+    await expect(cancelInvoice(s.ops, erp.number, 'ops@cronus', 'wrong customer')).rejects.toMatchObject({ status: 409, message: refusal });
+
+    // Paid in the ERP only: the entry the ERP watcher reports counts as much.
+    const other = post([{ description: 'Consulting', quantity: 1, unitPrice: '60.00', taxPercent: '0' }]);
+    const o = await stageIs(other.number, 'link_sent');
+    s.bc.admin.recordPayment({ invoiceNumber: other.number, amount: '20.00' });
+    await invoiceAt(s, other.number, 'partially_paid', 15000);
+    await expect(cancelInvoice(s.ops, other.number, 'ops@cronus', 'wrong customer')).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringMatching(new RegExp(`^invoice ${other.number} has (1 ERP payment entry|an amount paid or credited in the ERP) on it`)),
+    });
+
+    await new Promise((r) => setTimeout(r, 500));
+    for (const [number, p] of [[erp.number, st], [other.number, o]] as const) {
+      const now = await invoiceState(s.ops, number);
+      expect([now.stage, now.cancelled]).toEqual(['partially_paid', false]);
+      expect(now.timeline.some((e) => e.kind === 'cancelled')).toBe(false);
+      expect((await portal().getInvoice(p.portal!.invoiceId)).status).not.toBe('cancelled');
+    }
+  });
+
   it('"Modify Sync Status" of an ended invoice is refused once it was cancelled or posted, saying why: nothing is synced or sent again', async () => {
     const cancelled = post();
     const c = await stageIs(cancelled.number, 'link_sent');
