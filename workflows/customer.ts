@@ -7,6 +7,7 @@ import {
   defineUpdate,
   getExternalWorkflowHandle,
   makeContinueAsNewFunc,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -15,7 +16,7 @@ import {
 import type { Activities } from '../activities';
 import type { AdjustmentMatch, MatchablePayment } from '../activities/paymentTypes';
 import { adjustmentAnswered, adjustmentPaired } from './portalPayment';
-import { customerReadySignal } from './invoiceMessages';
+import { customerNotReadySignal, customerReadySignal } from './invoiceMessages';
 import { paymentWorkflowId } from './ids';
 import { arbitrateAdjustment, pruneMatchLedger, recordKnownPayments, type MatchLedgerEntry } from './adjustmentArbiter';
 import { HEARTBEAT_TIMEOUT } from './heartbeat';
@@ -142,8 +143,24 @@ export async function customer(input: CustomerInput): Promise<void> {
       }
     }
   };
-  /** Find-or-create the portal client by ERP customer number, update it, upload attachments. */
-  const sync = async (): Promise<PortalClientAnswer> => {
+  /**
+   * The invoices waiting for this customer learn why it is still not ready (they keep waiting for the ready signal):
+   * one parked as not_opted_in shows missing_email once the opt-in's sync finds no address.
+   */
+  const tellWaitingInvoices = async (res: Exclude<PortalClientAnswer, { status: 'ready' }>) => {
+    for (const id of state.waitingInvoices) {
+      try {
+        await getExternalWorkflowHandle(id).signal(customerNotReadySignal, { reason: res.status, detail: res.detail });
+      } catch {
+        // That invoice workflow has ended: nothing to tell.
+      }
+    }
+  };
+  /**
+   * Find-or-create the portal client by ERP customer number, update it, upload attachments. `byOperator`: an opt-in or
+   * "Sync Customer", after which waiting invoices are told the answer even when it did not change.
+   */
+  const sync = async (byOperator = false): Promise<PortalClientAnswer> => {
     let res: PortalClientAnswer;
     try {
       res = await acts.syncCustomerToPortal({ companyId: state.companyId, customerNumber: state.customerNumber, autoBill: state.autoBill });
@@ -152,11 +169,15 @@ export async function customer(input: CustomerInput): Promise<void> {
       // A permanent refusal (the portal rejects the client's data): answered, so invoices wait with the reason.
       res = { status: 'portal_rejected', detail: String(err.cause?.message ?? err.message) };
     }
+    const previous = state.lastSync;
     state.lastSync = { at: new Date().toISOString(), status: res.status, detail: res.status === 'ready' ? undefined : res.detail };
+    // An invoice's own ask tells the others only when the answer changed: every waiting invoice's daily re-ask would
+    // otherwise signal all the others.
+    const tell = byOperator || previous?.status !== state.lastSync.status || previous?.detail !== state.lastSync.detail;
     if (res.status === 'ready') {
       state.portal = { connectionKey: res.connectionKey, clientId: res.clientId };
       await wakeInvoices();
-    }
+    } else if (tell && state.waitingInvoices.length && patched('tell-waiting-invoices-why-not-ready')) await tellWaitingInvoices(res);
     return res;
   };
 
@@ -183,12 +204,12 @@ export async function customer(input: CustomerInput): Promise<void> {
       exclusive(async () => {
         state.optedIn = optedIn;
         if (autoBill !== undefined) state.autoBill = autoBill;
-        if (optedIn) await sync();
+        if (optedIn) await sync(true);
         return state;
       }),
     { validator: ({ by }) => requireText(by, 'by') },
   );
-  setHandler(syncCustomerUpdate, () => exclusive(async () => (state.optedIn ? sync() : notOptedIn(state))), {
+  setHandler(syncCustomerUpdate, () => exclusive(async () => (state.optedIn ? sync(true) : notOptedIn(state))), {
     validator: ({ by }) => requireText(by, 'by'),
   });
   setHandler(

@@ -21,6 +21,7 @@ import { AmountDue, AttentionReason as AttentionReasonKey, CustomerNumber, Stage
 import {
   cancelInvoiceUpdate,
   copyLinkUpdate,
+  customerNotReadySignal,
   customerReadySignal,
   driftDetectedSignal,
   erpApplicationSignal,
@@ -65,6 +66,8 @@ const quick = proxyLocalActivities<Activities>({
 });
 
 const TIMELINE_LIMIT = 200;
+/** The reasons an invoice waits on its customer for (the customer workflow's answers). */
+const CUSTOMER_REASONS: readonly string[] = ['not_opted_in', 'missing_email', 'unknown_customer'];
 const DEFAULT_MAX_HISTORY_EVENTS = 5000;
 const DEFAULT_RECHECK_EVERY_MS = 24 * 3_600_000;
 
@@ -247,6 +250,10 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   });
   setHandler(customerReadySignal, () => {
     customerReady = true;
+  });
+  setHandler(customerNotReadySignal, ({ reason, detail }) => {
+    // Only an invoice still parked on its customer takes the customer's current reason (nothing else to do: it waits on).
+    if (!state.portal && state.attention && CUSTOMER_REASONS.includes(state.attention.reason)) setAttention(reason, detail);
   });
   setHandler(invoiceStateQuery, () => state);
   setHandler(invoiceTimelineQuery, () => state.timeline);

@@ -24,6 +24,13 @@ export const erpApplicationSignal = defineSignal<
 export const erpInvoiceChangedSignal = defineSignal<[{ reason: string }]>('erpInvoiceChanged');
 /** The drift sweep's finding: the balances differ beyond what the rules heal (drift), or agree again (workflows/driftSweep.ts). */
 export const driftDetectedSignal = defineSignal<[{ drift: boolean; detail: string }]>('driftDetected');
+/**
+ * The customer's sync answered it is still not ready, and why (from the customer workflow): an invoice waiting for it
+ * shows that reason at once instead of the one it parked with.
+ */
+export const customerNotReadySignal = defineSignal<[{ reason: 'missing_email' | 'not_opted_in' | 'unknown_customer' | 'portal_rejected'; detail: string }]>(
+  'customerNotReady',
+);
 /** The customer is ready in the portal now (opted in, email fixed and resynced). */
 export const customerReadySignal = defineSignal<[{ clientId: string; connectionKey: string }]>('customerReady');
 

@@ -128,6 +128,29 @@ describe('customers first', () => {
     expect((await customerState(s.ops, c.number)).waitingInvoices).toEqual([]);
   });
 
+  it('not opted in, then opted in without an email address: the waiting invoice shows missing_email at once, and resumes once the address is fixed', async () => {
+    const c = s.bc.admin.createCustomer({ displayName: 'Tailspin Toys' });
+    const erp = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Kites', quantity: 4, unitPrice: '12.50', taxPercent: '0' }] });
+    await eventually(async () => (await invoiceState(s.ops, erp.number)).attention?.reason === 'not_opted_in', 10000, 'not_opted_in');
+
+    const [optIn] = await setOptIn(s.ops, [c.number], { optedIn: true, by: 'test' });
+    expect(optIn.lastSync?.status).toBe('missing_email');
+    const parked = await eventually(async () => {
+      const st = await invoiceState(s.ops, erp.number);
+      return st.attention?.reason === 'missing_email' && st;
+    }, 3000, 'the invoice told missing_email');
+    expect(parked.stage).toBe('needs_attention');
+    expect(parked.attention?.detail).toContain(c.number);
+    expect(parked.timeline.filter((e) => e.kind === 'attention').map((e) => e.detail?.split(':')[0])).toEqual(['not_opted_in', 'missing_email']);
+    await eventually(async () => (await describeInvoice(erp.number)).typedSearchAttributes.get(AttentionReason) === 'missing_email', 5000, 'the indexed reason');
+    expect(await s.deps.portals.client('default').findInvoiceByNumber(erp.number)).toBeNull();
+
+    s.bc.admin.updateCustomer(c.number, { email: 'ap@tailspin.example' });
+    const [synced] = await syncCustomers(s.ops, [c.number], 'test');
+    expect(synced.status).toBe('ready');
+    expect((await invoiceAt(s, erp.number, 'link_sent')).attention).toBeNull();
+  });
+
   it('paid in full in the ERP while waiting for opt-in: synced without a link (nothing is due), and the timeline says posted', async () => {
     const c = s.bc.admin.createCustomer({ displayName: 'Fabrikam Prepaid', email: 'ap@prepaid.example' });
     const erp = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Deposit', quantity: 1, unitPrice: '100.00', taxPercent: '0' }] });
