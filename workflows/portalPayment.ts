@@ -187,17 +187,31 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     postingAnswers.set(requestId, result);
   });
   setHandler(paymentStateQuery, () => state);
+  // Finance decisions are taken one per wait: `awaitingDecision` is true only while waitForFinance waits, so a decision
+  // is accepted only when one will take it. Each accepted decision has a number; its handler returns once the wait has
+  // taken that many (never on a state that a later step may not bring back).
+  let awaitingDecision = false;
+  let decisionsAccepted = 0;
+  let decisionsTaken = 0;
   setHandler(
     resolvePayment,
     async (r) => {
+      // Only runs of an older build accepted a decision with nobody waiting: it cannot be applied, so it returns at once.
+      if (!awaitingDecision || resolution) return state;
+      const ticket = ++decisionsAccepted;
       resolution = r;
       state.decisions.push({ at: new Date().toISOString(), by: r.by, why: r.why, action: r.action, detail: describe(r) });
-      await condition(() => resolution === null);
+      await condition(() => decisionsTaken >= ticket);
       return state;
     },
     {
       validator: (r) => {
-        if (resolution) throw new Error(`payment ${state.paymentId}: another decision is being applied`);
+        if (resolution || (!awaitingDecision && state.stage === 'needs_attention')) {
+          const last = state.decisions[state.decisions.length - 1];
+          throw new Error(
+            `payment ${state.paymentId}: a decision was already taken${last ? ` (${last.action} by ${last.by})` : ''} and is being applied; decide again if the payment comes back to needs_attention`,
+          );
+        }
         validateResolution(state, r);
       },
     },
@@ -239,10 +253,13 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   /** Parks the payment for finance; null when an adjustment partner turned up meanwhile (the caller adjusts). */
   const waitForFinance = async (reason: AttentionReason, detail: string, wakeOnPartner = false): Promise<Resolution | null> => {
     setStage('needs_attention', { reason, detail });
+    awaitingDecision = true;
     await acts.notifyStaffOfPayment({ paymentId: input.paymentId, connectionKey: input.connectionKey, kind: 'needs_attention', reason, detail });
     await condition(() => resolution !== null || (wakeOnPartner && pairedWith !== null));
+    awaitingDecision = false; // until the next wait, another decision is refused (the stage still says needs_attention)
     const r = resolution;
-    resolution = null; // lets the Update handler return
+    resolution = null;
+    if (r) decisionsTaken++; // lets its Update handler return
     return r;
   };
   /**

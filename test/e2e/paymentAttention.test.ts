@@ -1,11 +1,13 @@
+import { WorkflowUpdateStage, type WorkflowUpdateFailedError } from '@temporalio/client';
 import axios from 'axios';
 import { parseDecimal } from '../../src/domain/money';
-import { listPayments, paymentState } from '../../src/operations/payments';
+import { listPayments, paymentState, resolve } from '../../src/operations/payments';
 import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
 import { paymentWorkflowId } from '../../workflows/ids';
+import { resolvePayment } from '../../workflows/portalPayment';
 import { payOnPortal } from '../support/portalPay';
 import { eventually, type TestStack } from '../support/stack';
-import { ledger, paymentAt, portalOnlyInvoice, postErpInvoice, remaining, runCli, startPaymentStack } from './paymentFixtures';
+import { apiPayment, ledger, ledgerSum, paymentAt, portalOnlyInvoice, postErpInvoice, remaining, runCli, sleep, startPaymentStack } from './paymentFixtures';
 
 // What the rules cannot decide alone, and finance's part: a payment to an invoice the ERP does not know waits in
 // needs_attention (findable, staff notified) until finance resolves it through the CLI, recorded in history with who
@@ -70,6 +72,43 @@ describe('payments the rules cannot apply as made', () => {
     const arg = JSON.parse(Buffer.from(input.args!.payloads![0]!.data!).toString());
     expect(arg).toEqual({ action: 'post_unapplied', by: 'finance@cronus.example', why: 'customer credit until they tell us the invoice' });
   });
+
+  it('a second decision while the first is being applied is refused; the run finishes and a later void is reversed', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '45.00');
+    const orphan = await portalOnlyInvoice(s, inv.portalClientId, `PORTAL-${Date.now()}`, 4500);
+    const p = await apiPayment(s, inv.portalClientId, 4500, [{ invoiceId: orphan.portalInvoiceId, amountMinor: 4500 }]);
+    await paymentAt(s, p.id, 'needs_attention');
+    const handle = s.t.client.workflow.getHandle(paymentWorkflowId('default', p.id));
+    // The ERP fails for a moment: the re-plan after the first decision is retried, the stage still says needs_attention.
+    s.bc.faults.configure({ errorRate: 1 });
+    let second: string;
+    try {
+      await resolve(s.ops, 'default', p.id, { action: 'apply_to_invoice', invoiceNumber: inv.number, by: 'alice', why: 'customer mail' });
+      expect((await paymentState(s.ops, 'default', p.id)).stage).toBe('needs_attention');
+      // A refused decision fails at once; an accepted one would get no answer (its handler waited for ever).
+      const update = await handle.startUpdate(resolvePayment, { args: [{ action: 'skip', by: 'bob', why: 'duplicate' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      second = await Promise.race([
+        update.result().then(
+          () => 'applied',
+          (e: WorkflowUpdateFailedError) => String(e.cause?.message ?? e.message),
+        ),
+        sleep(5000).then(() => 'accepted, no answer'),
+      ]);
+    } finally {
+      s.bc.faults.configure({ errorRate: 0 });
+    }
+    expect(second).toContain('a decision was already taken (apply_to_invoice by alice)');
+
+    const posted = await paymentAt(s, p.id, 'posted', 30000);
+    expect(posted.decisions.map((d) => [d.by, d.action])).toEqual([['alice', 'apply_to_invoice']]);
+    expect(ledgerSum(s, p.id)).toBe(-4500);
+    expect(remaining(s, inv.number)).toBe(0);
+    // No handler is left waiting: the run ends, and a void in the portal afterwards reverses the posting.
+    await eventually(async () => (await handle.describe()).status.name === 'COMPLETED', 10000, 'the payment run to finish');
+    await s.deps.portals.client('default').deletePayment(p.id);
+    await eventually(async () => ledgerSum(s, `${p.id}-R`) === 4500, 20000, 'the void reversed in the ERP');
+    expect(ledgerSum(s, p.id) + ledgerSum(s, `${p.id}-R`)).toBe(0);
+  }, 60000);
 
   it('an invoice already closed in the ERP: the payment is posted to the customer unapplied ("Post Payments for Closed Invoices" on)', async () => {
     const inv = await postErpInvoice(s, 'C20000', '58.00');
