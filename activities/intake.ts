@@ -28,6 +28,22 @@ export function isSettledCustomerPayment(p: Pick<InPayment, 'transactionReferenc
   return !p.isDeleted && (p.status === 'completed' || p.status === 'partially_refunded') && !isErpOrigin(p);
 }
 
+/**
+ * The allocations (each already net of its own refund rows) brought within what the payment still holds: a refund the
+ * portal recorded on the payment alone (no invoice rows) comes off the unallocated part first, then off the allocations
+ * from the last one back, so the allocations never add up to more than the payment that is posted.
+ */
+export function netOfPaymentRefund(allocationsMinor: readonly number[], paymentNetMinor: number): number[] {
+  const out = allocationsMinor.map((a) => Math.max(0, a));
+  let over = out.reduce((sum, a) => sum + a, 0) - Math.max(0, paymentNetMinor);
+  for (let n = out.length - 1; n >= 0 && over > 0; n--) {
+    const cut = Math.min(out[n]!, over);
+    out[n]! -= cut;
+    over -= cut;
+  }
+  return out;
+}
+
 /** Stages of an invoice the customer has not opened yet. */
 const NOT_YET_VIEWED = new Set(['synced', 'link_sent']);
 
@@ -141,15 +157,20 @@ export function createIntakeActivities(deps: ActivityDeps) {
         const numbers = new Map<string, string>();
         const allocations: PaymentContext['allocations'] = [];
         const portalBalances: Record<string, number> = {};
+        const read: Array<{ invoiceId: string; invoice: InInvoice; amountMinor: number }> = [];
         for (const i of p.invoices) {
           const invoice = p.invoiceRecords?.find((r) => r.id === i.invoiceId) ?? (await portal.getInvoice(i.invoiceId));
           numbers.set(i.invoiceId, invoice.number);
           portalBalances[invoice.number] = invoice.balance.minor;
-          const amountMinor = i.amount.minor - i.refunded.minor;
+          read.push({ invoiceId: i.invoiceId, invoice, amountMinor: i.amount.minor - i.refunded.minor });
+        }
+        const net = netOfPaymentRefund(read.map((r) => r.amountMinor), p.amount.minor - p.refunded.minor);
+        for (const [n, { invoiceId, invoice }] of read.entries()) {
+          const amountMinor = net[n]!;
           if (amountMinor <= 0) continue;
           allocations.push({ invoiceNumber: invoice.number, amountMinor, feeMinor: await feeShare(amountMinor, invoice, p.id, {
-              withPayments: () => portal.getInvoiceWithPayments(i.invoiceId),
-              invoice: () => portal.getInvoice(i.invoiceId),
+              withPayments: () => portal.getInvoiceWithPayments(invoiceId),
+              invoice: () => portal.getInvoice(invoiceId),
             }),
           });
         }

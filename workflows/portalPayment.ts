@@ -5,6 +5,7 @@ import {
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -15,6 +16,7 @@ import type { Activities } from '../activities';
 import type { JournalPostRequest, JournalPostResult, PaymentPostedNotice } from '../activities/journalTypes';
 import type { AdjustmentMatch, ErpPostingState, PaymentContext } from '../activities/paymentTypes';
 import {
+  ApplicationInputError,
   planApplication,
   planOutcome,
   postableParts,
@@ -612,12 +614,29 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     const fresh = allocations === c.allocations && !planned ? c.erpInvoices : undefined;
     planned = true;
     const lookup = fresh ?? (await acts.lookupErpInvoices({ numbers: allocations.map((a) => a.invoiceNumber) }));
-    return planApplication(
-      { paymentId: input.paymentId, amountMinor: net, currency: c.currency, customerNumber: c.customerNumber, allocations, customerMethodCode: null },
-      lookup.invoices,
-      { ...lookup.settings, paymentMethodCode: c.methodCode ?? lookup.settings.paymentMethodCode },
-      resolutions,
-    );
+    const settings = { ...lookup.settings, paymentMethodCode: c.methodCode ?? lookup.settings.paymentMethodCode };
+    try {
+      return planApplication(
+        { paymentId: input.paymentId, amountMinor: net, currency: c.currency, customerNumber: c.customerNumber, allocations, customerMethodCode: null },
+        lookup.invoices,
+        settings,
+        resolutions,
+      );
+    } catch (err) {
+      // Thrown in workflow code it would fail the workflow task, retried for ever and seen by nobody: finance decides.
+      if (!(err instanceof ApplicationInputError) || !patched('payment-input-error-parks')) throw err;
+      return {
+        paymentId: input.paymentId,
+        currency: c.currency,
+        customerNumber: c.customerNumber,
+        journalBatch: settings.journalBatch,
+        externalDocumentNumber: input.paymentId,
+        methodCode: settings.paymentMethodCode || null,
+        balancingAccount: null,
+        parts: [{ kind: 'held', amountMinor: net, invoiceNumber: null }],
+        attention: { reason: 'invalid_allocation', detail: err.message, invoiceNumbers: [] },
+      };
+    }
   }
 
   async function tellInvoices(plan: ApplicationPlan, result: JournalPostResult) {
@@ -678,6 +697,7 @@ const ALLOWED: Record<AttentionReason, ReadonlyArray<ResolutionAction['action']>
   missing_email: ['retry'],
   drift: ['retry', 'skip'],
   unknown_payment: ['retry', 'skip'],
+  invalid_allocation: ['post_unapplied', 'apply_to_invoice', 'skip', 'retry'],
 };
 
 function validateResolution(state: PaymentState, r: Resolution): void {

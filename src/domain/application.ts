@@ -5,7 +5,8 @@
  *
  * Rules, in the order they are applied:
  *  1. Bad input (non-integer amounts, a non-positive payment, allocations that are not positive or add up to more than the
- *     payment) throws ApplicationInputError: it must be rejected at the boundary, not parked.
+ *     payment) throws ApplicationInputError: it must be rejected at the boundary (the payment workflow parks the payment
+ *     as `invalid_allocation` rather than fail its workflow task on it).
  *  2. A payment above `maxPaymentMinor` waits for finance (`over_cap`) unless finance allowed it.
  *  3. A payment whose portal client has no ERP customer waits (`unknown_customer`).
  *  4. Every allocated invoice is checked, in the portal's order. The first problem parks the whole payment, so nothing is half
@@ -40,6 +41,7 @@ export const ATTENTION_REASONS = [
   'missing_email',
   'drift',
   'unknown_payment',
+  'invalid_allocation',
 ] as const;
 export type AttentionReason = (typeof ATTENTION_REASONS)[number];
 

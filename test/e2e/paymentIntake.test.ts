@@ -6,7 +6,7 @@ import { portalWatcherWorkflowId } from '../../workflows/ids';
 import { pollNowSignal, watcherStateQuery } from '../../workflows/portalWatcher';
 import { payOnPortal } from '../support/portalPay';
 import { eventually, type TestStack } from '../support/stack';
-import { ledger, paymentAt, paymentRuns, portalPaymentBody, postErpInvoice, sleep, startPaymentStack, submissions } from './paymentFixtures';
+import { apiPayment, ledger, paymentAt, paymentRuns, portalPaymentBody, postErpInvoice, remaining, sleep, startPaymentStack, submissions } from './paymentFixtures';
 
 // Intake: the webhook endpoint and the poller both signal-with-start one workflow per portal payment, so duplicates,
 // out-of-order deliveries and the two paths racing each other end in exactly one ERP posting.
@@ -130,6 +130,22 @@ describe('webhook deliveries only (portal webhooks not registered, hourly poll)'
     const polled = await watcher.query(watcherStateQuery);
     expect(polled.cursor.payments.since).toBeGreaterThanOrEqual(after.cursor.payments.since);
     expect(polled.paymentsSignalled).toBeGreaterThan(after.paymentsSignalled);
+  });
+
+  it('a payment refunded in the portal by amount only (no invoice rows) before it was read posts the rest, applied to its invoice', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '80.00');
+    const p = await apiPayment(s, inv.portalClientId, 8000, [{ invoiceId: inv.portalInvoiceId, amountMinor: 8000 }]);
+    await s.deps.portals.client('default').refundPayment({ paymentId: p.id, currency: 'USD', date: new Date().toISOString().slice(0, 10), amountMinor: 2000 });
+    expect((await deliver(s, 'create_payment', await portalPaymentBody(s, p.id))).status).toBe(200);
+
+    const posted = await paymentAt(s, p.id, 'posted');
+    expect(posted.plan?.parts).toEqual([expect.objectContaining({ kind: 'applied', invoiceNumber: inv.number, amountMinor: 6000 })]);
+    expect(ledger(s, p.id).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-6000]);
+    expect(remaining(s, inv.number)).toBe(2000);
+    // Planned in workflow code without a failed workflow task (one would be retried for ever, the payment left staged).
+    const [run] = await paymentRuns(s, p.id);
+    const history = await s.t.client.workflow.getHandle(run!.workflowId, run!.runId).fetchHistory();
+    expect((history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
   });
 });
 

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { SearchAttributeType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import type { JournalPostRequest } from '../../activities/journalTypes';
+import type { PaymentContext } from '../../activities/paymentTypes';
+import { netOfPaymentRefund } from '../../activities/intake';
+import { temporalTestServerPath } from '../../src/temporal/binaries';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
+import { journalPosted } from '../../workflows/journalPoster';
+import { paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
+
+// A payment whose allocations the plan cannot take (bad input from the portal) is parked for finance with its reason,
+// never left failing its workflow task (retried for ever, out of sight, the payment staged). Activities are stand-ins.
+
+let env: TestWorkflowEnvironment;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  const { INDEXED_VALUE_TYPE_INT: INT, INDEXED_VALUE_TYPE_KEYWORD: KEYWORD } = temporal.api.enums.v1.IndexedValueType;
+  await env.client.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === SearchAttributeType.INT ? INT : KEYWORD])),
+  });
+}, 60000);
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const settings = {
+  postPaymentsForClosedInvoices: true,
+  disallowOverpayments: true,
+  feeAccount: '65100',
+  journalBatch: 'ARSYNC',
+  paymentMethodCode: 'CARD',
+  defaultBalancingAccount: '10200',
+};
+
+function stubs() {
+  const submitted: JournalPostRequest[] = [];
+  // The portal allocates more than the payment holds (6,000 of it left, 8,000 allocated).
+  const context: PaymentContext = {
+    paymentId: 'POS1',
+    connectionKey: 'default',
+    amountMinor: 8000,
+    refundedMinor: 2000,
+    currency: 'USD',
+    date: '2026-01-15',
+    createdAtMs: 0,
+    portalStatus: 'partially_refunded',
+    origin: 'portal',
+    portalClientId: 'client-1',
+    customerNumber: 'C10000',
+    allocations: [{ invoiceNumber: 'INV1', amountMinor: 8000, feeMinor: 0 }],
+    invoiceNumbers: ['INV1'],
+    methodCode: null,
+    erp: { posted: false, postedMinor: 0, reversed: false, reversedMinor: 0, reversals: 0, customerNumber: null, lines: [] },
+    erpInvoices: { invoices: [{ number: 'INV1', customerNumber: 'C10000', currency: 'USD', remainingMinor: 8000, status: 'open' }], settings },
+    noPartnerWaiting: true,
+  };
+  const activities: Partial<Activities> = {
+    async resolvePaymentContext() {
+      return context;
+    },
+    async lookupErpInvoices() {
+      return { invoices: context.erpInvoices!.invoices, settings };
+    },
+    async enqueueJournalPosting({ request, requestId, replyTo }) {
+      submitted.push(request);
+      const result = { externalDocumentNumber: request.externalDocumentNumber, status: 'posted' as const, entries: [], invoiceRemaining: {} };
+      await env.client.workflow.getHandle(replyTo).signal(journalPosted, { requestId, result });
+    },
+    async notifyStaffOfPayment() {},
+  };
+  return { activities, submitted };
+}
+
+describe('a plan the portal gave bad input for', () => {
+  it('parks the payment as invalid_allocation; finance posts it unapplied', async () => {
+    const { activities, submitted } = stubs();
+    const taskQueue = `plan-guard-${randomUUID()}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.ARSYNC_WORKFLOW_BUNDLE! }, activities });
+    const result = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.signalWithStart(portalPayment, {
+        taskQueue,
+        workflowId: `payment:default:guard-${randomUUID()}`,
+        args: [{ companyId: 'company', connectionKey: 'default', paymentId: 'POS1', revision: 4 }],
+        signal: paymentObserved,
+        signalArgs: [{ source: 'webhook', updatedAt: 1 }],
+      });
+      // A workflow task failing for ever answers no query: each look is bounded.
+      const look = () => Promise.race([handle.query(paymentStateQuery), sleep(2000).then(() => undefined)]).catch(() => undefined);
+      let parked: PaymentState | undefined;
+      for (const until = Date.now() + 8000; parked?.stage !== 'needs_attention' && Date.now() < until; ) {
+        parked = await look();
+        if (parked?.stage !== 'needs_attention') await sleep(100);
+      }
+      expect(parked?.attention).toEqual({ reason: 'invalid_allocation', detail: expect.stringContaining('more than the payment amount 6000') });
+      expect(submitted).toEqual([]);
+      await handle.executeUpdate(resolvePayment, { args: [{ action: 'post_unapplied', by: 'finance', why: 'portal allocation is wrong' }] });
+      const history = await handle.fetchHistory();
+      expect((history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+      return handle.result();
+    });
+    expect(result.stage).toBe('posted');
+    expect(submitted).toEqual([expect.objectContaining({ externalDocumentNumber: 'POS1', lines: [expect.objectContaining({ kind: 'unapplied', amountMinor: 6000 })] })]);
+  });
+});
+
+describe('a refund recorded on the payment alone', () => {
+  it('comes off the unallocated part first, then off the allocations from the last one back', () => {
+    expect(netOfPaymentRefund([5000, 3000], 8000)).toEqual([5000, 3000]);
+    // 10,000 paid, 8,000 allocated, 3,000 refunded: 2,000 unallocated go first, then 1,000 off the last invoice.
+    expect(netOfPaymentRefund([5000, 3000], 7000)).toEqual([5000, 2000]);
+    expect(netOfPaymentRefund([5000, 3000], 2500)).toEqual([2500, 0]);
+    expect(netOfPaymentRefund([5000, 3000], 0)).toEqual([0, 0]);
+  });
+});
