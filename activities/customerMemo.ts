@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { ADJUSTMENT_WAITING_MEMO, PORTAL_CLIENT_MEMO, type PortalClientAnswer } from '../workflows/customer';
+import { ADJUSTMENT_PAIRED_MEMO, ADJUSTMENT_WAITING_MEMO, PORTAL_CLIENT_MEMO, type PortalClientAnswer } from '../workflows/customer';
 import { customerWorkflowId } from '../workflows/ids';
 import { singleFlight, type SingleFlight } from '../src/adapters/singleFlight';
 import type { ActivityDeps } from './deps';
@@ -43,13 +43,16 @@ export async function publishedPortalClientOf(deps: ActivityDeps, companyId: str
 }
 
 /**
- * Whether the customer's workflow says a negative payment waits for a partner (a positive payment then offers itself).
- * No customer workflow: nobody waits. A run that does not say (older revision) or cannot be read: assume one does.
+ * Whether the customer's workflow says a negative payment waits for a partner, or lists `paymentId` as paired already
+ * (a positive payment then offers itself, and hears its pairing). No customer workflow: nobody waits. A run that does
+ * not say (older revision) or cannot be read: assume one does.
  */
-export async function adjustmentWaitingFor(deps: ActivityDeps, companyId: string, customerNumber: string): Promise<boolean> {
+export async function adjustmentWaitingFor(deps: ActivityDeps, companyId: string, customerNumber: string, paymentId?: string): Promise<boolean> {
   try {
     const memo = await customerMemo(deps, companyId, customerNumber);
-    return memo !== null && memo[ADJUSTMENT_WAITING_MEMO] !== false;
+    if (memo === null) return false;
+    const paired = memo[ADJUSTMENT_PAIRED_MEMO];
+    return memo[ADJUSTMENT_WAITING_MEMO] !== false || (paymentId !== undefined && Array.isArray(paired) && paired.includes(paymentId));
   } catch {
     return true;
   }

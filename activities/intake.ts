@@ -180,10 +180,10 @@ export function createIntakeActivities(deps: ActivityDeps) {
         // A payment that will be planned now gets its ERP invoices with this read (one activity less per payment).
         const plannable = !erp.posted && isSettledCustomerPayment(p) && p.amount.minor - p.refunded.minor > 0;
         const customerNumber = client.number || null;
-        // 'when_waiting': only while a negative payment of the customer waits for a partner (a negative payment that
-        // comes later reads this one from the portal itself).
+        // 'when_waiting': only while a negative payment of the customer waits for a partner, or paired this one before
+        // its workflow ran (a negative payment that comes later reads this one from the portal itself).
         const offerable = !!input.offer && plannable && customerNumber !== null;
-        const offered = offerable && (input.offer === true || (await adjustmentWaitingFor(deps, input.companyId, customerNumber!)));
+        const offered = offerable && (input.offer === true || (await adjustmentWaitingFor(deps, input.companyId, customerNumber!, p.id)));
         if (offered) {
           await offer({
             companyId: input.companyId,

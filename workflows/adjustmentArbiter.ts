@@ -15,7 +15,15 @@ export interface MatchLedgerEntry {
   waiting: boolean;
   /** A negative payment whose window closed without a partner: a refund. */
   refund: boolean;
+  /**
+   * A positive payment paired by a negative one, published in the customer's memo until it asks (its workflow may not
+   * run yet when the pairing is made, and a signal to a workflow that does not exist is lost).
+   */
+  listed?: boolean;
 }
+
+/** How long past the usual a listed positive payment is kept for its workflow to ask (a late webhook or poll). */
+const LISTED_KEEP_MS = 86_400_000;
 
 export interface Arbitration {
   answer: AdjustmentMatch;
@@ -42,8 +50,19 @@ export function pruneMatchLedger(ledger: MatchLedgerEntry[], nowMs: number, wind
   const keepAfter = nowMs - 2 * windowMs;
   for (let i = ledger.length - 1; i >= 0; i--) {
     const e = ledger[i]!;
-    if (!e.waiting && e.atMs < keepAfter) ledger.splice(i, 1);
+    if (!e.waiting && e.atMs < keepAfter - (e.listed ? LISTED_KEEP_MS : 0)) ledger.splice(i, 1);
   }
+}
+
+/** Publishes a positive payment's pairing until it asks (see `listed`). */
+export function listPairedPositive(ledger: MatchLedgerEntry[], positivePaymentId: string): void {
+  const e = ledger.find((x) => x.id === positivePaymentId);
+  if (e) e.listed = true;
+}
+
+/** Positive payments paired while their workflow may not have run yet: they ask the arbiter when they do. */
+export function listedPositives(ledger: readonly MatchLedgerEntry[]): string[] {
+  return ledger.filter((e) => e.listed).map((e) => e.id);
 }
 
 /** Positive payments read from the portal that the ledger does not hold yet (they did not offer themselves). */
@@ -60,8 +79,11 @@ export function arbitrateAdjustment(ledger: MatchLedgerEntry[], p: MatchablePaym
     entry = { id: p.paymentId, amountMinor: p.amountMinor, currency: p.currency, atMs: p.atMs, pairedWith: null, waiting: false, refund: false };
     ledger.push(entry);
   }
-  // Asking again (a retried activity, a second run) gets the same answer.
-  if (entry.pairedWith) return { answer: { decision: 'adjustment', partnerPaymentId: entry.pairedWith } };
+  // Asking again (a retried activity, a second run, a listed positive payment) gets the same answer.
+  if (entry.pairedWith) {
+    delete entry.listed;
+    return { answer: { decision: 'adjustment', partnerPaymentId: entry.pairedWith } };
+  }
   if (entry.refund) return { answer: { decision: 'refund' } };
 
   if (entry.amountMinor < 0) {

@@ -18,7 +18,7 @@ import type { AdjustmentMatch, MatchablePayment } from '../activities/paymentTyp
 import { adjustmentAnswered, adjustmentPaired } from './portalPayment';
 import { customerNotReadySignal, customerReadySignal } from './invoiceMessages';
 import { paymentWorkflowId } from './ids';
-import { arbitrateAdjustment, pruneMatchLedger, recordKnownPayments, type MatchLedgerEntry } from './adjustmentArbiter';
+import { arbitrateAdjustment, listedPositives, listPairedPositive, pruneMatchLedger, recordKnownPayments, type MatchLedgerEntry } from './adjustmentArbiter';
 import { HEARTBEAT_TIMEOUT } from './heartbeat';
 
 // One workflow per ERP customer (id customer:<company>:<number>). It owns the customer's portal side: opt-in,
@@ -83,6 +83,8 @@ export const PORTAL_CLIENT_MEMO = 'portalClient';
 export type PublishedPortalClient = { connectionKey: string; clientId: string; autoBill: boolean } | null;
 /** The memo key saying a negative payment waits for a positive partner (absent: an older run; offer anyway). */
 export const ADJUSTMENT_WAITING_MEMO = 'adjustmentWaiting';
+/** The memo key listing positive payments a negative one paired with, until they ask (absent when none). */
+export const ADJUSTMENT_PAIRED_MEMO = 'adjustmentPaired';
 
 export interface CustomerInput {
   companyId: string;
@@ -106,17 +108,31 @@ export async function customer(input: CustomerInput): Promise<void> {
   let busy = false;
   // Revision 2: what the memo says now (as this run started: carried over continue-as-new, or none).
   const publishes = (input.revision ?? 1) >= 2;
-  const memoNow = () => ({ [PORTAL_CLIENT_MEMO]: readyClient(state), [ADJUSTMENT_WAITING_MEMO]: state.matchLedger.some((e) => e.waiting && !e.pairedWith) });
+  // The paired list is in the memo only while it has someone (runs without one write what they always wrote).
+  const memoNow = () => {
+    const paired = listedPositives(state.matchLedger);
+    return {
+      [PORTAL_CLIENT_MEMO]: readyClient(state),
+      [ADJUSTMENT_WAITING_MEMO]: state.matchLedger.some((e) => e.waiting && !e.pairedWith),
+      ...(paired.length ? { [ADJUSTMENT_PAIRED_MEMO]: paired } : {}),
+    };
+  };
   const memoAtStart = workflowInfo().memo ?? {};
-  let published = JSON.stringify({ [PORTAL_CLIENT_MEMO]: memoAtStart[PORTAL_CLIENT_MEMO] ?? null, [ADJUSTMENT_WAITING_MEMO]: memoAtStart[ADJUSTMENT_WAITING_MEMO] ?? null });
+  let published = JSON.stringify({
+    [PORTAL_CLIENT_MEMO]: memoAtStart[PORTAL_CLIENT_MEMO] ?? null,
+    [ADJUSTMENT_WAITING_MEMO]: memoAtStart[ADJUSTMENT_WAITING_MEMO] ?? null,
+    ...(memoAtStart[ADJUSTMENT_PAIRED_MEMO] ? { [ADJUSTMENT_PAIRED_MEMO]: memoAtStart[ADJUSTMENT_PAIRED_MEMO] } : {}),
+  });
   /** Publishes the memo when what it says changed: one memo write per change, not per answer. */
   const publish = () => {
     if (!publishes) return;
     const now = memoNow();
     const json = JSON.stringify(now);
     if (json === published) return;
+    // A paired list emptied since the last write is cleared (upsertMemo merges: a key left out would stay).
+    const cleared = (JSON.parse(published) as Record<string, unknown>)[ADJUSTMENT_PAIRED_MEMO] && !(ADJUSTMENT_PAIRED_MEMO in now) ? { [ADJUSTMENT_PAIRED_MEMO]: null } : {};
     published = json;
-    upsertMemo(now);
+    upsertMemo({ ...now, ...cleared });
   };
   const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
     await condition(() => !busy);
@@ -228,12 +244,16 @@ export async function customer(input: CustomerInput): Promise<void> {
     pruneMatchLedger(state.matchLedger, nowMs, windowMs);
     if (publishes) recordKnownPayments(state.matchLedger, known ?? []);
     const { answer, wake, tell } = arbitrateAdjustment(state.matchLedger, payment, windowMs, nowMs);
+    // The positive partner's workflow may not run yet (its webhook comes later): the signal below would be lost, so the
+    // pairing is published first and that payment asks when it runs.
+    if (tell && publishes && patched('adjustment-pair-published')) listPairedPositive(state.matchLedger, tell.positivePaymentId);
     publish();
     const notify = async (paymentId: string, partnerPaymentId: string) => {
       try {
         await getExternalWorkflowHandle(paymentWorkflowId(connectionKey, paymentId)).signal(adjustmentPaired, { partnerPaymentId });
       } catch {
-        // That payment's run has ended; the pairing is still recorded here (a negative one reverses the posting itself).
+        // That payment's run has ended (a negative one reverses the posting itself) or not started yet (a positive one
+        // finds itself in the memo and asks).
       }
     };
     if (wake) await notify(wake.negativePaymentId, wake.positivePaymentId);

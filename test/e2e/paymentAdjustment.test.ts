@@ -1,9 +1,10 @@
 import { parseDecimal } from '../../src/domain/money';
 import { customerState } from '../../src/operations/customers';
-import { ADJUSTMENT_WAITING_MEMO } from '../../workflows/customer';
+import { paymentState } from '../../src/operations/payments';
+import { ADJUSTMENT_PAIRED_MEMO, ADJUSTMENT_WAITING_MEMO } from '../../workflows/customer';
 import { customerWorkflowId } from '../../workflows/ids';
 import type { TestStack } from '../support/stack';
-import { apiPayment, ledger, ledgerSum, paymentAt, postErpInvoice, sleep, startPaymentStack } from './paymentFixtures';
+import { apiPayment, ledger, ledgerSum, paymentAt, portalPaymentBody, postErpInvoice, sleep, startPaymentStack } from './paymentFixtures';
 
 // Refund versus adjustment with a short window (3 s): a negative portal payment with a positive partner of the same
 // amount for the same client, before or after it, is an adjustment (nothing, or a reversal of the partner's posting,
@@ -98,5 +99,45 @@ describe('refund versus adjustment', () => {
     expect(s.bc.admin.listApplications().filter((a) => a.creditEntryNumber === entries[0]!.entryNumber || a.invoiceEntryNumber === entries[0]!.entryNumber)).toEqual([]);
     expect(refunded.decisions.map((d) => d.action)).toContain('refund');
     expect(ledger(s, other.id)).toHaveLength(1);
+  });
+});
+
+describe('refund versus adjustment, webhooks delivered one at a time (none registered, hourly poll)', () => {
+  let h: TestStack;
+  beforeAll(async () => {
+    h = await startPaymentStack({ webhooks: false, settings: { payments: { adjustmentWindow: '3s' }, polling: { paymentsInterval: '1h' } } });
+  }, 60000);
+  afterAll(async () => {
+    await h?.close();
+  });
+  const deliver = async (event: string, paymentId: string) => {
+    const res = await fetch(`${h.apiUrl}/webhooks/invoice-ninja/default/${event}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-arsync-webhook-secret': h.config.env.PORTAL_WEBHOOK_SECRET },
+      body: JSON.stringify(await portalPaymentBody(h, paymentId)),
+    });
+    expect(res.status).toBe(200);
+  };
+
+  it('positive then negative in the portal, the negative handled first: the pair nets out, the positive is never posted', async () => {
+    const inv = await postErpInvoice(h, 'C10000', '55.00');
+    const positive = await apiPayment(h, inv.portalClientId, 5500, [{ invoiceId: inv.portalInvoiceId, amountMinor: 5500 }]);
+    const negative = await apiPayment(h, inv.portalClientId, -5500);
+    await deliver('create_payment', negative.id); // the positive's webhook comes late: no workflow of its own yet
+    const neg = await paymentAt(h, negative.id, 'adjusted');
+    expect(neg.adjustmentPartner).toBe(positive.id);
+    // The customer's workflow publishes the pairing for the positive payment to find when its workflow runs.
+    const customer = h.t.client.workflow.getHandle(customerWorkflowId(h.ops.companyId, 'C10000'));
+    expect((await customer.describe()).memo?.[ADJUSTMENT_PAIRED_MEMO]).toEqual([positive.id]);
+
+    await deliver('create_payment', positive.id);
+    const pos = await paymentAt(h, positive.id, ['adjusted', 'posted']);
+    expect(pos.stage).toBe('adjusted');
+    expect(pos.adjustmentPartner).toBe(negative.id);
+    await sleep(1000);
+    expect((await paymentState(h.ops, 'default', positive.id)).posting).toBeNull();
+    for (const id of [positive.id, `${positive.id}-R`, negative.id, `${negative.id}-R`]) expect(ledger(h, id)).toEqual([]);
+    // Once the positive payment has heard it, it is no longer listed.
+    expect((await customer.describe()).memo?.[ADJUSTMENT_PAIRED_MEMO]).toBeUndefined();
   });
 });
