@@ -124,6 +124,7 @@ function postingStateOf(posted: BcLedgerEntry[], reversals: BcLedgerEntry[]): Er
   return {
     posted: posted.length > 0,
     postedMinor: receipts.reduce((s, e) => s - e.amount.minor, 0),
+    paidOutMinor: posted.filter((e) => e.amount.minor > 0).reduce((s, e) => s + e.amount.minor, 0),
     reversed: reversals.length > 0,
     reversedMinor: reversals.reduce((s, e) => s + Math.abs(e.amount.minor), 0),
     reversals: reversalCount,

@@ -84,7 +84,7 @@ function prepare(r: JournalPostRequest): Prepared | { ext: string; problem: stri
     ext,
     currency,
     receipt: r.lines.filter((l) => l.kind === 'applied' || l.kind === 'unapplied'),
-    general: r.lines.filter((l) => l.kind === 'fee' || l.kind === 'refund' || l.kind === 'reversal'),
+    general: r.lines.filter((l) => l.kind === 'fee' || l.kind === 'refund' || l.kind === 'reversal' || l.kind === 'refund_reversal'),
     docNo: generalDocumentNumber(ext),
   };
 }
@@ -238,6 +238,7 @@ interface GeneralLine {
 
 /**
  * The general journal lines of a request: fees (credit the fee account), refunds and reversals (debit the customer),
+ * refund reversals (credit the customer),
  * and, for receipts whose method has its own balancing account, the move from the receipt batch's balancing account
  * to it. Fees balance to the method's account directly.
  */
@@ -246,7 +247,14 @@ function generalLines(p: Prepared, receiptBalancing: string | null, generalBalan
   const lines: GeneralLine[] = p.general.map((l) =>
     l.kind === 'fee'
       ? { accountType: 'G/L Account', accountNumber: l.account!, minor: -l.amountMinor, balancing: methodAccount ?? generalBalancing, description: l.description }
-      : { accountType: 'Customer', accountNumber: l.customerNumber, minor: l.amountMinor, balancing: generalBalancing, description: l.description },
+      : {
+          accountType: 'Customer',
+          accountNumber: l.customerNumber,
+          // A refund's reversal credits the customer (the refund debited it) against the same balancing account.
+          minor: l.kind === 'refund_reversal' ? -l.amountMinor : l.amountMinor,
+          balancing: generalBalancing,
+          description: l.description,
+        },
   );
   const received = p.receipt.reduce((sum, l) => sum + l.amountMinor, 0);
   if (methodAccount && receiptBalancing && methodAccount !== receiptBalancing && received > 0) {

@@ -1,11 +1,12 @@
 // Shapes exchanged between payment workflows, the journal poster and the posting activity.
 
-export type JournalLineKind = 'applied' | 'unapplied' | 'fee' | 'refund' | 'reversal';
+/** `refund_reversal`: a posted refund taken back (voided in the portal): credits the customer, as the refund debited it. */
+export type JournalLineKind = 'applied' | 'unapplied' | 'fee' | 'refund' | 'reversal' | 'refund_reversal';
 
 export interface JournalLineRequest {
   kind: JournalLineKind;
   customerNumber: string;
-  /** Positive minor units: the amount received (applied/unapplied/fee) or paid back (refund/reversal). */
+  /** Positive minor units: the amount received (applied/unapplied/fee), paid back (refund/reversal) or taken back (refund_reversal). */
   amountMinor: number;
   currency: string;
   /** Applies-to invoice for `applied` lines. */

@@ -43,6 +43,8 @@ export interface ErpPostingState {
   reversed: boolean;
   /** Paid back to the customer by reversals (`<id>-R`, `<id>-R2`, …), positive minor units. */
   reversedMinor: number;
+  /** Paid out to the customer by the payment's own posting (a refund), positive minor units (absent: read before it was kept). */
+  paidOutMinor?: number;
   /** How many reversals were posted: the next one is keyed `<id>-R<reversals + 1>`. */
   reversals: number;
   /** The customer the posting went to, when posted. */

@@ -380,11 +380,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   /** The ERP has this payment's posting: reverse what the portal took back since, and report. */
   async function settleAfterPosting(ctx: PaymentContext): Promise<boolean> {
     const e = ctx.erp;
-    if (ctx.amountMinor < 0) {
-      setStage('refunded');
-      return false;
-    }
     const gone = ctx.portalStatus === 'voided' || ctx.portalStatus === 'failed';
+    if (ctx.amountMinor < 0) return settleRefundAfterPosting(ctx, gone);
     const outstanding = e.postedMinor - e.reversedMinor;
     const owed = gone ? outstanding : Math.min(ctx.refundedMinor, e.postedMinor) - e.reversedMinor;
     const reversed = e.reversedMinor + Math.max(0, owed);
@@ -410,6 +407,26 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       for (const n of ctx.invoiceNumbers) await signalInvoice(n);
     }
     settle();
+    return false;
+  }
+
+  /** A refund (negative payment) the ERP has: a void in the portal since takes it back, once (`<id>-R`, crediting the customer). */
+  async function settleRefundAfterPosting(ctx: PaymentContext, gone: boolean): Promise<boolean> {
+    const e = ctx.erp;
+    const owed = gone ? (e.paidOutMinor ?? 0) - e.reversedMinor : 0;
+    if (owed <= 0 || !patched('reverse-voided-refund')) {
+      setStage(gone && e.reversed ? 'skipped' : 'refunded');
+      return false;
+    }
+    const why = 'voided in the portal after posting: refund reversed';
+    const result = await postReversal(input.paymentId, e, owed, ctx, why, 'refund_reversal');
+    if (result.status === 'rejected') {
+      const r = await waitForFinance('erp_rejected', `reversal ${result.code}: ${result.message}`);
+      if (r?.action === 'skip') setStage('skipped');
+      return r?.action === 'retry';
+    }
+    decide('reverse', why, `${result.externalDocumentNumber}: ${owed}`);
+    setStage('skipped');
     return false;
   }
 
@@ -515,12 +532,19 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     setStage('adjusted');
   }
 
-  async function postReversal(paymentId: string, erp: ErpPostingState, amountMinor: number, c: PaymentContext, why: string): Promise<JournalPostResult> {
+  async function postReversal(
+    paymentId: string,
+    erp: ErpPostingState,
+    amountMinor: number,
+    c: PaymentContext,
+    why: string,
+    kind: 'reversal' | 'refund_reversal' = 'reversal',
+  ): Promise<JournalPostResult> {
     const customer = c.customerNumber ?? erp.customerNumber;
     const result = await submit({
       externalDocumentNumber: reversalKey(paymentId, erp.reversals + 1),
       postingDate: c.date,
-      lines: [{ kind: 'reversal', customerNumber: customer!, amountMinor, currency: c.currency, description: `Reversal of portal payment ${paymentId}: ${why}`.slice(0, 100) }],
+      lines: [{ kind, customerNumber: customer!, amountMinor, currency: c.currency, description: `Reversal of portal payment ${paymentId}: ${why}`.slice(0, 100) }],
     });
     state.reversal = result;
     return result;

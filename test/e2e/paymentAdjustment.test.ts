@@ -100,6 +100,24 @@ describe('refund versus adjustment', () => {
     expect(refunded.decisions.map((d) => d.action)).toContain('refund');
     expect(ledger(s, other.id)).toHaveLength(1);
   });
+
+  it('a refund posted to the customer, then voided in the portal: taken back once, crediting the customer', async () => {
+    const inv = await postErpInvoice(s, 'C20000', '13.57');
+    const negative = await apiPayment(s, inv.portalClientId, -1357);
+    await paymentAt(s, negative.id, 'refunded', 15000);
+    expect(ledger(s, negative.id).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([1357]);
+
+    await s.deps.portals.client('default').deletePayment(negative.id); // delete_payment webhook
+    const voided = await paymentAt(s, negative.id, 'skipped', 15000);
+    expect(voided.note).toBe('voided in the portal after posting: refund reversed');
+    expect(ledger(s, `${negative.id}-R`).map((e) => [parseDecimal(e.amount, 'USD'), e.customerNumber])).toEqual([[-1357, 'C20000']]);
+    expect(ledgerSum(s, negative.id) + ledgerSum(s, `${negative.id}-R`)).toBe(0);
+    // A late duplicate of the delete webhook takes nothing back twice.
+    await s.deps.portals.client('default').deletePayment(negative.id).catch(() => undefined);
+    await sleep(800);
+    expect(ledger(s, `${negative.id}-R`)).toHaveLength(1);
+    expect(ledger(s, `${negative.id}-R2`)).toEqual([]);
+  });
 });
 
 describe('refund versus adjustment, webhooks delivered one at a time (none registered, hourly poll)', () => {
