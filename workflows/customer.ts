@@ -75,8 +75,11 @@ const acts = proxyActivities<Activities>({
  * 2: the memo publishes the portal client the customer is ready with (`portalClient`), so an invoice's sync reads it
  * with a describe (free, and no workflow task) instead of asking by Update, and whether a negative payment is waiting
  * for a partner (`adjustmentWaiting`), so a positive payment offers itself for pairing only then.
+ * 3: handlers that change the customer run one at a time in arrival order (`exclusive`). Before, a flag and a condition
+ * let two handlers admitted in one workflow task, or every handler waiting when one finished, run side by side (two
+ * creates of the client, each attachment uploaded twice).
  */
-export const CUSTOMER_WORKFLOW_REVISION = 2;
+export const CUSTOMER_WORKFLOW_REVISION = 3;
 
 /** The memo key of the published portal client (null: ask by Update). */
 export const PORTAL_CLIENT_MEMO = 'portalClient';
@@ -134,16 +137,33 @@ export async function customer(input: CustomerInput): Promise<void> {
     published = json;
     upsertMemo({ ...now, ...cleared });
   };
+  // Revision 3: a queue. Each handler waits for the one before it (a promise chain), so they run one at a time and in
+  // the order they came; `queued` counts those running or waiting.
+  const inOrder = (input.revision ?? 1) >= 3;
+  let turn: Promise<void> = Promise.resolve();
+  let queued = 0;
   const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
-    await condition(() => !busy);
+    let done = () => {};
+    if (inOrder) {
+      const before = turn;
+      turn = new Promise<void>((resolve) => (done = resolve));
+      queued++;
+      await before;
+    } else {
+      await condition(() => !busy);
+    }
     busy = true;
     try {
       return await fn();
     } finally {
       busy = false;
+      if (inOrder) queued--;
+      done();
       publish();
     }
   };
+  /** Nothing is changing the customer, and nothing waits to. */
+  const idle = () => !busy && queued === 0;
 
   const wait = (invoiceWorkflowId?: string) => {
     if (invoiceWorkflowId && !state.waitingInvoices.includes(invoiceWorkflowId)) state.waitingInvoices.push(invoiceWorkflowId);
@@ -201,7 +221,7 @@ export async function customer(input: CustomerInput): Promise<void> {
   setHandler(customerStateQuery, () => state);
   setHandler(ensurePortalClientUpdate, ({ invoiceWorkflowId }) =>
     // The common case answers at once: the client exists and nothing is being changed (no queue behind other handlers).
-    !busy && state.optedIn && state.portal
+    idle() && state.optedIn && state.portal
       ? { status: 'ready', ...state.portal }
       : exclusive(async (): Promise<PortalClientAnswer> => {
           if (!state.optedIn) {
@@ -274,7 +294,7 @@ export async function customer(input: CustomerInput): Promise<void> {
 
   // Entity workflow: lives as long as the customer; hands over to a fresh run when history grows.
   await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2000);
-  await condition(() => !busy && allHandlersFinished());
+  await condition(() => idle() && allHandlersFinished());
   await makeContinueAsNewFunc<typeof customer>({ memo: workflowInfo().memo })({ ...input, state, revision: CUSTOMER_WORKFLOW_REVISION });
 }
 
