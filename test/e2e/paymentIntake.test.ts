@@ -109,12 +109,16 @@ describe('webhook deliveries only (portal webhooks not registered, hourly poll)'
 
   it('the poller keeps a visible cursor that survives a worker restart, and "poll now" reads at once', async () => {
     const watcher = s.t.client.workflow.getHandle(portalWatcherWorkflowId('default'));
-    // Poll now: the cursor moves past the payments made so far (and re-reading them posts nothing new).
+    // Poll now: the cursor moves past the payments made so far, this one included (re-reading them posts nothing new).
+    const first = await postErpInvoice(s, 'C20000', '18.00');
+    const paid = await payOnPortal(s.portal.url, first.invitationKey, [{ invoiceId: first.portalInvoiceId, amount: '18.00' }]);
+    const { updatedAt } = await s.deps.portals.client('default').getPayment(paid.paymentId);
     await watcher.signal(pollNowSignal);
     const before = await eventually(async () => {
       const st = await watcher.query(watcherStateQuery);
-      return st.cursor.payments.since > 0 && st;
-    }, 10000, 'the payments cursor to move');
+      return st.cursor.payments.since >= updatedAt && st;
+    }, 10000, 'a poll that moved the payments cursor past the payment');
+    await paymentAt(s, paid.paymentId, 'posted');
     await s.restartWorker();
     const after = await watcher.query(watcherStateQuery);
     expect(after.cursor.payments).toEqual(before.cursor.payments);
