@@ -14,11 +14,16 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
     /** Creates the subscription (Business Central first runs the validation-token handshake against our endpoint). */
     async createBcSubscription({ resource }: { companyId: string; resource: string }): Promise<{ subscriptionId: string; expiresAt: string }> {
       return classified(async () => {
-        // One subscription per resource and URL: reuse an existing one rather than stacking duplicates.
+        const clientState = deps.env.BC_WEBHOOK_CLIENT_STATE;
+        // One subscription per resource and URL: reuse an existing one rather than stacking duplicates. One made with
+        // another clientState (the secret was rotated) is renewed with ours first: its notifications would be refused
+        // (401), and Business Central drops a subscription at its endpoint's first 4xx.
         const existing = (await deps.bc.listSubscriptions()).find((s) => s.notificationUrl === notificationUrl() && s.resource.endsWith(`/${resource}`));
-        const sub =
-          existing ??
-          (await deps.bc.createSubscription({ notificationUrl: notificationUrl(), entitySet: resource, clientState: deps.env.BC_WEBHOOK_CLIENT_STATE }));
+        const sub = !existing
+          ? await deps.bc.createSubscription({ notificationUrl: notificationUrl(), entitySet: resource, clientState })
+          : existing.clientState === clientState
+            ? existing
+            : await deps.bc.renewSubscription(existing.subscriptionId, { etag: existing.etag, clientState });
         return { subscriptionId: sub.subscriptionId, expiresAt: sub.expirationDateTime };
       });
     },
@@ -43,7 +48,8 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
     async renewBcSubscription({ subscriptionId }: { companyId: string; subscriptionId: string; resource: string }): Promise<{ status: 'renewed'; expiresAt: string } | { status: 'gone' }> {
       return classified(async () => {
         try {
-          const sub = await deps.bc.renewSubscription(subscriptionId);
+          // With our clientState: a rotated secret reaches the subscription at its next renewal at the latest.
+          const sub = await deps.bc.renewSubscription(subscriptionId, { clientState: deps.env.BC_WEBHOOK_CLIENT_STATE });
           return { status: 'renewed', expiresAt: sub.expirationDateTime };
         } catch (err) {
           if (err instanceof ExternalServiceError && err.status === 404) return { status: 'gone' };

@@ -65,7 +65,7 @@ const check = proxyActivities<Activities>({
 });
 
 const RENEWALS_PER_RUN = 50;
-/** After Business Central refused to create the subscription (e.g. our endpoint was down for the handshake). */
+/** After Business Central refused to create or renew the subscription (e.g. our endpoint was down for the handshake). */
 const RETRY_CREATE_MS = 5 * 60_000;
 const DEFAULT_CHECK_EVERY_MS = 15 * 60_000;
 /** Business Central retries a failing endpoint for about two hours (1, 1, 1, 10 and 100 minutes) before it drops the
@@ -73,6 +73,8 @@ const DEFAULT_CHECK_EVERY_MS = 15 * 60_000;
 const CATCH_UP_REACH_MS = 3 * 3_600_000;
 /** Marks the runs that check the subscription between renewals and catch up after losing it. */
 const LIVENESS_PATCH = 'subscription-liveness';
+/** Marks the runs that keep a subscription whose renewal was refused, and renew it again later. */
+const REFUSED_RENEWAL_PATCH = 'refused-renewal-keeps-subscription';
 
 export async function bcSubscription(input: BcSubscriptionInput): Promise<void> {
   const state: BcSubscriptionState = input.state ?? { subscriptionId: null, expiresAt: null, renewals: 0, recreated: 0 };
@@ -125,8 +127,11 @@ export async function bcSubscription(input: BcSubscriptionInput): Promise<void> 
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       state.lastError = String(err.cause?.message ?? err.message);
-      // A renewal refused for good: make a new subscription. A refused create: try again later (or on renewNow).
-      if (state.subscriptionId) {
+      // A renewal refused for good (e.g. our endpoint failed the handshake): the subscription is still there until it
+      // expires, so keep it and renew again later (Business Central deletes it once expired: the renewal then finds it
+      // gone and a new one is made, with its catch-up). Before, it was given up and "made again" at once, which found
+      // and reused that same subscription, already due for renewal: a loop every second, and a catch-up each time.
+      if (state.subscriptionId && !patched(REFUSED_RENEWAL_PATCH)) {
         state.subscriptionId = null;
         continue;
       }

@@ -2,6 +2,7 @@ import { setOptIn } from '../../src/operations/customers';
 import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
 import { bcSubscriptionWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
 import { subscriptionStateQuery } from '../../workflows/bcSubscription';
+import { createSubscriptionActivities } from '../../activities/subscriptions';
 import { eventually, invoiceAt, startStack, type TestStack } from '../support/stack';
 
 // Business Central's notifications as they really come. When more records change in one notification window than it
@@ -73,4 +74,24 @@ it('Business Central drops the subscription: the next check makes a new one and 
   await linkSent(next.number);
   const told = s.bc.admin.notificationDeliveries().filter((d) => d.items.some((i) => i.resource.includes(next.id)));
   expect(told.map((d) => d.status)).toEqual([202]);
+});
+
+it('a subscription made with another clientState (the secret rotated) is taken over with the current one, at once and at every renewal', async () => {
+  const [sub] = await s.deps.bc.listSubscriptions();
+  expect(sub).toBeDefined();
+  const states = async () => (await s.deps.bc.listSubscriptions()).map((x) => [x.subscriptionId, x.clientState]);
+  // A build with a rotated secret finds the subscription: it keeps it, with its own clientState.
+  const rotated = `rotated-${'r'.repeat(24)}`;
+  const withRotated = createSubscriptionActivities({ ...s.deps, env: { ...s.deps.env, BC_WEBHOOK_CLIENT_STATE: rotated } });
+  const taken = await withRotated.createBcSubscription({ companyId: s.ops.companyId, resource: 'salesInvoices' });
+  expect(taken.subscriptionId).toBe(sub!.subscriptionId);
+  expect(await states()).toEqual([[sub!.subscriptionId, rotated]]);
+  // A renewal carries the current clientState too (here, back to the one this stack's API checks).
+  const current = createSubscriptionActivities(s.deps);
+  expect(await current.renewBcSubscription({ companyId: s.ops.companyId, subscriptionId: sub!.subscriptionId, resource: 'salesInvoices' })).toMatchObject({ status: 'renewed' });
+  expect(await states()).toEqual([[sub!.subscriptionId, s.deps.env.BC_WEBHOOK_CLIENT_STATE]]);
+  // Notifications are accepted again.
+  const next = s.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'After the rotation', quantity: 1, unitPrice: '40.00', taxPercent: '5' }] });
+  await linkSent(next.number);
+  expect(s.bc.admin.notificationDeliveries().filter((d) => d.items.some((i) => i.resource.includes(next.id))).map((d) => d.status)).toEqual([202]);
 });

@@ -80,15 +80,16 @@ afterAll(async () => {
 });
 
 describe('in skipped time', () => {
-  it('the BC subscription is renewed before every 3-day expiry for weeks, checked between renewals, and recreated (with a catch-up) when Business Central dropped it', async () => {
-    const renewals: Array<{ at: number; expiredAt: number }> = [];
+  it('the BC subscription is renewed before every 3-day expiry for weeks, checked between renewals, kept when a renewal is refused, and recreated (with a catch-up) when Business Central dropped it', async () => {
+    const renewals: Array<{ at: number; expiredAt: number; subscriptionId: string }> = [];
     let expiresAt = 0;
     let created = 0;
     const createdAt: number[] = [];
-    const checks: Array<{ at: number; subscriptionId: string }> = [];
+    const checks: Array<{ at: number; subscriptionId: string; alive: boolean }> = [];
     const catchUps: string[] = [];
     const catchUpAt: number[] = [];
     let refused = 0;
+    let renewalRefusedAt = 0;
     const activities: Partial<Activities> = {
       async createBcSubscription() {
         created++;
@@ -96,14 +97,15 @@ describe('in skipped time', () => {
         expiresAt = workflowNow() + 3 * DAY;
         return { subscriptionId: `sub-${created}`, expiresAt: new Date(expiresAt).toISOString() };
       },
-      // Between renewals: Business Central drops the third subscription before its first check.
+      // Between renewals: Business Central drops the second subscription a day after it refused to renew it.
       async bcSubscriptionAlive({ subscriptionId }) {
-        checks.push({ at: workflowNow(), subscriptionId });
-        return subscriptionId !== 'sub-3';
+        const alive = !(subscriptionId === 'sub-2' && renewalRefusedAt > 0 && workflowNow() > renewalRefusedAt + DAY);
+        checks.push({ at: workflowNow(), subscriptionId, alive });
+        return alive;
       },
-      // The third catch-up is refused once for good: it is tried again after the next wait, the subscription kept.
+      // The second catch-up is refused once for good: it is tried again after the next wait, the subscription kept.
       async catchUpInvoices({ sinceIso }) {
-        if (catchUps.length === 2 && !refused) {
+        if (catchUps.length === 1 && !refused) {
           refused = workflowNow();
           throw ApplicationFailure.nonRetryable('The filter is not valid.', 'business-central:400');
         }
@@ -115,9 +117,13 @@ describe('in skipped time', () => {
         const at = workflowNow();
         // The fourth renewal finds the subscription deleted (its endpoint failed): it must be created again.
         if (renewals.length === 3 && subscriptionId === 'sub-1') return { status: 'gone' };
-        // Once Business Central refuses a renewal outright: a new subscription too.
-        if (renewals.length === 5 && subscriptionId === 'sub-2') throw ApplicationFailure.nonRetryable('The subscription cannot be renewed.', 'business-central:400');
-        renewals.push({ at, expiredAt: expiresAt });
+        // Once Business Central refuses a renewal outright (our endpoint failed the handshake): the subscription is kept
+        // and renewed again a few minutes later.
+        if (renewals.length === 5 && subscriptionId === 'sub-2' && !renewalRefusedAt) {
+          renewalRefusedAt = at;
+          throw ApplicationFailure.nonRetryable('The subscription cannot be renewed.', 'business-central:400');
+        }
+        renewals.push({ at, expiredAt: expiresAt, subscriptionId });
         expiresAt = at + 3 * DAY;
         return { status: 'renewed', expiresAt: new Date(expiresAt).toISOString() };
       },
@@ -134,25 +140,38 @@ describe('in skipped time', () => {
       expect(renewals.length).toBeGreaterThanOrEqual(6);
       for (const r of renewals) {
         expect(r.at).toBeLessThan(r.expiredAt);
-        expect(r.expiredAt - r.at).toBeGreaterThanOrEqual(12 * 3_600_000 - 60_000);
+        // Twelve hours ahead, but for the one renewed again five minutes after a refusal.
+        const late = r.at > renewalRefusedAt && r.at - renewalRefusedAt < 10 * 60_000 ? 6 * 60_000 : 60_000;
+        expect(r.expiredAt - r.at).toBeGreaterThanOrEqual(12 * 3_600_000 - late);
       }
-      // Never more than 6 hours without a word from Business Central: created, renewed or checked.
+      // Never more than 6 hours without a word from Business Central: created, renewed (or refused) or checked.
       expect(checks.length).toBeGreaterThanOrEqual(50);
-      const seen = [...createdAt, ...renewals.map((r) => r.at), ...checks.map((c) => c.at)].sort((a, b) => a - b);
+      const seen = [...createdAt, ...renewals.map((r) => r.at), renewalRefusedAt, ...checks.map((c) => c.at)].sort((a, b) => a - b);
       expect(Math.max(...seen.slice(1).map((t, i) => t - seen[i]!))).toBeLessThanOrEqual(6 * 3_600_000 + 60_000);
-      // sub-1 gone at a renewal, sub-2 refused a renewal, sub-3 dropped before its first check: four subscriptions, and
+      // sub-1 gone at a renewal, sub-2 kept through a refused renewal and dropped a day later: three subscriptions, and
       // each new one after the first caught up from three hours before the last time its predecessor was seen alive.
-      expect(created).toBe(4);
-      expect(state).toMatchObject({ subscriptionId: 'sub-4', recreated: 3, catchUps: 3, lastError: null });
-      expect(catchUps).toHaveLength(3);
-      const sub3DroppedSeenAt = checks.find((c) => c.subscriptionId === 'sub-3')!.at;
-      expect(createdAt[3]! - sub3DroppedSeenAt).toBeLessThan(60_000);
-      expect(Math.abs(Date.parse(catchUps[2]!) - (createdAt[2]! - 3 * 3_600_000))).toBeLessThan(60_000);
-      expect(state.lastCatchUp).toEqual({ sinceIso: catchUps[2], invoices: 2, posted: 1 });
-      // The refused one ran again at the next check, about 6 hours later, on the same subscription (still four made).
+      expect(created).toBe(3);
+      expect(state).toMatchObject({ subscriptionId: 'sub-3', recreated: 2, catchUps: 2, lastError: null });
+      expect(catchUps).toHaveLength(2);
+      // The refused renewal: no new subscription, the same one renewed again five minutes later.
+      expect(renewalRefusedAt).toBeGreaterThan(0);
+      const retried = renewals.find((r) => r.at > renewalRefusedAt)!;
+      expect(retried.subscriptionId).toBe('sub-2');
+      expect(retried.at - renewalRefusedAt).toBeGreaterThanOrEqual(5 * 60_000 - 1000);
+      expect(retried.at - renewalRefusedAt).toBeLessThanOrEqual(5 * 60_000 + 60_000);
+      expect(createdAt.filter((t) => t > renewalRefusedAt && t < retried.at)).toEqual([]);
+      // Dropped: a new subscription within a minute of the check that found it gone, catching up from three hours
+      // before the check that last saw the old one.
+      const dropSeen = checks.find((c) => !c.alive)!;
+      expect(dropSeen.subscriptionId).toBe('sub-2');
+      expect(createdAt[2]! - dropSeen.at).toBeLessThan(60_000);
+      const lastAlive = checks.filter((c) => c.alive && c.subscriptionId === 'sub-2' && c.at < dropSeen.at).pop()!;
+      expect(Math.abs(Date.parse(catchUps[1]!) - (lastAlive.at - 3 * 3_600_000))).toBeLessThan(60_000);
+      expect(state.lastCatchUp).toEqual({ sinceIso: catchUps[1], invoices: 2, posted: 1 });
+      // The refused catch-up ran again at the next check, about 6 hours later, on the same subscription.
       expect(refused).toBeGreaterThan(0);
-      expect(catchUpAt[2]! - refused).toBeGreaterThanOrEqual(6 * 3_600_000 - 60_000);
-      expect(catchUpAt[2]! - refused).toBeLessThanOrEqual(6 * 3_600_000 + 60_000);
+      expect(catchUpAt[1]! - refused).toBeGreaterThanOrEqual(6 * 3_600_000 - 60_000);
+      expect(catchUpAt[1]! - refused).toBeLessThanOrEqual(6 * 3_600_000 + 60_000);
       expect(Date.parse(state.expiresAt!)).toBeGreaterThan(await env.currentTimeMs());
       await handle.terminate('test done');
     });
