@@ -17,7 +17,16 @@ export function registerAttentionCommands(program: Command): void {
       const f = parseArgs(z.object({ limit: listLimit.optional() }), { limit: opts.limit }, { limit: '--limit' });
       return withOps(async (ctx) => {
         const r = await listAttention(ctx, f.limit);
-        emit(r, opts, () => ['invoices:', table(r.invoices, INVOICE_LIST_COLUMNS), '', 'payments:', table(r.payments, PAYMENT_LIST_COLUMNS)].join('\n'));
+        const heading = (what: string, shown: number, total: number) => `${what}: ${total}${shown < total ? ` (${shown} shown; --limit for more)` : ''}`;
+        emit(r, opts, () =>
+          [
+            heading('invoices', r.invoices.length, r.totals.invoices),
+            table(r.invoices, INVOICE_LIST_COLUMNS),
+            '',
+            heading('payments', r.payments.length, r.totals.payments),
+            table(r.payments, PAYMENT_LIST_COLUMNS),
+          ].join('\n'),
+        );
       });
     });
 }

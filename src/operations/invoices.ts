@@ -113,11 +113,14 @@ export interface InvoiceFilter {
   limit?: number;
 }
 
+/** The visibility clauses of an invoice list. */
+export function invoiceClauses(ctx: OpsContext, filter: InvoiceFilter): string[] {
+  return [`WorkflowType = 'invoiceLifecycle'`, `WorkflowId STARTS_WITH ${literal(invoiceWorkflowId(ctx.companyId, ''))}`, ...stageClauses(filter)];
+}
+
 /** The invoices of this ERP company by search attributes (the current run of each), newest first. */
 export async function listInvoices(ctx: OpsContext, filter: InvoiceFilter = {}): Promise<InvoiceRow[]> {
-  const clauses = [`WorkflowType = 'invoiceLifecycle'`, `WorkflowId STARTS_WITH ${literal(invoiceWorkflowId(ctx.companyId, ''))}`];
-  clauses.push(...stageClauses(filter));
-  const rows = await listCurrentRuns(ctx, clauses, filter.limit);
+  const rows = await listCurrentRuns(ctx, invoiceClauses(ctx, filter), filter.limit);
   return rows.map((wf) => ({
     ...stagedRow(wf),
     invoiceNumber: wf.typedSearchAttributes.get(InvoiceNumber) ?? null,

@@ -28,10 +28,11 @@ export interface PaymentFilter {
 }
 
 /** The Payment Staging list: visibility query over payment workflows, newest first. */
+/** The visibility clauses of a payment list. */
+export const paymentClauses = (filter: PaymentFilter): string[] => [`WorkflowType = 'portalPayment'`, ...stageClauses(filter)];
+
 export async function listPayments(ctx: OpsContext, filter: PaymentFilter = {}): Promise<StagedPaymentRow[]> {
-  const clauses = [`WorkflowType = 'portalPayment'`];
-  clauses.push(...stageClauses(filter));
-  const rows = await listCurrentRuns(ctx, clauses, filter.limit);
+  const rows = await listCurrentRuns(ctx, paymentClauses(filter), filter.limit);
   return rows.map((wf) => ({
     ...stagedRow(wf),
     paymentId: wf.typedSearchAttributes.get(PortalPaymentId) ?? null,

@@ -1,6 +1,7 @@
 import { WorkflowUpdateStage, type WorkflowUpdateFailedError } from '@temporalio/client';
 import axios from 'axios';
 import { parseDecimal } from '../../src/domain/money';
+import { listAttention } from '../../src/operations/attention';
 import { listPayments, paymentState, resolve } from '../../src/operations/payments';
 import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
 import { paymentWorkflowId } from '../../workflows/ids';
@@ -121,5 +122,27 @@ describe('payments the rules cannot apply as made', () => {
     expect(s.bc.admin.listApplications().filter((a) => a.creditEntryNumber === entries[0]!.entryNumber)).toEqual([]);
     expect(entries[0]!.open).toBe(true); // an open credit on the customer account
     expect(remaining(s, inv.number)).toBe(0);
+  });
+
+  it('the attention list says how many wait in all when its limit cuts it', async () => {
+    const known = await postErpInvoice(s, 'C10000', '10.00');
+    const parked: string[] = [];
+    for (const n of [1, 2]) {
+      const orphan = await portalOnlyInvoice(s, known.portalClientId, `PORTAL-LIMIT-${n}-${Date.now()}`, 1200);
+      const { paymentId } = await payOnPortal(s.portal.url, orphan.invitationKey, [{ invoiceId: orphan.portalInvoiceId, amount: '12.00' }]);
+      await paymentAt(s, paymentId, 'needs_attention');
+      parked.push(paymentId);
+    }
+    const all = await eventually(async () => {
+      const r = await listAttention(s.ops);
+      return parked.every((id) => r.payments.some((p) => p.paymentId === id)) && r;
+    }, 10000, 'both in the attention list');
+    expect(all.totals.payments).toBe(all.payments.length);
+    const cut = await listAttention(s.ops, 1);
+    expect(cut.payments).toHaveLength(1);
+    expect(cut.totals.payments).toBe(all.totals.payments);
+    const cli = await runCli(s, ['attention', '--limit', '1']);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain(`payments: ${all.totals.payments} (1 shown; --limit for more)`);
   });
 });
