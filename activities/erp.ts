@@ -1,8 +1,9 @@
-import type { BcLedgerEntry, BcSalesInvoice } from '../src/adapters/businessCentral';
+import { generalDocumentNumber, type BcGlEntry, type BcLedgerEntry, type BcSalesInvoice } from '../src/adapters/businessCentral';
 import type { ApplicationSettings, ErpInvoiceInfo } from '../src/domain/application';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
-import type { ErpPostingState } from './paymentTypes';
+import type { FeeLine } from '../src/domain/reversal';
+import type { ErpGeneralPosting, ErpPostingState } from './paymentTypes';
 import { reversalKey } from '../workflows/portalPayment';
 
 export type ErpInvoiceStatus = 'draft' | 'open' | 'paid' | 'cancelled' | 'unknown';
@@ -155,6 +156,83 @@ const firstKeys = (paymentId: string) => [paymentId, ...reversalKeys(paymentId, 
 
 export async function erpPostingState(deps: ActivityDeps, paymentId: string): Promise<ErpPostingState> {
   return postingStateFrom(deps, paymentId, await deps.bc.findEntriesByExternalDocumentNumbers(firstKeys(paymentId)));
+}
+
+/**
+ * `erpPostingState` with the G/L side of the posting (`general`), for a payment the portal took money back from: the
+ * reversal must mirror every line that was posted, not only the customer's. Reversal keys are counted by their G/L
+ * entries, which every reversal has (a fee-only reversal has no customer entry).
+ */
+export async function erpPostingStateWithGeneral(deps: ActivityDeps, paymentId: string): Promise<ErpPostingState> {
+  const gl = await generalEntriesOf(deps, paymentId);
+  const keys = [paymentId, ...gl.reversals.map((_, i) => reversalKey(paymentId, i + 1))];
+  const entries = await deps.bc.findEntriesByExternalDocumentNumbers(keys);
+  const state = postingStateOf(
+    entries.filter((e) => e.externalDocumentNumber === paymentId),
+    entries.filter((e) => e.externalDocumentNumber !== paymentId && keys.includes(e.externalDocumentNumber)),
+  );
+  return { ...state, reversals: Math.max(state.reversals, gl.reversals.length), general: generalPosting(gl.own, gl.reversals) };
+}
+
+/** The G/L entries of the payment's general document and of each reversal key taken (read on while all are taken). */
+async function generalEntriesOf(deps: ActivityDeps, paymentId: string): Promise<{ own: BcGlEntry[]; reversals: BcGlEntry[][] }> {
+  const docs = (from: number) => reversalKeys(paymentId, from).map(generalDocumentNumber);
+  const ownDoc = generalDocumentNumber(paymentId);
+  let read = await deps.bc.findGeneralLedgerEntriesOf([ownDoc, ...docs(1)]);
+  const own = read.filter((e) => e.documentNumber === ownDoc);
+  const reversals: BcGlEntry[][] = [];
+  for (let n = 1; ; n++) {
+    const doc = generalDocumentNumber(reversalKey(paymentId, n));
+    const found = read.filter((e) => e.documentNumber === doc);
+    if (found.length === 0) break;
+    reversals.push(found);
+    if (n % REVERSALS_READ_AHEAD === 0) read = await deps.bc.findGeneralLedgerEntriesOf(docs(n + 1));
+  }
+  return { own, reversals };
+}
+
+/** A journal line as its two G/L entries show it: the account's entry, then its balancing entry (posting order). */
+interface GlLine {
+  account: string;
+  balancingAccount: string;
+  /** Signed like a journal amount: negative credits the account. */
+  minor: number;
+}
+
+function glLines(entries: readonly BcGlEntry[]): GlLine[] | null {
+  const sorted = [...entries].sort((a, b) => a.entryNumber - b.entryNumber);
+  if (sorted.length % 2 !== 0) return null;
+  const lines: GlLine[] = [];
+  for (let i = 0; i < sorted.length; i += 2) {
+    const [a, b] = [sorted[i]!, sorted[i + 1]!];
+    const minor = a.debit.minor - a.credit.minor;
+    if (minor === 0 || b.debit.minor - b.credit.minor !== -minor) return null;
+    lines.push({ account: a.accountNumber, balancingAccount: b.accountNumber, minor });
+  }
+  return lines;
+}
+
+/**
+ * The fee side of a positive payment's posting: its own general document credits G/L accounts only with fee and
+ * excess lines (a move to the payment method's account debits it), and reversals debit those accounts back.
+ */
+function generalPosting(own: readonly BcGlEntry[], reversals: readonly BcGlEntry[][]): ErpGeneralPosting {
+  const posted = glLines(own);
+  if (!posted) return { feeLines: [], feeReversedMinor: 0, unclear: `the G/L entries of the payment's posting do not pair into lines (${own.length} entries)` };
+  const feeLines: FeeLine[] = [];
+  for (const l of posted.filter((x) => x.minor < 0)) {
+    const same = feeLines.find((f) => f.account === l.account && f.balancingAccount === l.balancingAccount);
+    if (same) same.amountMinor -= l.minor;
+    else feeLines.push({ account: l.account, balancingAccount: l.balancingAccount, amountMinor: -l.minor });
+  }
+  const accounts = new Set(feeLines.map((f) => f.account));
+  let feeReversedMinor = 0;
+  for (const [i, entries] of reversals.entries()) {
+    const lines = glLines(entries);
+    if (!lines) return { feeLines, feeReversedMinor, unclear: `the G/L entries of reversal ${i + 1} do not pair into lines (${entries.length} entries)` };
+    feeReversedMinor += lines.filter((l) => l.minor > 0 && accounts.has(l.account)).reduce((s, l) => s + l.minor, 0);
+  }
+  return { feeLines, feeReversedMinor };
 }
 
 /** `erpPostingState` of several payments, their first keys read together (one query per five payments, not one each). */

@@ -77,14 +77,14 @@ function prepare(r: JournalPostRequest): Prepared | { ext: string; problem: stri
     if (!Number.isSafeInteger(l.amountMinor) || l.amountMinor <= 0) return { ext, problem: `posting ${ext}: ${l.kind} amount must be positive, got ${l.amountMinor}` };
     if (l.currency !== currency) return { ext, problem: `posting ${ext} mixes currencies ${currency} and ${l.currency}` };
     if (l.kind === 'applied' && !l.invoiceNumber) return { ext, problem: `posting ${ext}: an applied line needs its invoice` };
-    if (l.kind === 'fee' && !l.account) return { ext, problem: `posting ${ext}: a fee line needs its G/L account` };
+    if ((l.kind === 'fee' || l.kind === 'fee_reversal') && !l.account) return { ext, problem: `posting ${ext}: a ${l.kind} line needs its G/L account` };
   }
   return {
     request: r,
     ext,
     currency,
     receipt: r.lines.filter((l) => l.kind === 'applied' || l.kind === 'unapplied'),
-    general: r.lines.filter((l) => l.kind === 'fee' || l.kind === 'refund' || l.kind === 'reversal' || l.kind === 'refund_reversal'),
+    general: r.lines.filter((l) => l.kind !== 'applied' && l.kind !== 'unapplied'),
     docNo: generalDocumentNumber(ext),
   };
 }
@@ -237,16 +237,23 @@ interface GeneralLine {
 }
 
 /**
- * The general journal lines of a request: fees (credit the fee account), refunds and reversals (debit the customer),
- * refund reversals (credit the customer),
+ * The general journal lines of a request: fees (credit the fee account), fee reversals (debit it), refunds and
+ * reversals (debit the customer), refund reversals (credit the customer),
  * and, for receipts whose method has its own balancing account, the move from the receipt batch's balancing account
  * to it. Fees balance to the method's account directly.
  */
 function generalLines(p: Prepared, receiptBalancing: string | null, generalBalancing: string): GeneralLine[] {
   const methodAccount = p.request.balancingAccountNo || null;
   const lines: GeneralLine[] = p.general.map((l) =>
-    l.kind === 'fee'
-      ? { accountType: 'G/L Account', accountNumber: l.account!, minor: -l.amountMinor, balancing: methodAccount ?? generalBalancing, description: l.description }
+    l.kind === 'fee' || l.kind === 'fee_reversal'
+      ? {
+          accountType: 'G/L Account',
+          accountNumber: l.account!,
+          // A fee's reversal debits the fee account against the account the fee's posting debited.
+          minor: l.kind === 'fee' ? -l.amountMinor : l.amountMinor,
+          balancing: (l.kind === 'fee_reversal' && l.balancingAccount) || methodAccount || generalBalancing,
+          description: l.description,
+        }
       : {
           accountType: 'Customer',
           accountNumber: l.customerNumber,

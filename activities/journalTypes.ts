@@ -1,7 +1,10 @@
 // Shapes exchanged between payment workflows, the journal poster and the posting activity.
 
-/** `refund_reversal`: a posted refund taken back (voided in the portal): credits the customer, as the refund debited it. */
-export type JournalLineKind = 'applied' | 'unapplied' | 'fee' | 'refund' | 'reversal' | 'refund_reversal';
+/**
+ * `refund_reversal`: a posted refund taken back (voided in the portal): credits the customer, as the refund debited it.
+ * `fee_reversal`: a fee line taken back: debits its G/L account, crediting the account the fee's posting debited.
+ */
+export type JournalLineKind = 'applied' | 'unapplied' | 'fee' | 'refund' | 'reversal' | 'refund_reversal' | 'fee_reversal';
 
 export interface JournalLineRequest {
   kind: JournalLineKind;
@@ -11,8 +14,10 @@ export interface JournalLineRequest {
   currency: string;
   /** Applies-to invoice for `applied` lines. */
   invoiceNumber?: string | null;
-  /** G/L account for `fee` lines. */
+  /** G/L account for `fee` and `fee_reversal` lines. */
   account?: string | null;
+  /** `fee_reversal`: the account to credit (the one the fee's posting debited); absent: as a fee line balances. */
+  balancingAccount?: string | null;
   description: string;
 }
 

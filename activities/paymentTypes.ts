@@ -1,4 +1,5 @@
 import type { ApplicationSettings, ErpInvoiceInfo, PaymentAllocation } from '../src/domain/application';
+import type { FeeLine } from '../src/domain/reversal';
 
 /** What a payment workflow needs to know about its portal payment, re-read from the portal on every observation. */
 export interface PaymentContext {
@@ -50,6 +51,18 @@ export interface ErpPostingState {
   /** The customer the posting went to, when posted. */
   customerNumber: string | null;
   lines: Array<{ amountMinor: number; invoiceNumber: string | null }>;
+  /** What the posting booked beyond the customer, read only where a reversal may be owed (absent: not read). */
+  general?: ErpGeneralPosting;
+}
+
+/** The G/L side of a payment's posting: its general journal part, under the document number of its key. */
+export interface ErpGeneralPosting {
+  /** The lines that credited a G/L account (the fee and the excess on the fee account), with their balancing account. */
+  feeLines: FeeLine[];
+  /** Debited back to those accounts by the reversals (`<id>-R`, `<id>-R2`, …). */
+  feeReversedMinor: number;
+  /** The G/L entries could not be read as lines (each an account entry, then its balancing entry): finance decides. */
+  unclear?: string;
 }
 
 export type AdjustmentMatch =

@@ -1,5 +1,7 @@
 import type { ActivityDeps } from '../../activities/deps';
-import { erpPostingState, erpPostingStates } from '../../activities/erp';
+import { erpPostingState, erpPostingStates, erpPostingStateWithGeneral } from '../../activities/erp';
+import { postGroup } from '../../activities/journal';
+import type { JournalLineRequest } from '../../activities/journalTypes';
 import { createBusinessCentralSandbox, type BusinessCentralSandbox } from '../../src/sandbox/businessCentral';
 import { reversalKey } from '../../workflows/portalPayment';
 import { clientFor, CREDENTIALS } from './harness';
@@ -77,6 +79,31 @@ describe('posting states of several payments', () => {
     expect(invoiceReads).toBe(1);
     expect(found.map((inv) => inv?.number ?? null)).toEqual([...posted.map((i) => i.number), null]);
     expect(found.slice(0, 5).every((inv) => inv!.totalIncludingTax.minor === 1200)).toBe(true);
+  });
+
+  it('reads the fee lines of a posting and the reversals of them from the G/L entries, counting a fee-only reversal as a key taken', async () => {
+    const [inv] = sandbox.admin.postInvoices([{ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: '70.00', taxPercent: '0' }] }]);
+    const settings = { payments: { journalBatch: 'ARSYNC', generalJournalBatch: 'REFUNDS' } };
+    const line = (kind: JournalLineRequest['kind'], amountMinor: number, more: Partial<JournalLineRequest> = {}): JournalLineRequest => ({
+      kind, customerNumber: 'C10000', amountMinor, currency: 'USD', description: `ps-fee ${kind}`, ...more,
+    });
+    const post = async (externalDocumentNumber: string, lines: JournalLineRequest[]) => {
+      const [r] = await postGroup({ bc: deps.bc, settings } as unknown as ActivityDeps, 'ARSYNC', [{ externalDocumentNumber, postingDate: '2026-01-15', balancingAccountNo: '10200', lines }]);
+      expect(r!.status).toBe('posted');
+    };
+    // 100.00 received: 70.00 applied, 30.00 on the fee account (balanced against the card clearing account).
+    await post('ps-fee', [line('applied', 7000, { invoiceNumber: inv!.number }), line('fee', 3000, { account: '65100' })]);
+    const feeLines = [{ account: '65100', balancingAccount: '10200', amountMinor: 3000 }];
+    expect(await erpPostingStateWithGeneral(deps, 'ps-fee')).toMatchObject({ posted: true, postedMinor: 7000, reversals: 0, general: { feeLines, feeReversedMinor: 0 } });
+
+    // The fee taken back alone: no customer entry, yet <id>-R is taken.
+    await post(reversalKey('ps-fee', 1), [line('fee_reversal', 3000, { account: '65100', balancingAccount: '10200' })]);
+    expect((await erpPostingState(deps, 'ps-fee')).reversals).toBe(0); // the customer entries alone do not show it
+    expect(await erpPostingStateWithGeneral(deps, 'ps-fee')).toMatchObject({ reversals: 1, reversedMinor: 0, general: { feeLines, feeReversedMinor: 3000 } });
+
+    // Then the customer part, under the next key.
+    await post(reversalKey('ps-fee', 2), [line('reversal', 7000)]);
+    expect(await erpPostingStateWithGeneral(deps, 'ps-fee')).toMatchObject({ reversals: 2, reversed: true, reversedMinor: 7000, general: { feeLines, feeReversedMinor: 3000 } });
   });
 
   it('asks nothing for no payments', async () => {
