@@ -9,7 +9,7 @@ import { customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import { invoiceViewedSignal } from '../workflows/invoiceMessages';
 import { adjustmentWaitingFor } from './customerMemo';
 import type { ActivityDeps } from './deps';
-import { erpPostingState, lookupErpInvoices } from './erp';
+import { erpPostingState, erpPostingStateWithGeneral, lookupErpInvoices } from './erp';
 import { classified } from './failures';
 import { tellStaffOfView, type ViewNotice } from './notifications';
 import type { PollResult, PortalCursor } from './intakeTypes';
@@ -175,8 +175,10 @@ export function createIntakeActivities(deps: ActivityDeps) {
           });
         }
         const method = p.gatewayTypeId === '1' ? 'card' : p.gatewayTypeId === '2' ? 'bank' : null;
-        const erp = await erpPostingState(deps, p.id);
         const status = portalStatus(p);
+        let erp = await erpPostingState(deps, p.id);
+        // A posted payment the portal took money back from: its reversal mirrors the G/L lines too (fee, excess).
+        if (erp.posted && p.amount.minor > 0 && (status === 'voided' || status === 'failed' || p.refunded.minor > 0)) erp = await erpPostingStateWithGeneral(deps, p.id);
         // A payment that will be planned now gets its ERP invoices with this read (one activity less per payment).
         const plannable = !erp.posted && isSettledCustomerPayment(p) && p.amount.minor - p.refunded.minor > 0;
         const customerNumber = client.number || null;

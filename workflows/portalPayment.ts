@@ -14,7 +14,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { JournalPostRequest, JournalPostResult, PaymentPostedNotice } from '../activities/journalTypes';
-import type { AdjustmentMatch, ErpPostingState, PaymentContext } from '../activities/paymentTypes';
+import type { AdjustmentMatch, ErpGeneralPosting, ErpPostingState, PaymentContext } from '../activities/paymentTypes';
 import {
   ApplicationInputError,
   planApplication,
@@ -24,6 +24,7 @@ import {
   type AttentionReason,
   type FinanceResolutions,
 } from '../src/domain/application';
+import { planPartsReversal, type PartsReversal } from '../src/domain/reversal';
 import type { PaymentStage } from '../src/domain/stages';
 import { AttentionReason as AttentionReasonKey, CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../src/temporal/searchAttributes';
 import { failureMessage, failureType } from './failureInfo';
@@ -382,6 +383,10 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     const e = ctx.erp;
     const gone = ctx.portalStatus === 'voided' || ctx.portalStatus === 'failed';
     if (ctx.amountMinor < 0) return settleRefundAfterPosting(ctx, gone);
+    // The posting has more than a customer part (fee/excess lines, parts never posted): each part is taken back on its own.
+    if (e.general && (e.general.feeLines.length > 0 || e.general.unclear || ctx.amountMinor > e.postedMinor) && patched('reverse-posted-parts')) {
+      return settlePartsAfterPosting(ctx, gone, e.general);
+    }
     const outstanding = e.postedMinor - e.reversedMinor;
     const owed = gone ? outstanding : Math.min(ctx.refundedMinor, e.postedMinor) - e.reversedMinor;
     const reversed = e.reversedMinor + Math.max(0, owed);
@@ -405,6 +410,74 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       // Revision 3: the stage goes with the decision, before the invoices are told.
       if (revision3) settle();
       for (const n of ctx.invoiceNumbers) await signalInvoice(n);
+    }
+    settle();
+    return false;
+  }
+
+  /**
+   * A posted payment with a fee/excess part or a part never posted, voided or refunded in the portal since: the reversal
+   * mirrors the lines that were posted (`src/domain/reversal.ts`: a refund comes off the never-posted part, the excess,
+   * the customer part, then the gateway fee), in one posting under the next reversal key. What the rule cannot decide
+   * waits for finance.
+   */
+  async function settlePartsAfterPosting(ctx: PaymentContext, gone: boolean, general: ErpGeneralPosting): Promise<boolean> {
+    const e = ctx.erp;
+    const plan: PartsReversal = general.unclear
+      ? { kind: 'unclear', detail: general.unclear }
+      : planPartsReversal({
+          amountMinor: ctx.amountMinor,
+          refundedMinor: ctx.refundedMinor,
+          gone,
+          customerPostedMinor: e.postedMinor,
+          customerReversedMinor: e.reversedMinor,
+          feeLines: general.feeLines,
+          // The portal's gateway fee, as the read paired it with this payment (what the plan would take as fee).
+          gatewayFeeMinor: ctx.allocations.reduce((sum, a) => sum + (a.feeMinor ?? 0), 0),
+          feeReversedMinor: general.feeReversedMinor,
+        });
+    if (plan.kind === 'unclear') {
+      const r = await waitForFinance('unclear_reversal', `${gone ? 'voided' : 'refunded'} in the portal after posting: ${plan.detail}`);
+      if (r?.action !== 'skip') return true;
+      decide('skip', `finance settles the reversal in the ERP: ${r.why}`);
+      setStage('skipped');
+      return false;
+    }
+    const settle = () =>
+      gone ? setStage('skipped') : plan.complete ? setStage(ctx.refundedMinor > 0 ? 'refunded' : 'adjusted') : setStage('posted', state.attention?.reason === 'over_cap' ? state.attention : null);
+    const feeMinor = plan.fees.reduce((sum, f) => sum + f.amountMinor, 0);
+    if (plan.customerMinor + feeMinor > 0) {
+      if (revision3 && state.stage === 'staged') setStage('posted', null, false);
+      const why = gone ? 'voided in the portal after posting: posting reversed' : `refunded in the portal after posting: ${plan.customerMinor + feeMinor} reversed`;
+      const description = `Reversal of portal payment ${input.paymentId}`;
+      const result = await submit({
+        externalDocumentNumber: reversalKey(input.paymentId, e.reversals + 1),
+        postingDate: ctx.date,
+        lines: [
+          ...(plan.customerMinor > 0
+            ? [{ kind: 'reversal' as const, customerNumber: ctx.customerNumber ?? e.customerNumber!, amountMinor: plan.customerMinor, currency: ctx.currency, description: `${description}: ${why}`.slice(0, 100) }]
+            : []),
+          ...plan.fees.map((f) => ({
+            kind: 'fee_reversal' as const,
+            customerNumber: ctx.customerNumber ?? e.customerNumber!,
+            amountMinor: f.amountMinor,
+            currency: ctx.currency,
+            account: f.account,
+            balancingAccount: f.balancingAccount,
+            description: `${description} fee`.slice(0, 100),
+          })),
+        ],
+      });
+      state.reversal = result;
+      if (result.status === 'rejected') {
+        const r = await waitForFinance('erp_rejected', `reversal ${result.code}: ${result.message}`);
+        if (r?.action === 'skip') setStage('skipped');
+        return r?.action === 'retry';
+      }
+      decide('reverse', why, `${result.externalDocumentNumber}: ${plan.customerMinor} from the customer, ${feeMinor} from the fee account`);
+      settle();
+      // Only the customer part changes what the invoices have left.
+      if (plan.customerMinor > 0) for (const n of ctx.invoiceNumbers) await signalInvoice(n);
     }
     settle();
     return false;
@@ -722,6 +795,7 @@ const ALLOWED: Record<AttentionReason, ReadonlyArray<ResolutionAction['action']>
   drift: ['retry', 'skip'],
   unknown_payment: ['retry', 'skip'],
   invalid_allocation: ['post_unapplied', 'apply_to_invoice', 'skip', 'retry'],
+  unclear_reversal: ['retry', 'skip'],
 };
 
 function validateResolution(state: PaymentState, r: Resolution): void {

@@ -42,6 +42,7 @@ export const ATTENTION_REASONS = [
   'drift',
   'unknown_payment',
   'invalid_allocation',
+  'unclear_reversal',
 ] as const;
 export type AttentionReason = (typeof ATTENTION_REASONS)[number];
 

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { SearchAttributeType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import type { JournalPostRequest } from '../../activities/journalTypes';
+import type { ErpPostingState, PaymentContext } from '../../activities/paymentTypes';
+import { temporalTestServerPath } from '../../src/temporal/binaries';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
+import { journalPosted } from '../../workflows/journalPoster';
+import { paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
+
+// A posted payment with an excess on the fee account, refunded in the portal since: the reversal follows the posted
+// parts (src/domain/reversal.ts) behind the `reverse-posted-parts` patch, and what the rule cannot decide waits for
+// finance. Activities are stand-ins.
+
+let env: TestWorkflowEnvironment;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  const { INDEXED_VALUE_TYPE_INT: INT, INDEXED_VALUE_TYPE_KEYWORD: KEYWORD } = temporal.api.enums.v1.IndexedValueType;
+  await env.client.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === SearchAttributeType.INT ? INT : KEYWORD])),
+  });
+}, 60000);
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** 100.00 posted as 70.00 to the customer and 30.00 to the fee account; 30.00 refunded in the portal. */
+function stubs(erp: Partial<ErpPostingState>) {
+  const submitted: JournalPostRequest[] = [];
+  const context: PaymentContext = {
+    paymentId: 'POS1',
+    connectionKey: 'default',
+    amountMinor: 10000,
+    refundedMinor: 3000,
+    currency: 'USD',
+    date: '2026-01-15',
+    createdAtMs: 0,
+    portalStatus: 'partially_refunded',
+    origin: 'portal',
+    portalClientId: 'client-1',
+    customerNumber: 'C10000',
+    allocations: [{ invoiceNumber: 'INV1', amountMinor: 10000, feeMinor: 0 }],
+    invoiceNumbers: ['INV1'],
+    methodCode: null,
+    erp: {
+      posted: true,
+      postedMinor: 7000,
+      reversed: false,
+      reversedMinor: 0,
+      reversals: 0,
+      customerNumber: 'C10000',
+      lines: [{ amountMinor: 7000, invoiceNumber: null }],
+      general: { feeLines: [{ account: '65100', balancingAccount: '10200', amountMinor: 3000 }], feeReversedMinor: 0 },
+      ...erp,
+    },
+  };
+  const activities: Partial<Activities> = {
+    async resolvePaymentContext() {
+      return context;
+    },
+    async enqueueJournalPosting({ request, requestId, replyTo }) {
+      submitted.push(request);
+      const result = { externalDocumentNumber: request.externalDocumentNumber, status: 'posted' as const, entries: [], invoiceRemaining: {} };
+      await env.client.workflow.getHandle(replyTo).signal(journalPosted, { requestId, result });
+    },
+    async notifyStaffOfPayment() {},
+  };
+  return { activities, submitted };
+}
+
+async function run(erp: Partial<ErpPostingState>, body: (h: Awaited<ReturnType<typeof env.client.workflow.signalWithStart>>) => Promise<void> = async () => undefined) {
+  const { activities, submitted } = stubs(erp);
+  const taskQueue = `parts-reversal-${randomUUID()}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.ARSYNC_WORKFLOW_BUNDLE! }, activities });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.signalWithStart(portalPayment, {
+      taskQueue,
+      workflowId: `payment:default:parts-${randomUUID()}`,
+      args: [{ companyId: 'company', connectionKey: 'default', paymentId: 'POS1', revision: 4 }],
+      signal: paymentObserved,
+      signalArgs: [{ source: 'webhook', updatedAt: 1, event: 'update_payment' }],
+    });
+    await body(handle);
+    const result = await handle.result();
+    const history = await handle.fetchHistory();
+    const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes).length;
+    return { result, submitted, markers };
+  });
+}
+
+describe('a posted payment with a fee line, refunded in the portal', () => {
+  it('reverses the refund on the fee account first, under <id>-R, and stays posted', async () => {
+    const { result, submitted, markers } = await run({});
+    expect(submitted).toEqual([
+      expect.objectContaining({
+        externalDocumentNumber: 'POS1-R',
+        lines: [expect.objectContaining({ kind: 'fee_reversal', amountMinor: 3000, account: '65100', balancingAccount: '10200' })],
+      }),
+    ]);
+    expect(result.stage).toBe('posted');
+    expect(markers).toBe(1); // the patch marker, on this rare path only
+  });
+
+  it('parks what the rule cannot decide (the customer already debited for the refund) for finance, who settles it by hand', async () => {
+    const { result, submitted } = await run({ reversed: true, reversedMinor: 3000, reversals: 1 }, async (handle) => {
+      let parked: PaymentState | undefined;
+      for (const until = Date.now() + 8000; parked?.stage !== 'needs_attention' && Date.now() < until; await sleep(100)) parked = await handle.query(paymentStateQuery);
+      expect(parked?.attention).toEqual({ reason: 'unclear_reversal', detail: expect.stringContaining('more reversed') });
+      await handle.executeUpdate(resolvePayment, { args: [{ action: 'skip', by: 'finance', why: 'fee reversed by hand' }] });
+    });
+    expect(submitted).toEqual([]);
+    expect(result.stage).toBe('skipped');
+  });
+});
