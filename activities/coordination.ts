@@ -1,10 +1,12 @@
 import { durationMs } from '../src/config/duration';
-import { updateCustomer } from '../src/temporal/starters';
-import { ensurePortalClientUpdate, matchAdjustmentUpdate, type PortalClientAnswer } from '../workflows/customer';
+import type { BcLedgerEntry } from '../src/adapters/businessCentral';
+import { observePayment, updateCustomer } from '../src/temporal/starters';
+import { ensurePortalClientUpdate, matchAdjustmentUpdate, releaseAdjustmentUpdate, type PortalClientAnswer } from '../workflows/customer';
+import { adjustmentReversalNote, reversalKey } from '../workflows/portalPayment';
 import { classified } from './failures';
 import { isSettledCustomerPayment } from './intake';
 import type { ActivityDeps } from './deps';
-import type { AdjustmentMatch, MatchablePayment } from './paymentTypes';
+import type { AdjustmentMatch, AdjustmentRelease, MatchablePayment } from './paymentTypes';
 
 // Activities that reach other entity workflows through the Temporal client (workflows cannot send Updates). The portal
 // client request is a plain function as well, for syncInvoice, which makes it as one step of its own.
@@ -22,6 +24,29 @@ async function positivePaymentsNear(deps: ActivityDeps, connectionKey: string, c
     .filter((p) => p.id !== around.paymentId && isSettledCustomerPayment(p) && p.amount.minor > 0)
     .map((p) => ({ paymentId: p.id, amountMinor: p.amount.minor, currency: p.currency, atMs: p.createdAt * 1000 }))
     .filter((p) => Math.abs(p.atMs - around.atMs) <= windowMs);
+}
+
+/** What the ERP holds of an adjustment partner: whether it was posted, and what was reversed for the given pair. */
+async function partnerReversal(deps: ActivityDeps, partnerId: string, negativeId: string) {
+  const note = adjustmentReversalNote(negativeId);
+  const entries: BcLedgerEntry[] = [];
+  // The receipt and its reversals (<id>-R, <id>-R2, …), three keys a read, until a reversal key is missing.
+  let keys = [partnerId, reversalKey(partnerId, 1), reversalKey(partnerId, 2), reversalKey(partnerId, 3)];
+  for (let n = 4; ; n += 3) {
+    const read = await deps.bc.findEntriesByExternalDocumentNumbers(keys);
+    entries.push(...read);
+    if (!read.some((e) => e.externalDocumentNumber === keys[keys.length - 1]) || !entries.some((e) => e.externalDocumentNumber === partnerId)) break;
+    keys = [reversalKey(partnerId, n), reversalKey(partnerId, n + 1), reversalKey(partnerId, n + 2)];
+  }
+  const receipts = entries.filter((e) => e.externalDocumentNumber === partnerId);
+  // Only the reversals this pair made (either side wrote it, both with the same words): a refund of the partner in
+  // the portal stays reversed.
+  const reversals = entries.filter((e) => e.externalDocumentNumber !== partnerId && e.amount.minor > 0 && e.description.endsWith(note));
+  return {
+    posted: receipts.length > 0,
+    reversedMinor: reversals.reduce((sum, e) => sum + e.amount.minor, 0),
+    customerNumber: reversals[0]?.customerNumber ?? receipts[0]?.customerNumber ?? null,
+  };
 }
 
 export function createCoordinationActivities(deps: ActivityDeps) {
@@ -44,6 +69,26 @@ export function createCoordinationActivities(deps: ActivityDeps) {
         windowMs,
         ...(known ? { known } : {}),
       });
+    },
+
+    /**
+     * A negative payment voided in the portal: the customer's arbiter releases its pair, and the ERP says what the pair
+     * reversed of the partner's posting (the caller takes it back). A partner never posted (the pair netted out with
+     * nothing in the ERP) is looked at again on its own, so its receipt is posted now. Safe to retry: the arbiter
+     * answers the same partner, the reads change nothing, and a second look at the partner finds it posted or posting.
+     */
+    async releaseAdjustment(input: { companyId: string; customerNumber: string; connectionKey: string; paymentId: string }): Promise<AdjustmentRelease> {
+      const { partnerPaymentId } = await updateCustomer(deps.temporal, input.companyId, input.customerNumber, releaseAdjustmentUpdate, { paymentId: input.paymentId });
+      if (!partnerPaymentId) return { partnerPaymentId: null, reversedMinor: 0, customerNumber: null, partnerPosted: false };
+      const erp = await classified(() => partnerReversal(deps, partnerPaymentId, input.paymentId));
+      if (!erp.posted) {
+        await observePayment(deps.temporal, input.companyId, input.connectionKey, partnerPaymentId, {
+          source: 'manual',
+          updatedAt: Math.floor(Date.now() / 1000),
+          event: `adjustment partner ${input.paymentId} voided`,
+        });
+      }
+      return { partnerPaymentId, reversedMinor: erp.reversedMinor, customerNumber: erp.customerNumber, partnerPosted: erp.posted };
     },
   };
 }

@@ -72,6 +72,15 @@ export type AdjustmentMatch =
   | { decision: 'refund' }
   | { decision: 'ambiguous'; candidates: string[] };
 
+/** A voided negative payment's released pair: the partner, and what the pair reversed of its posting. */
+export interface AdjustmentRelease {
+  partnerPaymentId: string | null;
+  /** Reversed of the partner's posting for this pair (its `<partner>-R…` entries naming this payment), minor units. */
+  reversedMinor: number;
+  customerNumber: string | null;
+  partnerPosted: boolean;
+}
+
 export interface MatchablePayment {
   paymentId: string;
   amountMinor: number;

@@ -20,6 +20,11 @@ export interface MatchLedgerEntry {
    * run yet when the pairing is made, and a signal to a workflow that does not exist is lost).
    */
   listed?: boolean;
+  /**
+   * A negative payment voided in the portal after it was paired: the positive partner it had, now free again. Kept so
+   * that asking again (a retried activity, a duplicate delete) gets the same partner back.
+   */
+  released?: string;
 }
 
 /** How long past the usual a listed positive payment is kept for its workflow to ask (a late webhook or poll). */
@@ -52,6 +57,27 @@ export function pruneMatchLedger(ledger: MatchLedgerEntry[], nowMs: number, wind
     const e = ledger[i]!;
     if (!e.waiting && e.atMs < keepAfter - (e.listed ? LISTED_KEEP_MS : 0)) ledger.splice(i, 1);
   }
+}
+
+/**
+ * A negative payment voided in the portal: it pairs with nothing any more, and its positive partner, if it had one,
+ * is free again (no longer counted as paired). Returns that partner, the same on every ask.
+ */
+export function releaseNegative(ledger: MatchLedgerEntry[], negativePaymentId: string): string | null {
+  const entry = ledger.find((e) => e.id === negativePaymentId);
+  if (!entry || entry.amountMinor >= 0) return null;
+  if (entry.released !== undefined) return entry.released || null;
+  const partnerId = entry.pairedWith;
+  const partner = partnerId ? ledger.find((e) => e.id === partnerId) : undefined;
+  if (partner?.pairedWith === entry.id) {
+    partner.pairedWith = null;
+    delete partner.listed;
+  }
+  entry.pairedWith = null;
+  entry.waiting = false;
+  entry.refund = false;
+  entry.released = partnerId ?? '';
+  return partnerId;
 }
 
 /** Publishes a positive payment's pairing until it asks (see `listed`). */

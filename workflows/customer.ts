@@ -18,7 +18,15 @@ import type { AdjustmentMatch, MatchablePayment } from '../activities/paymentTyp
 import { adjustmentAnswered, adjustmentPaired } from './portalPayment';
 import { customerNotReadySignal, customerReadySignal } from './invoiceMessages';
 import { paymentWorkflowId } from './ids';
-import { arbitrateAdjustment, listedPositives, listPairedPositive, pruneMatchLedger, recordKnownPayments, type MatchLedgerEntry } from './adjustmentArbiter';
+import {
+  arbitrateAdjustment,
+  listedPositives,
+  listPairedPositive,
+  pruneMatchLedger,
+  recordKnownPayments,
+  releaseNegative,
+  type MatchLedgerEntry,
+} from './adjustmentArbiter';
 import { HEARTBEAT_TIMEOUT } from './heartbeat';
 
 // One workflow per ERP customer (id customer:<company>:<number>). It owns the customer's portal side: opt-in,
@@ -61,6 +69,11 @@ export interface MatchRequest {
   known?: MatchablePayment[];
 }
 export const matchAdjustmentUpdate = defineUpdate<AdjustmentMatch, [MatchRequest]>('matchAdjustment');
+/**
+ * A negative portal payment was voided: it pairs with nothing any more and its positive partner is free again. Answers
+ * the partner it had (null: none), the same on every ask.
+ */
+export const releaseAdjustmentUpdate = defineUpdate<{ partnerPaymentId: string | null }, [{ paymentId: string }]>('releaseAdjustment');
 /** A positive portal payment offered for pairing; answered with the payment workflow's adjustmentAnswered signal. */
 export const offerForMatchingSignal = defineSignal<[MatchRequest]>('offerForMatching');
 export const customerStateQuery = defineQuery<CustomerState>('customerState');
@@ -281,6 +294,15 @@ export async function customer(input: CustomerInput): Promise<void> {
     return answer;
   };
   setHandler(matchAdjustmentUpdate, arbitrate, { validator: ({ payment }) => requireText(payment?.paymentId, 'payment.paymentId') });
+  setHandler(
+    releaseAdjustmentUpdate,
+    ({ paymentId }) => {
+      const partnerPaymentId = releaseNegative(state.matchLedger, paymentId);
+      publish(); // the partner, if still listed, is not any more
+      return { partnerPaymentId };
+    },
+    { validator: ({ paymentId }) => requireText(paymentId, 'paymentId') },
+  );
   // Positive payments offer themselves by signal (many are taken in one workflow task) and get the answer back by signal.
   setHandler(offerForMatchingSignal, async (request) => {
     if (!request?.payment?.paymentId) return;

@@ -125,6 +125,14 @@ export interface PortalPaymentInput {
  */
 export const PAYMENT_WORKFLOW_REVISION = 4;
 
+/**
+ * How a reversal made for an adjustment pair ends its description (either side writes the same words, naming the
+ * negative payment): a void of that negative payment finds by it what the pair reversed.
+ */
+export function adjustmentReversalNote(negativePaymentId: string): string {
+  return `adjustment with portal payment ${negativePaymentId}`;
+}
+
 /** External document number of a payment's n-th reversal (n from 1): `<id>-R`, `<id>-R2`, … */
 export function reversalKey(paymentId: string, n: number): string {
   return n <= 1 ? `${paymentId}-R` : `${paymentId}-R${n}`;
@@ -353,6 +361,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     }
     if (ctx.erp.posted) return settleAfterPosting(ctx);
     if (ctx.portalStatus === 'voided' || ctx.portalStatus === 'failed') {
+      // A negative payment has no posting of its own when it was an adjustment, but it may have reversed its partner's.
+      if (ctx.amountMinor < 0 && ctx.customerNumber && patched('release-voided-adjustment')) return releaseVoidedAdjustment(ctx);
       if (state.stage !== 'skipped') decide('skip', `the portal payment ${ctx.portalStatus === 'failed' ? 'failed' : 'was voided'} before posting: nothing posted`);
       setStage('skipped');
       return false;
@@ -569,13 +579,58 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     return false;
   }
 
+  /**
+   * A negative payment voided before posting: the arbiter releases its pair (the partner counts as unpaired again),
+   * and what the pair reversed of the partner's posting is taken back under this payment's reversal key (`<id>-R`:
+   * this payment never posts under its own key, so the key is free; a retry or a second run finds it posted). A
+   * partner the pair kept out of the ERP is looked at again by the activity and posted on its own.
+   */
+  async function releaseVoidedAdjustment(ctx: PaymentContext): Promise<boolean> {
+    const released = await acts.releaseAdjustment({ companyId: input.companyId, customerNumber: ctx.customerNumber!, connectionKey: input.connectionKey, paymentId: input.paymentId });
+    const partner = released.partnerPaymentId ?? state.adjustmentPartner;
+    if (!partner) {
+      if (state.stage !== 'skipped') decide('skip', `the portal payment ${ctx.portalStatus === 'failed' ? 'failed' : 'was voided'} before posting: nothing posted`);
+      setStage('skipped');
+      return false;
+    }
+    state.adjustmentPartner = partner;
+    if (released.reversedMinor <= 0) {
+      decide('skip', `voided in the portal: the adjustment pair with portal payment ${partner} is released, which reversed nothing of it`);
+      setStage('skipped');
+      return false;
+    }
+    const result = await submit({
+      externalDocumentNumber: reversalKey(input.paymentId, 1),
+      postingDate: ctx.date,
+      lines: [
+        {
+          // Credits the customer against the general batch's balancing account, as the partner's reversal debited it.
+          kind: 'refund_reversal',
+          customerNumber: released.customerNumber ?? ctx.customerNumber!,
+          amountMinor: released.reversedMinor,
+          currency: ctx.currency,
+          description: `Adjustment ${input.paymentId} voided: reversal of ${partner} taken back`.slice(0, 100),
+        },
+      ],
+    });
+    state.reversal = result;
+    if (result.status === 'rejected') {
+      const r = await waitForFinance('erp_rejected', `taking back the reversal of ${partner}: ${result.code}: ${result.message}`);
+      if (r?.action === 'skip') setStage('skipped');
+      return r?.action === 'retry';
+    }
+    decide('reverse', `voided in the portal after its adjustment with portal payment ${partner}: that payment's reversal taken back`, `${result.externalDocumentNumber}: ${released.reversedMinor}`);
+    setStage('skipped');
+    return false;
+  }
+
   /** This negative payment nets out with `partner`: reverse the partner's posting if it has one. */
   async function adjustWith(partner: string, ctx: PaymentContext): Promise<boolean> {
     state.adjustmentPartner = partner;
     const partnerPosting = await acts.findErpPosting({ paymentId: partner });
     const owed = Math.min(-ctx.amountMinor, partnerPosting.postedMinor - partnerPosting.reversedMinor);
     if (partnerPosting.posted && owed > 0) {
-      const result = await postReversal(partner, partnerPosting, owed, ctx, `adjustment with portal payment ${input.paymentId}`);
+      const result = await postReversal(partner, partnerPosting, owed, ctx, adjustmentReversalNote(input.paymentId));
       if (result.status === 'rejected') {
         const r = await waitForFinance('erp_rejected', `reversal of ${partner}: ${result.code}: ${result.message}`);
         if (r?.action === 'skip') setStage('skipped');
@@ -595,7 +650,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     const owed = own.postedMinor - own.reversedMinor;
     state.adjustmentPartner = partner;
     if (owed > 0) {
-      const result = await postReversal(input.paymentId, own, owed, state.context!, `adjustment with portal payment ${partner}`);
+      const result = await postReversal(input.paymentId, own, owed, state.context!, adjustmentReversalNote(partner));
       if (result.status === 'rejected') {
         setStage('posted', { reason: 'erp_rejected', detail: `reversal for the adjustment with ${partner}: ${result.code}: ${result.message}` });
         return;

@@ -118,6 +118,51 @@ describe('refund versus adjustment', () => {
     expect(ledger(s, `${negative.id}-R`)).toHaveLength(1);
     expect(ledger(s, `${negative.id}-R2`)).toEqual([]);
   });
+
+  it('an adjustment whose negative payment is voided after it reversed its partner: the reversal is taken back once, the partner is unpaired', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '66.00');
+    const positive = await apiPayment(s, inv.portalClientId, 6600, [{ invoiceId: inv.portalInvoiceId, amountMinor: 6600 }]);
+    await paymentAt(s, positive.id, 'posted');
+    const negative = await apiPayment(s, inv.portalClientId, -6600);
+    expect((await paymentAt(s, negative.id, 'adjusted')).adjustmentPartner).toBe(positive.id);
+    expect(ledger(s, `${positive.id}-R`).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([6600]);
+
+    await s.deps.portals.client('default').deletePayment(negative.id); // delete_payment webhook
+    const voided = await paymentAt(s, negative.id, 'skipped', 15000);
+    expect(voided.adjustmentPartner).toBe(positive.id);
+    expect(voided.decisions.map((d) => d.action)).toContain('reverse');
+    // The positive payment stands in the portal: the ERP has it received again, crediting the customer.
+    expect(ledger(s, `${negative.id}-R`).map((e) => [parseDecimal(e.amount, 'USD'), e.customerNumber])).toEqual([[-6600, 'C10000']]);
+    expect(ledgerSum(s, positive.id) + ledgerSum(s, `${positive.id}-R`) + ledgerSum(s, `${negative.id}-R`)).toBe(-6600);
+    expect(ledger(s, negative.id)).toEqual([]);
+    // The arbiter no longer counts the positive payment as paired.
+    const entries = (await customerState(s.ops, 'C10000')).matchLedger;
+    expect(entries.find((e) => e.id === positive.id)?.pairedWith ?? null).toBeNull();
+
+    // A duplicate delete webhook (a second run) takes nothing back twice.
+    await s.deps.portals.client('default').deletePayment(negative.id).catch(() => undefined);
+    await sleep(2000);
+    await paymentAt(s, negative.id, 'skipped', 15000);
+    expect(ledger(s, `${negative.id}-R`)).toHaveLength(1);
+    for (const id of [`${negative.id}-R2`, `${positive.id}-R2`]) expect(ledger(s, id)).toEqual([]);
+  });
+
+  it('an adjustment that kept both payments out of the ERP, its negative payment then voided: the positive payment is posted', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '72.30');
+    const negative = await apiPayment(s, inv.portalClientId, -7230);
+    await paymentAt(s, negative.id, 'classified'); // waiting for a partner
+    const positive = await apiPayment(s, inv.portalClientId, 7230, [{ invoiceId: inv.portalInvoiceId, amountMinor: 7230 }]);
+    await paymentAt(s, positive.id, 'adjusted');
+    await paymentAt(s, negative.id, 'adjusted');
+    expect(ledger(s, positive.id)).toEqual([]);
+
+    await s.deps.portals.client('default').deletePayment(negative.id);
+    await paymentAt(s, positive.id, 'posted', 20000);
+    expect(ledger(s, positive.id).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-7230]);
+    const voided = await paymentAt(s, negative.id, 'skipped', 15000);
+    expect(voided.adjustmentPartner).toBe(positive.id);
+    for (const id of [`${positive.id}-R`, negative.id, `${negative.id}-R`]) expect(ledger(s, id)).toEqual([]);
+  });
 });
 
 describe('refund versus adjustment, webhooks delivered one at a time (none registered, hourly poll)', () => {
