@@ -50,12 +50,34 @@ const fact = (e: MatchLedgerEntry): PaymentFact => ({
   paired: e.pairedWith !== null,
 });
 
-/** Drops settled entries that no new payment could pair with any more. */
-export function pruneMatchLedger(ledger: MatchLedgerEntry[], nowMs: number, windowMs: number): void {
+/**
+ * How many paired entries (two to a pair, or a released negative payment) past the usual horizon a customer's ledger
+ * keeps: the newest 200 pairs, a few tens of kilobytes of state carried across continue-as-new. A paired
+ * positive payment dropped from the ledger came back from the portal's list as unpaired, and a later negative payment
+ * of the same amount claimed it a second time; a voided negative payment must still find the partner it reversed.
+ */
+export const PAIRED_ENTRIES_KEPT = 400;
+
+const remembered = (e: MatchLedgerEntry) => e.pairedWith !== null || !!e.released;
+
+/**
+ * Drops settled entries that no new payment could pair with any more. `keepPairs` (customer revision 4): paired
+ * entries stay, the newest PAIRED_ENTRIES_KEPT of them past the horizon, so they are never taken for unpaired ones.
+ */
+export function pruneMatchLedger(ledger: MatchLedgerEntry[], nowMs: number, windowMs: number, keepPairs = false): void {
   const keepAfter = nowMs - 2 * windowMs;
+  const old = (e: MatchLedgerEntry) => !e.waiting && e.atMs < keepAfter - (e.listed ? LISTED_KEEP_MS : 0);
+  const kept = keepPairs
+    ? new Set(
+        ledger
+          .filter((e) => old(e) && remembered(e))
+          .sort((a, b) => b.atMs - a.atMs || (a.id < b.id ? -1 : 1))
+          .slice(0, PAIRED_ENTRIES_KEPT),
+      )
+    : new Set<MatchLedgerEntry>();
   for (let i = ledger.length - 1; i >= 0; i--) {
     const e = ledger[i]!;
-    if (!e.waiting && e.atMs < keepAfter - (e.listed ? LISTED_KEEP_MS : 0)) ledger.splice(i, 1);
+    if (old(e) && !kept.has(e)) ledger.splice(i, 1);
   }
 }
 

@@ -91,8 +91,10 @@ const acts = proxyActivities<Activities>({
  * 3: handlers that change the customer run one at a time in arrival order (`exclusive`). Before, a flag and a condition
  * let two handlers admitted in one workflow task, or every handler waiting when one finished, run side by side (two
  * creates of the client, each attachment uploaded twice).
+ * 4: paired payments are remembered past the pruning horizon (the newest 200 pairs), so a paired positive payment
+ * read again from the portal is not taken for an unpaired one and claimed by a second negative payment.
  */
-export const CUSTOMER_WORKFLOW_REVISION = 3;
+export const CUSTOMER_WORKFLOW_REVISION = 4;
 
 /** The memo key of the published portal client (null: ask by Update). */
 export const PORTAL_CLIENT_MEMO = 'portalClient';
@@ -153,6 +155,8 @@ export async function customer(input: CustomerInput): Promise<void> {
   // Revision 3: a queue. Each handler waits for the one before it (a promise chain), so they run one at a time and in
   // the order they came; `queued` counts those running or waiting.
   const inOrder = (input.revision ?? 1) >= 3;
+  // Revision 4: the ledger keeps settled pairs past the usual horizon (see pruneMatchLedger).
+  const keepsPairs = (input.revision ?? 1) >= 4;
   let turn: Promise<void> = Promise.resolve();
   let queued = 0;
   const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -274,7 +278,7 @@ export async function customer(input: CustomerInput): Promise<void> {
   /** Refund-versus-adjustment pairing, one payment at a time (handlers run their synchronous part one at a time). */
   const arbitrate = async ({ payment, connectionKey, windowMs, known }: MatchRequest): Promise<AdjustmentMatch> => {
     const nowMs = Date.now();
-    pruneMatchLedger(state.matchLedger, nowMs, windowMs);
+    pruneMatchLedger(state.matchLedger, nowMs, windowMs, keepsPairs);
     if (publishes) recordKnownPayments(state.matchLedger, known ?? []);
     const { answer, wake, tell } = arbitrateAdjustment(state.matchLedger, payment, windowMs, nowMs);
     // The positive partner's workflow may not run yet (its webhook comes later): the signal below would be lost, so the

@@ -203,4 +203,29 @@ describe('refund versus adjustment, webhooks delivered one at a time (none regis
     // Once the positive payment has heard it, it is no longer listed.
     expect((await customer.describe()).memo?.[ADJUSTMENT_PAIRED_MEMO]).toBeUndefined();
   });
+
+  it('a second negative payment of the same amount, asked after the first pair left the window, does not claim the paired positive payment again', async () => {
+    const inv = await postErpInvoice(h, 'C20000', '44.00');
+    const first = await apiPayment(h, inv.portalClientId, -4400);
+    await deliver('create_payment', first.id);
+    await paymentAt(h, first.id, 'classified'); // waiting for a partner
+    // The partner and a second negative payment of the same amount, within the window.
+    const positive = await apiPayment(h, inv.portalClientId, 4400, [{ invoiceId: inv.portalInvoiceId, amountMinor: 4400 }]);
+    const second = await apiPayment(h, inv.portalClientId, -4400);
+    await deliver('create_payment', positive.id);
+    expect((await paymentAt(h, positive.id, 'adjusted', 20000)).adjustmentPartner).toBe(first.id);
+    expect((await paymentAt(h, first.id, 'adjusted', 20000)).adjustmentPartner).toBe(positive.id);
+    await sleep(7000); // more than twice the 3 s window: the arbiter's usual horizon
+
+    await deliver('create_payment', second.id);
+    const b = await paymentAt(h, second.id, ['adjusted', 'refunded', 'needs_attention'], 20000);
+    // One positive payment of 44.00 came in and two of -44.00 went out: the second is a refund to the customer.
+    expect(b.adjustmentPartner).toBeNull();
+    expect(b.stage).toBe('refunded');
+    expect(ledger(h, second.id).map((e) => [parseDecimal(e.amount, 'USD'), e.customerNumber])).toEqual([[4400, 'C20000']]);
+    for (const id of [positive.id, `${positive.id}-R`, first.id]) expect(ledger(h, id)).toEqual([]);
+    // The arbiter still holds the first pair.
+    const entries = (await customerState(h.ops, 'C20000')).matchLedger;
+    expect(entries.find((e) => e.id === positive.id)?.pairedWith).toBe(first.id);
+  });
 });
