@@ -202,6 +202,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   // is accepted only when one will take it. Each accepted decision has a number; its handler returns once the wait has
   // taken that many (never on a state that a later step may not bring back).
   let awaitingDecision = false;
+  /** What the current wait can carry out when narrower than its reason's (a refused reversal or refund: retry or skip). */
+  let waitActions: WaitActions | null = null;
   let decisionsAccepted = 0;
   let decisionsTaken = 0;
   setHandler(
@@ -223,7 +225,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
             `payment ${state.paymentId}: a decision was already taken${last ? ` (${last.action} by ${last.by})` : ''} and is being applied; decide again if the payment comes back to needs_attention`,
           );
         }
-        validateResolution(state, r);
+        validateResolution(state, r, waitActions);
       },
     },
   );
@@ -262,8 +264,9 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     state.decisions.push({ at: new Date().toISOString(), by: 'arsync', why, action, ...(detail ? { detail } : {}) });
   };
   /** Parks the payment for finance; null when an adjustment partner turned up meanwhile (the caller adjusts). */
-  const waitForFinance = async (reason: AttentionReason, detail: string, wakeOnPartner = false): Promise<Resolution | null> => {
+  const waitForFinance = async (reason: AttentionReason, detail: string, wakeOnPartner = false, actions: WaitActions | null = null): Promise<Resolution | null> => {
     setStage('needs_attention', { reason, detail });
+    waitActions = actions;
     awaitingDecision = true;
     await acts.notifyStaffOfPayment({ paymentId: input.paymentId, connectionKey: input.connectionKey, kind: 'needs_attention', reason, detail });
     await condition(() => resolution !== null || (wakeOnPartner && pairedWith !== null));
@@ -273,6 +276,11 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     if (r) decisionsTaken++; // lets its Update handler return
     return r;
   };
+  /**
+   * The ERP refused a reversal or a refund: what is owed is the same whatever finance says, so the wait takes only
+   * retry (post it again) or skip (finance books it by hand); the application's actions would not be carried out.
+   */
+  const waitOnRefusal = (detail: string) => waitForFinance('erp_rejected', detail, false, REFUSED_REVERSAL_ACTIONS);
   /**
    * Enqueues a posting with the batch's journal poster and waits (durably) for its answer. Revision 3 signals a
    * running poster directly (one billed action, where an activity that signals costs two); the activity, which
@@ -314,6 +322,9 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     await condition(allHandlersFinished);
     // Something changed in the portal while we worked (a void, a refund): look again before finishing.
     if (changedSinceRead()) continue;
+    // A run never ends waiting for finance: the attention list shows running runs only, so a decision a path could not
+    // carry out would leave the payment in nobody's view. It is looked at again (and parks again if it must).
+    if (state.stage === 'needs_attention' && patched('no-end-in-needs-attention')) continue;
     return state;
   }
 
@@ -412,7 +423,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       const why = gone ? `voided in the portal after posting: posting reversed` : `refunded in the portal after posting: ${owed} reversed`;
       const result = await postReversal(input.paymentId, e, owed, ctx, why);
       if (result.status === 'rejected') {
-        const r = await waitForFinance('erp_rejected', `reversal ${result.code}: ${result.message}`);
+        const r = await waitOnRefusal(`reversal ${result.code}: ${result.message}`);
         if (r?.action === 'skip') setStage('skipped');
         return r?.action === 'retry';
       }
@@ -480,7 +491,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       });
       state.reversal = result;
       if (result.status === 'rejected') {
-        const r = await waitForFinance('erp_rejected', `reversal ${result.code}: ${result.message}`);
+        const r = await waitOnRefusal(`reversal ${result.code}: ${result.message}`);
         if (r?.action === 'skip') setStage('skipped');
         return r?.action === 'retry';
       }
@@ -504,7 +515,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     const why = 'voided in the portal after posting: refund reversed';
     const result = await postReversal(input.paymentId, e, owed, ctx, why, 'refund_reversal');
     if (result.status === 'rejected') {
-      const r = await waitForFinance('erp_rejected', `reversal ${result.code}: ${result.message}`);
+      const r = await waitOnRefusal(`reversal ${result.code}: ${result.message}`);
       if (r?.action === 'skip') setStage('skipped');
       return r?.action === 'retry';
     }
@@ -567,7 +578,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     });
     state.posting = result;
     if (result.status === 'rejected') {
-      const r = await waitForFinance('erp_rejected', `${result.code}: ${result.message}`);
+      const r = await waitOnRefusal(`${result.code}: ${result.message}`);
       if (r?.action === 'skip') {
         setStage('skipped');
         return false;
@@ -615,7 +626,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     });
     state.reversal = result;
     if (result.status === 'rejected') {
-      const r = await waitForFinance('erp_rejected', `taking back the reversal of ${partner}: ${result.code}: ${result.message}`);
+      const r = await waitOnRefusal(`taking back the reversal of ${partner}: ${result.code}: ${result.message}`);
       if (r?.action === 'skip') setStage('skipped');
       return r?.action === 'retry';
     }
@@ -632,7 +643,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     if (partnerPosting.posted && owed > 0) {
       const result = await postReversal(partner, partnerPosting, owed, ctx, adjustmentReversalNote(input.paymentId));
       if (result.status === 'rejected') {
-        const r = await waitForFinance('erp_rejected', `reversal of ${partner}: ${result.code}: ${result.message}`);
+        const r = await waitOnRefusal(`reversal of ${partner}: ${result.code}: ${result.message}`);
         if (r?.action === 'skip') setStage('skipped');
         return r?.action === 'retry';
       }
@@ -837,7 +848,15 @@ function describe(r: Resolution): string {
   }
 }
 
-/** Which resolutions make sense for which reason: anything else is rejected before it reaches history. */
+type WaitActions = { actions: ReadonlyArray<ResolutionAction['action']>; what: string };
+
+/** A refused reversal or refund (reason erp_rejected): only these are carried out by the paths that wait for it. */
+const REFUSED_REVERSAL_ACTIONS: WaitActions = { actions: ['retry', 'skip'], what: 'the ERP refused a reversal or refund' };
+
+/**
+ * Which resolutions make sense for which reason: anything else is rejected before it reaches history. erp_rejected's
+ * are those of a refused application; a refused reversal or refund waits with REFUSED_REVERSAL_ACTIONS.
+ */
 const ALLOWED: Record<AttentionReason, ReadonlyArray<ResolutionAction['action']>> = {
   unknown_invoice: ['apply_to_invoice', 'post_unapplied', 'skip', 'retry'],
   unknown_customer: ['skip', 'retry'],
@@ -853,15 +872,15 @@ const ALLOWED: Record<AttentionReason, ReadonlyArray<ResolutionAction['action']>
   unclear_reversal: ['retry', 'skip'],
 };
 
-function validateResolution(state: PaymentState, r: Resolution): void {
+function validateResolution(state: PaymentState, r: Resolution, wait: WaitActions | null): void {
   if (!r.by?.trim()) throw new Error('who is resolving ("by") is required');
   if (!r.why?.trim()) throw new Error('a reason ("why") is required');
   if (state.stage !== 'needs_attention' || !state.attention) {
     throw new Error(`payment ${state.paymentId} does not need attention (stage ${state.stage})`);
   }
-  const allowed = ALLOWED[state.attention.reason];
+  const allowed = wait?.actions ?? ALLOWED[state.attention.reason];
   if (!allowed.includes(r.action)) {
-    throw new Error(`"${r.action}" does not resolve ${state.attention.reason}; allowed: ${allowed.join(', ')}`);
+    throw new Error(`"${r.action}" does not resolve ${state.attention.reason}${wait ? ` here (${wait.what})` : ''}; allowed: ${allowed.join(', ')}`);
   }
   if (r.action === 'apply_to_invoice' && !r.invoiceNumber?.trim()) throw new Error('invoiceNumber is required');
   if (r.action === 'treat_as_adjustment' && !r.partnerPaymentId?.trim()) throw new Error('partnerPaymentId is required');

@@ -8,7 +8,7 @@ import { paymentWorkflowId } from '../../workflows/ids';
 import { resolvePayment } from '../../workflows/portalPayment';
 import { payOnPortal } from '../support/portalPay';
 import { eventually, type TestStack } from '../support/stack';
-import { apiPayment, ledger, ledgerSum, paymentAt, portalOnlyInvoice, postErpInvoice, remaining, runCli, sleep, startPaymentStack } from './paymentFixtures';
+import { apiPayment, ledger, ledgerSum, payInFull, paymentAt, portalOnlyInvoice, postErpInvoice, remaining, runCli, sleep, startPaymentStack } from './paymentFixtures';
 
 // What the rules cannot decide alone, and finance's part: a payment to an invoice the ERP does not know waits in
 // needs_attention (findable, staff notified) until finance resolves it through the CLI, recorded in history with who
@@ -145,4 +145,47 @@ describe('payments the rules cannot apply as made', () => {
     expect(cli.code).toBe(0);
     expect(cli.stdout).toContain(`payments: ${all.totals.payments} (1 shown; --limit for more)`);
   });
+});
+
+describe('finance decisions the run can carry out', () => {
+  it('a reversal the ERP refused takes only retry or skip: an application action is refused, the payment stays listed, retry reverses it', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '66.00');
+    const [p] = await payInFull(s, [inv]);
+    const paymentId = p!.paymentId;
+    await paymentAt(s, paymentId, 'posted', 30000);
+    const posted = ledgerSum(s, paymentId);
+    expect(posted).toBe(-inv.totalMinor);
+    const handle = s.t.client.workflow.getHandle(paymentWorkflowId('default', paymentId));
+    // Blocked in the ERP, the customer cannot take the reversal of the payment voided in the portal.
+    s.bc.admin.updateCustomer('C10000', { blocked: 'All' });
+    try {
+      await s.deps.portals.client('default').deletePayment(paymentId);
+      const parked = await paymentAt(s, paymentId, 'needs_attention', 30000);
+      expect(parked.attention?.reason).toBe('erp_rejected');
+      expect(parked.attention?.detail).toMatch(/^reversal .*blocked/);
+
+      // post_unapplied / apply_to_invoice fit a refused application, not a refused reversal: refused, nothing recorded.
+      for (const action of [{ action: 'post_unapplied' as const }, { action: 'apply_to_invoice' as const, invoiceNumber: inv.number }]) {
+        await expect(resolve(s.ops, 'default', paymentId, { ...action, by: 'finance@cronus.example', why: 'wrong button' })).rejects.toMatchObject({
+          status: 409,
+          message: expect.stringContaining(`"${action.action}" does not resolve erp_rejected here (the ERP refused a reversal or refund); allowed: retry, skip`),
+        });
+      }
+      const still = await paymentState(s.ops, 'default', paymentId);
+      expect(still.stage).toBe('needs_attention');
+      expect(still.decisions.filter((d) => d.by !== 'arsync')).toEqual([]);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await eventually(async () => (await listAttention(s.ops)).payments.some((r) => r.paymentId === paymentId), 10000, 'still in the attention list');
+      expect(ledger(s, `${paymentId}-R`)).toEqual([]);
+    } finally {
+      s.bc.admin.updateCustomer('C10000', { blocked: '' });
+    }
+
+    // Unblocked, finance retries: the reversal is posted and the run ends settled.
+    await resolve(s.ops, 'default', paymentId, { action: 'retry', by: 'finance@cronus.example', why: 'customer unblocked' });
+    const settled = await paymentAt(s, paymentId, 'skipped', 30000);
+    expect(settled.decisions.map((d) => `${d.by}:${d.action}`)).toEqual(['finance@cronus.example:retry', 'arsync:reverse']);
+    expect(ledgerSum(s, `${paymentId}-R`)).toBe(inv.totalMinor);
+    await eventually(async () => (await handle.describe()).status.name === 'COMPLETED', 10000, 'the payment run to finish');
+  }, 60000);
 });
