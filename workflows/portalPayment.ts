@@ -205,6 +205,12 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   /** What the current wait can carry out when narrower than its reason's (a refused reversal or refund: retry or skip). */
   let waitActions: WaitActions | null = null;
   let decisionsAccepted = 0;
+  /**
+   * What the portal said when finance last skipped the payment (null: never). The skip holds for the rest of the run:
+   * an observation during or after the wait (a duplicate event, a poll, a drift sweep) leads to one more read, acted
+   * on only when the portal changed the payment since (see `skipHolds`).
+   */
+  let skippedOn: { portalStatus: PaymentContext['portalStatus'] | null; refundedMinor: number } | null = null;
   let decisionsTaken = 0;
   setHandler(
     resolvePayment,
@@ -274,6 +280,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     const r = resolution;
     resolution = null;
     if (r) decisionsTaken++; // lets its Update handler return
+    if (r?.action === 'skip') skippedOn = { portalStatus: state.context?.portalStatus ?? null, refundedMinor: state.context?.refundedMinor ?? 0 };
     return r;
   };
   /**
@@ -347,6 +354,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       // A webhook or a hand-made start for an id the portal does not have (or no longer has): parked, never failed,
       // so finance sees it with its reason and closes it (skip) or reads the portal again (retry).
       if (!UNKNOWN_PAYMENT_FAILURES.includes(failureType(err) ?? '')) throw err;
+      // Finance closed it already: the portal still not having it changes nothing.
+      if (skippedOn && patched(FINANCE_SKIP_HOLDS)) return false;
       const r = await waitForFinance('unknown_payment', `the portal does not know payment ${input.paymentId}: ${failureMessage(err)}`);
       if (r?.action !== 'skip') return true;
       decide('skip', `finance closed a payment the portal does not know: ${r.why}`);
@@ -370,6 +379,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       setStage('skipped');
       return false;
     }
+    if (skippedOn && skipHolds(skippedOn, ctx) && patched(FINANCE_SKIP_HOLDS)) return false;
     if (ctx.erp.posted) return settleAfterPosting(ctx);
     if (ctx.portalStatus === 'voided' || ctx.portalStatus === 'failed') {
       // A negative payment has no posting of its own when it was an adjustment, but it may have reversed its partner's.
@@ -828,6 +838,19 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       // The invoice was not synced by us (or its workflow has ended): the drift sweep reconciles it.
     }
   }
+}
+
+/** Patch id: a payment finance skipped is not parked again by an observation that changed nothing in the portal. */
+const FINANCE_SKIP_HOLDS = 'finance-skip-holds';
+
+/**
+ * Whether finance's skip still stands after a new read: for a payment the ERP does not have, unless the portal voided it
+ * since (nothing to post; a negative payment's adjustment pair is released as usual); for one the ERP has, unless the
+ * portal voided or refunded more of it since (a reversal is owed).
+ */
+function skipHolds(skippedOn: { portalStatus: PaymentContext['portalStatus'] | null; refundedMinor: number }, c: PaymentContext): boolean {
+  if (!c.erp.posted) return c.portalStatus !== 'voided' && c.portalStatus !== 'failed';
+  return c.portalStatus === skippedOn.portalStatus && c.refundedMinor === skippedOn.refundedMinor;
 }
 
 /** How the portal answers a read of a payment it does not have (activities/failures.ts types). */

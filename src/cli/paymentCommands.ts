@@ -111,7 +111,7 @@ export function registerPaymentCommands(program: Command): void {
 
   payment
     .command('retry')
-    .description('observe a staged payment again: re-read both systems and post what is still missing')
+    .description('observe a staged payment again: re-read both systems and post what is still missing (refused while it waits for a finance decision: resolve it)')
     .argument('<connection>')
     .argument('<paymentId>')
     .option('--by <who>', 'who asks')

@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { paymentWorkflowId } from '../../workflows/ids';
 import { paymentStateQuery, resolvePayment, type PaymentState, type Resolution } from '../../workflows/portalPayment';
 import type { PaymentStage } from '../domain/stages';
-import { InvoiceNumber, PortalPaymentId } from '../temporal/searchAttributes';
+import { AttentionReason, InvoiceNumber, PortalPaymentId, Stage } from '../temporal/searchAttributes';
 import { observePayment } from '../temporal/starters';
 import { bounded, notFoundOrEnded, OperationError, type OpsContext } from './context';
 import { listCurrentRuns, stageClauses, stagedRow } from './visibility';
@@ -67,10 +67,19 @@ export const resolve = (ctx: OpsContext, connectionKey: string, paymentId: strin
 /**
  * Retry or re-post by hand: observe the payment again (a finished payment gets a new run that re-reads both systems).
  * Only a payment arsync has staged can be retried, so a mistyped id does not create a workflow. Who asked and why travel
- * in the observation, so the decision is in the workflow history.
+ * in the observation, so the decision is in the workflow history. A payment waiting for a finance decision is refused
+ * (409): only a decision wakes it, so an observation would be answered and do nothing.
  */
 export async function retry(ctx: OpsContext, connectionKey: string, paymentId: string, audit?: { by: string; why: string }) {
-  await call(ctx, connectionKey, paymentId, () => handle(ctx, connectionKey, paymentId).describe());
+  const run = await call(ctx, connectionKey, paymentId, () => handle(ctx, connectionKey, paymentId).describe());
+  // The stage as the run indexed it: needs_attention is indexed when the wait starts, and read without a worker.
+  if (run.status.name === 'RUNNING' && run.typedSearchAttributes.get(Stage) === 'needs_attention') {
+    const reason = run.typedSearchAttributes.get(AttentionReason) ?? 'needs_attention';
+    throw new OperationError(
+      `portal payment ${paymentId} is waiting for a finance decision (${reason}); use resolve --action retry, or another action ${reason} allows`,
+      409,
+    );
+  }
   const event = audit ? `manual retry by ${audit.by}: ${audit.why}` : 'manual retry';
   const h = await bounded(ctx, `retrying portal payment ${paymentId}`, () =>
     observePayment(ctx, ctx.companyId, connectionKey, paymentId, { source: 'manual', updatedAt: Math.floor(Date.now() / 1000), event }),

@@ -8,7 +8,9 @@ import { paymentWorkflowId } from '../../workflows/ids';
 import { resolvePayment } from '../../workflows/portalPayment';
 import { payOnPortal } from '../support/portalPay';
 import { eventually, type TestStack } from '../support/stack';
-import { apiPayment, ledger, ledgerSum, payInFull, paymentAt, portalOnlyInvoice, postErpInvoice, remaining, runCli, sleep, startPaymentStack } from './paymentFixtures';
+import { observePayment } from '../../src/temporal/starters';
+import { PORTAL_WEBHOOK_SECRET_HEADER } from '../../src/http/routes/portalWebhook';
+import { apiPayment, ledger, ledgerSum, payInFull, paymentAt, portalOnlyInvoice, portalPaymentBody, postErpInvoice, remaining, runCli, sleep, startPaymentStack } from './paymentFixtures';
 
 // What the rules cannot decide alone, and finance's part: a payment to an invoice the ERP does not know waits in
 // needs_attention (findable, staff notified) until finance resolves it through the CLI, recorded in history with who
@@ -188,4 +190,71 @@ describe('finance decisions the run can carry out', () => {
     expect(ledgerSum(s, `${paymentId}-R`)).toBe(inv.totalMinor);
     await eventually(async () => (await handle.describe()).status.name === 'COMPLETED', 10000, 'the payment run to finish');
   }, 60000);
+
+  /** A payment to an invoice only the portal has: parked as unknown_invoice, nothing posted. */
+  async function parkedPayment(amountMinor: number) {
+    const known = await postErpInvoice(s, 'C10000', '10.00');
+    const orphan = await portalOnlyInvoice(s, known.portalClientId, `PORTAL-WAIT-${Date.now()}`, amountMinor);
+    const p = await apiPayment(s, known.portalClientId, amountMinor, [{ invoiceId: orphan.portalInvoiceId, amountMinor }]);
+    await paymentAt(s, p.id, 'needs_attention');
+    return { paymentId: p.id, handle: s.t.client.workflow.getHandle(paymentWorkflowId('default', p.id)) };
+  }
+
+  it('a retry of a payment waiting for a finance decision is refused (409) with what to do instead', async () => {
+    const { paymentId } = await parkedPayment(3100);
+    const api = await axios.post(
+      `${s.apiUrl}/api/v1/payments/default/${paymentId}/retry`,
+      { by: 'ops@cronus.example', why: 'portal was down' },
+      { headers: { authorization: `Bearer ${s.config.env.API_TOKEN}` }, validateStatus: () => true },
+    );
+    expect(api.status).toBe(409);
+    expect(api.data).toEqual({ error: 'conflict', message: expect.stringContaining('waiting for a finance decision (unknown_invoice); use resolve --action retry') });
+    const cli = await runCli(s, ['payment', 'retry', 'default', paymentId, '--by', 'ops@cronus.example', '--why', 'portal was down']);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain('waiting for a finance decision');
+    // The decision the message points to is what reaches the waiting run.
+    await resolve(s.ops, 'default', paymentId, { action: 'skip', by: 'finance@cronus.example', why: 'customer paid twice' });
+    expect((await paymentAt(s, paymentId, 'skipped')).decisions.map((d) => d.action)).toEqual(['skip']);
+  }, 30000);
+
+  it('finance\'s skip holds against what was observed during the wait (a repeated event, a drift sweep); nothing is posted', async () => {
+    const { paymentId, handle } = await parkedPayment(3200);
+    // The portal's event delivered again and a drift sweep's look, both while the payment waits: nothing changed.
+    const body = await portalPaymentBody(s, paymentId);
+    const hook = await axios.post(`${s.apiUrl}/webhooks/invoice-ninja/default/update_payment`, body, {
+      headers: { [PORTAL_WEBHOOK_SECRET_HEADER]: s.config.env.PORTAL_WEBHOOK_SECRET },
+      validateStatus: () => true,
+    });
+    expect(hook.status).toBeLessThan(300);
+    await observePayment(s.ops, s.ops.companyId, 'default', paymentId, { source: 'manual', updatedAt: Math.floor(Date.now() / 1000), event: 'drift sweep: not posted in the ERP' });
+    await eventually(async () => (await paymentState(s.ops, 'default', paymentId)).observations >= 3, 10000, 'both observations in the run');
+
+    await resolve(s.ops, 'default', paymentId, { action: 'skip', by: 'finance@cronus.example', why: 'paid by mistake, refunded by the bank' });
+    await eventually(async () => (await handle.describe()).status.name === 'COMPLETED', 15000, 'the payment run to finish');
+    const done = await paymentState(s.ops, 'default', paymentId);
+    expect(done.stage).toBe('skipped');
+    expect(done.decisions.map((d) => `${d.by}:${d.action}`)).toEqual(['finance@cronus.example:skip']);
+    expect(ledger(s, paymentId)).toEqual([]);
+    expect((await listAttention(s.ops)).payments.some((r) => r.paymentId === paymentId)).toBe(false);
+  }, 45000);
+
+  it('a payment the portal does not know, skipped by finance after another look was asked for, stays closed', async () => {
+    // A webhook for an id the portal does not have (a forged or mistyped delivery): parked as unknown_payment.
+    const client = await s.deps.portals.client('default').findOrCreateClient('C10000', { name: 'Adatum', currency: 'USD' });
+    const real = await apiPayment(s, client.id, 0);
+    const forged = { ...(await portalPaymentBody(s, real.id)), id: `Zzunknown${Date.now()}` };
+    await axios.post(`${s.apiUrl}/webhooks/invoice-ninja/default/create_payment`, forged, { headers: { [PORTAL_WEBHOOK_SECRET_HEADER]: s.config.env.PORTAL_WEBHOOK_SECRET } });
+    const paymentId = forged.id as string;
+    const parked = await paymentAt(s, paymentId, 'needs_attention', 20000);
+    expect(parked.attention?.reason).toBe('unknown_payment');
+    await observePayment(s.ops, s.ops.companyId, 'default', paymentId, { source: 'manual', updatedAt: Math.floor(Date.now() / 1000), event: 'drift sweep: not posted in the ERP' });
+    await eventually(async () => (await paymentState(s.ops, 'default', paymentId)).observations >= 2, 10000, 'the second look asked for');
+
+    await resolve(s.ops, 'default', paymentId, { action: 'skip', by: 'finance@cronus.example', why: 'not ours' });
+    const handle = s.t.client.workflow.getHandle(paymentWorkflowId('default', paymentId));
+    await eventually(async () => (await handle.describe()).status.name === 'COMPLETED', 15000, 'the payment run to finish');
+    const done = await paymentState(s.ops, 'default', paymentId);
+    expect(done.stage).toBe('skipped');
+    expect(done.decisions.map((d) => `${d.by}:${d.action}`)).toEqual(['finance@cronus.example:skip', 'arsync:skip']);
+  }, 45000);
 });
