@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { SearchAttributeType } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { JournalPostRequest } from '../../activities/journalTypes';
 import type { MatchablePayment, PaymentContext } from '../../activities/paymentTypes';
-import { temporalTestServerPath } from '../../src/temporal/binaries';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
 import { arbitrateAdjustment, type MatchLedgerEntry } from '../../workflows/adjustmentArbiter';
 import { journalPosted } from '../../workflows/journalPoster';
 import { adjustmentPaired, paymentObserved, portalPayment } from '../../workflows/portalPayment';
+import { startTimeSkipping } from '../support/timeSkipping';
 
 // The refund-versus-adjustment wait of the portal payment workflow on Temporal's time-skipping test server, with the
 // production default window (10 minutes): the workflow's timer, not the wall clock, decides when an unmatched negative
@@ -20,13 +17,7 @@ import { adjustmentPaired, paymentObserved, portalPayment } from '../../workflow
 const WINDOW_MS = 10 * 60_000;
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
-  // The test server has no ListSearchAttributes, but takes our attributes one call at a time.
-  const { INDEXED_VALUE_TYPE_INT: INT, INDEXED_VALUE_TYPE_KEYWORD: KEYWORD } = temporal.api.enums.v1.IndexedValueType;
-  await env.client.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === SearchAttributeType.INT ? INT : KEYWORD])),
-  });
+  env = await startTimeSkipping();
 }, 60000);
 afterAll(async () => {
   await env?.teardown();

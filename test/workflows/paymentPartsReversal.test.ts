@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { SearchAttributeType } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
-import type { JournalPostRequest } from '../../activities/journalTypes';
-import type { ErpPostingState, PaymentContext } from '../../activities/paymentTypes';
-import { temporalTestServerPath } from '../../src/temporal/binaries';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
-import { journalPosted } from '../../workflows/journalPoster';
+import type { ErpPostingState } from '../../activities/paymentTypes';
 import { paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
+import { startTimeSkipping } from '../support/timeSkipping';
+import { portalPaymentContext, postingJournal } from '../support/paymentStubs';
 
 // A posted payment with an excess on the fee account, refunded in the portal since: the reversal follows the posted
 // parts (src/domain/reversal.ts) behind the `reverse-posted-parts` patch, and what the rule cannot decide waits for
@@ -18,12 +14,7 @@ import { paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type
 let env: TestWorkflowEnvironment;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
-  const { INDEXED_VALUE_TYPE_INT: INT, INDEXED_VALUE_TYPE_KEYWORD: KEYWORD } = temporal.api.enums.v1.IndexedValueType;
-  await env.client.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === SearchAttributeType.INT ? INT : KEYWORD])),
-  });
+  env = await startTimeSkipping();
 }, 60000);
 afterAll(async () => {
   await env?.teardown();
@@ -31,22 +22,11 @@ afterAll(async () => {
 
 /** 100.00 posted as 70.00 to the customer and 30.00 to the fee account; 30.00 refunded in the portal. */
 function stubs(erp: Partial<ErpPostingState>) {
-  const submitted: JournalPostRequest[] = [];
-  const context: PaymentContext = {
-    paymentId: 'POS1',
-    connectionKey: 'default',
+  const journal = postingJournal(env);
+  const context = portalPaymentContext({
     amountMinor: 10000,
     refundedMinor: 3000,
-    currency: 'USD',
-    date: '2026-01-15',
-    createdAtMs: 0,
     portalStatus: 'partially_refunded',
-    origin: 'portal',
-    portalClientId: 'client-1',
-    customerNumber: 'C10000',
-    allocations: [{ invoiceNumber: 'INV1', amountMinor: 10000, feeMinor: 0 }],
-    invoiceNumbers: ['INV1'],
-    methodCode: null,
     erp: {
       posted: true,
       postedMinor: 7000,
@@ -58,19 +38,15 @@ function stubs(erp: Partial<ErpPostingState>) {
       general: { feeLines: [{ account: '65100', balancingAccount: '10200', amountMinor: 3000 }], feeReversedMinor: 0 },
       ...erp,
     },
-  };
+  });
   const activities: Partial<Activities> = {
     async resolvePaymentContext() {
       return context;
     },
-    async enqueueJournalPosting({ request, requestId, replyTo }) {
-      submitted.push(request);
-      const result = { externalDocumentNumber: request.externalDocumentNumber, status: 'posted' as const, entries: [], invoiceRemaining: {} };
-      await env.client.workflow.getHandle(replyTo).signal(journalPosted, { requestId, result });
-    },
+    ...journal.activities,
     async notifyStaffOfPayment() {},
   };
-  return { activities, submitted };
+  return { activities, submitted: journal.submitted };
 }
 
 async function run(erp: Partial<ErpPostingState>, body: (h: Awaited<ReturnType<typeof env.client.workflow.signalWithStart>>) => Promise<void> = async () => undefined) {

@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { SearchAttributeType } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
-import type { JournalPostRequest } from '../../activities/journalTypes';
-import type { PaymentContext } from '../../activities/paymentTypes';
 import { netOfPaymentRefund } from '../../activities/intake';
-import { temporalTestServerPath } from '../../src/temporal/binaries';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
-import { journalPosted } from '../../workflows/journalPoster';
 import { paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
+import { startTimeSkipping } from '../support/timeSkipping';
+import { portalPaymentContext, postingJournal } from '../support/paymentStubs';
 
 // A payment whose allocations the plan cannot take (bad input from the portal) is parked for finance with its reason,
 // never left failing its workflow task (retried for ever, out of sight, the payment staged). Activities are stand-ins.
@@ -18,12 +13,7 @@ import { paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type
 let env: TestWorkflowEnvironment;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
-  const { INDEXED_VALUE_TYPE_INT: INT, INDEXED_VALUE_TYPE_KEYWORD: KEYWORD } = temporal.api.enums.v1.IndexedValueType;
-  await env.client.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === SearchAttributeType.INT ? INT : KEYWORD])),
-  });
+  env = await startTimeSkipping();
 }, 60000);
 afterAll(async () => {
   await env?.teardown();
@@ -39,27 +29,16 @@ const settings = {
 };
 
 function stubs() {
-  const submitted: JournalPostRequest[] = [];
+  const journal = postingJournal(env);
   // The portal allocates more than the payment holds (6,000 of it left, 8,000 allocated).
-  const context: PaymentContext = {
-    paymentId: 'POS1',
-    connectionKey: 'default',
+  const context = portalPaymentContext({
     amountMinor: 8000,
     refundedMinor: 2000,
-    currency: 'USD',
-    date: '2026-01-15',
-    createdAtMs: 0,
     portalStatus: 'partially_refunded',
-    origin: 'portal',
-    portalClientId: 'client-1',
-    customerNumber: 'C10000',
-    allocations: [{ invoiceNumber: 'INV1', amountMinor: 8000, feeMinor: 0 }],
-    invoiceNumbers: ['INV1'],
-    methodCode: null,
     erp: { posted: false, postedMinor: 0, reversed: false, reversedMinor: 0, reversals: 0, customerNumber: null, lines: [] },
     erpInvoices: { invoices: [{ number: 'INV1', customerNumber: 'C10000', currency: 'USD', remainingMinor: 8000, status: 'open' }], settings },
     noPartnerWaiting: true,
-  };
+  });
   const activities: Partial<Activities> = {
     async resolvePaymentContext() {
       return context;
@@ -67,14 +46,10 @@ function stubs() {
     async lookupErpInvoices() {
       return { invoices: context.erpInvoices!.invoices, settings };
     },
-    async enqueueJournalPosting({ request, requestId, replyTo }) {
-      submitted.push(request);
-      const result = { externalDocumentNumber: request.externalDocumentNumber, status: 'posted' as const, entries: [], invoiceRemaining: {} };
-      await env.client.workflow.getHandle(replyTo).signal(journalPosted, { requestId, result });
-    },
+    ...journal.activities,
     async notifyStaffOfPayment() {},
   };
-  return { activities, submitted };
+  return { activities, submitted: journal.submitted };
 }
 
 describe('a plan the portal gave bad input for', () => {

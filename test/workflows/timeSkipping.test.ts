@@ -1,14 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
-import { temporalTestServerPath } from '../../src/temporal/binaries';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/searchAttributes';
 import type { Activities } from '../../activities';
 import { subscriptionStateQuery, type bcSubscription } from '../../workflows/bcSubscription';
 import { erpInvoiceChangedSignal, INVOICE_WORKFLOW_REVISION, invoiceStateQuery, invoiceViewedSignal, paymentPostedSignal, type invoiceLifecycle } from '../../workflows/invoiceLifecycle';
 import type { PortalLink } from '../../workflows/invoiceTypes';
+import { startTimeSkipping } from '../support/timeSkipping';
 
 // Long waits in skipped time, on the time-skipping test server: the Business Central subscription renewed before its
 // 3-day expiry for weeks, and an invoice that lives for months (views, a payment; daily re-checks in revision 3, none
@@ -66,14 +64,7 @@ function invoiceStubs(portal: PortalLink, world: { remainingMinor: number; porta
 }
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
-  // The invoice workflow indexes its stage: the test server, like a real cluster, needs the attributes registered.
-  const { IndexedValueType } = temporal.api.enums.v1;
-  const types: Record<string, number> = { Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, Int: IndexedValueType.INDEXED_VALUE_TYPE_INT };
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === 'INT' ? types.Int : types.Keyword])),
-  });
+  env = await startTimeSkipping();
 }, 60000);
 afterAll(async () => {
   await env?.teardown();

@@ -1,0 +1,43 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Activities } from '../../activities';
+import type { JournalPostRequest } from '../../activities/journalTypes';
+import type { PaymentContext } from '../../activities/paymentTypes';
+import { journalPosted } from '../../workflows/journalPoster';
+
+// Stand-ins for the payment workflow's activities in time-skipping tests: what the payment's read found, and a journal
+// that posts whatever it is asked to (recording each request) and answers the workflow as the journal poster would.
+
+/** A portal payment of client-1 (customer C10000) to INV1, as the payment's read returns it; `over` sets the rest. */
+export function portalPaymentContext(over: Partial<PaymentContext> & Pick<PaymentContext, 'amountMinor' | 'erp'>): PaymentContext {
+  return {
+    paymentId: 'POS1',
+    connectionKey: 'default',
+    refundedMinor: 0,
+    currency: 'USD',
+    date: '2026-01-15',
+    createdAtMs: 0,
+    portalStatus: 'completed',
+    origin: 'portal',
+    portalClientId: 'client-1',
+    customerNumber: 'C10000',
+    allocations: [{ invoiceNumber: 'INV1', amountMinor: over.amountMinor, feeMinor: 0 }],
+    invoiceNumbers: ['INV1'],
+    methodCode: null,
+    ...over,
+  };
+}
+
+/** A journal that posts every request and signals the answer back; `submitted` lists the requests in order. */
+export function postingJournal(env: TestWorkflowEnvironment): { submitted: JournalPostRequest[]; activities: Pick<Activities, 'enqueueJournalPosting'> } {
+  const submitted: JournalPostRequest[] = [];
+  return {
+    submitted,
+    activities: {
+      async enqueueJournalPosting({ request, requestId, replyTo }) {
+        submitted.push(request);
+        const result = { externalDocumentNumber: request.externalDocumentNumber, status: 'posted' as const, entries: [], invoiceRemaining: {} };
+        await env.client.workflow.getHandle(replyTo).signal(journalPosted, { requestId, result });
+      },
+    },
+  };
+}
