@@ -136,6 +136,17 @@ describe('Invoice Ninja webhook receiver', () => {
 });
 
 describe('Business Central webhook receiver', () => {
+  it('answers the validation handshake by POST and by GET with the token as plain text, and a GET without one with 400', async () => {
+    // As Business Central calls it: no body.
+    for (const method of ['POST', 'GET']) {
+      const res = await fetch(`${s.apiUrl}${BC_WEBHOOK_PATH}?validationToken=hand-shake-1`, { method });
+      expect([method, res.status, await res.text(), res.headers.get('content-type')]).toEqual([method, 200, 'hand-shake-1', expect.stringContaining('text/plain')]);
+    }
+    const bare = await http().get(BC_WEBHOOK_PATH);
+    expect(bare.status).toBe(400);
+    expect(bare.data.issues).toEqual([{ field: 'validationToken', message: 'required' }]);
+  });
+
   it("refuses an old subscription's clientState: 401 to the sender, which drops that subscription; nothing starts", async () => {
     const before = await workflowsOnQueue();
     // A subscription left from before the clientState was rotated: BC still holds and sends the old value.

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { chunks } from '../../adapters/chunks';
 import { notificationPayloadSchema, type BcSalesInvoice, type BusinessCentralClient } from '../../adapters/businessCentral';
 import type { Config } from '../../config/load';
@@ -34,12 +34,20 @@ const INVOICE_RESOURCE = /salesInvoices\(([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA
 export function registerBcWebhook(app: FastifyInstance, deps: BcWebhookDeps): void {
   const companyId = deps.config.env.BC_COMPANY_ID;
 
-  app.post(BC_WEBHOOK_PATH, { bodyLimit: 1024 * 1024 }, async (req, reply) => {
+  // Subscription handshake: echo the token as plain text. Business Central is reported to call it by POST; its method
+  // is not documented, so a GET is answered too.
+  const handshake = (req: FastifyRequest): string | null => {
     const token = (req.query as Record<string, unknown>).validationToken;
-    if (typeof token === 'string' && token.length > 0) {
-      // Subscription handshake: echo the token as plain text.
-      return reply.code(200).type('text/plain').send(token);
-    }
+    return typeof token === 'string' && token.length > 0 ? token : null;
+  };
+  app.get(BC_WEBHOOK_PATH, async (req, reply) => {
+    const token = handshake(req);
+    if (token === null) return reply.code(400).send({ error: 'invalid_handshake', issues: [{ field: 'validationToken', message: 'required' }] });
+    return reply.code(200).type('text/plain').send(token);
+  });
+  app.post(BC_WEBHOOK_PATH, { bodyLimit: 1024 * 1024 }, async (req, reply) => {
+    const token = handshake(req);
+    if (token !== null) return reply.code(200).type('text/plain').send(token);
     const parsed = notificationPayloadSchema.safeParse(req.body);
     if (!parsed.success) {
       return reply.code(400).send({ error: 'invalid_notification', issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })) });
