@@ -128,6 +128,10 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
   const portal = portals.client(connectionKey);
   const plan = planPortalInvoice(forPortal(erp));
   if (plan.problems.length) throw permanent('arsync:rounding', `invoice ${erp.number} cannot be mirrored exactly: ${plan.problems.join('; ')}`);
+  // Sent with the lines on every write: the plan's arithmetic holds only with these (percent line discounts, exclusive
+  // taxes, nothing at invoice level), and Invoice Ninja's own defaults differ.
+  const f = plan.invoiceFields;
+  const invoiceLevel = { isAmountDiscount: f.is_amount_discount, usesInclusiveTaxes: f.uses_inclusive_taxes, discount: f.discount, taxes: [] };
 
   // A new ERP invoice is the common case: create it at once (one request), and look the number up only when the portal
   // has it already (a re-sync, a later attempt of this activity, an invoice made by hand), as a lookup first would have.
@@ -142,16 +146,25 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
       poNumber: erp.customerPurchaseOrderReference || undefined,
       customValues: settings.customValues.map((m) => (m ? fieldText((erp as unknown as Record<string, unknown>)[m.erpField]) : undefined)) as [string?, string?, string?, string?],
       autoBillEnabled,
+      invoiceLevel,
       lines: plan.lineItems.map(toLineInput),
     },
     { markSent: true, sendEmail: !settings.disableInvoiceEmails },
   );
   const created = 'created' in res;
   // The portal is the judge of its own arithmetic: if it came out differently, correct the rounding line once.
-  const corrected = async (made: InInvoice) =>
-    made.amount.minor === plan.portalAmountMinor
-      ? made
-      : portal.updateInvoice(made.id, { currency: erp.currencyCode, lines: adjustRoundingLine(plan, made.amount.minor, erp.totalIncludingTax.minor).lineItems.map(toLineInput) });
+  const corrected = async (made: InInvoice) => {
+    // The portal invoices in its client's currency: an ERP invoice in another one (a currency of its own, a customer's
+    // currency changed since its client was made) would be read as the client's money. Refused for good.
+    if (made.currency !== erp.currencyCode) {
+      throw permanent('arsync:currency', `invoice ${erp.number} is in ${erp.currencyCode} but its portal client invoices in ${made.currency}`);
+    }
+    if (made.amount.minor === plan.portalAmountMinor) return made;
+    const fix = adjustRoundingLine(plan, made.amount.minor, erp.totalIncludingTax.minor);
+    // Not rounding: refused for good (the invoice waits for a person), never hidden behind a large Rounding line.
+    if (fix.problem) throw permanent('arsync:rounding', `invoice ${erp.number}: ${fix.problem}`);
+    return portal.updateInvoice(made.id, { currency: erp.currencyCode, invoiceLevel, lines: fix.lineItems.map(toLineInput) });
+  };
   let inv: InInvoice;
   if ('created' in res) {
     inv = await corrected(res.created);

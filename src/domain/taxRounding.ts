@@ -138,6 +138,8 @@ export interface PortalInvoicePlan {
   roundingMinor: number;
   /** The amount Invoice Ninja will compute for `lineItems`: the ERP amount including tax. */
   portalAmountMinor: number;
+  /** The largest rounding line the rule allows for this invoice (a larger one means a mapping error, not rounding). */
+  roundingToleranceMinor: number;
   paidAtPosting: PaidAtPosting | null;
   /** The portal balance once the paid-at-posting payment is recorded: the ERP remaining amount. */
   expectedPortalBalanceMinor: number;
@@ -194,6 +196,7 @@ export function planPortalInvoice(
     invoiceNumber: invoice.number,
     currency,
     invoiceFields: PORTAL_INVOICE_FIELDS,
+    roundingToleranceMinor: tolerance,
     lineItems,
     lines: invoice.lines.map((line, i) => ({
       mode: modes[i]!,
@@ -213,15 +216,26 @@ export function planPortalInvoice(
 /**
  * Recomputes the rounding line from the amount Invoice Ninja actually returned for `plan.lineItems`, for when the portal
  * computed differently than predicted. Returns the line items to PUT and the new rounding; unchanged when it matches.
+ * A rounding line beyond the plan's tolerance is not made: `problem` says why (the portal computed something else than
+ * rounding: a currency, a discount or a tax setting of its own), and the caller refuses the invoice.
  */
 export function adjustRoundingLine(
   plan: PortalInvoicePlan,
   observedAmountMinor: number,
   erpTotalMinor: number,
-): { lineItems: PortalLineItem[]; roundingMinor: number; changed: boolean } {
+): { lineItems: PortalLineItem[]; roundingMinor: number; changed: boolean; problem?: string } {
   const correction = erpTotalMinor - observedAmountMinor;
   if (correction === 0) return { lineItems: plan.lineItems, roundingMinor: plan.roundingMinor, changed: false };
   const roundingMinor = plan.roundingMinor + correction;
+  if (Math.abs(roundingMinor) > plan.roundingToleranceMinor) {
+    const amount = (minor: number) => `${formatDecimal(minor, plan.currency)} ${plan.currency}`;
+    return {
+      lineItems: plan.lineItems,
+      roundingMinor: plan.roundingMinor,
+      changed: false,
+      problem: `the portal computed ${amount(observedAmountMinor)} where ${amount(erpTotalMinor)} was due: a rounding line of ${amount(roundingMinor)} exceeds the tolerance of ${amount(plan.roundingToleranceMinor)}`,
+    };
+  }
   const base = plan.roundingMinor === 0 ? plan.lineItems : plan.lineItems.slice(0, -1);
   return {
     lineItems: roundingMinor === 0 ? base : [...base, roundingLine(roundingMinor, plan.currency)],

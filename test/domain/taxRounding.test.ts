@@ -290,6 +290,17 @@ describe('adjustRoundingLine', () => {
     expect(added.lineItems[1]).toMatchObject({ notes: 'Rounding', cost: 0.01 });
     expect(adjustRoundingLine(none, 1000, 1000)).toEqual({ lineItems: none.lineItems, roundingMinor: 0, changed: false });
   });
+
+  it('makes no rounding line beyond the tolerance: a portal that computed something else is refused, not hidden', () => {
+    // One line: the tolerance is two cents. The portal read a 10 % discount as 10.00 off, or took the amount for yen.
+    const none = planPortalInvoice(invoice('USD', [line('X', '1', 1000, '0', 1000, 0)], 0));
+    expect(none.roundingToleranceMinor).toBe(2);
+    expect(adjustRoundingLine(none, 998, 1000)).toMatchObject({ roundingMinor: 2, changed: true });
+    const refused = adjustRoundingLine(none, 997, 1000);
+    expect(refused).toMatchObject({ lineItems: none.lineItems, roundingMinor: 0, changed: false });
+    expect(refused.problem).toBe('the portal computed 9.97 USD where 10.00 USD was due: a rounding line of 0.03 USD exceeds the tolerance of 0.02 USD');
+    expect(adjustRoundingLine(none, 100000000, 1000).problem).toContain('a rounding line of -999990.00 USD');
+  });
 });
 
 // ---- Property-style: ERP invoices computed the Business Central way, over many generated cases. ----

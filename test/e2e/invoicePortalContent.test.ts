@@ -78,6 +78,39 @@ describe('invoice to portal', () => {
     expect(st.attention).toBeNull();
   });
 
+  it('line discounts are percentages in the portal too (Invoice Ninja takes a discount for an amount unless told): equal totals, no Rounding line', async () => {
+    const erp = s.bc.admin.postInvoice({
+      customerNumber: 'C10000',
+      lines: [
+        { description: 'Licences', quantity: 2, unitPrice: '125.00', taxPercent: '8.25', discountPercent: '10' },
+        { description: 'Support', quantity: 1, unitPrice: '80.00', taxPercent: '8.25' },
+      ],
+    });
+    const total = parseDecimal(erp.totalIncludingTax, 'USD');
+    const st = await synced(s, erp.number);
+    const inv = await s.deps.portals.client('default').getInvoice(st.portal!.invoiceId);
+    // 2 × 125.00 less 10 % = 225.00, plus 80.00, plus 8.25 % tax (25.16): 330.16 on both sides.
+    expect(total).toBe(33016);
+    expect(inv.amount.minor).toBe(total);
+    expect(inv.lines.map((l) => [l.notes.split('\n')[0], Number(l.quantity), Number(l.discount), l.lineTotal.minor])).toEqual([
+      ['Licences', 2, 10, 22500],
+      ['Support', 1, 0, 8000],
+    ]);
+    expect(st.attention).toBeNull();
+  });
+
+  it('an invoice in another currency than its portal client invoices in waits for a person, never made up as the client\'s money', async () => {
+    const c = s.bc.admin.createCustomer({ displayName: 'Euro Later GmbH', email: 'ap@euro-later.example' });
+    await setOptIn(s.ops, [c.number], { optedIn: true, by: 'test' });
+    // The customer's currency changes in the ERP after its portal client was made (in USD).
+    s.bc.admin.updateCustomer(c.number, { currencyCode: 'EUR' });
+    const erp = s.bc.admin.postInvoice({ customerNumber: c.number, lines: [{ description: 'Service', quantity: 1, unitPrice: '100.00', taxPercent: '0' }] });
+    expect(erp.currencyCode).toBe('EUR');
+    const st = await invoiceAt(s, erp.number, 'needs_attention');
+    expect(st.attention).toEqual({ reason: 'portal_rejected', detail: expect.stringContaining(`invoice ${erp.number} is in EUR but its portal client invoices in USD`) });
+    expect(st.linkSent).toBe(false);
+  });
+
   describe('a portal that computes a tax a cent off (binary floats, as PHP can on .xx5 values)', () => {
     // 10 % of 1.45 is 0.145: the ERP and our model round it to 0.15, the floating-point portal to 0.14.
     const postOddTax = () => s.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Adapter', quantity: 1, unitPrice: '1.45', taxPercent: '10' }] });

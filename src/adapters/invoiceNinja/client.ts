@@ -118,6 +118,15 @@ function invoiceBody(input: Partial<InInvoiceInput> & { currency: string }) {
   ];
   for (const [from, to] of fields) if (input[from] !== undefined) body[to] = input[from];
   if (input.partialMinor !== undefined) body.partial = toDecimalNumber(input.partialMinor, input.currency);
+  if (input.invoiceLevel) {
+    body.is_amount_discount = input.invoiceLevel.isAmountDiscount;
+    body.uses_inclusive_taxes = input.invoiceLevel.usesInclusiveTaxes;
+    body.discount = input.invoiceLevel.discount;
+    for (let i = 0; i < 3; i++) {
+      body[`tax_name${i + 1}`] = input.invoiceLevel.taxes[i]?.name ?? '';
+      body[`tax_rate${i + 1}`] = input.invoiceLevel.taxes[i]?.rate ?? 0;
+    }
+  }
   input.customValues?.forEach((v, i) => {
     if (v !== undefined) body[`custom_value${i + 1}`] = v;
   });

@@ -128,6 +128,12 @@ export interface InInvoiceInput {
   autoBillEnabled?: boolean;
   partialMinor?: number;
   partialDueDate?: string;
+  /**
+   * The invoice-level settings the line arithmetic depends on. Invoice Ninja defaults `is_amount_discount` to true (a
+   * line discount is then an amount, not a percentage) and `uses_inclusive_taxes` to the company's setting, so a
+   * writer that relies on percentages and exclusive taxes says so.
+   */
+  invoiceLevel?: { isAmountDiscount: boolean; usesInclusiveTaxes: boolean; discount: number; taxes: Array<{ name: string; rate: number }> };
   lines?: InLineInput[];
 }
 

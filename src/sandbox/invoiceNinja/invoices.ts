@@ -198,7 +198,9 @@ export function createInvoice(ctx: SandboxContext, raw: unknown, query: Record<s
     tax_rate2: '0',
     tax_rate3: '0',
     discount: '0',
-    is_amount_discount: false,
+    // Invoice Ninja's InvoiceFactory makes new invoices amount-discount: a line discount not said to be a percentage
+    // is an amount.
+    is_amount_discount: true,
     uses_inclusive_taxes: false,
     auto_bill_enabled: false,
     partial: 0,
