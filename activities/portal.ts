@@ -21,7 +21,7 @@ function toLineInput(item: PortalLineItem): InLineInput {
 
 /** The ERP invoice as the rounding rule reads it (Business Central's net amount is the taxed base). */
 function forPortal(inv: BcSalesInvoice) {
-  const lines = (inv.lines ?? []).filter((l) => l.lineType !== 'Comment' && !(l.quantity === 0 && l.amountIncludingTax.minor === 0));
+  const lines = (inv.lines ?? []).filter((l) => l.lineType !== 'Comment' && !(l.quantity === 0 && l.netAmountIncludingTax.minor === 0));
   return {
     number: inv.number,
     currency: inv.currencyCode,
@@ -34,8 +34,9 @@ function forPortal(inv: BcSalesInvoice) {
       discountPercent: l.discountPercent || null,
       taxPercent: l.taxPercent,
       taxCode: l.taxCode || null,
-      amountExcludingTaxMinor: l.amountExcludingTax.minor,
-      taxMinor: l.tax.minor,
+      // The posted amounts (after any invoice discount, the document's tax distributed): the lines add up to the header.
+      amountExcludingTaxMinor: l.netAmount.minor,
+      taxMinor: l.netTax.minor,
     })),
     totalExcludingTaxMinor: inv.totalExcludingTax.minor,
     totalTaxMinor: inv.totalTax.minor,

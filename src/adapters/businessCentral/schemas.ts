@@ -92,6 +92,10 @@ export const salesInvoiceLineSchema = z.object({
   taxPercent: decimal,
   totalTaxAmount: decimal,
   amountIncludingTax: decimal,
+  // After the invoice discount, with the document's tax distributed over its lines (they add up to the header).
+  netAmount: decimal,
+  netTaxAmount: decimal,
+  netAmountIncludingTax: decimal,
 });
 
 const INVOICE_STATUSES = ['Draft', 'In Review', 'Open', 'Paid', 'Canceled', 'Corrective', ''] as const;
@@ -273,6 +277,9 @@ export function toSalesInvoice(raw: z.infer<typeof salesInvoiceSchema>): BcSales
     taxPercent: l.taxPercent,
     tax: m(l.totalTaxAmount, cur),
     amountIncludingTax: m(l.amountIncludingTax, cur),
+    netAmount: m(l.netAmount, cur),
+    netTax: m(l.netTaxAmount, cur),
+    netAmountIncludingTax: m(l.netAmountIncludingTax, cur),
   });
   return {
     id: raw.id,

@@ -68,11 +68,16 @@ export interface BcSalesInvoiceLine {
   unitPrice: Money;
   discountPercent: number;
   discount: Money;
+  /** Before the invoice discount; `tax` is this line's own tax, rounded by itself (the API computes it per line). */
   amountExcludingTax: Money;
   taxCode: string;
   taxPercent: number;
   tax: Money;
   amountIncludingTax: Money;
+  /** The posted line's Amount (after the invoice discount) and its share of the document's tax: they add up to the header. */
+  netAmount: Money;
+  netTax: Money;
+  netAmountIncludingTax: Money;
 }
 
 export interface BcSalesInvoice {

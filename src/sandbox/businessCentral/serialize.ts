@@ -17,6 +17,7 @@ import type {
   SubscriptionRec,
 } from './model';
 import type { Row } from './odata';
+import { ownLineTaxMinor } from './tax';
 
 // Records -> API v2.0 JSON, field names exactly as Business Central exposes them (contracts/business-central.md §2).
 // Amounts become JSON decimal numbers; enum values encode spaces and slashes like BC ("Credit_x0020_Memo").
@@ -247,8 +248,8 @@ export function salesInvoiceLinesJson(state: BcState, inv: SalesInvoiceRec): Row
       amountExcludingTax: amount(l.amountExclMinor, currency),
       taxCode: l.taxCode,
       taxPercent: decimal(l.taxPercent),
-      totalTaxAmount: amount(l.taxMinor, currency),
-      amountIncludingTax: amount(l.amountInclMinor, currency),
+      totalTaxAmount: amount(ownLineTaxMinor(l.amountExclMinor, l.taxPercent), currency),
+      amountIncludingTax: amount(l.amountExclMinor + ownLineTaxMinor(l.amountExclMinor, l.taxPercent), currency),
       invoiceDiscountAllocation: 0,
       netAmount: amount(l.amountExclMinor, currency),
       netTaxAmount: amount(l.taxMinor, currency),

@@ -39,6 +39,14 @@ export interface DocumentAmounts {
   discountMinor: number;
 }
 
+/**
+ * A line's tax as the API's `totalTaxAmount` gives it: its own amount × rate, rounded by itself (the API computes it per
+ * line); the document's tax, distributed over the lines, is `netTaxAmount` (the posted line's Amount Including VAT − Amount).
+ */
+export function ownLineTaxMinor(amountExclMinor: number, taxPercent: string): number {
+  return Number(roundDiv(BigInt(amountExclMinor) * parseScaled(taxPercent, PCT_DECIMALS, 'taxPercent'), PCT_SCALE));
+}
+
 export function computeDocument(lines: LineInput[]): DocumentAmounts {
   const cumulative = new Map<string, { base: bigint; tax: bigint }>();
   const out: LineAmounts[] = [];
