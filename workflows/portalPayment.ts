@@ -122,8 +122,10 @@ export interface PortalPaymentInput {
  * (applied, needs_attention, skipped), not on its own.
  * 4: the read offers it only while a negative payment of the customer waits for a partner (a negative payment asking
  * later brings the customer's positive payments from the portal with its question).
+ * 5: a finance decision is taken only while a wait is there to take it; older runs keep one accepted while the previous
+ * decision was being applied for their next wait.
  */
-export const PAYMENT_WORKFLOW_REVISION = 4;
+export const PAYMENT_WORKFLOW_REVISION = 5;
 
 /**
  * How a reversal made for an adjustment pair ends its description (either side writes the same words, naming the
@@ -157,6 +159,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   const revision2 = (input.revision ?? 1) >= 2;
   const revision3 = (input.revision ?? 1) >= 3;
   const revision4 = (input.revision ?? 1) >= 4;
+  const revision5 = (input.revision ?? 1) >= 5;
   let lastSeen = -1;
   let newestObserved = -1;
   let resolution: Resolution | null = null;
@@ -215,8 +218,10 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   setHandler(
     resolvePayment,
     async (r) => {
-      // Only runs of an older build accepted a decision with nobody waiting: it cannot be applied, so it returns at once.
-      if (!awaitingDecision || resolution) return state;
+      // Revision 5 takes a decision only while a wait is there to take it (its validator refuses the rest). Runs of an
+      // older revision accepted one while the previous decision was being applied, and the next wait took it: their
+      // histories replay only if such a decision is kept for that wait (validators do not run on replay).
+      if (resolution || (!awaitingDecision && revision5)) return state;
       const ticket = ++decisionsAccepted;
       resolution = r;
       state.decisions.push({ at: new Date().toISOString(), by: r.by, why: r.why, action: r.action, detail: describe(r) });

@@ -15,9 +15,9 @@ const load = (file: string) => temporal.api.history.v1.History.fromObject(JSON.p
 const bundle = () => ({ workflowBundle: { codePath: process.env.ARSYNC_WORKFLOW_BUNDLE! } });
 
 describe('replay of recorded histories', () => {
-  it('covers the invoice, customer and subscription workflows', () => {
+  it('covers the invoice, customer, subscription and payment workflows', () => {
     const types = files.map((f) => load(f).events![0]!.workflowExecutionStartedEventAttributes!.workflowType!.name);
-    expect(new Set(types)).toEqual(new Set(['invoiceLifecycle', 'customer', 'bcSubscription']));
+    expect(new Set(types)).toEqual(new Set(['invoiceLifecycle', 'customer', 'bcSubscription', 'portalPayment']));
   });
 
   it('holds runs of the current invoice revision (record them when the revision changes)', () => {
@@ -31,6 +31,17 @@ describe('replay of recorded histories', () => {
     const histories = files.map((f) => ({ workflowId: f, history: load(f) }));
     for await (const r of Worker.runReplayHistories(bundle(), histories)) results.push([r.workflowId, r.error ? String(r.error) : null]);
     expect(results).toEqual(files.map((f) => [f, null]));
+  });
+
+  it('replays a payment run of revision 4 in which finance decided again while the first decision was applied', async () => {
+    // payment-decision-while-applying.json: an unknown payment, retried by finance; a skip accepted while the retry's
+    // read ran was taken by the next wait, and the run ended skipped (recorded with the build before revision 5).
+    const history = load('payment-decision-while-applying.json');
+    const input = JSON.parse(Buffer.from(history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!).toString());
+    expect(input.revision).toBe(4);
+    const updates = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(updates).toHaveLength(2);
+    await expect(Worker.runReplayHistory(bundle(), history, 'decision-while-applying')).resolves.toBeUndefined();
   });
 
   it('fails when the workflow code no longer issues the recorded commands', async () => {
