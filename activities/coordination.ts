@@ -2,7 +2,8 @@ import { durationMs } from '../src/config/duration';
 import type { BcLedgerEntry } from '../src/adapters/businessCentral';
 import { observePayment, updateCustomer } from '../src/temporal/starters';
 import { ensurePortalClientUpdate, matchAdjustmentUpdate, releaseAdjustmentUpdate, type PortalClientAnswer } from '../workflows/customer';
-import { adjustmentReversalNote, reversalKey } from '../workflows/portalPayment';
+import { adjustmentReversalNote, adjustmentTakeBackNote, reversalKey } from '../workflows/portalPayment';
+import { erpPostingStateWithGeneral } from './erp';
 import { classified } from './failures';
 import { isSettledCustomerPayment } from './intake';
 import type { ActivityDeps } from './deps';
@@ -42,9 +43,13 @@ async function partnerReversal(deps: ActivityDeps, partnerId: string, negativeId
   // Only the reversals this pair made (either side wrote it, both with the same words): a refund of the partner in
   // the portal stays reversed.
   const reversals = entries.filter((e) => e.externalDocumentNumber !== partnerId && e.amount.minor > 0 && e.description.endsWith(note));
+  // What a release already took back in the partner's own sequence (a retry, or a second run of the voided payment).
+  const takeBack = adjustmentTakeBackNote(negativeId);
+  const takenBack = entries.filter((e) => e.externalDocumentNumber !== partnerId && e.amount.minor < 0 && e.description.endsWith(takeBack));
+  const reversedMinor = reversals.reduce((sum, e) => sum + e.amount.minor, 0);
   return {
     posted: receipts.length > 0,
-    reversedMinor: reversals.reduce((sum, e) => sum + e.amount.minor, 0),
+    reversedMinor: Math.max(0, reversedMinor + takenBack.reduce((sum, e) => sum + e.amount.minor, 0)),
     customerNumber: reversals[0]?.customerNumber ?? receipts[0]?.customerNumber ?? null,
   };
 }
@@ -88,7 +93,10 @@ export function createCoordinationActivities(deps: ActivityDeps) {
           event: `adjustment partner ${input.paymentId} voided`,
         });
       }
-      return { partnerPaymentId, reversedMinor: erp.reversedMinor, customerNumber: erp.customerNumber, partnerPosted: erp.posted };
+      // The take-back goes on the partner's own reversal sequence (its next key, counted by G/L entries: a fee-only
+      // reversal has no customer entry), so the partner's posting state nets it against the reversal it undoes.
+      const takeBackKey = erp.posted && erp.reversedMinor > 0 ? reversalKey(partnerPaymentId, (await classified(() => erpPostingStateWithGeneral(deps, partnerPaymentId))).reversals + 1) : null;
+      return { partnerPaymentId, reversedMinor: erp.reversedMinor, customerNumber: erp.customerNumber, partnerPosted: erp.posted, takeBackKey };
     },
   };
 }

@@ -4,7 +4,7 @@ import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 import type { FeeLine } from '../src/domain/reversal';
 import type { ErpGeneralPosting, ErpPostingState } from './paymentTypes';
-import { reversalKey } from '../workflows/portalPayment';
+import { isAdjustmentTakeBack, reversalKey } from '../workflows/portalPayment';
 
 export type ErpInvoiceStatus = 'draft' | 'open' | 'paid' | 'cancelled' | 'unknown';
 
@@ -118,6 +118,16 @@ const REVERSALS_READ_AHEAD = 3;
 
 const reversalKeys = (paymentId: string, from: number) => Array.from({ length: REVERSALS_READ_AHEAD }, (_, i) => reversalKey(paymentId, from + i));
 
+/**
+ * What the reversal keys took back of the posting, net: a take-back under the same sequence (a released adjustment
+ * pair crediting the customer again, its description ending with `isAdjustmentTakeBack`'s note) restores what the
+ * pair's reversal took, so a later pairing or void of the payment reverses it again.
+ */
+function reversedOf(reversals: BcLedgerEntry[]): number {
+  const net = reversals.reduce((s, e) => s + (isAdjustmentTakeBack(e.description) ? -1 : 1) * Math.abs(e.amount.minor), 0);
+  return Math.max(0, net);
+}
+
 function postingStateOf(posted: BcLedgerEntry[], reversals: BcLedgerEntry[]): ErpPostingState {
   // Payments are credits to the customer (negative); a reversal or refund is a debit (positive).
   const receipts = posted.filter((e) => e.amount.minor < 0);
@@ -127,7 +137,7 @@ function postingStateOf(posted: BcLedgerEntry[], reversals: BcLedgerEntry[]): Er
     postedMinor: receipts.reduce((s, e) => s - e.amount.minor, 0),
     paidOutMinor: posted.filter((e) => e.amount.minor > 0).reduce((s, e) => s + e.amount.minor, 0),
     reversed: reversals.length > 0,
-    reversedMinor: reversals.reduce((s, e) => s + Math.abs(e.amount.minor), 0),
+    reversedMinor: reversedOf(reversals),
     reversals: reversalCount,
     customerNumber: posted[0]?.customerNumber ?? null,
     lines: receipts.map((e) => ({ amountMinor: -e.amount.minor, invoiceNumber: null })),

@@ -79,6 +79,8 @@ export interface AdjustmentRelease {
   reversedMinor: number;
   customerNumber: string | null;
   partnerPosted: boolean;
+  /** The partner's next reversal key, under which what is still reversed for this pair is taken back (absent: older build). */
+  takeBackKey?: string | null;
 }
 
 export interface MatchablePayment {

@@ -135,6 +135,25 @@ export function adjustmentReversalNote(negativePaymentId: string): string {
   return `adjustment with portal payment ${negativePaymentId}`;
 }
 
+/**
+ * How the take-back of an adjustment pair's reversal ends its description, under the partner's own reversal key: the
+ * release of a voided negative payment nets it against what the pair reversed (a retry finds nothing left to take back).
+ */
+export function adjustmentTakeBackNote(negativePaymentId: string): string {
+  return `adjustment with portal payment ${negativePaymentId} voided`;
+}
+
+/** Whether a ledger entry's description is that of an adjustment pair's take-back (`adjustmentTakeBackNote`). */
+export function isAdjustmentTakeBack(description: string): boolean {
+  return /adjustment with portal payment \S+ voided$/.test(description);
+}
+
+/** A take-back's description: ends with the note the release looks for, whatever the ids' length (100 characters). */
+function takeBackDescription(partnerId: string, negativePaymentId: string): string {
+  const note = adjustmentTakeBackNote(negativePaymentId);
+  return `${`Reversal of ${partnerId} taken back: `.slice(0, Math.max(0, 100 - note.length))}${note}`;
+}
+
 /** External document number of a payment's n-th reversal (n from 1): `<id>-R`, `<id>-R2`, … */
 export function reversalKey(paymentId: string, n: number): string {
   return n <= 1 ? `${paymentId}-R` : `${paymentId}-R${n}`;
@@ -625,8 +644,12 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       setStage('skipped');
       return false;
     }
+    // The take-back goes on the partner's own reversal sequence (`<partner>-R<n>`), so the partner's posting state nets
+    // it against the reversal it undoes: a later pairing or void of the partner reverses it again. Older runs took it
+    // back under this payment's `<id>-R`, which the partner's posting state never read.
+    const onPartner = released.takeBackKey && patched('release-onto-partner-reversals') ? released.takeBackKey : null;
     const result = await submit({
-      externalDocumentNumber: reversalKey(input.paymentId, 1),
+      externalDocumentNumber: onPartner ?? reversalKey(input.paymentId, 1),
       postingDate: ctx.date,
       lines: [
         {
@@ -635,7 +658,9 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
           customerNumber: released.customerNumber ?? ctx.customerNumber!,
           amountMinor: released.reversedMinor,
           currency: ctx.currency,
-          description: `Adjustment ${input.paymentId} voided: reversal of ${partner} taken back`.slice(0, 100),
+          description: onPartner
+            ? takeBackDescription(partner, input.paymentId)
+            : `Adjustment ${input.paymentId} voided: reversal of ${partner} taken back`.slice(0, 100),
         },
       ],
     });

@@ -3,7 +3,7 @@ import { customerState } from '../../src/operations/customers';
 import { paymentState } from '../../src/operations/payments';
 import { ADJUSTMENT_PAIRED_MEMO, ADJUSTMENT_WAITING_MEMO } from '../../workflows/customer';
 import { customerWorkflowId } from '../../workflows/ids';
-import type { TestStack } from '../support/stack';
+import { eventually, type TestStack } from '../support/stack';
 import { apiPayment, ledger, ledgerSum, paymentAt, portalPaymentBody, postErpInvoice, sleep, startPaymentStack } from './paymentFixtures';
 
 // Refund versus adjustment with a short window (3 s): a negative portal payment with a positive partner of the same
@@ -131,10 +131,12 @@ describe('refund versus adjustment', () => {
     const voided = await paymentAt(s, negative.id, 'skipped', 15000);
     expect(voided.adjustmentPartner).toBe(positive.id);
     expect(voided.decisions.map((d) => d.action)).toContain('reverse');
-    // The positive payment stands in the portal: the ERP has it received again, crediting the customer.
-    expect(ledger(s, `${negative.id}-R`).map((e) => [parseDecimal(e.amount, 'USD'), e.customerNumber])).toEqual([[-6600, 'C10000']]);
-    expect(ledgerSum(s, positive.id) + ledgerSum(s, `${positive.id}-R`) + ledgerSum(s, `${negative.id}-R`)).toBe(-6600);
+    // The positive payment stands in the portal: the ERP has it received again, crediting the customer, under the
+    // positive payment's own next reversal key (its posting state nets the take-back against the reversal).
+    expect(ledger(s, `${positive.id}-R2`).map((e) => [parseDecimal(e.amount, 'USD'), e.customerNumber])).toEqual([[-6600, 'C10000']]);
+    expect(ledgerSum(s, positive.id) + ledgerSum(s, `${positive.id}-R`) + ledgerSum(s, `${positive.id}-R2`)).toBe(-6600);
     expect(ledger(s, negative.id)).toEqual([]);
+    expect(ledger(s, `${negative.id}-R`)).toEqual([]);
     // The arbiter no longer counts the positive payment as paired.
     const entries = (await customerState(s.ops, 'C10000')).matchLedger;
     expect(entries.find((e) => e.id === positive.id)?.pairedWith ?? null).toBeNull();
@@ -143,8 +145,27 @@ describe('refund versus adjustment', () => {
     await s.deps.portals.client('default').deletePayment(negative.id).catch(() => undefined);
     await sleep(2000);
     await paymentAt(s, negative.id, 'skipped', 15000);
-    expect(ledger(s, `${negative.id}-R`)).toHaveLength(1);
-    for (const id of [`${negative.id}-R2`, `${positive.id}-R2`]) expect(ledger(s, id)).toEqual([]);
+    expect(ledger(s, `${positive.id}-R2`)).toHaveLength(1);
+    for (const id of [`${negative.id}-R`, `${positive.id}-R3`]) expect(ledger(s, id)).toEqual([]);
+  });
+
+  it('a released partner voided in the portal later: its posting is reversed again, the customer nets zero', async () => {
+    const inv = await postErpInvoice(s, 'C20000', '55.00');
+    const positive = await apiPayment(s, inv.portalClientId, 5500, [{ invoiceId: inv.portalInvoiceId, amountMinor: 5500 }]);
+    await paymentAt(s, positive.id, 'posted');
+    const negative = await apiPayment(s, inv.portalClientId, -5500);
+    await paymentAt(s, negative.id, 'adjusted');
+    await s.deps.portals.client('default').deletePayment(negative.id);
+    await paymentAt(s, negative.id, 'skipped', 15000);
+    await eventually(async () => ledger(s, `${positive.id}-R2`).length > 0 || ledger(s, `${negative.id}-R`).length > 0, 15000, 'the take-back posted');
+
+    await s.deps.portals.client('default').deletePayment(positive.id);
+    const voided = await paymentAt(s, positive.id, 'skipped', 20000);
+    expect(voided.note).toBe('voided in the portal after posting: posting reversed');
+    expect(ledger(s, `${positive.id}-R3`).map((e) => [parseDecimal(e.amount, 'USD'), e.customerNumber])).toEqual([[5500, 'C20000']]);
+    // Both payments voided in the portal: the customer's entries of every key involved net to zero.
+    const keys = [positive.id, `${positive.id}-R`, `${positive.id}-R2`, `${positive.id}-R3`, `${positive.id}-R4`, negative.id, `${negative.id}-R`];
+    expect(keys.reduce((sum, k) => sum + ledgerSum(s, k), 0)).toBe(0);
   });
 
   it('an adjustment that kept both payments out of the ERP, its negative payment then voided: the positive payment is posted', async () => {
@@ -228,4 +249,33 @@ describe('refund versus adjustment, webhooks delivered one at a time (none regis
     const entries = (await customerState(h.ops, 'C20000')).matchLedger;
     expect(entries.find((e) => e.id === positive.id)?.pairedWith).toBe(first.id);
   });
+});
+
+describe('refund versus adjustment, a window long enough for a second pair (60 s)', () => {
+  let w: TestStack;
+  beforeAll(async () => {
+    w = await startPaymentStack({ settings: { payments: { adjustmentWindow: '60s' } } });
+  }, 60000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('a partner released by a voided negative payment, paired again by a second one: its posting is reversed again', async () => {
+    const inv = await postErpInvoice(w, 'C10000', '66.00');
+    const positive = await apiPayment(w, inv.portalClientId, 6600, [{ invoiceId: inv.portalInvoiceId, amountMinor: 6600 }]);
+    await paymentAt(w, positive.id, 'posted');
+    const first = await apiPayment(w, inv.portalClientId, -6600);
+    await paymentAt(w, first.id, 'adjusted');
+    await w.deps.portals.client('default').deletePayment(first.id);
+    await paymentAt(w, first.id, 'skipped', 15000);
+
+    const second = await apiPayment(w, inv.portalClientId, -6600);
+    const paired = await paymentAt(w, second.id, 'adjusted', 60000);
+    expect(paired.adjustmentPartner).toBe(positive.id);
+    expect(paired.note).toBe(`adjustment pair with portal payment ${positive.id}: its posting was reversed`);
+    expect(ledger(w, `${positive.id}-R3`).map((e) => [parseDecimal(e.amount, 'USD'), e.customerNumber])).toEqual([[6600, 'C10000']]);
+    // The portal nets to zero (66.00 paid, 66.00 taken back by the second pair): so does the ERP.
+    const keys = [positive.id, `${positive.id}-R`, `${positive.id}-R2`, `${positive.id}-R3`, `${positive.id}-R4`, first.id, `${first.id}-R`, second.id, `${second.id}-R`];
+    expect(keys.reduce((sum, k) => sum + ledgerSum(w, k), 0)).toBe(0);
+  }, 120000);
 });
