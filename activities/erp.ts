@@ -82,7 +82,14 @@ export function createErpActivities(deps: ActivityDeps) {
 
     /** What the ERP has posted for a portal payment (and its reversal), keyed by external document number. */
     async findErpPosting({ paymentId }: { paymentId: string }): Promise<ErpPostingState> {
-      return classified(() => erpPostingState(deps, paymentId));
+      return classified(async () => {
+        const state = await erpPostingState(deps, paymentId);
+        if (!state.posted) return state;
+        // Reversal keys counted by their G/L entries as well: a fee-only reversal (an excess refunded) has no customer
+        // entry, and the next reversal must not take its key again (the journal would answer already posted).
+        const { general: _general, ...withGeneral } = await erpPostingStateWithGeneral(deps, paymentId);
+        return withGeneral.reversals > state.reversals ? withGeneral : state;
+      });
     },
   };
 }

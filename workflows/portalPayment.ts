@@ -720,11 +720,21 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     kind: 'reversal' | 'refund_reversal' = 'reversal',
   ): Promise<JournalPostResult> {
     const customer = c.customerNumber ?? erp.customerNumber;
-    const result = await submit({
+    let result = await submit({
       externalDocumentNumber: reversalKey(paymentId, erp.reversals + 1),
       postingDate: c.date,
       lines: [{ kind, customerNumber: customer!, amountMinor, currency: c.currency, description: `Reversal of portal payment ${paymentId}: ${why}`.slice(0, 100) }],
     });
+    // A key already posted with no customer entry is another posting's (a fee-only reversal): this customer line never
+    // reached the ERP, so it is refused, not taken for done.
+    if (result.status === 'already_posted' && result.entries.length === 0 && patched('reversal-key-taken-refused')) {
+      result = {
+        externalDocumentNumber: result.externalDocumentNumber,
+        status: 'rejected',
+        code: 'key_taken',
+        message: `${result.externalDocumentNumber} is posted without a customer entry: the reversal of ${amountMinor} to the customer was not posted`,
+      };
+    }
     state.reversal = result;
     return result;
   }

@@ -96,4 +96,22 @@ describe('fee and excess lines of a posted payment taken back in the portal', ()
     expect(ledgerSum(s, p.id) + ledgerSum(s, `${p.id}-R`) + ledgerSum(s, `${p.id}-R2`)).toBe(0);
     expect(await glNet(fee(), p.id, `${p.id}-R`, `${p.id}-R2`)).toBe(0);
   });
+
+  it('an excess refunded (a fee-only <id>-R), then an adjustment pair reversing the payment: the customer part is reversed under <id>-R2', async () => {
+    const inv = await postErpInvoice(s, 'C20000', '100.00');
+    s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '30.00' });
+    const p = await apiPayment(s, inv.portalClientId, 10000, [{ invoiceId: inv.portalInvoiceId, amountMinor: 10000 }]);
+    await paymentAt(s, p.id, 'posted', 20000);
+    await s.deps.portals.client('default').refundPayment({ paymentId: p.id, currency: 'USD', date: today(), invoices: [{ invoiceId: inv.portalInvoiceId, amountMinor: 3000 }] });
+    await eventually(async () => (await paymentState(s.ops, 'default', p.id)).reversal?.status === 'posted', 20000, 'the excess refund reversed');
+    expect(amounts(`${p.id}-R`)).toEqual([]); // the excess came off the fee account only
+
+    const n = await apiPayment(s, inv.portalClientId, -10000);
+    const adjusted = await paymentAt(s, n.id, ['adjusted', 'refunded', 'needs_attention', 'skipped'], 30000);
+    expect(adjusted.stage).toBe('adjusted');
+    expect(adjusted.adjustmentPartner).toBe(p.id);
+    // The customer's 70.00 is reversed under the next free key, not answered "already posted" under the fee-only one.
+    expect(amounts(`${p.id}-R2`)).toEqual([7000]);
+    expect(amounts(p.id).reduce((a, b) => a + b, 0) + ledgerSum(s, `${p.id}-R`) + ledgerSum(s, `${p.id}-R2`)).toBe(0);
+  }, 90000);
 });
