@@ -8,6 +8,7 @@ import type { ActivityDeps } from './deps';
 import { creditedInErp, erpStatus, type ErpInvoiceStatus } from './erp';
 import { isErpOrigin } from './intake';
 import { classified, permanent } from './failures';
+import { CUSTOM_VALUE_FIELDS } from '../src/config/settings';
 
 /** The portal's line item (as the rounding rule computes it) in the client's input shape. */
 function toLineInput(item: PortalLineItem): InLineInput {
@@ -145,7 +146,7 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
       date: erp.invoiceDate,
       dueDate: erp.dueDate,
       poNumber: erp.customerPurchaseOrderReference || undefined,
-      customValues: settings.customValues.map((m) => (m ? fieldText((erp as unknown as Record<string, unknown>)[m.erpField]) : undefined)) as [string?, string?, string?, string?],
+      customValues: settings.customValues.map((m) => (m ? fieldText(erp[CUSTOM_VALUE_FIELDS[m.erpField]]) : undefined)) as [string?, string?, string?, string?],
       autoBillEnabled,
       invoiceLevel,
       lines: plan.lineItems.map(toLineInput),

@@ -18,10 +18,40 @@ export const portalConnectionSchema = z.object({
   maxConcurrent: z.number().int().positive().max(64).default(8),
 });
 
+/**
+ * The Business Central salesInvoice fields a custom value can carry: the API's name → the field of the invoice as arsync
+ * reads it. The amounts' short names (`totalIncludingTax`, …) are taken too.
+ */
+export const CUSTOM_VALUE_FIELDS = {
+  number: 'number',
+  externalDocumentNumber: 'externalDocumentNumber',
+  customerPurchaseOrderReference: 'customerPurchaseOrderReference',
+  invoiceDate: 'invoiceDate',
+  postingDate: 'postingDate',
+  dueDate: 'dueDate',
+  customerNumber: 'customerNumber',
+  customerName: 'customerName',
+  billToCustomerNumber: 'billToCustomerNumber',
+  currencyCode: 'currencyCode',
+  email: 'email',
+  phoneNumber: 'phoneNumber',
+  totalAmountExcludingTax: 'totalExcludingTax',
+  totalTaxAmount: 'totalTax',
+  totalAmountIncludingTax: 'totalIncludingTax',
+  discountAmount: 'discount',
+  remainingAmount: 'remaining',
+  totalExcludingTax: 'totalExcludingTax',
+  totalTax: 'totalTax',
+  totalIncludingTax: 'totalIncludingTax',
+} as const;
+type CustomValueField = keyof typeof CUSTOM_VALUE_FIELDS;
+
 export const customValueMappingSchema = z
   .object({
-    /** The Business Central salesInvoice field copied into Invoice Ninja custom_valueN. */
-    erpField: z.string().min(1),
+    /** The Business Central salesInvoice field copied into Invoice Ninja custom_valueN (one of CUSTOM_VALUE_FIELDS). */
+    erpField: z.enum(Object.keys(CUSTOM_VALUE_FIELDS) as [CustomValueField, ...CustomValueField[]], {
+      error: () => `one of ${Object.keys(CUSTOM_VALUE_FIELDS).join(', ')}`,
+    }),
   })
   .nullable();
 

@@ -32,7 +32,7 @@ beforeAll(async () => {
     { erpField: 'externalDocumentNumber' },
     { erpField: 'customerPurchaseOrderReference' },
     { erpField: 'dueDate' },
-    { erpField: 'totalIncludingTax' },
+    { erpField: 'totalAmountIncludingTax' },
   ];
   s = await startStack({ settings: { customValues, disableInvoiceEmails: true } });
   emailing = await startStack({ settings: { disableInvoiceEmails: false } });

@@ -51,6 +51,7 @@ describe('configuration', () => {
     const file = settingsFile({
       payments: { adjustmentWindow: 'soon', journalBatch: '' },
       connections: { byPostingGroup: { EXPORT: { url: 'not a url', tokenEnv: 'EXPORT_TOKEN' } } },
+      customValues: [{ erpField: 'totalAmountIncludingTax' }, { erpField: 'shortcutDimension1Code' }, null, null],
       surprise: true,
     });
     let error: unknown;
@@ -65,6 +66,9 @@ describe('configuration', () => {
     expect(problems).toMatch(/payments\.journalBatch:/);
     expect(problems).toMatch(/connections\.byPostingGroup\.EXPORT\.url:/);
     expect(problems).toMatch(/Unrecognized key.*surprise/);
+    // A custom value names a field arsync reads, or the field would be blank on every invoice.
+    expect(problems).toMatch(/customValues\.1\.erpField: one of number, externalDocumentNumber, .*totalAmountIncludingTax/);
+    expect(problems).not.toMatch(/customValues\.0/);
     expect(problems).toMatch(/env\.API_PORT:/);
   });
 
