@@ -151,9 +151,12 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
       invoiceLevel,
       lines: plan.lineItems.map(toLineInput),
     },
-    { markSent: true, sendEmail: !settings.disableInvoiceEmails },
+    // Emailed (when the portal is to email invoices) only once its amount and balance are final: after the correction and
+    // the paid-at-posting payment, if any.
+    { markSent: true },
   );
   const created = 'created' in res;
+  let emailDue = !settings.disableInvoiceEmails;
   // The portal is the judge of its own arithmetic: if it came out differently, correct the rounding line once.
   const corrected = async (made: InInvoice) => {
     // The portal invoices in its client's currency: an ERP invoice in another one (a currency of its own, a customer's
@@ -177,7 +180,10 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
     refuseUnusable(found);
     // An earlier attempt's create whose correction never landed (a failed request, a lost worker): finish it. Anything
     // else found (corrected, edited, made by hand, paid by card) is left as it is; the invoice workflow compares totals.
-    inv = isUncorrectedCreate(found, clientId, plan.lineItems, erp.totalIncludingTax.minor) ? await corrected(found) : found;
+    const uncorrected = isUncorrectedCreate(found, clientId, plan.lineItems, erp.totalIncludingTax.minor);
+    // An invoice found otherwise was emailed by the attempt that finished it (or is not ours to email).
+    if (!uncorrected) emailDue = false;
+    inv = uncorrected ? await corrected(found) : found;
   }
   // Paid at posting: only for the invoice this call created. On one found, the ERP's paid amount may hold payments made
   // since (from the portal, or in the ERP and not yet mirrored): those reach the portal through the ERP watcher and
@@ -194,6 +200,7 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
     });
     inv = await portal.getInvoice(inv.id);
   }
+  if (emailDue) inv = await portal.updateInvoice(inv.id, { currency: erp.currencyCode }, { sendEmail: true });
   return {
     portal: portalLinkOf(connectionKey, inv),
     portalTotalMinor: inv.amount.minor - gatewayFeeLinesMinor(inv),

@@ -266,6 +266,21 @@ describe('invoice to portal', () => {
     expect(q.linkSent && l.linkSent).toBe(true);
   });
 
+  it('"Disable Invoice Emails" off: the portal emails the invoice once its amount is final, after the rounding correction', async () => {
+    emailing.portal.admin.setTaxArithmetic('float');
+    try {
+      const erp = emailing.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Adapter', quantity: 1, unitPrice: '1.45', taxPercent: '10' }] });
+      const st = await synced(emailing, erp.number);
+      const inv = await emailing.deps.portals.client('default').getInvoice(st.portal!.invoiceId);
+      expect(inv.amount.minor).toBe(160);
+      const sent = emailing.portal.admin.outbox({ entityId: inv.id });
+      expect(sent).toHaveLength(1);
+      expect(sent[0]!.body).toContain(`Invoice ${erp.number} for 1.60 USD`);
+    } finally {
+      emailing.portal.admin.setTaxArithmetic('exact');
+    }
+  });
+
   it('auto-bill: invoices of an auto-bill customer are marked for automatic charging, others are not', async () => {
     const auto = s.bc.admin.postInvoice({ customerNumber: 'C20000', lines: [{ description: 'Subscription', quantity: 1, unitPrice: '49.00', taxPercent: '8.25' }] });
     const manual = s.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Subscription', quantity: 1, unitPrice: '49.00', taxPercent: '8.25' }] });
