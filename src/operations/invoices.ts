@@ -69,10 +69,18 @@ export async function resetInvoice(ctx: OpsContext, number: string, by: string, 
     await call(ctx, number, () => h.executeUpdate(resetSyncUpdate, { args: [{ by, why }] }));
     return { restarted: false };
   }
-  // A closed run still answers queries: its last state.
-  const ended = await call(ctx, number, () => h.query(invoiceStateQuery));
-  refuseResetOfSettled(number, ended);
-  await call(ctx, number, () => startInvoice(ctx, ctx.companyId, number, { again: true, carry: { state: ended, reset: { by, why } } }));
+  // Its last state: a completed run's result, or what a closed run answers to a query (a worker replays it). A run
+  // whose history no longer replays (often why it was terminated) cannot say: it starts afresh, with the reset recorded.
+  const ended =
+    described.status.name === 'COMPLETED'
+      ? await call(ctx, number, () => h.result() as Promise<InvoiceState>)
+      : await call(ctx, number, () => h.query(invoiceStateQuery)).catch((err: unknown) => {
+          if (err instanceof OperationError) throw err;
+          return null;
+        });
+  if (ended) refuseResetOfSettled(number, ended);
+  const reset = { by, why };
+  await call(ctx, number, () => startInvoice(ctx, ctx.companyId, number, { again: true, carry: ended ? { state: ended, reset } : { reset } }));
   return { restarted: true };
 }
 
