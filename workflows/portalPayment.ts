@@ -344,6 +344,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   for (;;) {
     lastSeen = newestObserved;
     lookAgain = false;
+    const takenBefore = decisionsTaken;
     const again = await pass();
     flushIndex();
     if (again) continue;
@@ -355,8 +356,39 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     if (changedSinceRead()) continue;
     // A run never ends waiting for finance: the attention list shows running runs only, so a decision a path could not
     // carry out would leave the payment in nobody's view. It is looked at again (and parks again if it must).
-    if (state.stage === 'needs_attention' && patched('no-end-in-needs-attention')) continue;
+    if (state.stage === 'needs_attention' && patched('no-end-in-needs-attention')) {
+      // A look that took no decision and left the payment parked with no wait of its own would only repeat itself
+      // (one activity after another): it waits for a new observation or finance's retry or skip instead.
+      if (decisionsTaken === takenBefore && patched(NEEDS_ATTENTION_WAITS)) {
+        waitActions = LOOK_AGAIN_ACTIONS;
+        awaitingDecision = true;
+        await condition(() => resolution !== null || changedSinceRead());
+        awaitingDecision = false;
+        const r = resolution as Resolution | null;
+        resolution = null;
+        if (r) decisionsTaken++;
+        if (r?.action === 'skip') {
+          skippedOn = { portalStatus: state.context?.portalStatus ?? null, refundedMinor: state.context?.refundedMinor ?? 0 };
+          setStage('skipped');
+          await condition(allHandlersFinished);
+          return state;
+        }
+      }
+      continue;
+    }
     return state;
+  }
+
+  /**
+   * Finance's earlier skip stands after this read. A later wait (a refused reversal finance retried) may have left the
+   * stage at needs_attention: the skip ends the run skipped, not parked with no wait (older runs left the stage).
+   */
+  function skipStands(): false {
+    if (state.stage === 'needs_attention' && patched(SKIP_STANDS_ENDS_SKIPPED)) {
+      decide('skip', 'finance skipped this payment earlier and the portal has not changed it since');
+      setStage('skipped');
+    }
+    return false;
   }
 
   /** One look at the payment as the portal and the ERP have it now. Returns true to look again. */
@@ -379,7 +411,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       // so finance sees it with its reason and closes it (skip) or reads the portal again (retry).
       if (!UNKNOWN_PAYMENT_FAILURES.includes(failureType(err) ?? '')) throw err;
       // Finance closed it already: the portal still not having it changes nothing.
-      if (skippedOn && patched(FINANCE_SKIP_HOLDS)) return false;
+      if (skippedOn && patched(FINANCE_SKIP_HOLDS)) return skipStands();
       const r = await waitForFinance('unknown_payment', `the portal does not know payment ${input.paymentId}: ${failureMessage(err)}`);
       if (r?.action !== 'skip') return true;
       decide('skip', `finance closed a payment the portal does not know: ${r.why}`);
@@ -403,7 +435,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       setStage('skipped');
       return false;
     }
-    if (skippedOn && skipHolds(skippedOn, ctx) && patched(FINANCE_SKIP_HOLDS)) return false;
+    if (skippedOn && skipHolds(skippedOn, ctx) && patched(FINANCE_SKIP_HOLDS)) return skipStands();
     if (ctx.erp.posted) return settleAfterPosting(ctx);
     if (ctx.portalStatus === 'voided' || ctx.portalStatus === 'failed') {
       // A negative payment has no posting of its own when it was an adjustment, but it may have reversed its partner's.
@@ -893,6 +925,12 @@ function skipHolds(skippedOn: { portalStatus: PaymentContext['portalStatus'] | n
   return c.portalStatus === skippedOn.portalStatus && c.refundedMinor === skippedOn.refundedMinor;
 }
 
+/** Patch id: finance's skip that still holds after a later wait ends the run skipped, not left in needs_attention. */
+const SKIP_STANDS_ENDS_SKIPPED = 'finance-skip-ends-skipped';
+
+/** Patch id: the no-end-in-needs-attention safety net waits for an observation or a decision instead of looking again at once. */
+const NEEDS_ATTENTION_WAITS = 'needs-attention-waits';
+
 /** How the portal answers a read of a payment it does not have (activities/failures.ts types). */
 const UNKNOWN_PAYMENT_FAILURES = ['invoice-ninja:not_found', 'invoice-ninja:route_not_found'];
 
@@ -915,6 +953,9 @@ type WaitActions = { actions: ReadonlyArray<ResolutionAction['action']>; what: s
 
 /** A refused reversal or refund (reason erp_rejected): only these are carried out by the paths that wait for it. */
 const REFUSED_REVERSAL_ACTIONS: WaitActions = { actions: ['retry', 'skip'], what: 'the ERP refused a reversal or refund' };
+
+/** A payment left in needs_attention by a look that has nothing more to do: read again (retry) or close it (skip). */
+const LOOK_AGAIN_ACTIONS: WaitActions = { actions: ['retry', 'skip'], what: 'the payment is waiting to be looked at again' };
 
 /**
  * Which resolutions make sense for which reason: anything else is rejected before it reaches history. erp_rejected's
