@@ -727,17 +727,32 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     return false;
   }
 
-  /** A positive payment that was paired after its posting: reverse it (the same key the partner would use). */
+  /**
+   * A positive payment that was paired after its posting: reverse it (the same key the partner would use). A refused
+   * reversal waits for finance like every other (retry: read the posting and post again; skip: finance books it by
+   * hand). Older runs ended posted with the refusal as attention that no decision could resolve.
+   */
   async function reverseForAdjustment(partner: string) {
-    const own = await acts.findErpPosting({ paymentId: input.paymentId });
-    const owed = own.postedMinor - own.reversedMinor;
     state.adjustmentPartner = partner;
-    if (owed > 0) {
-      const result = await postReversal(input.paymentId, own, owed, state.context!, adjustmentReversalNote(partner));
-      if (result.status === 'rejected') {
-        setStage('posted', { reason: 'erp_rejected', detail: `reversal for the adjustment with ${partner}: ${result.code}: ${result.message}` });
-        return;
+    for (;;) {
+      const own = await acts.findErpPosting({ paymentId: input.paymentId });
+      const owed = own.postedMinor - own.reversedMinor;
+      if (owed > 0) {
+        const result = await postReversal(input.paymentId, own, owed, state.context!, adjustmentReversalNote(partner));
+        if (result.status === 'rejected') {
+          const detail = `reversal for the adjustment with ${partner}: ${result.code}: ${result.message}`;
+          if (!patched('adjustment-reversal-refusal-waits')) {
+            setStage('posted', { reason: 'erp_rejected', detail });
+            return;
+          }
+          const r = await waitOnRefusal(detail);
+          if (r?.action === 'retry') continue;
+          decide('skip', `finance books the reversal for the adjustment with portal payment ${partner} in the ERP: ${r?.why ?? ''}`);
+          setStage('skipped');
+          return;
+        }
       }
+      break;
     }
     decide('treat_as_adjustment', `adjustment pair with portal payment ${partner} after posting: posting reversed`);
     setStage('adjusted');

@@ -123,3 +123,56 @@ describe('a payment finance skipped, parked again and retried', () => {
     expect(submitted.map((r) => r.externalDocumentNumber)).toEqual(['POS1-R']);
   });
 });
+
+describe('a positive payment paired after it was posted, whose reversal the ERP refuses', () => {
+  it('waits for finance (retry or skip only) and, retried, reverses its posting and ends adjusted', async () => {
+    const context = portalPaymentContext({
+      amountMinor: 10000,
+      erp: { posted: false, postedMinor: 0, reversed: false, reversedMinor: 0, reversals: 0, customerNumber: null, lines: [] },
+      erpInvoices: { invoices: [{ number: 'INV1', customerNumber: 'C10000', currency: 'USD', remainingMinor: 10000, status: 'open' }], settings },
+      noPartnerWaiting: true,
+    });
+    // The negative partner pairs while the posting is on its way; the first reversal is refused.
+    const { submitted, activities: journalActs } = journal(
+      (request, n) => (n === 2 ? refused(request) : posted(request)),
+      async (replyTo) => {
+        if (submitted.length === 1) await env.client.workflow.getHandle(replyTo).signal(adjustmentPaired, { partnerPaymentId: 'NEG1' });
+      },
+    );
+    const activities: Partial<Activities> = {
+      async resolvePaymentContext() {
+        return context;
+      },
+      async lookupErpInvoices() {
+        return { invoices: context.erpInvoices!.invoices, settings };
+      },
+      async findErpPosting() {
+        return { posted: true, postedMinor: 10000, reversed: false, reversedMinor: 0, reversals: 0, customerNumber: 'C10000', lines: [{ amountMinor: 10000, invoiceNumber: 'INV1' }] };
+      },
+      ...journalActs,
+      async notifyStaffOfPayment() {},
+    };
+    const taskQueue = `adjustment-refused-${randomUUID()}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.ARSYNC_WORKFLOW_BUNDLE! }, activities });
+    const result = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.signalWithStart(portalPayment, {
+        taskQueue,
+        workflowId: `payment:default:adjust-${randomUUID()}`,
+        args: [{ companyId: 'company', connectionKey: 'default', paymentId: 'POS1', revision: 5 }],
+        signal: paymentObserved,
+        signalArgs: [{ source: 'webhook', updatedAt: 1 }],
+      });
+      const parked = await untilStage(handle, 'needs_attention', 0);
+      expect(parked?.attention).toEqual({ reason: 'erp_rejected', detail: expect.stringContaining('reversal for the adjustment with NEG1: blocked') });
+      // What a refused application takes would not be carried out here.
+      await expect(handle.executeUpdate(resolvePayment, { args: [{ action: 'post_unapplied', by: 'finance', why: 'try' }] })).rejects.toMatchObject({ cause: { message: expect.stringContaining('allowed: retry, skip') } });
+      await handle.executeUpdate(resolvePayment, { args: [{ action: 'retry', by: 'finance', why: 'customer unblocked' }] });
+      return handle.result();
+    });
+    expect(submitted.map((r) => r.externalDocumentNumber)).toEqual(['POS1', 'POS1-R', 'POS1-R']);
+    expect(submitted[2].lines).toEqual([expect.objectContaining({ kind: 'reversal', amountMinor: 10000, description: expect.stringContaining('adjustment with portal payment NEG1') })]);
+    expect(result.stage).toBe('adjusted');
+    expect(result.attention).toBeNull();
+    expect(result.adjustmentPartner).toBe('NEG1');
+  });
+});
