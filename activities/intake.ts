@@ -2,10 +2,10 @@ import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { LINE_TYPE, type InInvoice, type InPayment } from '../src/adapters/invoiceNinja';
 import { gatewayFeeShare, pairedGatewayFee } from '../src/domain/gatewayFees';
 import { durationMs } from '../src/config/duration';
-import { CustomerNumber, Stage } from '../src/temporal/searchAttributes';
+import { CustomerNumber, InvoiceNumber, Stage } from '../src/temporal/searchAttributes';
 import { observePayment } from '../src/temporal/starters';
 import { customer, CUSTOMER_WORKFLOW_REVISION, offerForMatchingSignal } from '../workflows/customer';
-import { customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
+import { customerWorkflowId, invoiceWorkflowId, paymentWorkflowId } from '../workflows/ids';
 import { invoiceViewedSignal } from '../workflows/invoiceMessages';
 import { adjustmentWaitingFor } from './customerMemo';
 import type { ActivityDeps } from './deps';
@@ -15,6 +15,24 @@ import { tellStaffOfView, type ViewNotice } from './notifications';
 import type { PollResult, PortalCursor } from './intakeTypes';
 import { advance, paymentVersion } from './pollCursor';
 import type { MatchablePayment, PaymentContext } from './paymentTypes';
+
+/**
+ * The invoice numbers an earlier (closed) run of the payment's workflow indexed (`InvoiceNumber`): Invoice Ninja deletes a
+ * voided payment's links to its invoices, so a read after the void has none, and the run that reverses it was most
+ * often started by the void. Empty when no earlier run indexed any, or visibility cannot be read.
+ */
+async function invoicesOfEarlierRuns(deps: ActivityDeps, connectionKey: string, paymentId: string): Promise<string[]> {
+  const workflowId = paymentWorkflowId(connectionKey, paymentId).replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  try {
+    for await (const wf of deps.temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}' AND ExecutionStatus != 'Running'` })) {
+      const numbers = wf.typedSearchAttributes.get(InvoiceNumber);
+      if (numbers) return [...new Set(numbers.split(',').filter(Boolean))];
+    }
+  } catch {
+    // Visibility unreadable: the invoices are left to the drift sweep, as before.
+  }
+  return [];
+}
 
 /** Payments we recorded in the portal ourselves (ERP-side payments, paid-at-posting) carry one of these references. */
 export const ERP_ORIGIN_PREFIXES = ['paid-at-posting:', 'erp:'];
@@ -208,7 +226,11 @@ export function createIntakeActivities(deps: ActivityDeps) {
           portalClientId: p.clientId,
           customerNumber,
           allocations,
-          invoiceNumbers: [...new Set([...numbers.values()])],
+          // A voided payment the ERP has, read with no invoices left: those an earlier run of it saw.
+          invoiceNumbers:
+            numbers.size === 0 && erp.posted && (status === 'voided' || status === 'failed')
+              ? await invoicesOfEarlierRuns(deps, input.connectionKey, p.id)
+              : [...new Set([...numbers.values()])],
           methodCode: method ? settings.payments.methodCodes[method] ?? null : null,
           erp,
           ...(plannable && allocations.length > 0 ? { erpInvoices: await lookupErpInvoices(deps, allocations.map((a) => a.invoiceNumber)) } : {}),

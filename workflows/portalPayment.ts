@@ -391,6 +391,22 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     return false;
   }
 
+  /**
+   * Invoice Ninja deletes a voided payment's links to its invoices (DeletePayment: its paymentables go), so a read after
+   * the void has no invoices: the invoices to tell of the reversal and the gateway fee to plan it with are those of this
+   * run's earlier read (a run started by the void gets the invoice numbers an earlier run indexed from the read itself).
+   * Older runs went on with none.
+   */
+  function withInvoicesOfVoid(ctx: PaymentContext, earlier: PaymentContext | null): PaymentContext {
+    // Only a posting has anything to reverse and invoices to tell.
+    if (!ctx.erp.posted || (ctx.portalStatus !== 'voided' && ctx.portalStatus !== 'failed') || ctx.allocations.length > 0 || ctx.invoiceNumbers.length > 0) return ctx;
+    const allocations = earlier?.allocations ?? [];
+    const invoiceNumbers = earlier?.invoiceNumbers ?? [];
+    if (allocations.length === 0 && invoiceNumbers.length === 0) return ctx;
+    if (!patched('voided-keeps-invoices')) return ctx;
+    return { ...ctx, allocations, invoiceNumbers };
+  }
+
   /** One look at the payment as the portal and the ERP have it now. Returns true to look again. */
   async function pass(): Promise<boolean> {
     planned = false;
@@ -418,6 +434,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       setStage('skipped');
       return false;
     }
+    ctx = withInvoicesOfVoid(ctx, state.context);
     state.context = ctx;
     // What this read saw covers every observation up to its updated_at (see `seenUpdatedAt`).
     if (ctx.updatedAtSec !== undefined) {

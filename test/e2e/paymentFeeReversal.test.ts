@@ -43,11 +43,15 @@ async function overpaid() {
 
 describe('fee and excess lines of a posted payment taken back in the portal', () => {
   it('a void reverses the fee line on the fee account as well as the customer part, once', async () => {
-    const { p, feeBalancing } = await overpaid();
+    const { inv, p, feeBalancing } = await overpaid();
     await s.deps.portals.client('default').deletePayment(p.id); // delete_payment webhook
     const voided = await paymentAt(s, p.id, 'skipped', 20000);
 
     expect(voided.note).toBe('voided in the portal after posting: posting reversed');
+    // The portal's read after the void has no invoices (its paymentables are deleted): the invoice the payment was on is
+    // still the one told of the reversal.
+    expect(await s.deps.portals.client('default').getPayment(p.id)).toMatchObject({ invoices: [] });
+    expect(voided.context?.invoiceNumbers).toEqual([inv.number]);
     expect(voided.reversal).toEqual(expect.objectContaining({ status: 'posted', externalDocumentNumber: `${p.id}-R` }));
     // The customer nets to zero, and so does the fee account: no fee income that never arrived.
     expect(amounts(`${p.id}-R`)).toEqual([7000]);

@@ -38,7 +38,7 @@ describe('Invoice Ninja payments through the production client', () => {
     expect(read.invoiceRecords?.find((i) => i.id === b.id)).toMatchObject({ status: 'partial', balance: usd(5000) });
   });
 
-  it('reads an invoice with its payments (include=payments): only those on it, voided ones too, each as its own read gives it', async () => {
+  it('reads an invoice with its payments (include=payments): only those on it, each as its own read gives it; a deleted one is no longer linked', async () => {
     const a = await newInvoice(h, clientId, 'P-WITH-1', 4000);
     const b = await newInvoice(h, clientId, 'P-WITH-2', 6000);
     const both = await pay({ amountMinor: 5000, idempotencyKey: 'erp-with-ab', invoices: [{ invoiceId: a.id, amountMinor: 1000 }, { invoiceId: b.id, amountMinor: 4000 }] });
@@ -49,10 +49,12 @@ describe('Invoice Ninja payments through the production client', () => {
     const read = await h.client.getInvoiceWithPayments(a.id);
     expect(read.invoice).toEqual(await h.client.getInvoice(a.id));
     expect(read.invoice.balance).toEqual(usd(3000));
-    // The voided one is listed too (Invoice::payments() is withTrashed), the payment on b only is not.
-    expect(read.payments.map((p) => p.id).sort()).toEqual([both.id, onA.id].sort());
+    // The payment on b only is not listed; nor is the deleted one: DeletePayment deletes its paymentables, so it has no
+    // invoices left (its balance went back to the invoice).
+    expect(read.payments.map((p) => p.id).sort()).toEqual([both.id]);
     for (const p of read.payments) expect(p).toEqual(await h.client.getPayment(p.id).then(({ invoiceRecords, clientRecord, ...rest }) => rest));
-    expect(read.payments.find((p) => p.id === onA.id)).toMatchObject({ isDeleted: true });
+    const deleted = await h.client.getPayment(onA.id);
+    expect(deleted).toMatchObject({ isDeleted: true, status: 'cancelled', invoices: [], invoiceRecords: [] });
   });
 
   it("lists a client's payments created since a time (created_at, >=)", async () => {

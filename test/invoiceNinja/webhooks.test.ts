@@ -74,7 +74,10 @@ describe('Invoice Ninja sandbox webhooks', () => {
     await h.client.deletePayment(p.id);
     const [deleted] = await until(() => at('/hooks/in/12'), (r) => r.length === 1);
     expect(deleted.body).toMatchObject({ id: p.id, status_id: '2', is_deleted: true });
-    expect(deleted.body.invoices[0]).toMatchObject({ id: inv.id, balance: 80 });
+    // DeletePayment deletes the payment's paymentables: no invoices left on it; the invoice has its balance back.
+    expect(deleted.body.invoices).toEqual([]);
+    expect(deleted.body.paymentables).toEqual([]);
+    expect(await h.client.getInvoice(inv.id)).toMatchObject({ balance: usd(8000) });
   });
 
   it('fires update_invoice on mark_sent and cancel, but not when a payment is applied (saveQuietly)', async () => {

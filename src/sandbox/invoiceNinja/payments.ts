@@ -273,10 +273,15 @@ export function refundPayment(ctx: SandboxContext, raw: unknown): PaymentRow {
   return payment;
 }
 
-/** DeletePayment: voided (status 2), flagged deleted, invoice balances restored. */
+/**
+ * DeletePayment: voided (status 2), flagged deleted, invoice balances restored, and its links to the invoices deleted
+ * (deletePaymentables): read again, a deleted payment has no paymentables and no invoices, and the invoices no longer
+ * list it among their payments.
+ */
 export function deletePayment(ctx: SandboxContext, payment: PaymentRow): PaymentRow {
   if (payment.is_deleted) return payment;
   if (payment.status_id !== PAYMENT_STATUS.FAILED) reverseApplications(ctx, payment);
+  payment.paymentables = [];
   payment.status_id = PAYMENT_STATUS.CANCELLED;
   payment.is_deleted = true;
   payment.settle_at = undefined;

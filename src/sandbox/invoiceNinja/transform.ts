@@ -207,7 +207,7 @@ export function invoiceOut(store: SandboxStore, inv: InvoiceRow, publicUrl: stri
   };
   if (includes.has('client')) out.client = clientOut(store, client, publicUrl);
   // The invoice's payments (InvoiceTransformer::includePayments, Invoice::payments(): those with a paymentable for it,
-  // deleted ones too, withTrashed), each as a payment with its default includes.
+  // archived ones too, withTrashed; a deleted payment's paymentables are gone), each as a payment with its default includes.
   if (includes.has('payments')) {
     out.payments = store
       .paymentsOf(client.id)
