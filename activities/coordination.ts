@@ -81,9 +81,12 @@ export function createCoordinationActivities(deps: ActivityDeps) {
      * reversed of the partner's posting (the caller takes it back). A partner never posted (the pair netted out with
      * nothing in the ERP) is looked at again on its own, so its receipt is posted now. Safe to retry: the arbiter
      * answers the same partner, the reads change nothing, and a second look at the partner finds it posted or posting.
+     * `partnerPaymentId`: the partner the payment's run paired with, for when the arbiter no longer remembers the pair
+     * (pruned with an older customer run, or a pair finance forced): the take-back is owed all the same.
      */
-    async releaseAdjustment(input: { companyId: string; customerNumber: string; connectionKey: string; paymentId: string }): Promise<AdjustmentRelease> {
-      const { partnerPaymentId } = await updateCustomer(deps.temporal, input.companyId, input.customerNumber, releaseAdjustmentUpdate, { paymentId: input.paymentId });
+    async releaseAdjustment(input: { companyId: string; customerNumber: string; connectionKey: string; paymentId: string; partnerPaymentId?: string }): Promise<AdjustmentRelease> {
+      const released = await updateCustomer(deps.temporal, input.companyId, input.customerNumber, releaseAdjustmentUpdate, { paymentId: input.paymentId });
+      const partnerPaymentId = released.partnerPaymentId ?? input.partnerPaymentId ?? null;
       if (!partnerPaymentId) return { partnerPaymentId: null, reversedMinor: 0, customerNumber: null, partnerPosted: false };
       const erp = await classified(() => partnerReversal(deps, partnerPaymentId, input.paymentId));
       if (!erp.posted) {

@@ -680,7 +680,16 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
    * partner the pair kept out of the ERP is looked at again by the activity and posted on its own.
    */
   async function releaseVoidedAdjustment(ctx: PaymentContext): Promise<boolean> {
-    const released = await acts.releaseAdjustment({ companyId: input.companyId, customerNumber: ctx.customerNumber!, connectionKey: input.connectionKey, paymentId: input.paymentId });
+    // The partner this run paired with goes with the ask: the arbiter may no longer remember the pair (pruned, or forced
+    // by finance), and the take-back is owed all the same. Older runs asked with the payment alone.
+    const known = state.adjustmentPartner && patched('release-known-partner') ? state.adjustmentPartner : null;
+    const released = await acts.releaseAdjustment({
+      companyId: input.companyId,
+      customerNumber: ctx.customerNumber!,
+      connectionKey: input.connectionKey,
+      paymentId: input.paymentId,
+      ...(known ? { partnerPaymentId: known } : {}),
+    });
     const partner = released.partnerPaymentId ?? state.adjustmentPartner;
     if (!partner) {
       if (state.stage !== 'skipped') decide('skip', `the portal payment ${ctx.portalStatus === 'failed' ? 'failed' : 'was voided'} before posting: nothing posted`);
