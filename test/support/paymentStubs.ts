@@ -7,6 +7,16 @@ import { journalPosted } from '../../workflows/journalPoster';
 // Stand-ins for the payment workflow's activities in time-skipping tests: what the payment's read found, and a journal
 // that posts whatever it is asked to (recording each request) and answers the workflow as the journal poster would.
 
+/** The payment settings the ERP invoice lookup answers with (disallow overpayments, fee account 65100). */
+export const PAYMENT_SETTINGS = {
+  postPaymentsForClosedInvoices: true,
+  disallowOverpayments: true,
+  feeAccount: '65100',
+  journalBatch: 'ARSYNC',
+  paymentMethodCode: 'CARD',
+  defaultBalancingAccount: '10200',
+};
+
 /** A portal payment of client-1 (customer C10000) to INV1, as the payment's read returns it; `over` sets the rest. */
 export function portalPaymentContext(over: Partial<PaymentContext> & Pick<PaymentContext, 'amountMinor' | 'erp'>): PaymentContext {
   return {

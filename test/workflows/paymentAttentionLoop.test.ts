@@ -8,7 +8,7 @@ import type { PaymentContext } from '../../activities/paymentTypes';
 import { journalPosted } from '../../workflows/journalPoster';
 import { adjustmentPaired, paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
 import { startTimeSkipping } from '../support/timeSkipping';
-import { portalPaymentContext } from '../support/paymentStubs';
+import { PAYMENT_SETTINGS, portalPaymentContext } from '../support/paymentStubs';
 
 // Finance's waits that a path cannot leave in needs_attention: a run parked again after a skip never spins (one
 // activity after another with no wait), and a refused reversal of a payment paired after posting waits for finance.
@@ -23,14 +23,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const settings = {
-  postPaymentsForClosedInvoices: true,
-  disallowOverpayments: true,
-  feeAccount: '65100',
-  journalBatch: 'ARSYNC',
-  paymentMethodCode: 'CARD',
-  defaultBalancingAccount: '10200',
-};
+const settings = PAYMENT_SETTINGS;
 
 /** A journal that answers each request with `answer(request, n)` (n from 1); `submitted` lists the requests. */
 function journal(answer: (request: JournalPostRequest, n: number) => JournalPostResult, before?: (replyTo: string) => Promise<void>) {

@@ -5,7 +5,7 @@ import type { Activities } from '../../activities';
 import { netOfPaymentRefund } from '../../activities/intake';
 import { paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
 import { startTimeSkipping } from '../support/timeSkipping';
-import { portalPaymentContext, postingJournal } from '../support/paymentStubs';
+import { PAYMENT_SETTINGS, portalPaymentContext, postingJournal } from '../support/paymentStubs';
 
 // A payment whose allocations the plan cannot take (bad input from the portal) is parked for finance with its reason,
 // never left failing its workflow task (retried for ever, out of sight, the payment staged). Activities are stand-ins.
@@ -19,14 +19,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const settings = {
-  postPaymentsForClosedInvoices: true,
-  disallowOverpayments: true,
-  feeAccount: '65100',
-  journalBatch: 'ARSYNC',
-  paymentMethodCode: 'CARD',
-  defaultBalancingAccount: '10200',
-};
+const settings = PAYMENT_SETTINGS;
 
 function stubs() {
   const journal = postingJournal(env);
