@@ -18,6 +18,11 @@ export const postSynced = postErpInvoice;
 export const portalInvoice = (s: TestStack, id: string) => s.deps.portals.client('default').getInvoice(id);
 
 /** The portal payments applied to one invoice (deleted ones included). */
+/** Every payment of the invoice's portal client: a deleted one included (Invoice Ninja drops its invoice links). */
+export async function clientPayments(s: TestStack, inv: Synced): Promise<InPayment[]> {
+  return s.deps.portals.client('default').listClientPayments(inv.portalClientId);
+}
+
 export async function paymentsOn(s: TestStack, inv: Synced): Promise<InPayment[]> {
   const all = await s.deps.portals.client('default').listClientPayments(inv.portalClientId);
   return all.filter((p) => p.invoices.some((i) => i.invoiceId === inv.portalInvoiceId));
