@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isGrpcDeadlineError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import type { Config } from '../config/load';
 import type { Target } from '../temporal/starters';
@@ -42,6 +43,26 @@ export async function bounded<T>(ctx: OpsContext, what: string, fn: () => Promis
       throw new OperationError(`${what}: no answer from the workflow within ${ctx.callTimeoutMs} ms (is a worker running?)`, 504);
     }
     throw err;
+  }
+}
+
+/** The server's answer when the workflow task that carried an Update failed (e.g. new events arrived as it completed). */
+const UPDATE_TASK_FAILED = /unexpected workflow task failure/i;
+
+/**
+ * An Update, sent again (under the same update id, so the workflow takes it once) when the server reports that the
+ * workflow task carrying it failed: the run goes on and takes the Update in its next task. A few tries, briefly apart.
+ */
+export async function executeUpdateOnce<T>(send: (updateId: string) => Promise<T>): Promise<T> {
+  const updateId = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send(updateId);
+    } catch (err) {
+      const text = `${err instanceof Error ? err.message : ''} ${err instanceof Error && err.cause instanceof Error ? err.cause.message : ''}`;
+      if (attempt >= 4 || !UPDATE_TASK_FAILED.test(text)) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
   }
 }
 

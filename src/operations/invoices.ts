@@ -13,7 +13,7 @@ import type { InvoiceState, TimelineEvent } from '../../workflows/invoiceTypes';
 import type { InvoiceStage } from '../domain/stages';
 import { AmountDue, InvoiceNumber } from '../temporal/searchAttributes';
 import { startInvoice, type StartOutcome } from '../temporal/starters';
-import { bounded, mapLimit, notFoundOrEnded, OperationError, type OpsContext } from './context';
+import { bounded, executeUpdateOnce, mapLimit, notFoundOrEnded, OperationError, type OpsContext } from './context';
 import { listCurrentRuns, literal, stageClauses, stagedRow } from './visibility';
 
 /** Starts go to the Temporal frontend a few at a time, so a 500-invoice bulk start neither crawls nor floods it. */
@@ -52,11 +52,11 @@ export const previewLink = async (ctx: OpsContext, number: string): Promise<stri
   return link;
 };
 export const sendLink = (ctx: OpsContext, number: string, by: string, channels?: Array<'email' | 'sms'>) =>
-  call(ctx, number, () => handle(ctx, number).executeUpdate(sendLinkUpdate, { args: [{ channels, by }] }));
+  call(ctx, number, () => executeUpdateOnce((updateId) => handle(ctx, number).executeUpdate(sendLinkUpdate, { args: [{ channels, by }], updateId })));
 export const copyLink = (ctx: OpsContext, number: string, by: string) =>
-  call(ctx, number, () => handle(ctx, number).executeUpdate(copyLinkUpdate, { args: [{ by }] }));
+  call(ctx, number, () => executeUpdateOnce((updateId) => handle(ctx, number).executeUpdate(copyLinkUpdate, { args: [{ by }], updateId })));
 export const cancelInvoice = (ctx: OpsContext, number: string, by: string, why: string) =>
-  call(ctx, number, () => handle(ctx, number).executeUpdate(cancelInvoiceUpdate, { args: [{ by, why }] }));
+  call(ctx, number, () => executeUpdateOnce((updateId) => handle(ctx, number).executeUpdate(cancelInvoiceUpdate, { args: [{ by, why }], updateId })));
 
 /**
  * "Modify Sync Status": forget the portal link. A run that ended some other way than cancelled or posted (terminated,
@@ -66,7 +66,7 @@ export async function resetInvoice(ctx: OpsContext, number: string, by: string, 
   const h = handle(ctx, number);
   const described = await call(ctx, number, () => h.describe());
   if (described.status.name === 'RUNNING') {
-    await call(ctx, number, () => h.executeUpdate(resetSyncUpdate, { args: [{ by, why }] }));
+    await call(ctx, number, () => executeUpdateOnce((updateId) => h.executeUpdate(resetSyncUpdate, { args: [{ by, why }], updateId })));
     return { restarted: false };
   }
   // Its last state: a completed run's result, or what a closed run answers to a query (a worker replays it). A run

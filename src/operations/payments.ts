@@ -4,7 +4,7 @@ import { paymentStateQuery, resolvePayment, type PaymentState, type Resolution }
 import type { PaymentStage } from '../domain/stages';
 import { AttentionReason, InvoiceNumber, PortalPaymentId, Stage } from '../temporal/searchAttributes';
 import { observePayment } from '../temporal/starters';
-import { bounded, notFoundOrEnded, OperationError, type OpsContext } from './context';
+import { bounded, executeUpdateOnce, notFoundOrEnded, OperationError, type OpsContext } from './context';
 import { listCurrentRuns, stageClauses, stagedRow } from './visibility';
 
 export interface StagedPaymentRow {
@@ -62,7 +62,7 @@ export const paymentState = (ctx: OpsContext, connectionKey: string, paymentId: 
 
 /** Finance's decision for a payment that needs attention; the workflow's validator rejects what does not fit. */
 export const resolve = (ctx: OpsContext, connectionKey: string, paymentId: string, resolution: Resolution): Promise<PaymentState> =>
-  call(ctx, connectionKey, paymentId, () => handle(ctx, connectionKey, paymentId).executeUpdate(resolvePayment, { args: [resolution] }));
+  call(ctx, connectionKey, paymentId, () => executeUpdateOnce((updateId) => handle(ctx, connectionKey, paymentId).executeUpdate(resolvePayment, { args: [resolution], updateId })));
 
 /**
  * Retry or re-post by hand: observe the payment again (a finished payment gets a new run that re-reads both systems).
