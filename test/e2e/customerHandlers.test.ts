@@ -2,12 +2,12 @@ import { setOptIn, syncCustomers } from '../../src/operations/customers';
 import { customerWorkflowId } from '../../workflows/ids';
 import { ensurePortalClientUpdate } from '../../workflows/customer';
 import { eventually, startStack, type TestStack } from '../support/stack';
+import { sleep } from '../support/wait';
 
 // The customer workflow's handlers that change the customer run one at a time, in the order they came: two invoices
 // asking at once, or operators syncing while a sync runs, never create the client or upload an attachment twice.
 
 let s: TestStack;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   s = await startStack();

@@ -8,20 +8,15 @@ import type { MatchablePayment, PaymentContext } from '../../activities/paymentT
 import { arbitrateAdjustment, type MatchLedgerEntry } from '../../workflows/adjustmentArbiter';
 import { journalPosted } from '../../workflows/journalPoster';
 import { adjustmentPaired, paymentObserved, portalPayment } from '../../workflows/portalPayment';
-import { startTimeSkipping } from '../support/timeSkipping';
+import { useTimeSkipping } from '../support/timeSkipping';
 
 // The refund-versus-adjustment wait of the portal payment workflow on Temporal's time-skipping test server, with the
 // production default window (10 minutes): the workflow's timer, not the wall clock, decides when an unmatched negative
 // payment becomes a refund. Activities are stand-ins; the pairing rule is the real arbiter's.
 
 const WINDOW_MS = 10 * 60_000;
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await startTimeSkipping();
-}, 60000);
-afterAll(async () => {
-  await env?.teardown();
-});
+let env!: TestWorkflowEnvironment;
+useTimeSkipping((e) => (env = e));
 
 function harness(startMs: number) {
   const ledger: MatchLedgerEntry[] = [];

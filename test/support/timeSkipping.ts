@@ -17,3 +17,15 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   });
   return env;
 }
+
+/** Registers the suite's time-skipping environment: started before its tests (handed to `set`), torn down after. */
+export function useTimeSkipping(set: (env: TestWorkflowEnvironment) => void): void {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    env = await startTimeSkipping();
+    set(env);
+  }, 60000);
+  afterAll(async () => {
+    await env?.teardown();
+  });
+}

@@ -7,21 +7,16 @@ import type { JournalPostRequest, JournalPostResult } from '../../activities/jou
 import type { PaymentContext } from '../../activities/paymentTypes';
 import { journalPosted } from '../../workflows/journalPoster';
 import { adjustmentPaired, paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
-import { startTimeSkipping } from '../support/timeSkipping';
+import { useTimeSkipping } from '../support/timeSkipping';
 import { PAYMENT_SETTINGS, portalPaymentContext } from '../support/paymentStubs';
+import { sleep } from '../support/wait';
 
 // Finance's waits that a path cannot leave in needs_attention: a run parked again after a skip never spins (one
 // activity after another with no wait), and a refused reversal of a payment paired after posting waits for finance.
 // Activities are stand-ins.
 
-let env: TestWorkflowEnvironment;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-beforeAll(async () => {
-  env = await startTimeSkipping();
-}, 60000);
-afterAll(async () => {
-  await env?.teardown();
-});
+let env!: TestWorkflowEnvironment;
+useTimeSkipping((e) => (env = e));
 
 const settings = PAYMENT_SETTINGS;
 

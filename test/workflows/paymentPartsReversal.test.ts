@@ -4,21 +4,16 @@ import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { ErpPostingState } from '../../activities/paymentTypes';
 import { paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
-import { startTimeSkipping } from '../support/timeSkipping';
+import { useTimeSkipping } from '../support/timeSkipping';
 import { portalPaymentContext, postingJournal } from '../support/paymentStubs';
+import { sleep } from '../support/wait';
 
 // A posted payment with an excess on the fee account, refunded in the portal since: the reversal follows the posted
 // parts (src/domain/reversal.ts) behind the `reverse-posted-parts` patch, and what the rule cannot decide waits for
 // finance. Activities are stand-ins.
 
-let env: TestWorkflowEnvironment;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-beforeAll(async () => {
-  env = await startTimeSkipping();
-}, 60000);
-afterAll(async () => {
-  await env?.teardown();
-});
+let env!: TestWorkflowEnvironment;
+useTimeSkipping((e) => (env = e));
 
 /** 100.00 posted as 70.00 to the customer and 30.00 to the fee account; 30.00 refunded in the portal. */
 function stubs(erp: Partial<ErpPostingState>) {

@@ -4,20 +4,15 @@ import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { netOfPaymentRefund } from '../../activities/intake';
 import { paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
-import { startTimeSkipping } from '../support/timeSkipping';
+import { useTimeSkipping } from '../support/timeSkipping';
 import { PAYMENT_SETTINGS, portalPaymentContext, postingJournal } from '../support/paymentStubs';
+import { sleep } from '../support/wait';
 
 // A payment whose allocations the plan cannot take (bad input from the portal) is parked for finance with its reason,
 // never left failing its workflow task (retried for ever, out of sight, the payment staged). Activities are stand-ins.
 
-let env: TestWorkflowEnvironment;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-beforeAll(async () => {
-  env = await startTimeSkipping();
-}, 60000);
-afterAll(async () => {
-  await env?.teardown();
-});
+let env!: TestWorkflowEnvironment;
+useTimeSkipping((e) => (env = e));
 
 const settings = PAYMENT_SETTINGS;
 

@@ -4,20 +4,15 @@ import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { ErpPostingState } from '../../activities/paymentTypes';
 import { paymentObserved, portalPayment } from '../../workflows/portalPayment';
-import { startTimeSkipping } from '../support/timeSkipping';
+import { useTimeSkipping } from '../support/timeSkipping';
 import { portalPaymentContext, postingJournal } from '../support/paymentStubs';
 
 // A negative payment adjusted against a posted positive one, then voided in the portal, where the customer's arbiter no
 // longer remembers the pair (pruned, or a pair finance forced): the partner the run paired with goes with the release,
 // so the pair's reversal is taken back all the same. Activities are stand-ins.
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await startTimeSkipping();
-}, 60000);
-afterAll(async () => {
-  await env?.teardown();
-});
+let env!: TestWorkflowEnvironment;
+useTimeSkipping((e) => (env = e));
 
 const unposted: ErpPostingState = { posted: false, postedMinor: 0, reversed: false, reversedMinor: 0, reversals: 0, customerNumber: null, lines: [] };
 

@@ -4,20 +4,15 @@ import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { ErpPostingState, PaymentContext } from '../../activities/paymentTypes';
 import { paymentObserved, portalPayment } from '../../workflows/portalPayment';
-import { startTimeSkipping } from '../support/timeSkipping';
+import { useTimeSkipping } from '../support/timeSkipping';
 import { portalPaymentContext, postingJournal } from '../support/paymentStubs';
 
 // Invoice Ninja deletes a voided payment's links to its invoices: a read after the void has no invoices. The reversal
 // still tells the invoices the payment was on (from the run's earlier read). Activities
 // are stand-ins.
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await startTimeSkipping();
-}, 60000);
-afterAll(async () => {
-  await env?.teardown();
-});
+let env!: TestWorkflowEnvironment;
+useTimeSkipping((e) => (env = e));
 
 const erp: ErpPostingState = { posted: true, postedMinor: 10000, reversed: false, reversedMinor: 0, reversals: 0, customerNumber: 'C10000', lines: [{ amountMinor: 10000, invoiceNumber: 'INV1' }] };
 const completed = portalPaymentContext({ amountMinor: 10000, erp });

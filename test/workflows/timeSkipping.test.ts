@@ -6,7 +6,7 @@ import type { Activities } from '../../activities';
 import { subscriptionStateQuery, type bcSubscription } from '../../workflows/bcSubscription';
 import { erpInvoiceChangedSignal, INVOICE_WORKFLOW_REVISION, invoiceStateQuery, invoiceViewedSignal, paymentPostedSignal, type invoiceLifecycle } from '../../workflows/invoiceLifecycle';
 import type { PortalLink } from '../../workflows/invoiceTypes';
-import { startTimeSkipping } from '../support/timeSkipping';
+import { useTimeSkipping } from '../support/timeSkipping';
 
 // Long waits in skipped time, on the time-skipping test server: the Business Central subscription renewed before its
 // 3-day expiry for weeks, and an invoice that lives for months (views, a payment; daily re-checks in revision 3, none
@@ -14,7 +14,8 @@ import { startTimeSkipping } from '../support/timeSkipping';
 // time-skipping server cannot host the sandboxes' real time.
 
 const DAY = 24 * 3_600_000;
-let env: TestWorkflowEnvironment;
+let env!: TestWorkflowEnvironment;
+useTimeSkipping((e) => (env = e));
 
 /** The workflow time of the running activity (the test server's skipped clock). */
 const workflowNow = () => Context.current().info.currentAttemptScheduledTimestampMs;
@@ -63,12 +64,6 @@ function invoiceStubs(portal: PortalLink, world: { remainingMinor: number; porta
   return { activities, ran };
 }
 
-beforeAll(async () => {
-  env = await startTimeSkipping();
-}, 60000);
-afterAll(async () => {
-  await env?.teardown();
-});
 
 describe('in skipped time', () => {
   it('the BC subscription is renewed before every 3-day expiry for weeks, checked between renewals, kept when a renewal is refused, and recreated (with a catch-up) when Business Central dropped it', async () => {
