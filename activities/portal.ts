@@ -30,7 +30,7 @@ function forPortal(inv: BcSalesInvoice) {
       description: l.description,
       itemNumber: l.lineObjectNumber || null,
       quantity: l.quantity,
-      unitPriceMinor: l.unitPrice.minor,
+      unitPrice: l.unitPrice,
       lineDiscountMinor: l.discount.minor,
       discountPercent: l.discountPercent || null,
       taxPercent: l.taxPercent,

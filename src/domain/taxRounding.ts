@@ -43,7 +43,8 @@ export interface ErpInvoiceLine {
   itemNumber?: string | null;
   /** Up to 5 decimals. */
   quantity: DecimalInput;
-  unitPriceMinor: number;
+  /** Up to 5 decimals of the major unit (finer than money: 1000 × 0.125). */
+  unitPrice: DecimalInput;
   /** Line discount amount. */
   lineDiscountMinor: number;
   /** The ERP's line discount %, tried first to express the discount on the portal. */
@@ -149,6 +150,7 @@ export interface PortalInvoicePlan {
 
 export const ROUNDING_LABEL = 'Rounding';
 const MAX_QUANTITY_DECIMALS = 5;
+const MAX_PRICE_DECIMALS = 5;
 const MAX_RATE_DECIMALS = 6;
 
 export function paidAtPostingKey(invoiceNumber: string): string {
@@ -294,10 +296,11 @@ function formatValue(num: bigint, den: bigint, precision: number): bigint {
 }
 
 function mapLine(line: ErpInvoiceLine, currency: string, where: string): { item: PortalLineItem; mode: LineMode } {
-  for (const field of ['unitPriceMinor', 'lineDiscountMinor', 'amountExcludingTaxMinor', 'taxMinor'] as const) {
+  for (const field of ['lineDiscountMinor', 'amountExcludingTaxMinor', 'taxMinor'] as const) {
     if (!Number.isSafeInteger(line[field])) throw new RangeError(`${where}: ${field} must be an integer of minor units`);
   }
   const qty = toDecimal(line.quantity, MAX_QUANTITY_DECIMALS, `${where} quantity`);
+  const price = toDecimal(line.unitPrice, MAX_PRICE_DECIMALS, `${where} unit price`);
   const rate = toDecimal(line.taxPercent, MAX_RATE_DECIMALS, `${where} tax percent`);
   const rateNumber = decimalToNumber(rate);
   const taxName = rate.units === 0 ? '' : line.taxCode && line.taxCode.trim().length >= 2 ? line.taxCode.trim() : 'Tax';
@@ -313,18 +316,18 @@ function mapLine(line: ErpInvoiceLine, currency: string, where: string): { item:
     type_id: '1' as const,
   };
   const quantity = decimalToNumber(qty);
-  const cost = toDecimalNumber(line.unitPriceMinor, currency);
+  const cost = decimalToNumber(price);
   const net = line.amountExcludingTaxMinor;
   const fits = (discount: number) =>
     computePortalTotals([{ ...base, quantity, cost, discount }], currency).lineTotalsMinor[0] === net;
 
   if (line.lineDiscountMinor === 0 && fits(0)) return { item: { ...base, quantity, cost, discount: 0 }, mode: 'exact' };
   if (line.lineDiscountMinor !== 0) {
-    for (const d of discountCandidates(line, qty)) {
+    for (const d of discountCandidates(line, qty, price, exponentOf(currency))) {
       if (d > 0 && d <= 100 && fits(d)) return { item: { ...base, quantity, cost, discount: d }, mode: 'percent' };
     }
   }
-  const detail = [`${decimalToString(qty)} × ${formatDecimal(line.unitPriceMinor, currency)}`];
+  const detail = [`${decimalToString(qty)} × ${formatPrice(price, exponentOf(currency))}`];
   if (line.lineDiscountMinor !== 0) detail.push(`less ${formatDecimal(line.lineDiscountMinor, currency)}`);
   return {
     item: { ...base, notes: `${line.description} (${detail.join(' ')})`, quantity: 1, cost: toDecimalNumber(net, currency), discount: 0 },
@@ -333,20 +336,29 @@ function mapLine(line: ErpInvoiceLine, currency: string, where: string): { item:
 }
 
 /** The ERP's percentage first, then the exact discount ratio rounded to 0..4 decimals. */
-function discountCandidates(line: ErpInvoiceLine, qty: Decimal): number[] {
+function discountCandidates(line: ErpInvoiceLine, qty: Decimal, price: Decimal, exp: number): number[] {
   const out: number[] = [];
   if (line.discountPercent !== undefined && line.discountPercent !== null) {
     out.push(decimalToNumber(toDecimal(line.discountPercent, MAX_RATE_DECIMALS, 'discount percent')));
   }
-  // gross = price × qty (minor units × 10^-qty.scale); ratio = 100 × discount / gross.
-  const gross = BigInt(line.unitPriceMinor) * BigInt(qty.units);
+  // gross = price × qty, in minor units × 10^-(price.scale + qty.scale − exp); ratio = 100 × discount / gross.
+  const gross = BigInt(price.units) * BigInt(qty.units) * pow10(exp);
   if (gross !== 0n) {
     for (let k = 0; k <= 4; k++) {
-      const units = roundHalfAway(100n * BigInt(line.lineDiscountMinor) * pow10(qty.scale + k), gross);
+      const units = roundHalfAway(100n * BigInt(line.lineDiscountMinor) * pow10(price.scale + qty.scale + k), gross);
       out.push(decimalToNumber({ units: Number(units), scale: k }));
     }
   }
   return [...new Set(out)];
+}
+
+/** A unit price with at least the currency's decimals: 0.125 stays 0.125, 12.5 shows as 12.50. */
+function formatPrice(price: Decimal, exp: number): string {
+  const scale = Math.max(price.scale, exp);
+  const units = BigInt(price.units) * pow10(scale - price.scale);
+  const digits = (units < 0n ? -units : units).toString().padStart(scale + 1, '0');
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return units < 0n ? `-${text}` : text;
 }
 
 function roundingLine(amountMinor: number, currency: string): PortalLineItem {

@@ -65,7 +65,7 @@ describe('Business Central client against the sandbox: invoices and payments', (
     expect(invoice!.lines!.map((l) => l.netTax.minor)).toEqual([11, 10, 11]);
     expect(invoice!.lines!.map((l) => l.tax.minor)).toEqual([11, 11, 11]);
     expect(invoice!.lines!.map((l) => l.netAmount.minor)).toEqual(invoice!.lines!.map((l) => l.amountExcludingTax.minor));
-    expect(invoice!.lines![0]).toMatchObject({ description: 'Part 1', quantity: 1, unitPrice: usd(105), taxPercent: 10, amountExcludingTax: usd(105), amountIncludingTax: usd(116) });
+    expect(invoice!.lines![0]).toMatchObject({ description: 'Part 1', quantity: 1, unitPrice: { units: 105, scale: 2 }, taxPercent: 10, amountExcludingTax: usd(105), amountIncludingTax: usd(116) });
     const byId = await bc.getSalesInvoice(posted.id);
     expect(byId!.number).toBe(posted.number);
     expect(await bc.getSalesInvoice('00000000-0000-0000-0000-00000000abcd')).toBeNull();

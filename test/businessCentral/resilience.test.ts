@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { createBusinessCentralClient } from '../../src/adapters/businessCentral';
 import { ExternalServiceError, ResponseShapeError } from '../../src/adapters/http/errors';
 import type { BusinessCentralSandbox } from '../../src/sandbox/businessCentral';
@@ -152,6 +153,28 @@ describe('Business Central sandbox persistence', () => {
       // numbering continues rather than restarting
       const next = sandbox.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Next', quantity: 1, unitPrice: '1' }] });
       expect(next.number).not.toBe(posted.number);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+
+describe('Business Central sandbox: state saved by an earlier version', () => {
+  it('reads unit prices kept in minor units as decimals', async () => {
+    const dataFile = tempDataFile();
+    let sandbox = await startSandbox({ dataFile });
+    const posted = sandbox.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'Old', quantity: 3, unitPrice: '12.50', taxPercent: '0' }] });
+    await sandbox.close();
+    // Rewrite the file as the earlier version stored it: `unitPriceMinor` instead of `unitPrice`.
+    const saved = JSON.parse(fs.readFileSync(dataFile, 'utf8')) as { salesInvoices: Array<{ number: string; lines: Array<Record<string, unknown>> }> };
+    const line = saved.salesInvoices.find((i) => i.number === posted.number)!.lines[0]!;
+    delete line.unitPrice;
+    line.unitPriceMinor = 1250;
+    fs.writeFileSync(dataFile, JSON.stringify(saved));
+    sandbox = await startSandbox({ dataFile });
+    try {
+      const read = await clientFor(sandbox).getSalesInvoiceByNumber(posted.number, { lines: true });
+      expect(read!.lines!.map((l) => [l.quantity, l.unitPrice, l.netAmount.minor])).toEqual([[3, { units: 125, scale: 1 }, 3750]]);
     } finally {
       await sandbox.close();
     }

@@ -13,13 +13,13 @@ import { mulberry32, randomInt } from '../support/prng';
 function line(
   description: string,
   quantity: string,
-  unitPriceMinor: number,
+  unitPrice: string,
   taxPercent: string,
   amountExcludingTaxMinor: number,
   taxMinor: number,
   over: Partial<ErpInvoiceLine> = {},
 ): ErpInvoiceLine {
-  return { description, quantity, unitPriceMinor, lineDiscountMinor: 0, taxPercent, amountExcludingTaxMinor, taxMinor, ...over };
+  return { description, quantity, unitPrice, lineDiscountMinor: 0, taxPercent, amountExcludingTaxMinor, taxMinor, ...over };
 }
 
 function invoice(currency: string, lines: ErpInvoiceLine[], totalTaxMinor: number, over: Partial<ErpInvoiceForPortal> = {}): ErpInvoiceForPortal {
@@ -60,13 +60,13 @@ function item(quantity: number, cost: number, over: Partial<PortalLineItem> = {}
 const multiRate = invoice(
   'USD',
   [
-    line('Widget A', '2', 505, '8.25', 1010, 83, { itemNumber: '1896-S', taxCode: 'TX-AUSTIN' }),
-    line('Widget B', '1', 1010, '8.25', 1010, 84, { itemNumber: '1900-S', taxCode: 'TX-AUSTIN' }),
-    line('Widget C', '1', 1010, '8.25', 1010, 83, { itemNumber: '1906-S', taxCode: 'TX-AUSTIN' }),
-    line('Filter', '1', 109, '5', 109, 5, { taxCode: 'REDUCED' }),
-    line('Filter', '1', 109, '5', 109, 6, { taxCode: 'REDUCED' }),
-    line('Filter', '1', 109, '5', 109, 5, { taxCode: 'REDUCED' }),
-    line('Delivery', '1', 700, '0', 700, 0),
+    line('Widget A', '2', '5.05', '8.25', 1010, 83, { itemNumber: '1896-S', taxCode: 'TX-AUSTIN' }),
+    line('Widget B', '1', '10.10', '8.25', 1010, 84, { itemNumber: '1900-S', taxCode: 'TX-AUSTIN' }),
+    line('Widget C', '1', '10.10', '8.25', 1010, 83, { itemNumber: '1906-S', taxCode: 'TX-AUSTIN' }),
+    line('Filter', '1', '1.09', '5', 109, 5, { taxCode: 'REDUCED' }),
+    line('Filter', '1', '1.09', '5', 109, 6, { taxCode: 'REDUCED' }),
+    line('Filter', '1', '1.09', '5', 109, 5, { taxCode: 'REDUCED' }),
+    line('Delivery', '1', '7.00', '0', 700, 0),
   ],
   266,
 );
@@ -103,7 +103,7 @@ describe('planPortalInvoice: multi-rate tax rounding', () => {
 
   it('adds a negative rounding line when Invoice Ninja lands over the ERP', () => {
     // 5% of 3.30 = 0.165 -> 0.17 per line (0.34); the ERP: 6.60 x 5% = 0.33.
-    const inv = invoice('USD', [line('A', '1', 330, '5', 330, 17, { taxCode: 'VAT5' }), line('B', '1', 330, '5', 330, 16, { taxCode: 'VAT5' })], 33);
+    const inv = invoice('USD', [line('A', '1', '3.30', '5', 330, 17, { taxCode: 'VAT5' }), line('B', '1', '3.30', '5', 330, 16, { taxCode: 'VAT5' })], 33);
     const plan = planPortalInvoice(inv);
     expect(plan.portalBeforeRounding.amountMinor).toBe(694);
     expect(plan.roundingMinor).toBe(-1);
@@ -116,11 +116,11 @@ describe('planPortalInvoice: multi-rate tax rounding', () => {
     const inv = invoice(
       'USD',
       [
-        line('A', '1', 1010, '8.25', 1010, 83, { taxCode: 'TX' }),
-        line('B', '1', 1010, '8.25', 1010, 84, { taxCode: 'TX' }),
-        line('C', '1', 1010, '8.25', 1010, 83, { taxCode: 'TX' }),
-        line('D', '1', 330, '5', 330, 17, { taxCode: 'R5' }),
-        line('E', '1', 330, '5', 330, 16, { taxCode: 'R5' }),
+        line('A', '1', '10.10', '8.25', 1010, 83, { taxCode: 'TX' }),
+        line('B', '1', '10.10', '8.25', 1010, 84, { taxCode: 'TX' }),
+        line('C', '1', '10.10', '8.25', 1010, 83, { taxCode: 'TX' }),
+        line('D', '1', '3.30', '5', 330, 17, { taxCode: 'R5' }),
+        line('E', '1', '3.30', '5', 330, 16, { taxCode: 'R5' }),
       ],
       283,
     );
@@ -133,7 +133,7 @@ describe('planPortalInvoice: multi-rate tax rounding', () => {
   it('handles JPY: per-line taxes keep 2 decimals, only the final amount is rounded to yen', () => {
     // 8% of 106 = 8.48 and 10% of 104 = 10.40; the ERP rounds each rate group to yen (8 + 10 = 18), Invoice Ninja sums
     // 18.88 and rounds the amount: 210 + 18.88 = 228.88 -> 229, one yen over the ERP's 228.
-    const inv = invoice('JPY', [line('Tea', '1', 106, '8', 106, 8, { taxCode: 'JP8' }), line('Cup', '1', 104, '10', 104, 10, { taxCode: 'JP10' })], 18);
+    const inv = invoice('JPY', [line('Tea', '1', '106', '8', 106, 8, { taxCode: 'JP8' }), line('Cup', '1', '104', '10', 104, 10, { taxCode: 'JP10' })], 18);
     const plan = planPortalInvoice(inv);
     expect(plan.portalBeforeRounding.totalTaxes).toEqual({ units: 1888, scale: 2 });
     expect(plan.portalBeforeRounding.amountMinor).toBe(229);
@@ -145,7 +145,7 @@ describe('planPortalInvoice: multi-rate tax rounding', () => {
 
   it('handles a 3-decimal currency where Invoice Ninja still rounds tax to 2 decimals', () => {
     // 10% of 1.255 BHD = 0.1255: the ERP says 0.126, Invoice Ninja 0.13.
-    const inv = invoice('BHD', [line('Service', '1', 1255, '10', 1255, 126, { taxCode: 'VAT' })], 126);
+    const inv = invoice('BHD', [line('Service', '1', '1.255', '10', 1255, 126, { taxCode: 'VAT' })], 126);
     const plan = planPortalInvoice(inv);
     expect(plan.lineItems[0]).toMatchObject({ cost: 1.255 });
     expect(plan.portalBeforeRounding.amountMinor).toBe(1385);
@@ -158,27 +158,58 @@ describe('planPortalInvoice: multi-rate tax rounding', () => {
 describe('planPortalInvoice: quantities and discounts', () => {
   it('keeps a 5-decimal quantity exactly', () => {
     // 1.23456 x 10.00 = 12.3456 -> 12.35; tax 8.25% = 1.018875 -> 1.02.
-    const plan = planPortalInvoice(invoice('USD', [line('Cable (m)', '1.23456', 1000, '8.25', 1235, 102, { taxCode: 'TX' })], 102));
+    const plan = planPortalInvoice(invoice('USD', [line('Cable (m)', '1.23456', '10.00', '8.25', 1235, 102, { taxCode: 'TX' })], 102));
     expect(plan.lines[0]!.mode).toBe('exact');
     expect(plan.lineItems[0]).toMatchObject({ quantity: 1.23456, cost: 10 });
     expect(plan.roundingMinor).toBe(0);
   });
 
   it('accepts quantities as numbers and as exact decimals', () => {
-    const a = planPortalInvoice(invoice('USD', [line('X', '2.5', 1000, '0', 2500, 0, { quantity: 2.5 })], 0));
-    const b = planPortalInvoice(invoice('USD', [line('X', '2.5', 1000, '0', 2500, 0, { quantity: { units: 25, scale: 1 } })], 0));
+    const a = planPortalInvoice(invoice('USD', [line('X', '2.5', '10.00', '0', 2500, 0, { quantity: 2.5 })], 0));
+    const b = planPortalInvoice(invoice('USD', [line('X', '2.5', '10.00', '0', 2500, 0, { quantity: { units: 25, scale: 1 } })], 0));
     expect(a.lineItems).toEqual(b.lineItems);
     expect(a.lineItems[0]).toMatchObject({ quantity: 2.5 });
   });
 
   it('rejects a quantity with more than 5 decimals instead of rounding it', () => {
-    expect(() => planPortalInvoice(invoice('USD', [line('X', '1.000001', 1000, '0', 1000, 0)], 0))).toThrow(/more than 5 decimals/);
+    expect(() => planPortalInvoice(invoice('USD', [line('X', '1.000001', '10.00', '0', 1000, 0)], 0))).toThrow(/more than 5 decimals/);
+  });
+
+  it('keeps a unit price finer than the currency (Business Central keeps 5 decimals): 1000 × 0.125 stays 1000 × 0.125', () => {
+    // As money the price would be 0.13, and 1000 × 0.13 = 130.00 is not the ERP's 125.00: the line would collapse to
+    // quantity 1 and the quantity would be lost.
+    const plan = planPortalInvoice(invoice('USD', [line('Screws', '1000', '0.125', '8.25', 12500, 1031, { taxCode: 'TX' })], 1031));
+    expect(plan.lines[0]!.mode).toBe('exact');
+    expect(plan.lineItems[0]).toMatchObject({ quantity: 1000, cost: 0.125, notes: 'Screws' });
+    expect(plan.portalAmountMinor).toBe(13531);
+  });
+
+  it('keeps a fine unit price under a line discount, and shows it whole when the line collapses', () => {
+    // 400 × 0.33333 = 133.332 -> 133.33, 10% off (13.3332 -> 13.33): 120.00 net.
+    const pct = planPortalInvoice(invoice('USD', [line('Labels', '400', '0.33333', '0', 12000, 0, { lineDiscountMinor: 1333, discountPercent: '10' })], 0));
+    expect(pct.lines[0]!.mode).toBe('percent');
+    expect(pct.lineItems[0]).toMatchObject({ quantity: 400, cost: 0.33333, discount: 10 });
+    // An invoice discount spread over the line: no percentage gives 110.00, so it collapses with the price in full.
+    const collapsed = planPortalInvoice(invoice('USD', [line('Labels', '400', '0.33333', '0', 11000, 0)], 0));
+    expect(collapsed.lines[0]!.mode).toBe('collapsed');
+    expect(collapsed.lineItems[0]).toMatchObject({ quantity: 1, cost: 110, notes: 'Labels (400 × 0.33333)' });
+  });
+
+  it('finds a percentage for a discount amount on a fine unit price', () => {
+    // 200 × 0.125 = 25.00, less 2.50: 10%.
+    const plan = planPortalInvoice(invoice('USD', [line('Nuts', '200', '0.125', '0', 2250, 0, { lineDiscountMinor: 250 })], 0));
+    expect(plan.lines[0]!.mode).toBe('percent');
+    expect(plan.lineItems[0]).toMatchObject({ quantity: 200, cost: 0.125, discount: 10 });
+  });
+
+  it('rejects a unit price with more than 5 decimals instead of rounding it', () => {
+    expect(() => planPortalInvoice(invoice('USD', [line('X', '1', '0.123456', '0', 12, 0)], 0))).toThrow(/unit price has more than 5 decimals/);
   });
 
   it("expresses a line discount with the ERP's percentage", () => {
     // 3 x 19.99 = 59.97, 10% discount 6.00 (5.997 rounded), net 53.97; Invoice Ninja: round(59.97 - 5.997) = 53.97.
     const plan = planPortalInvoice(
-      invoice('USD', [line('Boots', '3', 1999, '8.25', 5397, 445, { lineDiscountMinor: 600, discountPercent: '10', taxCode: 'TX' })], 445),
+      invoice('USD', [line('Boots', '3', '19.99', '8.25', 5397, 445, { lineDiscountMinor: 600, discountPercent: '10', taxCode: 'TX' })], 445),
     );
     expect(plan.lines[0]!.mode).toBe('percent');
     expect(plan.lineItems[0]).toMatchObject({ quantity: 3, cost: 19.99, discount: 10 });
@@ -186,12 +217,12 @@ describe('planPortalInvoice: quantities and discounts', () => {
   });
 
   it('finds a short percentage for a discount given as an amount', () => {
-    const plan = planPortalInvoice(invoice('USD', [line('Desk', '1', 10000, '0', 9667, 0, { lineDiscountMinor: 333 })], 0));
+    const plan = planPortalInvoice(invoice('USD', [line('Desk', '1', '100.00', '0', 9667, 0, { lineDiscountMinor: 333 })], 0));
     expect(plan.lineItems[0]).toMatchObject({ quantity: 1, cost: 100, discount: 3.33 });
   });
 
   it('collapses a line whose amount quantity x price cannot express (invoice discount spread over lines)', () => {
-    const plan = planPortalInvoice(invoice('USD', [line('Chair', '2', 5000, '8.25', 9000, 743, { taxCode: 'TX' })], 743));
+    const plan = planPortalInvoice(invoice('USD', [line('Chair', '2', '50.00', '8.25', 9000, 743, { taxCode: 'TX' })], 743));
     expect(plan.lines[0]!.mode).toBe('collapsed');
     expect(plan.lineItems[0]).toMatchObject({ quantity: 1, cost: 90, notes: 'Chair (2 × 50.00)', tax_rate1: 8.25 });
     expect(plan.portalAmountMinor).toBe(9743);
@@ -200,13 +231,13 @@ describe('planPortalInvoice: quantities and discounts', () => {
   it('collapses a discounted line no percentage reproduces, keeping the discount in the notes', () => {
     // 7 x 0.13 = 0.91 less 0.01 line discount, and an invoice discount on top: net 0.80, which the line percentage
     // (1.0989%) does not reproduce.
-    const plan = planPortalInvoice(invoice('USD', [line('Clip', '7', 13, '0', 80, 0, { lineDiscountMinor: 1 })], 0));
+    const plan = planPortalInvoice(invoice('USD', [line('Clip', '7', '0.13', '0', 80, 0, { lineDiscountMinor: 1 })], 0));
     expect(plan.lines[0]!.mode).toBe('collapsed');
     expect(plan.lineItems[0]).toMatchObject({ quantity: 1, cost: 0.8, notes: 'Clip (7 × 0.13 less 0.01)' });
   });
 
   it('uses "Tax" when the ERP tax code is missing or too short to be counted by Invoice Ninja', () => {
-    const plan = planPortalInvoice(invoice('USD', [line('X', '1', 1000, '5', 1000, 50, { taxCode: 'T' })], 50));
+    const plan = planPortalInvoice(invoice('USD', [line('X', '1', '10.00', '5', 1000, 50, { taxCode: 'T' })], 50));
     expect(plan.lineItems[0]).toMatchObject({ tax_name1: 'Tax', tax_rate1: 5 });
   });
 });
@@ -285,7 +316,7 @@ describe('adjustRoundingLine', () => {
   it('drops the rounding line when the correction cancels it and adds one when there was none', () => {
     const plan = planPortalInvoice(multiRate);
     expect(adjustRoundingLine(plan, 4325, 4323).lineItems).toHaveLength(7);
-    const none = planPortalInvoice(invoice('USD', [line('X', '1', 1000, '0', 1000, 0)], 0));
+    const none = planPortalInvoice(invoice('USD', [line('X', '1', '10.00', '0', 1000, 0)], 0));
     const added = adjustRoundingLine(none, 999, 1000);
     expect(added.lineItems[1]).toMatchObject({ notes: 'Rounding', cost: 0.01 });
     expect(adjustRoundingLine(none, 1000, 1000)).toEqual({ lineItems: none.lineItems, roundingMinor: 0, changed: false });
@@ -293,7 +324,7 @@ describe('adjustRoundingLine', () => {
 
   it('makes no rounding line beyond the tolerance: a portal that computed something else is refused, not hidden', () => {
     // One line: the tolerance is two cents. The portal read a 10 % discount as 10.00 off, or took the amount for yen.
-    const none = planPortalInvoice(invoice('USD', [line('X', '1', 1000, '0', 1000, 0)], 0));
+    const none = planPortalInvoice(invoice('USD', [line('X', '1', '10.00', '0', 1000, 0)], 0));
     expect(none.roundingToleranceMinor).toBe(2);
     expect(adjustRoundingLine(none, 998, 1000)).toMatchObject({ roundingMinor: 2, changed: true });
     const refused = adjustRoundingLine(none, 997, 1000);
@@ -322,8 +353,10 @@ function erpInvoice(rnd: () => number, currency: string): ErpInvoiceForPortal {
   for (let i = 0; i < n; i++) {
     const qScale = randomInt(rnd, 0, 5);
     const qUnits = randomInt(rnd, 1, 50 * 10 ** qScale);
-    const price = randomInt(rnd, 1, 5000 * 10 ** exp);
-    const gross = roundDiv(BigInt(qUnits) * BigInt(price), 10n ** BigInt(qScale));
+    // A fifth of the prices finer than the currency (Business Central keeps 5 decimals).
+    const pScale = rnd() < 0.2 ? randomInt(rnd, exp, 5) : exp;
+    const price = randomInt(rnd, 1, 5000 * 10 ** pScale);
+    const gross = roundDiv(BigInt(qUnits) * BigInt(price) * 10n ** BigInt(exp), 10n ** BigInt(qScale + pScale));
     const discPct = rnd() < 0.3 ? randomInt(rnd, 1, 30) : 0;
     const disc = roundDiv(gross * BigInt(discPct), 100n);
     const spread = rnd() < 0.1 ? roundDiv(gross - disc, 20n) : 0n; // an invoice discount allocated to the line
@@ -331,7 +364,7 @@ function erpInvoice(rnd: () => number, currency: string): ErpInvoiceForPortal {
     lines.push({
       description: `Item ${i}`,
       quantity: { units: qUnits, scale: qScale },
-      unitPriceMinor: price,
+      unitPrice: { units: price, scale: pScale },
       lineDiscountMinor: Number(disc),
       discountPercent: discPct && rnd() < 0.5 ? String(discPct) : null,
       taxPercent: rate,

@@ -99,6 +99,32 @@ describe('invoice to portal', () => {
     expect(st.attention).toBeNull();
   });
 
+  it('unit prices finer than the currency reach the portal whole: 1000 × 0.125 stays 1000 at 0.125, not one line of 125.00', async () => {
+    const erp = s.bc.admin.postInvoice({
+      customerNumber: 'C10000',
+      lines: [
+        { description: 'Screws', quantity: 1000, unitPrice: '0.125', taxPercent: '8.25' },
+        { description: 'Labels', quantity: 3, unitPrice: '0.33333', taxPercent: '0' },
+      ],
+    });
+    // The ERP keeps the price and rounds the line: 125.00 and 1.00 (0.99999), tax 10.31.
+    const read = await s.deps.bc.getSalesInvoiceByNumber(erp.number, { lines: true });
+    expect(read!.lines!.map((l) => [l.quantity, l.unitPrice, l.netAmount.minor])).toEqual([
+      [1000, { units: 125, scale: 3 }, 12500],
+      [3, { units: 33333, scale: 5 }, 100],
+    ]);
+    const total = parseDecimal(erp.totalIncludingTax, 'USD');
+    expect(total).toBe(13631);
+    const st = await synced(s, erp.number);
+    const inv = await s.deps.portals.client('default').getInvoice(st.portal!.invoiceId);
+    expect(inv.amount.minor).toBe(total);
+    expect(inv.lines.map((l) => [l.notes, Number(l.quantity), Number(l.unitCost), l.lineTotal.minor])).toEqual([
+      ['Screws', 1000, 0.125, 12500],
+      ['Labels', 3, 0.33333, 100],
+    ]);
+    expect(st.attention).toBeNull();
+  });
+
   it('an invoice in another currency than its portal client invoices in waits for a person, never made up as the client\'s money', async () => {
     const c = s.bc.admin.createCustomer({ displayName: 'Euro Later GmbH', email: 'ap@euro-later.example' });
     await setOptIn(s.ops, [c.number], { optedIn: true, by: 'test' });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseExactDecimal } from '../../domain/decimal';
 import { parseDecimal } from '../../domain/money';
 import type {
   BcAttachment,
@@ -28,6 +29,15 @@ const text = z
 const guid = z.string().regex(/^[0-9a-fA-F-]{36}$/, 'expected a GUID');
 const etag = z.string().optional();
 const decimal = z.number();
+const UNIT_PRICE_DECIMALS = 5;
+const fitsScale = (v: number, scale: number) => {
+  try {
+    parseExactDecimal(v, scale);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Decodes BC's enum encoding ("Credit_x0020_Memo" -> "Credit Memo", "_x0020_" -> ""). */
 export function decodeEnum(value: string): string {
@@ -84,7 +94,8 @@ export const salesInvoiceLineSchema = z.object({
   description: text,
   unitOfMeasureCode: text,
   quantity: decimal,
-  unitPrice: decimal,
+  // Not money: Business Central keeps unit prices to 5 decimals (its unit-amount precision), whatever the currency.
+  unitPrice: decimal.refine((v) => fitsScale(v, UNIT_PRICE_DECIMALS), `has more than ${UNIT_PRICE_DECIMALS} decimals`),
   discountAmount: decimal,
   discountPercent: decimal,
   amountExcludingTax: decimal,
@@ -269,7 +280,7 @@ export function toSalesInvoice(raw: z.infer<typeof salesInvoiceSchema>): BcSales
     description: l.description,
     unitOfMeasureCode: l.unitOfMeasureCode,
     quantity: l.quantity,
-    unitPrice: m(l.unitPrice, cur),
+    unitPrice: parseExactDecimal(l.unitPrice, UNIT_PRICE_DECIMALS, 'unitPrice'),
     discountPercent: l.discountPercent,
     discount: m(l.discountAmount, cur),
     amountExcludingTax: m(l.amountExcludingTax, cur),

@@ -1,3 +1,4 @@
+import type { Decimal } from '../../domain/decimal';
 import type { Money } from '../../domain/money';
 
 // Domain shapes returned by the Business Central client. Amounts are Money (integer minor units + currency);
@@ -65,7 +66,8 @@ export interface BcSalesInvoiceLine {
   unitOfMeasureCode: string;
   /** Decimal quantity as BC sends it (not money). */
   quantity: number;
-  unitPrice: Money;
+  /** Exact, up to 5 decimals (Business Central's unit-amount precision, finer than money: 0.125 per unit). */
+  unitPrice: Decimal;
   discountPercent: number;
   discount: Money;
   /** Before the invoice discount; `tax` is this line's own tax, rounded by itself (the API computes it per line). */

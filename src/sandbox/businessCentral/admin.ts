@@ -23,6 +23,7 @@ import {
 } from './ledger';
 import type { AttachmentRec, CustomerRec, LedgerEntryRec, SalesInvoiceRec } from './model';
 import { DEMO_COMPANY_ID, seedDemo } from './seed';
+import { parseUnitPrice } from './tax';
 import type { NotificationDelivery, Webhooks } from './webhooks';
 import type { TokenIssuer } from './auth';
 
@@ -147,6 +148,13 @@ export function createAdmin(ctx: Ctx, touch: () => void, webhooks: Webhooks, aut
       throw dialog((err as Error).message);
     }
   };
+  const unitPrice = (value: string | number) => {
+    try {
+      return parseUnitPrice(value);
+    } catch (err) {
+      throw dialog((err as Error).message);
+    }
+  };
   /** An invoice created and posted within `c` (the admin's context, or a transaction's). */
   const postInvoiceIn = (c: Ctx, input: InvoiceInput): SalesInvoiceRec => {
     const customer = customerOrThrow(input.customerNumber);
@@ -163,7 +171,7 @@ export function createAdmin(ctx: Ctx, touch: () => void, webhooks: Webhooks, aut
       lines: input.lines.map((l) => ({
         description: l.description,
         quantity: String(l.quantity),
-        unitPriceMinor: money(l.unitPrice, cur),
+        unitPrice: unitPrice(l.unitPrice),
         taxPercent: l.taxPercent === undefined ? '0' : String(l.taxPercent),
         discountPercent: l.discountPercent === undefined ? '0' : String(l.discountPercent),
         lineType: l.lineType,

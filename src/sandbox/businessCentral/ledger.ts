@@ -13,7 +13,7 @@ import type {
   SalesInvoiceRec,
 } from './model';
 import { computeDocument } from './tax';
-import { formatDecimal } from '../../domain/money';
+import { exponentOf, formatDecimal } from '../../domain/money';
 
 // The sandbox's posting engine: sales invoices, customer payments and their applications, unapplication, cancel and
 // credit memos. It keeps Business Central's observable rules: a journal batch posts all of its lines or none,
@@ -157,7 +157,8 @@ export interface NewInvoiceLine {
   lineObjectNumber?: string;
   description: string;
   quantity: string;
-  unitPriceMinor: number;
+  /** Decimal string, up to 5 places. */
+  unitPrice: string;
   discountPercent?: string;
   taxPercent?: string;
   taxCode?: string;
@@ -189,10 +190,11 @@ export function createSalesInvoice(ctx: Ctx, input: NewInvoice): SalesInvoiceRec
       input.lines.map((l) => ({
         lineType: l.lineType ?? 'Item',
         quantity: l.quantity,
-        unitPriceMinor: l.unitPriceMinor,
+        unitPrice: l.unitPrice,
         discountPercent: l.discountPercent ?? '0',
         taxPercent: l.taxPercent ?? '0',
       })),
+      exponentOf(customer.currencyCode || companyOf(state, input.companyId).lcyCode),
     );
     const at = nowIso();
     const postingDate = input.postingDate ?? today();
@@ -220,7 +222,7 @@ export function createSalesInvoice(ctx: Ctx, input: NewInvoice): SalesInvoiceRec
         description: l.description,
         unitOfMeasureCode: l.unitOfMeasureCode ?? (l.lineType === 'Comment' ? '' : 'PCS'),
         quantity: l.lineType === 'Comment' ? '0' : l.quantity,
-        unitPriceMinor: l.lineType === 'Comment' ? 0 : l.unitPriceMinor,
+        unitPrice: l.lineType === 'Comment' ? '0' : l.unitPrice,
         discountPercent: l.discountPercent ?? '0',
         taxPercent: l.taxPercent ?? '0',
         taxCode: l.taxCode ?? (l.taxPercent && l.taxPercent !== '0' ? 'TAXABLE' : 'NONTAXABLE'),

@@ -77,7 +77,8 @@ export interface InvoiceLineRec {
   unitOfMeasureCode: string;
   /** Decimal string, up to 5 places. */
   quantity: string;
-  unitPriceMinor: number;
+  /** Decimal string, up to 5 places (BC's unit-amount precision, finer than the amount's). */
+  unitPrice: string;
   /** Decimal string percent, up to 5 places. */
   discountPercent: string;
   /** Decimal string percent, up to 5 places (VAT % / sales tax %). */

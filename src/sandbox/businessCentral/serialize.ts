@@ -241,7 +241,7 @@ export function salesInvoiceLinesJson(state: BcState, inv: SalesInvoiceRec): Row
       unitOfMeasureId: NULL_GUID,
       unitOfMeasureCode: l.unitOfMeasureCode,
       quantity: decimal(l.quantity),
-      unitPrice: amount(l.unitPriceMinor, currency),
+      unitPrice: decimal(l.unitPrice),
       discountAmount: amount(l.discountMinor, currency),
       discountPercent: decimal(l.discountPercent),
       discountAppliedBeforeTax: false,

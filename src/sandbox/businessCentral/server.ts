@@ -5,7 +5,8 @@ import { createAdmin, registerAdminRoutes, type BcAdmin } from './admin';
 import { registerApi } from './api';
 import { TokenIssuer } from './auth';
 import { BcError, sendBcError } from './bcError';
-import type { ChangeEvent, Ctx } from './ledger';
+import { companyOf, type ChangeEvent, type Ctx } from './ledger';
+import { formatDecimal } from '../../domain/money';
 import { emptyState, type BcState } from './model';
 import { DEMO_COMPANY_ID, seedDemo, seedId } from './seed';
 import { DEFAULT_RETRY_DELAYS_MS, Webhooks } from './webhooks';
@@ -54,6 +55,7 @@ export const DEFAULT_ADMIN_TOKEN = 'arsync-sandbox-admin';
 export async function createBusinessCentralSandbox(opts: BusinessCentralSandboxOptions): Promise<BusinessCentralSandbox> {
   const store = new JsonStore<BcState>(opts.dataFile, emptyState);
   const state = store.state;
+  upgradeState(state);
   const companyId = opts.companyId ?? DEMO_COMPANY_ID;
   if (opts.seed !== false) {
     seedDemo(state, companyId);
@@ -144,4 +146,17 @@ export async function createBusinessCentralSandbox(opts: BusinessCentralSandboxO
     },
   };
   return sandbox;
+}
+
+/** State saved before unit prices kept their 5 decimals held them in minor units (`unitPriceMinor`). */
+function upgradeState(state: BcState): void {
+  for (const inv of state.salesInvoices) {
+    const currency = inv.currencyCode || companyOf(state, inv.companyId).lcyCode;
+    for (const line of inv.lines as Array<BcState['salesInvoices'][number]['lines'][number] & { unitPriceMinor?: number }>) {
+      if (line.unitPrice === undefined && line.unitPriceMinor !== undefined) {
+        line.unitPrice = formatDecimal(line.unitPriceMinor, currency);
+        delete line.unitPriceMinor;
+      }
+    }
+  }
 }

@@ -1,7 +1,8 @@
-import { parseScaled, roundDiv } from './fixedPoint';
+import { formatScaled, parseScaled, roundDiv } from './fixedPoint';
 
 // The tax rule the sandbox implements (Business Central's VAT calculation for "Normal VAT", prices excluding tax):
-//   line amount      = round(quantity × unit price)                       (amount rounding precision, half away from 0)
+//   line amount      = round(quantity × unit price)                       (amount rounding precision, half away from 0;
+//                      the unit price has up to 5 decimals, BC's unit-amount precision, so 1000 × 0.125 is 125.00)
 //   line discount    = round(line amount × discount % / 100)
 //   amount excl. tax = line amount − line discount
 //   tax per document = for each tax rate (VAT identifier): round(Σ amount excl. tax of its lines × rate / 100)
@@ -12,13 +13,16 @@ import { parseScaled, roundDiv } from './fixedPoint';
 
 const QTY_DECIMALS = 5;
 const PCT_DECIMALS = 5;
+const PRICE_DECIMALS = 5;
 const QTY_SCALE = 10n ** BigInt(QTY_DECIMALS);
+const PRICE_SCALE = 10n ** BigInt(PRICE_DECIMALS);
 const PCT_SCALE = 100n * 10n ** BigInt(PCT_DECIMALS);
 
 export interface LineInput {
   lineType: 'Item' | 'Account' | 'Resource' | 'Comment';
   quantity: string;
-  unitPriceMinor: number;
+  /** Decimal string, up to 5 places (major units). */
+  unitPrice: string;
   discountPercent: string;
   taxPercent: string;
 }
@@ -47,7 +51,13 @@ export function ownLineTaxMinor(amountExclMinor: number, taxPercent: string): nu
   return Number(roundDiv(BigInt(amountExclMinor) * parseScaled(taxPercent, PCT_DECIMALS, 'taxPercent'), PCT_SCALE));
 }
 
-export function computeDocument(lines: LineInput[]): DocumentAmounts {
+/** A unit price as BC keeps it: up to 5 decimals, whatever the currency's amount precision. */
+export function parseUnitPrice(value: string | number): string {
+  return formatScaled(parseScaled(value, PRICE_DECIMALS, 'unitPrice'), PRICE_DECIMALS);
+}
+
+/** `exponent`: the currency's amount decimals (2 for USD): the line amount is rounded to it. */
+export function computeDocument(lines: LineInput[], exponent: number): DocumentAmounts {
   const cumulative = new Map<string, { base: bigint; tax: bigint }>();
   const out: LineAmounts[] = [];
   for (const line of lines) {
@@ -59,7 +69,8 @@ export function computeDocument(lines: LineInput[]): DocumentAmounts {
     const disc = parseScaled(line.discountPercent, PCT_DECIMALS, 'discountPercent');
     const rate = parseScaled(line.taxPercent, PCT_DECIMALS, 'taxPercent');
     if (rate < 0n || disc < 0n || disc > PCT_SCALE) throw new RangeError('tax and discount percentages must be within 0..100');
-    const lineAmount = roundDiv(qty * BigInt(line.unitPriceMinor), QTY_SCALE);
+    const price = parseScaled(line.unitPrice, PRICE_DECIMALS, 'unitPrice');
+    const lineAmount = roundDiv(qty * price * 10n ** BigInt(exponent), QTY_SCALE * PRICE_SCALE);
     const discount = roundDiv(lineAmount * disc, PCT_SCALE);
     const excl = lineAmount - discount;
     const key = rate.toString();
