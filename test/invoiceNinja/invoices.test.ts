@@ -163,6 +163,41 @@ describe('Invoice Ninja invoices through the production client', () => {
   });
 });
 
+describe('Invoice Ninja: invoices changed since a time, while they change', () => {
+  it('lists every one even when one changes while the pages are read (no page shift)', async () => {
+    // Five invoices a second apart, read three to a page; the first one read changes before the second page is asked
+    // for and moves to the end of the list. Read by page number, the rest shifts back by one and one is never read.
+    const sandbox = await createInvoiceNinjaSandbox({ apiTokens: [TOKEN] });
+    let lists = 0;
+    let onSecondList = async () => {};
+    sandbox.app.addHook('preHandler', async (req) => {
+      if (req.method === 'GET' && req.url.startsWith('/api/v1/invoices?') && req.url.includes('updated_at=') && ++lists === 2) await onSecondList();
+    });
+    const url = await sandbox.listen(0);
+    const client = createInvoiceNinjaClient({ baseUrl: url, apiToken: TOKEN, timeoutMs: 2000, pageSize: 3 });
+    const base = Math.floor(Date.now() / 1000) + 1000;
+    let second = base;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => second * 1000);
+    try {
+      const h = { client } as Harness;
+      const clientId = (await newClient(h, 'C10000')).id;
+      const created: Array<{ id: string }> = [];
+      for (let i = 0; i < 5; i++, second++) created.push(await newInvoice(h, clientId, `PS-${i}`, 1000 + i));
+      onSecondList = async () => {
+        second += 10;
+        await client.updateInvoice(created[0]!.id, { currency: 'USD', publicNotes: 'changed while listing' });
+      };
+      const listed = await client.listInvoicesUpdatedSince(base);
+      expect(listed.map((i) => i.number)).toEqual(['PS-1', 'PS-2', 'PS-3', 'PS-4', 'PS-0']);
+      expect(listed.find((i) => i.number === 'PS-0')!.updatedAt).toBe(second);
+      expect(lists).toBeGreaterThan(2);
+    } finally {
+      clock.mockRestore();
+      await sandbox.close();
+    }
+  });
+});
+
 describe('Invoice Ninja: create a new invoice without looking first', () => {
   let sandbox: InvoiceNinjaSandbox;
   let client: ReturnType<typeof createInvoiceNinjaClient>;

@@ -176,6 +176,48 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     throw new ExternalServiceError('invoice-ninja', `${what}: more than ${MAX_PAGES} pages`, { retryable: false, code: 'too_many_pages' });
   }
 
+  /**
+   * Every row changed at or after `since` (unix seconds), oldest first. Paged by value, not by offset: each request asks
+   * again from the newest `updated_at` read so far, so a row changed while the pages are read (it moves to the end) cannot
+   * shift an unread row onto a page already read. Offsets are used only within one second that fills a whole page.
+   */
+  async function listUpdatedSince<T extends { id: string; updated_at: number }>(
+    what: string,
+    path: string,
+    params: Record<string, string | number>,
+    since: number,
+    schema: Parameters<typeof listEnvelope>[0],
+  ): Promise<T[]> {
+    const byId = new Map<string, T>();
+    let from = Math.floor(since);
+    let page = 1;
+    for (let request = 0; request < MAX_PAGES; request++) {
+      const body = await http.request(
+        what,
+        { method: 'GET', url: path, params: { ...params, updated_at: from, sort: 'updated_at|asc', per_page: pageSize, page } },
+        listEnvelope(schema),
+      );
+      const rows = body.data as T[];
+      // A row read twice (at the boundary second, or changed meanwhile) keeps its newest reading.
+      for (const r of rows) {
+        const known = byId.get(r.id);
+        if (!known || r.updated_at >= known.updated_at) byId.set(r.id, r);
+      }
+      const p = body.meta?.pagination;
+      if (rows.length === 0 || !p || p.current_page >= p.total_pages) {
+        return [...byId.values()].sort((a, b) => a.updated_at - b.updated_at);
+      }
+      const newest = Math.max(...rows.map((r) => r.updated_at));
+      if (newest > from) {
+        from = newest;
+        page = 1;
+      } else {
+        page += 1;
+      }
+    }
+    throw new ExternalServiceError('invoice-ninja', `${what}: more than ${MAX_PAGES} pages`, { retryable: false, code: 'too_many_pages' });
+  }
+
   async function getClient(id: string): Promise<InClient> {
     const body = await http.request(`get client ${id}`, { method: 'GET', url: `/clients/${encodeURIComponent(id)}` }, clientItem);
     return rememberClient(body.data);
@@ -338,7 +380,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
 
   /** Every invoice changed at or after `unixSeconds` (views touch updated_at too), oldest first, all pages. */
   async function listInvoicesUpdatedSince(unixSeconds: number): Promise<InInvoice[]> {
-    const rows = await listAll<RawInvoice>('list invoices', '/invoices', { updated_at: Math.floor(unixSeconds), sort: 'updated_at|asc' }, invoiceSchema);
+    const rows = await listUpdatedSince<RawInvoice>('list invoices', '/invoices', {}, unixSeconds, invoiceSchema);
     const out: InInvoice[] = [];
     for (const r of rows) out.push(await mapInvoice(r));
     return out;
@@ -406,12 +448,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
   }
 
   async function listPaymentsUpdatedSince(unixSeconds: number): Promise<InPayment[]> {
-    const rows = await listAll<RawPayment>(
-      'list payments',
-      '/payments',
-      { updated_at: Math.floor(unixSeconds), sort: 'updated_at|asc', include: 'invoices' },
-      paymentSchema,
-    );
+    const rows = await listUpdatedSince<RawPayment>('list payments', '/payments', { include: 'invoices' }, unixSeconds, paymentSchema);
     return rows.map((r) => toPayment(r, companyCurrency));
   }
 
