@@ -57,6 +57,8 @@ export function applicationSettings(settings: ActivityDeps['settings']): Applica
     postPaymentsForClosedInvoices: p.postPaymentsForClosedInvoices,
     disallowOverpayments: p.disallowOverpayments,
     feeAccount: p.feeAccountNo,
+    feeCap: p.feeCap,
+    overpaymentCredit: true,
     journalBatch: p.journalBatch,
     paymentMethodCode: p.paymentMethodCode,
     methodBalancingAccounts: p.methodBalancingAccounts,

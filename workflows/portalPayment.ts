@@ -25,6 +25,7 @@ import {
   type FinanceResolutions,
 } from '../src/domain/application';
 import { planPartsReversal, type PartsReversal } from '../src/domain/reversal';
+import { formatDecimal } from '../src/domain/money';
 import type { PaymentStage } from '../src/domain/stages';
 import { AttentionReason as AttentionReasonKey, CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../src/temporal/searchAttributes';
 import { failureMessage, failureType } from './failureInfo';
@@ -1051,10 +1052,16 @@ function applyResolution(r: Resolution, plan: ApplicationPlan, resolutions: Fina
   }
 }
 
+/** What a plan left out of the ledger, or credited to the customer as an overpayment, for the run's reason. */
 function skippedDetail(plan: ApplicationPlan): string {
   return plan.parts
-    .filter((p) => p.kind === 'skipped' || p.kind === 'excess')
-    .map((p) => `${p.kind} ${p.amountMinor} (${p.invoiceNumber ?? 'no invoice'})`)
+    .flatMap((p) =>
+      p.kind === 'skipped' || p.kind === 'excess'
+        ? [`${p.kind} ${p.amountMinor} (${p.invoiceNumber ?? 'no invoice'})`]
+        : p.kind === 'unapplied' && p.why === 'overpayment'
+          ? [`overpayment of ${formatDecimal(p.amountMinor, plan.currency)} ${plan.currency} on ${p.invoiceNumber} credited to the customer`]
+          : [],
+    )
     .join('; ');
 }
 

@@ -94,6 +94,15 @@ export const settingsSchema = z
         disallowOverpayments: z.boolean().default(true),
         /** G/L account for the excess of an overpayment (typically the gateway fee); null reports it instead. */
         feeAccountNo: accountNo.nullable().default('65100'),
+        /**
+         * The largest overpayment (beyond the portal's own gateway fee, which always goes to the fee account) booked to the
+         * fee account, in minor units and/or basis points of what the invoice took; a larger one is the customer's money
+         * (paid twice, or paid in the ERP meanwhile) and is credited to the customer. By default none is booked as a fee.
+         */
+        feeCap: z
+          .object({ maxMinor: z.number().int().nonnegative().optional(), maxBasisPoints: z.number().int().nonnegative().optional() })
+          .strict()
+          .default({ maxMinor: 0 }),
         /** Refund-versus-adjustment: how far apart a negative payment and its positive partner may be. */
         adjustmentWindow: duration.default('10m'),
         /** General journal batch for refunds and unapplied postings to a customer account. */

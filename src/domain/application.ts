@@ -15,8 +15,9 @@
  *     the fee account) or `skip`.
  *  5. An open invoice gets one cash-receipt line applied to it. An open invoice with nothing remaining is treated as closed.
  *     With `disallowOverpayments`, at most the invoice's remaining amount is applied; the excess (typically a portal gateway
- *     fee) goes to `feeAccount` when one is configured, else it is reported as excess. An excess above the fee cap waits for
- *     finance (`over_cap`) instead of being booked as a fee.
+ *     fee) goes to `feeAccount` when one is configured and it is within the fee cap. With `overpaymentCredit` any other
+ *     excess is the customer's money and is posted unapplied to the customer (credit, reason `over_cap`); without it
+ *     (plans recorded before), it was reported as excess, or waited for finance (`over_cap`) above the fee cap.
  *  6. A closed invoice: with `postPaymentsForClosedInvoices` the amount is posted unapplied to the customer, else it is
  *     skipped with reason `closed_invoice` (visible, and indexed so finance can find and override it).
  *  7. Money the portal did not allocate to any invoice (an over-payment or a client-initiated payment) is posted unapplied
@@ -103,6 +104,12 @@ export interface ApplicationSettings {
   disallowOverpayments: boolean;
   feeAccount?: string | null;
   feeCap?: FeeCap;
+  /**
+   * An excess over the invoice's remaining amount that may not go to the fee account (above the fee cap, or no fee
+   * account) is the customer's money (paid twice, paid in the ERP meanwhile, credited): it is posted unapplied to the
+   * customer as credit. Absent in plans recorded before it existed: such an excess was reported, or parked above the cap.
+   */
+  overpaymentCredit?: boolean;
   journalBatch: string;
   paymentMethodCode?: string | null;
   /** ERP payment method code -> that method's own balancing account. */
@@ -133,7 +140,7 @@ export interface AppliedPart extends PartBase {
 /** A cash-receipt line to the customer with no application (customer credit). */
 export interface UnappliedPart extends PartBase {
   kind: 'unapplied';
-  why: 'closed_invoice' | 'not_allocated' | 'finance_decision';
+  why: 'closed_invoice' | 'not_allocated' | 'finance_decision' | 'overpayment';
 }
 /** The excess over an invoice's remaining amount, booked to the fee account. */
 export interface FeePart extends PartBase {
@@ -278,6 +285,18 @@ export function planApplication(
       continue;
     }
     const excess = alloc.amountMinor - inv.remainingMinor;
+    if (settings.overpaymentCredit) {
+      // No cap configured: nothing beyond the portal's own gateway fee is booked as a fee.
+      const cap = settings.feeCap ?? { maxMinor: 0 };
+      const asFee = settings.feeAccount && (resolutions.allowOverCap || !exceedsFeeCap(excess, inv.remainingMinor, cap));
+      parts.push({ kind: 'applied', amountMinor: inv.remainingMinor, invoiceNumber: inv.number });
+      parts.push(
+        asFee
+          ? { kind: 'fee', amountMinor: excess, invoiceNumber: inv.number, account: settings.feeAccount! }
+          : { kind: 'unapplied', amountMinor: excess, invoiceNumber: inv.number, why: 'overpayment' },
+      );
+      continue;
+    }
     if (settings.feeAccount && !resolutions.allowOverCap && exceedsFeeCap(excess, inv.remainingMinor, settings.feeCap)) {
       return park(
         'over_cap',
@@ -315,8 +334,8 @@ export function postableParts(plan: ApplicationPlan): Array<AppliedPart | Unappl
 /**
  * The payment stage a plan leads to and the reason to index it under: parked plans need attention, plans with nothing to
  * post are skipped (with `closed_invoice` when that is why), the rest are applied (ready to post). A plan that posts some
- * lines but skipped others (`closed_invoice`) or reported an excess with no fee account (`over_cap`) still carries that
- * reason, so finance finds it.
+ * lines but skipped others (`closed_invoice`), reported an excess with no fee account or credited an overpayment to the
+ * customer (`over_cap`) still carries that reason, so finance finds it.
  */
 export function planOutcome(plan: ApplicationPlan): {
   stage: 'needs_attention' | 'skipped' | 'applied';
@@ -324,7 +343,7 @@ export function planOutcome(plan: ApplicationPlan): {
 } {
   if (plan.attention) return { stage: 'needs_attention', reason: plan.attention.reason };
   const closedSkip = plan.parts.some((p) => p.kind === 'skipped' && p.reason === 'closed_invoice');
-  const excess = plan.parts.some((p) => p.kind === 'excess');
+  const excess = plan.parts.some((p) => p.kind === 'excess' || (p.kind === 'unapplied' && p.why === 'overpayment'));
   const reason: AttentionReason | null = closedSkip ? 'closed_invoice' : excess ? 'over_cap' : null;
   return { stage: postableParts(plan).length ? 'applied' : 'skipped', reason };
 }

@@ -118,7 +118,9 @@ describe('planApplication: closed invoices', () => {
   });
 });
 
-describe('planApplication: overpayments', () => {
+// Plans recorded before overpaymentCredit (their settings come from history): an excess was booked as a fee, reported, or
+// parked above the fee cap. Replayed runs must plan exactly as they did.
+describe('planApplication: overpayments (plans recorded before overpaymentCredit)', () => {
   const payment = pay(10300, [['INV-1', 10300]]);
   const invoices = [inv('INV-1', 10000)];
 
@@ -263,6 +265,7 @@ describe('invariant: every plan accounts for the whole payment', () => {
         feeAccount: rnd() < 0.5 ? '6810' : null,
         feeCap: rnd() < 0.3 ? { maxMinor: pick([0, 100, 1000]), maxBasisPoints: pick([100, 300, undefined]) } : undefined,
         maxPaymentMinor: rnd() < 0.1 ? 100000 : undefined,
+        overpaymentCredit: rnd() < 0.5,
       };
       const plan = planApplication(
         pay(amount, allocations, { customerNumber: rnd() < 0.03 ? null : 'C10000' }),
@@ -282,6 +285,57 @@ describe('invariant: every plan accounts for the whole payment', () => {
     }
     // The generator reaches every kind of part, so the invariant was checked on all of them.
     expect([...kinds].sort()).toEqual(['applied', 'excess', 'fee', 'held', 'skipped', 'unapplied']);
+  });
+});
+
+describe('planApplication: an overpayment is the customer\'s money (overpaymentCredit)', () => {
+  // Paid twice, or paid in the ERP meanwhile: the portal took more than the ERP has left on the invoice.
+  const payment = pay(13000, [['INV-1', 13000]]);
+  const invoices = [inv('INV-1', 10000)];
+  const s = { ...settings, disallowOverpayments: true, overpaymentCredit: true, feeAccount: '6810' };
+
+  it('applies the remaining amount and credits the excess to the customer, never to the fee account', () => {
+    for (const feeCap of [undefined, { maxMinor: 0 }, { maxBasisPoints: 299 }]) {
+      const plan = planApplication(payment, invoices, { ...s, feeCap });
+      expect(plan.parts).toEqual([
+        { kind: 'applied', amountMinor: 10000, invoiceNumber: 'INV-1' },
+        { kind: 'unapplied', amountMinor: 3000, invoiceNumber: 'INV-1', why: 'overpayment' },
+      ]);
+      expect(postableParts(plan)).toHaveLength(2);
+      // Posted, and indexed so finance sees the customer holds a credit.
+      expect(planOutcome(plan)).toEqual({ stage: 'applied', reason: 'over_cap' });
+    }
+  });
+
+  it('books an excess within the configured fee cap to the fee account', () => {
+    const plan = planApplication(payment, invoices, { ...s, feeCap: { maxMinor: 3000 } });
+    expect(plan.parts).toEqual([
+      { kind: 'applied', amountMinor: 10000, invoiceNumber: 'INV-1' },
+      { kind: 'fee', amountMinor: 3000, invoiceNumber: 'INV-1', account: '6810' },
+    ]);
+    expect(planOutcome(plan)).toEqual({ stage: 'applied', reason: null });
+  });
+
+  it('credits the excess to the customer when there is no fee account, rather than leave it out of the ERP', () => {
+    const plan = planApplication(payment, invoices, { ...s, feeAccount: null });
+    expect(postableParts(plan).map((p) => [p.kind, p.amountMinor])).toEqual([
+      ['applied', 10000],
+      ['unapplied', 3000],
+    ]);
+  });
+
+  it('still books the portal gateway fee to the fee account, or reports it without one', () => {
+    const withFee = { ...pay(13320, [['INV-1', 13320]]), allocations: [{ invoiceNumber: 'INV-1', amountMinor: 13320, feeMinor: 320 }] };
+    expect(planApplication(withFee, invoices, s).parts).toEqual([
+      { kind: 'fee', amountMinor: 320, invoiceNumber: 'INV-1', account: '6810' },
+      { kind: 'applied', amountMinor: 10000, invoiceNumber: 'INV-1' },
+      { kind: 'unapplied', amountMinor: 3000, invoiceNumber: 'INV-1', why: 'overpayment' },
+    ]);
+    expect(planApplication(withFee, invoices, { ...s, feeAccount: null }).parts).toEqual([
+      { kind: 'excess', amountMinor: 320, invoiceNumber: 'INV-1' },
+      { kind: 'applied', amountMinor: 10000, invoiceNumber: 'INV-1' },
+      { kind: 'unapplied', amountMinor: 3000, invoiceNumber: 'INV-1', why: 'overpayment' },
+    ]);
   });
 });
 

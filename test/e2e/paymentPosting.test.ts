@@ -113,21 +113,26 @@ describe('portal card payments posted in the ERP', () => {
     await eventually(async () => (await invoiceState(s.ops, b.number)).stage === 'partially_paid', 10000, `invoice ${b.number} partially_paid`);
   });
 
-  it('applies at most the ERP remaining amount ("Disallow Overpayments") and books the excess to the fee account', async () => {
+  it('applies at most the ERP remaining amount ("Disallow Overpayments") and credits the overpayment to the customer, not to the fee account', async () => {
     const inv = await postErpInvoice(s, 'C20000', '100.00');
     // Part of it was paid inside the ERP: the portal does not know yet and takes the full amount.
     s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '30.00' });
     const { paymentId, feeMinor } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '100.00' }]);
     const state = await paymentAt(s, paymentId, 'posted');
 
-    expect(ledger(s, paymentId).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-7000]);
+    // 70.00 applied to the invoice, and the 30.00 paid twice stays the customer's: an open payment (credit) in the ERP.
+    expect(ledger(s, paymentId).map((e) => parseDecimal(e.amount, 'USD')).sort((a, b) => a - b)).toEqual([-7000, -3000]);
     expect(remaining(s, inv.number)).toBe(0);
-    // Excess 30.00 plus the convenience fee: on the fee account, nothing lost.
-    expect(await feePosted(paymentId)).toBe(3000 + feeMinor);
+    // Only the convenience fee is on the fee account: the overpayment is no income.
+    expect(await feePosted(paymentId)).toBe(feeMinor);
     expect(state.plan?.parts).toEqual(
-      expect.arrayContaining([expect.objectContaining({ kind: 'applied', amountMinor: 7000 }), expect.objectContaining({ kind: 'fee', amountMinor: 3000 })]),
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'applied', amountMinor: 7000 }),
+        expect.objectContaining({ kind: 'unapplied', amountMinor: 3000, why: 'overpayment' }),
+      ]),
     );
-    expect(state.attention).toBeNull();
+    // Posted, and indexed for finance: the customer holds a credit to refund or use.
+    expect(state.attention).toEqual({ reason: 'over_cap', detail: expect.stringContaining('credited to the customer') });
     const q = await journalQueue(s);
     expect(q.queued).toEqual([]);
   });

@@ -5,8 +5,8 @@ import { payOnPortal } from '../support/portalPay';
 import { eventually, type TestStack } from '../support/stack';
 import { ledger, paymentAt, postErpInvoice, remaining, sleep, startPaymentStack, submissions } from './paymentFixtures';
 
-// The same payments with the other settings: no fee account (the gateway fee and any overpayment stay reported on
-// the workflow, never silently dropped) and "Post Payments for Closed Invoices" off (skipped, with the reason).
+// The same payments with the other settings: no fee account (the gateway fee stays reported on the workflow, never
+// silently dropped; an overpayment is credited to the customer as with one) and "Post Payments for Closed Invoices" off (skipped, with the reason).
 
 let s: TestStack;
 beforeAll(async () => {
@@ -19,18 +19,18 @@ afterAll(async () => {
 const glOf = async (paymentId: string) => s.deps.bc.findGeneralLedgerEntries(paymentId);
 
 describe('without a fee account, and with closed-invoice payments skipped', () => {
-  it('an overpayment with no fee account: the ERP remaining amount is applied, the excess is reported on the workflow', async () => {
+  it('an overpayment with no fee account: the ERP remaining amount is applied, the overpayment credited to the customer, the gateway fee reported', async () => {
     const inv = await postErpInvoice(s, 'C10000', '100.00');
     s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: '25.00' });
     const { paymentId, feeMinor } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '100.00' }]);
     const state = await paymentAt(s, paymentId, 'posted');
 
-    expect(ledger(s, paymentId).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-7500]);
+    expect(ledger(s, paymentId).map((e) => parseDecimal(e.amount, 'USD')).sort((a, b) => a - b)).toEqual([-7500, -2500]);
     expect(remaining(s, inv.number)).toBe(0);
     expect(await glOf(paymentId)).toEqual([]); // no fee lines: there is no fee account
-    // Nothing lost: the excess (overpayment plus the convenience fee) is in the plan and indexed for finance.
+    // Nothing lost: the convenience fee, which is no customer money, is in the plan and indexed for finance.
     const excess = state.plan!.parts.filter((p) => p.kind === 'excess').reduce((sum, p) => sum + p.amountMinor, 0);
-    expect(excess).toBe(2500 + feeMinor);
+    expect(excess).toBe(feeMinor);
     expect(state.plan!.parts.reduce((sum, p) => sum + p.amountMinor, 0)).toBe(10000 + feeMinor);
     expect(state.attention).toEqual({ reason: 'over_cap', detail: expect.stringContaining('excess') });
     const described = await s.t.client.workflow.getHandle(paymentWorkflowId('default', paymentId)).describe();
