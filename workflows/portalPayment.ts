@@ -891,9 +891,11 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   }
 
   async function buildPlan(c: PaymentContext, net: number, resolutions: FinanceResolutions, override: ResolutionAction | null): Promise<ApplicationPlan> {
+    // Finance's invoice takes the payment as the portal's invoices did: the portal's gateway fee in it stays a fee.
+    const feeMinor = Math.min(net, c.allocations.reduce((sum, a) => sum + (a.feeMinor ?? 0), 0));
     const allocations =
       override?.action === 'apply_to_invoice'
-        ? [{ invoiceNumber: override.invoiceNumber, amountMinor: net }]
+        ? [{ invoiceNumber: override.invoiceNumber, amountMinor: net, ...(feeMinor > 0 && patched(APPLY_KEEPS_FEE) ? { feeMinor } : {}) }]
         : override?.action === 'post_unapplied'
           ? []
           : c.allocations;
@@ -956,6 +958,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
 
 /** Patch id: a payment finance skipped is not parked again by an observation that changed nothing in the portal. */
 const FINANCE_SKIP_HOLDS = 'finance-skip-holds';
+/** Patch id: a payment finance applied to another invoice keeps its gateway fee on the fee account. */
+const APPLY_KEEPS_FEE = 'apply-keeps-gateway-fee';
 
 /**
  * Whether finance's skip still stands after a new read: for a payment the ERP does not have, unless the portal voided it

@@ -2,6 +2,7 @@ import { WorkflowUpdateStage, type WorkflowUpdateFailedError } from '@temporalio
 import axios from 'axios';
 import { parseDecimal } from '../../src/domain/money';
 import { listAttention } from '../../src/operations/attention';
+import { listUnsyncedApplications } from '../../src/operations/erpApplications';
 import { listPayments, paymentState, resolve } from '../../src/operations/payments';
 import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
 import { paymentWorkflowId } from '../../workflows/ids';
@@ -74,6 +75,29 @@ describe('payments the rules cannot apply as made', () => {
     expect(input.name).toBe('resolvePayment');
     const arg = JSON.parse(Buffer.from(input.args!.payloads![0]!.data!).toString());
     expect(arg).toEqual({ action: 'post_unapplied', by: 'finance@cronus.example', why: 'customer credit until they tell us the invoice' });
+  });
+
+  it('apply_to_invoice keeps the gateway fee out of the invoice: the customer\'s money is applied, the card fee goes to the fee account', async () => {
+    const known = await postErpInvoice(s, 'C10000', '300.00');
+    const orphan = await portalOnlyInvoice(s, known.portalClientId, `PORTAL-${Date.now()}`, 10000);
+    const { paymentId, feeMinor } = await payOnPortal(s.portal.url, orphan.invitationKey, [{ invoiceId: orphan.portalInvoiceId, amount: '100.00' }]);
+    expect(feeMinor).toBeGreaterThan(0);
+    await paymentAt(s, paymentId, 'needs_attention');
+    await resolve(s.ops, 'default', paymentId, { action: 'apply_to_invoice', invoiceNumber: known.number, by: 'alice', why: 'customer mail' });
+    const posted = await paymentAt(s, paymentId, 'posted');
+    // The customer's 100.00 reaches the invoice; the card fee goes to the fee account, as for any payment.
+    expect(ledgerSum(s, paymentId)).toBe(-10000);
+    expect(remaining(s, known.number)).toBe(20000);
+    expect(posted.plan!.parts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'applied', amountMinor: 10000, invoiceNumber: known.number }),
+        expect.objectContaining({ kind: 'fee', amountMinor: feeMinor }),
+      ]),
+    );
+    // The portal still has the payment on the orphan, so the ERP's invoice is 100.00 ahead of its portal invoice: what the
+    // ERP mirror offers to bring over is the customer's 100.00, not the fee with it.
+    const unsynced = await listUnsyncedApplications(s.ops, { by: 'test' });
+    expect(unsynced.filter((a) => a.invoices.some((i) => i.invoiceNumber === known.number)).map((a) => a.amountMinor)).toEqual([10000]);
   });
 
   it('a second decision while the first is being applied is refused; the run finishes and a later void is reversed', async () => {
