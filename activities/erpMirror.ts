@@ -13,6 +13,7 @@ import {
   type PlannedRecord,
   type PlannedRemoval,
 } from '../src/domain/erpMirror';
+import { formatDecimal } from '../src/domain/money';
 import { paidInFullDate } from '../src/domain/syncWindow';
 import { AmountDue, InvoiceNumber } from '../src/temporal/searchAttributes';
 import { literal } from '../src/operations/visibility';
@@ -320,7 +321,9 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
         erpRemainingMinor: erp.remaining.minor,
         portalBalanceBeforeMinor: before.balance.minor,
         portalBalanceAfterMinor: pinv.balance.minor,
-        portalPaidMinor: pinv.amount.minor - gatewayFeeLinesMinor(pinv) - pinv.balance.minor,
+        // A cancelled invoice's balance is 0 whatever was paid: what it was paid is its paid-to-date.
+        portalPaidMinor:
+          pinv.status === 'cancelled' ? Math.max(0, pinv.paidToDate.minor - gatewayFeeLinesMinor(pinv)) : pinv.amount.minor - gatewayFeeLinesMinor(pinv) - pinv.balance.minor,
         recordedMinor: outcome.recordedMinor,
         removedMinor: outcome.removedMinor,
         unresolvedMinor: outcome.unresolvedMinor,
@@ -335,7 +338,7 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
         references: refs,
         retriedPayments: retried.get(erp.number) ?? [],
       };
-      Object.assign(row, statusOf(outcome.decision, outcome, row.retriedPayments.length));
+      Object.assign(row, statusOf(outcome.decision, outcome, row.retriedPayments.length, erp.currencyCode));
       rows.push(row);
     }
     return { rows, applications, notes };
@@ -546,7 +549,13 @@ export function ledgerKey(e: Pick<BcLedgerEntry, 'entryNumber' | 'lastModifiedDa
   return `${e.entryNumber}@${e.lastModifiedDateTime}`;
 }
 
-function statusOf(decision: MirrorDecision, o: { recordedMinor: number; removedMinor: number; unresolvedMinor: number }, retried: number): Pick<MirrorRow, 'status' | 'detail'> {
+function statusOf(
+  decision: MirrorDecision,
+  o: { recordedMinor: number; removedMinor: number; unresolvedMinor: number },
+  retried: number,
+  currency: string,
+): Pick<MirrorRow, 'status' | 'detail'> {
+  const money = (minor: number) => `${formatDecimal(minor, currency)} ${currency}`;
   switch (decision.kind) {
     case 'in_sync':
       return retried > 0 ? { status: 'changed', detail: `in line once ${retried} portal payment(s) not yet posted reach the ERP: retried` } : { status: 'already_right', detail: 'balances agree' };
@@ -558,10 +567,10 @@ function statusOf(decision: MirrorDecision, o: { recordedMinor: number; removedM
     case 'heal_erp': {
       const done = o.recordedMinor + o.removedMinor;
       const what = decision.kind === 'heal_portal' ? 'the ERP shows more paid than the portal' : 'the portal shows more paid than the ERP';
-      if (o.unresolvedMinor === 0) return { status: 'changed', detail: `${what}: ${decision.kind === 'heal_portal' ? 'recorded' : 'reduced'} ${done}` };
+      if (o.unresolvedMinor === 0) return { status: 'changed', detail: `${what}: ${decision.kind === 'heal_portal' ? 'recorded' : 'reduced'} ${money(done)}` };
       return {
         status: 'drift',
-        detail: `${what} by ${decision.amountMinor}; ${done > 0 ? `${done} brought in line, ` : ''}${o.unresolvedMinor} not explained by ERP entries arsync can attribute`,
+        detail: `${what} by ${money(decision.amountMinor)}; ${done > 0 ? `${money(done)} brought in line, ` : ''}${money(o.unresolvedMinor)} not explained by ERP entries arsync can attribute`,
       };
     }
   }

@@ -1,5 +1,5 @@
 import axios from 'axios';
-import { invoiceState } from '../../src/operations/invoices';
+import { cancelInvoice, invoiceState } from '../../src/operations/invoices';
 import { paymentState } from '../../src/operations/payments';
 import { AttentionReason } from '../../src/temporal/searchAttributes';
 import { driftSweep, type DriftSweepReport } from '../../workflows/driftSweep';
@@ -117,6 +117,17 @@ describe('drift sweep', () => {
       await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
       await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription again');
     }
+  });
+
+  it('an invoice cancelled in the portal by an operator, unpaid, is reported as drift with nothing paid on either side', async () => {
+    const inv = await postSynced(s, 'C20000', '100.00');
+    await eventually(async () => (await invoiceState(s.ops, inv.number)).stage === 'link_sent', 10000, 'link_sent');
+    await cancelInvoice(s.ops, inv.number, 'bob', 'sent by mistake');
+    await eventually(async () => (await portalInvoice(s, inv.portalInvoiceId)).statusId === 5, 10000, 'cancelled in the portal');
+    const report = await sweep();
+    const r = report.rows.find((x) => x.invoiceNumber === inv.number);
+    // A cancelled invoice's balance is 0: that is no payment.
+    expect(r).toMatchObject({ status: 'drift', erpPaidMinor: 0, portalPaidMinor: 0 });
   });
 
   it('nudges a portal payment that has not reached the ERP', async () => {

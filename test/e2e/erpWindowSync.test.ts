@@ -74,6 +74,7 @@ describe('window sync', () => {
     expect(first.window).toMatchObject({ kind: 'past_week', fellBack: false });
     expect(row(first, a.number)).toMatchObject({ status: 'changed', erpPaidMinor: usd('60.00'), portalPaidMinor: usd('60.00'), datePaid: null });
     expect(row(first, b.number)).toMatchObject({ status: 'changed', erpPaidMinor: b.totalMinor, portalPaidMinor: b.totalMinor, datePaid: '2025-05-03' });
+    expect(row(first, a.number)!.detail).toBe('the ERP shows more paid than the portal: recorded 60.00 USD');
     expect(row(first, unknownNumber)).toMatchObject({ status: 'not_in_portal' });
     expect(row(first, unknownNumber)!.detail).toContain('could not be found in the portal');
     expect(first.summary).toMatchObject({ invoices: 3, changed: 2, alreadyRight: 0, notInPortal: 1, notDone: 0 });
