@@ -144,8 +144,13 @@ describe('window sync', () => {
   it('runs on a Temporal Schedule; setting it up again updates it', async () => {
     const created = await setupSchedules(s.ops);
     expect(created.map((x) => x.status)).toEqual(['created', 'created']);
-    const updated = await setupSchedules(s.ops, { windowSyncEvery: '12h' });
-    expect(updated.map((x) => x.status)).toEqual(['updated', 'updated']);
+    // Over the API as docs/erp-payments.md gives it: no body needed, a stray field refused by name.
+    const updated = await api.post('/api/v1/schedules/setup', { windowSyncEvery: '12h' });
+    expect(updated.status).toBe(200);
+    expect(updated.data.schedules.map((x: { status: string }) => x.status)).toEqual(['updated', 'updated']);
+    const stray = await api.post('/api/v1/erp/watcher/poll', { who: 'ana' });
+    expect(stray.status).toBe(400);
+    expect(JSON.stringify(stray.data)).toContain('who');
     const handle = s.t.client.schedule.getHandle(windowSyncScheduleId(s.ops.companyId));
     const d = await handle.describe();
     expect(d.spec.intervals?.[0]?.every).toBe(12 * 3_600_000);
@@ -162,5 +167,8 @@ describe('window sync', () => {
     expect(report.by).toBe('schedule');
     expect(report.window?.kind).toBe('last_successful_run');
     expect(row(report, a.number)).toMatchObject({ status: 'changed', portalPaidMinor: usd('125.00') });
+    // A watcher poll needs no body either (it wakes the watcher, which reads the ledger at once).
+    const bare = await fetch(`${s.apiUrl}/api/v1/erp/watcher/poll`, { method: 'POST', headers: { authorization: `Bearer ${s.config.env.API_TOKEN}` } });
+    expect(bare.status).toBe(202);
   });
 });

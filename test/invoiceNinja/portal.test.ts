@@ -76,6 +76,11 @@ describe('Invoice Ninja sandbox client portal', () => {
     await get(link);
     expect((await h.client.getInvoice(inv.id)).invitations[0].viewedDate).toBe(viewed.invitations[0].viewedDate);
     expect((await get(`${h.url}/client/invoice/not-a-key`)).status).toBe(404);
+    // The sandbox's front door (the stack's banner links it) lists it with its links, and opening that list is no view.
+    const front = await get(`${h.url}/client`);
+    expect(front.status).toBe(200);
+    expect(front.text).toContain(inv.number);
+    expect(front.text).toContain(`/client/pay/${inv.invitations[0].key}`);
   });
 
   it('downloads a valid PDF of the invoice', async () => {

@@ -23,8 +23,9 @@ const schemas = {
   sync: z.object({ entries: z.array(entryNumber).min(1, 'select at least one ledger entry').max(500), since: day.optional(), by: actor }).strict(),
   windowSync: z.object({ window: windowChoice, by: actor, waitSeconds: waitSeconds.optional() }).strict(),
   driftSweep: z.object({ by: actor, waitSeconds: waitSeconds.optional() }).strict(),
-  by: z.object({ by: actor }).strict(),
-  schedules: z.object({ by: actor, windowSyncEvery: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like "1d"').optional() }).strict(),
+  // Actions that change no money take no body; one who names themself may.
+  by: z.object({ by: actor.optional() }).strict(),
+  schedules: z.object({ by: actor.optional(), windowSyncEvery: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like "1d"').optional() }).strict(),
   run: z.object({ workflowId: z.string().min(1).max(300) }).strict(),
 };
 
@@ -36,7 +37,7 @@ export function registerErpSyncRoutes(app: FastifyInstance, deps: ApiDeps): void
 
       api.get('/erp/watcher', async () => erpWatcherState(ctx));
       api.post('/erp/watcher/poll', async (req, reply) => {
-        parseRequest(schemas.by, 'body', req.body);
+        parseRequest(schemas.by, 'body', req.body ?? {});
         return reply.code(202).send(await pollErpNow(ctx));
       });
 
@@ -64,11 +65,11 @@ export function registerErpSyncRoutes(app: FastifyInstance, deps: ApiDeps): void
       api.get('/erp/drift-sweep/:workflowId', async (req) => runReport(ctx, 'drift-sweep', parseRequest(schemas.run, 'params', req.params).workflowId));
 
       api.post('/schedules/setup', async (req) => {
-        const b = parseRequest(schemas.schedules, 'body', req.body);
+        const b = parseRequest(schemas.schedules, 'body', req.body ?? {});
         return { schedules: await setupSchedules(ctx, { windowSyncEvery: b.windowSyncEvery }) };
       });
       api.post('/schedules/remove', async (req) => {
-        parseRequest(schemas.by, 'body', req.body);
+        parseRequest(schemas.by, 'body', req.body ?? {});
         return { schedules: await removeSchedules(ctx) };
       });
     },

@@ -19,6 +19,27 @@ export function notFoundPage(reply: FastifyReply): FastifyReply {
 }
 
 export function registerInvoicePage(app: FastifyInstance, ctx: SandboxContext): void {
+  // The sandbox's front door (the real portal asks a contact to log in here): the newest invoices with their view and pay
+  // links, so the stack's banner has a page to open. A sandbox convenience; the customer's way in is their own link.
+  app.get('/client', async (_req, reply) => {
+    const rows = ctx.store
+      .invoices()
+      .filter((inv) => !inv.is_deleted && inv.invitations.length > 0)
+      .slice(-50)
+      .reverse()
+      .map((inv) => {
+        const client = ctx.store.client(inv.client_id);
+        const key = encodeURIComponent(inv.invitations[0]!.key);
+        const status = STATUS_LABEL[inv.status_id] ?? String(inv.status_id);
+        return `<tr><td>${esc(inv.number)}</td><td>${esc(client ? client.text.name || client.number : '')}</td><td>${statusBadge(status)}</td>
+<td class="num">${client ? esc(money(inv.balance, ctx.store.currencyOf(client))) : ''}</td><td><a href="/client/invoice/${key}?silent=true">view</a> · <a href="/client/pay/${key}">pay</a></td></tr>`;
+      })
+      .join('');
+    const body = `<div class="card"><h1>Sandbox client portal</h1><p class="muted">The newest invoices and their links (viewing from here is silent).</p>
+<table><thead><tr><th>Invoice</th><th>Client</th><th>Status</th><th class="num">Balance</th><th></th></tr></thead><tbody>${rows || '<tr><td colspan="5" class="muted">No invoices yet.</td></tr>'}</tbody></table></div>`;
+    return reply.type('text/html; charset=utf-8').send(page('Sandbox client portal', body));
+  });
+
   app.get<{ Params: { key: string }; Querystring: { silent?: string } }>('/client/invoice/:key', async (req, reply) => {
     const found = ctx.store.invitation(req.params.key);
     if (!found) return notFoundPage(reply);
