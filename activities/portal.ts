@@ -137,7 +137,10 @@ export async function mirrorInvoice(deps: ActivityDeps, erp: BcSalesInvoice, con
 
   // A new ERP invoice is the common case: create it at once (one request), and look the number up only when the portal
   // has it already (a re-sync, a later attempt of this activity, an invoice made by hand), as a lookup first would have.
-  const autoBillEnabled = autoBill ?? (await portal.getClient(clientId)).settings.auto_bill === 'always';
+  // Only what recurring sales made is charged without the customer's click, when a rule says which those are.
+  const rule = settings.recurringInvoices;
+  const recurring = !rule || new RegExp(rule.pattern).test(fieldText(erp[CUSTOM_VALUE_FIELDS[rule.erpField]]) ?? '');
+  const autoBillEnabled = recurring && (autoBill ?? (await portal.getClient(clientId)).settings.auto_bill === 'always');
   const res = await portal.createNewInvoice(
     {
       clientId: clientId,

@@ -55,6 +55,31 @@ export const customValueMappingSchema = z
   })
   .nullable();
 
+/**
+ * Which invoices of an auto-bill customer the portal charges by itself: those made by recurring sales ("Auto Bill
+ * Recurring Invoices"). Business Central's API does not mark them, so the rule names the field they carry and a pattern
+ * (e.g. an external document number "REC-…"). Without a rule every invoice of an auto-bill customer is auto-billed.
+ */
+const recurringInvoicesSchema = z
+  .object({
+    erpField: z.enum(Object.keys(CUSTOM_VALUE_FIELDS) as [CustomValueField, ...CustomValueField[]], {
+      error: () => `one of ${Object.keys(CUSTOM_VALUE_FIELDS).join(', ')}`,
+    }),
+    pattern: z.string().min(1).refine(
+      (p) => {
+        try {
+          new RegExp(p);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'a regular expression' },
+    ),
+  })
+  .strict()
+  .nullable();
+
 /** A link template: `{{customerName}}`, `{{invoiceNumber}}`, `{{amountDue}}`, `{{dueDate}}`, `{{payLink}}`, `{{companyName}}`. */
 const template = (max: number) =>
   z
@@ -76,6 +101,7 @@ export const settingsSchema = z
     companyName: z.string().min(1).default('CRONUS USA, Inc.'),
     requireEmailAddress: z.boolean().default(true),
     disableInvoiceEmails: z.boolean().default(true),
+    recurringInvoices: recurringInvoicesSchema.default(null),
     customValues: z
       .tuple([customValueMappingSchema, customValueMappingSchema, customValueMappingSchema, customValueMappingSchema])
       .default([{ erpField: 'externalDocumentNumber' }, { erpField: 'customerPurchaseOrderReference' }, null, null]),

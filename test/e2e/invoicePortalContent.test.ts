@@ -35,7 +35,8 @@ beforeAll(async () => {
     { erpField: 'totalAmountIncludingTax' },
   ];
   s = await startStack({ settings: { customValues, disableInvoiceEmails: true } });
-  emailing = await startStack({ settings: { disableInvoiceEmails: false } });
+  // The second stack also names its recurring invoices (external document number "REC-…") for auto-bill.
+  emailing = await startStack({ settings: { disableInvoiceEmails: false, recurringInvoices: { erpField: 'externalDocumentNumber', pattern: '^REC-' } } });
   await Promise.all([setUp(s), setUp(emailing)]);
 }, 120000);
 afterAll(async () => {
@@ -315,5 +316,15 @@ describe('invoice to portal', () => {
     expect((await portal.getInvoice(a.portal!.invoiceId)).autoBillEnabled).toBe(true);
     expect((await portal.getClient(a.portal!.clientId)).settings.auto_bill).toBe('always');
     expect((await portal.getInvoice(m.portal!.invoiceId)).autoBillEnabled).toBe(false);
+  });
+
+  it('auto-bill with a rule for recurring invoices: only the auto-bill customer\'s invoices recurring sales made are charged by the portal', async () => {
+    const post = (externalDocumentNumber: string) =>
+      emailing.bc.admin.postInvoice({ customerNumber: 'C20000', externalDocumentNumber, lines: [{ description: 'Plan', quantity: 1, unitPrice: '49.00', taxPercent: '0' }] });
+    const [recurring, oneOff] = [post('REC-2026-11'), post('PO-77')];
+    const [r, o] = await Promise.all([synced(emailing, recurring.number), synced(emailing, oneOff.number)]);
+    const portal = emailing.deps.portals.client('default');
+    expect((await portal.getInvoice(r.portal!.invoiceId)).autoBillEnabled).toBe(true);
+    expect((await portal.getInvoice(o.portal!.invoiceId)).autoBillEnabled).toBe(false);
   });
 });

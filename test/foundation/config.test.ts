@@ -52,6 +52,7 @@ describe('configuration', () => {
       payments: { adjustmentWindow: 'soon', journalBatch: '' },
       connections: { byPostingGroup: { EXPORT: { url: 'not a url', tokenEnv: 'EXPORT_TOKEN' } } },
       customValues: [{ erpField: 'totalAmountIncludingTax' }, { erpField: 'shortcutDimension1Code' }, null, null],
+      recurringInvoices: { erpField: 'externalDocumentNumber', pattern: '(REC' },
       surprise: true,
     });
     let error: unknown;
@@ -69,6 +70,7 @@ describe('configuration', () => {
     // A custom value names a field arsync reads, or the field would be blank on every invoice.
     expect(problems).toMatch(/customValues\.1\.erpField: one of number, externalDocumentNumber, .*totalAmountIncludingTax/);
     expect(problems).not.toMatch(/customValues\.0/);
+    expect(problems).toMatch(/recurringInvoices\.pattern: a regular expression/);
     expect(problems).toMatch(/env\.API_PORT:/);
   });
 
