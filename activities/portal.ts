@@ -252,7 +252,8 @@ export function createPortalActivities(deps: ActivityDeps) {
         for (const a of customer.attachments ?? (await bc.listCustomerAttachments(customer.id))) {
           if (uploaded.has(a.fileName)) continue;
           const content = await bc.downloadAttachment(customer.id, a.id);
-          await portal.uploadClientDocument(client.id, { filename: a.fileName, content, isPublic: true });
+          const staffOnly = settings.attachments.privateNames.some((p) => new RegExp(p).test(a.fileName));
+          await portal.uploadClientDocument(client.id, { filename: a.fileName, content, isPublic: !staffOnly });
         }
         return { status: 'ready', connectionKey, clientId: client.id };
       });

@@ -60,22 +60,27 @@ export const customValueMappingSchema = z
  * Recurring Invoices"). Business Central's API does not mark them, so the rule names the field they carry and a pattern
  * (e.g. an external document number "REC-…"). Without a rule every invoice of an auto-bill customer is auto-billed.
  */
+const regexText = z
+  .string()
+  .min(1)
+  .refine(
+    (p) => {
+      try {
+        new RegExp(p);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'a regular expression' },
+  );
+
 const recurringInvoicesSchema = z
   .object({
     erpField: z.enum(Object.keys(CUSTOM_VALUE_FIELDS) as [CustomValueField, ...CustomValueField[]], {
       error: () => `one of ${Object.keys(CUSTOM_VALUE_FIELDS).join(', ')}`,
     }),
-    pattern: z.string().min(1).refine(
-      (p) => {
-        try {
-          new RegExp(p);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: 'a regular expression' },
-    ),
+    pattern: regexText,
   })
   .strict()
   .nullable();
@@ -102,6 +107,16 @@ export const settingsSchema = z
     requireEmailAddress: z.boolean().default(true),
     disableInvoiceEmails: z.boolean().default(true),
     recurringInvoices: recurringInvoicesSchema.default(null),
+    attachments: z
+      .object({
+        /**
+         * Customer attachments whose file name matches one of these patterns go to the portal for staff only (not public);
+         * the others the customer can download from the client portal ("should it be synced to the payment portal?").
+         */
+        privateNames: z.array(regexText).default([]),
+      })
+      .strict()
+      .prefault({}),
     customValues: z
       .tuple([customValueMappingSchema, customValueMappingSchema, customValueMappingSchema, customValueMappingSchema])
       .default([{ erpField: 'externalDocumentNumber' }, { erpField: 'customerPurchaseOrderReference' }, null, null]),

@@ -44,6 +44,7 @@ beforeAll(async () => {
         ...s.config.settings.connections,
         byPostingGroup: { EXPORT: { url: exportUrl, tokenEnv: EXPORT_TOKEN_ENV, ratePerMinute: 60000, maxConcurrent: 16 } },
       },
+      attachments: { privateNames: ['^internal'] },
     },
   };
   deps = createActivityDeps(config, createLogger('test', 'warn'), s.t.client);
@@ -274,5 +275,14 @@ describe('customers first', () => {
     await syncCustomers(s.ops, ['C20000', 'C20000'], 'test');
     const client = await portal.findClientByNumber('C20000');
     expect(client?.documents.map((d) => d.name).sort()).toEqual(['terms.pdf', 'w9.pdf']);
+    // A file the settings call private reaches the portal for staff only: the customer cannot download it.
+    s.bc.admin.addCustomerAttachment('C20000', { fileName: 'internal-credit-check.pdf', content: '%PDF-1.4 internal' });
+    await syncCustomers(s.ops, ['C20000'], 'test');
+    const after = await portal.findClientByNumber('C20000');
+    expect(after?.documents.map((d) => [d.name, d.isPublic]).sort()).toEqual([
+      ['internal-credit-check.pdf', false],
+      ['terms.pdf', true],
+      ['w9.pdf', true],
+    ]);
   });
 });
