@@ -5,6 +5,7 @@ import type { InInvoice, InPayment } from '../src/adapters/invoiceNinja';
 import { classifyDrift } from '../src/domain/drift';
 import {
   planMirror,
+  type Allocation,
   type ErpCredit,
   type MirrorDecision,
   type MirroredPayment,
@@ -21,6 +22,7 @@ import { observePayment } from '../src/temporal/starters';
 import { erpWatcherStateQuery } from '../workflows/erpMessages';
 import { erpWatcherWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import type { ActivityDeps } from './deps';
+import { publishedPortalClientOf } from './customerMemo';
 import { creditedInErp, erpPostingStates, erpStatus } from './erp';
 import type { ErpApplicationNote, ErpApplicationRow, ErpPollResult, MirrorBatchResult, MirrorMode, MirrorRow, StaleInvoice, TouchedInvoice } from './erpMirrorTypes';
 import { classified, permanent } from './failures';
@@ -46,6 +48,16 @@ function counts(p: InPayment): boolean {
   return !p.isDeleted && p.status !== 'cancelled' && p.status !== 'failed';
 }
 
+/** An ERP invoice and its portal invoice, on the connection it lives on. */
+interface Synced {
+  erp: BcSalesInvoice;
+  portal: InInvoice;
+  key: string;
+}
+/** A portal payment and the connection it was read from. */
+type Tagged = InPayment & { connectionKey: string };
+/** A portal id made unique across connections (each portal numbers its own). */
+const onConnection = (key: string, id: string) => `${key}\u0000${id}`;
 
 interface CustomerJob {
   companyId: string;
@@ -68,11 +80,30 @@ function isPermanent(err: unknown): boolean {
 export function createErpMirrorActivities(deps: ActivityDeps) {
   const { bc, portals } = deps;
 
-  const connectionFor = async (customerNumber: string): Promise<string> => {
+  /**
+   * The connections to look for a customer's invoices on, most likely first: the one its portal client is on (the
+   * customer workflow's memo), else its posting group's; then the others. A customer moved to another posting group
+   * keeps its invoices on the portal they were synced to (and its client there until "Sync Customer").
+   */
+  const connectionsFor = async (companyId: string, customerNumber: string): Promise<string[]> => {
     const keys = portals.keys();
-    if (keys.length === 1) return keys[0];
-    const customer = await bc.getCustomerByNumber(customerNumber, { details: true });
-    return portals.keyFor(customer?.postingGroup);
+    if (keys.length === 1) return keys;
+    const client = await publishedPortalClientOf(deps, companyId, customerNumber);
+    const published = client?.status === 'ready' ? client.connectionKey : null;
+    const first = published && keys.includes(published) ? published : portals.keyFor((await bc.getCustomerByNumber(customerNumber, { details: true }))?.postingGroup);
+    return [first, ...keys.filter((k) => k !== first)];
+  };
+
+  /** The portal invoice and the connection it lives on: the first that has it, unless a later one has it live. */
+  const locate = async (number: string, keys: string[]): Promise<{ key: string; invoice: InInvoice } | null> => {
+    let found: { key: string; invoice: InInvoice } | null = null;
+    for (const key of keys) {
+      const invoice = await portals.client(key).findInvoiceByNumber(number);
+      if (!invoice) continue;
+      found ??= { key, invoice };
+      if (!invoice.isDeleted && invoice.status !== 'cancelled') return { key, invoice };
+    }
+    return found;
   };
 
   const baseRow = (inv: { number: string; customerNumber: string }, currency: string | null): MirrorRow => ({
@@ -102,28 +133,34 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
     const today = isoDate(Date.now());
     const apply = job.mode !== 'list';
 
-    const connectionKey = await connectionFor(job.customerNumber);
-    const portal = portals.client(connectionKey);
-    const synced: Array<{ erp: BcSalesInvoice; portal: InInvoice }> = [];
+    // Each invoice on the connection it lives on: after a posting group change one customer's invoices are on two.
+    const keys = await connectionsFor(job.companyId, job.customerNumber);
+    const synced: Synced[] = [];
     for (const erp of job.invoices) {
-      const found = await portal.findInvoiceByNumber(erp.number);
+      const found = await locate(erp.number, keys);
       if (!found) {
         rows.push({ ...baseRow({ number: erp.number, customerNumber: job.customerNumber }, erp.currencyCode), status: 'not_in_portal', detail: `invoice ${erp.number} could not be found in the portal` });
         continue;
       }
-      synced.push({ erp, portal: found });
+      synced.push({ erp, portal: found.invoice, key: found.key });
     }
     if (synced.length === 0) return { rows, applications, notes };
 
     const listPayments = async () => {
-      const out: InPayment[] = [];
-      for (const clientId of new Set(synced.map((s) => s.portal.clientId))) out.push(...(await portal.listClientPayments(clientId)));
+      const out: Tagged[] = [];
+      const clients = new Map(synced.map((s) => [onConnection(s.key, s.portal.clientId), s] as const));
+      for (const { key, portal } of clients.values()) {
+        for (const p of await portals.client(key).listClientPayments(portal.clientId)) out.push({ ...p, connectionKey: key });
+      }
       return out;
     };
     const payments = await listPayments();
     const nativeIds = new Set(payments.filter((p) => !isErpOrigin(p)).map((p) => p.id));
-    const numberOfInvoice = new Map(synced.map((s) => [s.portal.id, s.erp.number]));
-    const portalOf = new Map(synced.map((s) => [s.erp.number, s.portal]));
+    const placed = new Map(synced.map((s) => [s.erp.number, s]));
+    const numberOfInvoice = new Map(synced.map((s) => [onConnection(s.key, s.portal.id), s.erp.number]));
+    /** The payment's part on the invoice: portal ids are per connection, so only a payment on the invoice's own. */
+    const partsOn = (p: Tagged, s: Synced) => (p.connectionKey === s.key ? p.invoices.filter((i) => i.invoiceId === s.portal.id) : []);
+    const currencyOf = (allocations: readonly Allocation[]) => placed.get(allocations[0].invoiceNumber)!.portal.currency;
 
     // Entries arsync posted for portal payments carry the portal payment id (or a reversal, <id>-R, <id>-R2, …): never
     // echoed back.
@@ -153,19 +190,24 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
         comodified: comodified(e),
       }));
 
+    // Mirrored payments of every connection: what an entry was mirrored for counts wherever it was recorded.
     const mirrored: MirroredPayment[] = payments.filter(isErpOrigin).map((p) => ({
-      paymentId: p.id,
+      paymentId: onConnection(p.connectionKey, p.id),
       reference: p.transactionReference,
       live: counts(p) && p.status !== 'refunded',
       createdAt: p.createdAt,
       applied: counts(p)
-        ? Object.fromEntries(p.invoices.map((pb) => [numberOfInvoice.get(pb.invoiceId) ?? `#${pb.invoiceId}`, pb.amount.minor - pb.refunded.minor] as const).filter(([, v]) => v > 0))
+        ? Object.fromEntries(
+            p.invoices
+              .map((pb) => [numberOfInvoice.get(onConnection(p.connectionKey, pb.invoiceId)) ?? `#${pb.invoiceId}`, pb.amount.minor - pb.refunded.minor] as const)
+              .filter(([, v]) => v > 0),
+          )
         : {},
     }));
 
     // Whether the ERP has each customer payment on these invoices: read together up front (one query per five
     // payments), and once per run for a payment on several customers' invoices.
-    const unread = payments.filter((p) => !isErpOrigin(p) && !postings.has(p.id) && p.invoices.some((i) => numberOfInvoice.has(i.invoiceId)));
+    const unread = payments.filter((p) => !isErpOrigin(p) && !postings.has(p.id) && p.invoices.some((i) => numberOfInvoice.has(onConnection(p.connectionKey, i.invoiceId))));
     for (const [id, state] of await erpPostingStates(deps, unread.map((p) => p.id))) postings.set(id, state);
     const invoiceEntryOf = async (number: string): Promise<number> => {
       const inLedger = job.ledger.find((e) => e.documentType === 'Invoice' && e.documentNumber === number);
@@ -177,16 +219,17 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
 
     // Both balances, with portal payments on their way to the ERP and portal reversals of posted payments accounted for.
     const mirrorInvoices: MirrorInvoice[] = [];
-    const unposted = new Map<string, InPayment[]>();
-    for (const { erp, portal: pinv } of synced) {
+    const unposted = new Map<string, Tagged[]>();
+    for (const s of synced) {
+      const { erp, portal: pinv } = s;
       const feeLines = gatewayFeeLinesMinor(pinv);
       let inFlight = 0;
       let reversedAfterPosting = 0;
       let uncertain: string | null = null;
-      const stuck: InPayment[] = [];
+      const stuck: Tagged[] = [];
       for (const p of payments) {
         if (isErpOrigin(p)) continue;
-        const pb = p.invoices.find((i) => i.invoiceId === pinv.id);
+        const [pb] = partsOn(p, s);
         if (!pb) continue;
         const net = counts(p) ? pb.amount.minor - pb.refunded.minor : 0;
         const posting = postings.get(p.id)!; // read above: a customer payment on a synced invoice
@@ -231,52 +274,64 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
       onlyEntries: job.onlyEntries ? new Set(job.onlyEntries) : undefined,
     };
     const plan = planMirror(mirrorInvoices, credits, mirrored, policy);
-    const currency = synced[0].portal.currency;
+    // A portal payment lives on one portal: an entry applied to invoices on two connections is recorded on each, under
+    // the same reference (each portal keeps its own idempotency keys).
+    const records = plan.records.flatMap((r) => {
+      const byKey = new Map<string, Allocation[]>();
+      for (const a of r.allocations) {
+        const key = placed.get(a.invoiceNumber)!.key;
+        byKey.set(key, [...(byKey.get(key) ?? []), a]);
+      }
+      return [...byKey].map(([connectionKey, allocations]) => ({ ...r, connectionKey, allocations, amountMinor: sumOf(allocations.map((a) => a.amountMinor)) }));
+    });
+    const byPaymentId = new Map(payments.map((p) => [onConnection(p.connectionKey, p.id), p]));
+    const removals = plan.removals.map((r) => {
+      const p = byPaymentId.get(r.paymentId)!;
+      return { ...r, paymentId: p.id, connectionKey: p.connectionKey };
+    });
 
-    const executed = new Map<string, string>(); // reference -> portal payment id
-    const actions = new Map<string, 'recorded' | 'deleted' | 'refunded'>();
+    const done = new Map<object, { portalPaymentId: string; action: 'recorded' | 'deleted' | 'refunded' }>();
     if (apply) {
-      for (const r of plan.records) {
-        const first = portalOf.get(r.allocations[0].invoiceNumber)!;
-        const created = await portal.createPayment({
+      for (const r of records) {
+        const first = placed.get(r.allocations[0].invoiceNumber)!.portal;
+        const created = await portals.client(r.connectionKey).createPayment({
           clientId: first.clientId,
           amountMinor: r.amountMinor,
-          currency,
-          invoices: r.allocations.map((a) => ({ invoiceId: portalOf.get(a.invoiceNumber)!.id, amountMinor: a.amountMinor })),
+          currency: first.currency,
+          invoices: r.allocations.map((a) => ({ invoiceId: placed.get(a.invoiceNumber)!.portal.id, amountMinor: a.amountMinor })),
           idempotencyKey: r.reference,
           transactionReference: r.reference,
           date: r.date,
           privateNotes: r.description,
           emailReceipt: false,
         });
-        executed.set(r.reference, created.id);
-        actions.set(r.reference, 'recorded');
+        done.set(r, { portalPaymentId: created.id, action: 'recorded' });
       }
-      for (const r of plan.removals) {
+      for (const r of removals) {
+        const portal = portals.client(r.connectionKey);
         if (r.whole) {
           await portal.deletePayment(r.paymentId);
-          actions.set(r.reference, 'deleted');
+          done.set(r, { portalPaymentId: r.paymentId, action: 'deleted' });
         } else {
           await portal.refundPayment({
             paymentId: r.paymentId,
-            currency,
+            currency: currencyOf(r.allocations),
             date: today,
-            invoices: r.allocations.map((a) => ({ invoiceId: portalOf.get(a.invoiceNumber)!.id, amountMinor: a.amountMinor })),
+            invoices: r.allocations.map((a) => ({ invoiceId: placed.get(a.invoiceNumber)!.portal.id, amountMinor: a.amountMinor })),
           });
-          actions.set(r.reference, 'refunded');
+          done.set(r, { portalPaymentId: r.paymentId, action: 'refunded' });
         }
-        executed.set(r.reference, r.paymentId);
       }
     }
-    applications.push(...plan.records.map((r) => applicationOf(r, job.customerNumber, currency, executed.get(r.reference) ?? null, actions.get(r.reference))));
-    applications.push(...plan.removals.map((r) => removalOf(r, job.customerNumber, currency, today, actions.get(r.reference))));
+    applications.push(...records.map((r) => applicationOf(r, job.customerNumber, currencyOf(r.allocations), done.get(r)?.portalPaymentId ?? null, done.get(r)?.action)));
+    applications.push(...removals.map((r) => removalOf(r, job.customerNumber, currencyOf(r.allocations), today, done.get(r)?.action)));
     if (apply) {
-      for (const r of plan.records) {
+      for (const r of records) {
         for (const a of r.allocations) {
-          notes.push({ invoiceNumber: a.invoiceNumber, entryNumber: r.entryNumber, amountMinor: a.amountMinor, kind: 'applied', postedAt: r.date, portalPaymentId: executed.get(r.reference) });
+          notes.push({ invoiceNumber: a.invoiceNumber, entryNumber: r.entryNumber, amountMinor: a.amountMinor, kind: 'applied', postedAt: r.date, portalPaymentId: done.get(r)?.portalPaymentId });
         }
       }
-      for (const r of plan.removals) {
+      for (const r of removals) {
         for (const a of r.allocations) {
           notes.push({ invoiceNumber: a.invoiceNumber, entryNumber: r.entryNumber ?? 0, amountMinor: a.amountMinor, kind: 'unapplied', postedAt: today, portalPaymentId: r.paymentId });
         }
@@ -290,9 +345,10 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
       const nudged = new Set<string>();
       for (const [number, stuck] of unposted) {
         for (const p of stuck.filter((x) => x.createdAt * 1000 <= cutoff)) {
-          if (!nudged.has(p.id)) {
-            await observePayment(deps.temporal, job.companyId, connectionKey, p.id, { source: 'manual', updatedAt: p.updatedAt, event: 'drift sweep: not posted in the ERP' });
-            nudged.add(p.id);
+          const id = onConnection(p.connectionKey, p.id);
+          if (!nudged.has(id)) {
+            await observePayment(deps.temporal, job.companyId, p.connectionKey, p.id, { source: 'manual', updatedAt: p.updatedAt, event: 'drift sweep: not posted in the ERP' });
+            nudged.add(id);
           }
           retried.set(number, [...(retried.get(number) ?? []), p.id]);
         }
@@ -300,18 +356,19 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
     }
 
     // The report: the portal as it is now.
-    const changed = apply && (plan.records.length > 0 || plan.removals.length > 0);
+    const changed = apply && (records.length > 0 || removals.length > 0);
     const after = changed ? await listPayments() : payments;
-    for (const { erp, portal: before } of synced) {
-      const pinv = changed ? await portal.getInvoice(before.id) : before;
+    for (const s of synced) {
+      const { erp, portal: before } = s;
+      const pinv = changed ? await portals.client(s.key).getInvoice(before.id) : before;
       const outcome = plan.outcomes.find((o) => o.invoiceNumber === erp.number)!;
       const refs = [
-        ...plan.records.filter((r) => r.allocations.some((a) => a.invoiceNumber === erp.number)).map((r) => r.reference),
-        ...plan.removals.filter((r) => r.allocations.some((a) => a.invoiceNumber === erp.number)).map((r) => r.reference),
+        ...records.filter((r) => r.allocations.some((a) => a.invoiceNumber === erp.number)).map((r) => r.reference),
+        ...removals.filter((r) => r.allocations.some((a) => a.invoiceNumber === erp.number)).map((r) => r.reference),
       ];
       const onInvoice = after
         .filter(counts)
-        .map((p) => ({ date: p.date, amountMinor: sumOf(p.invoices.filter((i) => i.invoiceId === pinv.id).map((i) => i.amount.minor - i.refunded.minor)) }))
+        .map((p) => ({ date: p.date, amountMinor: sumOf(partsOn(p, s).map((i) => i.amount.minor - i.refunded.minor)) }))
         .filter((a) => a.amountMinor > 0);
       const paidInFull = erp.remaining.minor === 0 && pinv.balance.minor === 0 && erpStatus(erp) !== 'cancelled';
       const row: MirrorRow = {
