@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, WorkflowIdConflictPolicy, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import { durationMs } from '../config/duration';
 import { windowChoiceProblem, type WindowChoice } from '../domain/windowChoice';
@@ -9,6 +9,7 @@ import { driftSweepWorkflowId, erpWatcherWorkflowId, windowSyncWorkflowId } from
 import { windowSync, windowSyncReportQuery, type WindowSyncReport } from '../../workflows/windowSync';
 import type { Target } from '../temporal/starters';
 import { bounded, OperationError, type OpsContext } from './context';
+import { startOnce, type ServiceWorkflow } from './startOnce';
 
 // Payments made in the ERP, for operators: the ERP watcher, window syncs and drift sweeps. Shared by the API and the CLI;
 // every run is a workflow, so it is visible (and its report queryable) in the Temporal UI.
@@ -25,15 +26,12 @@ export const windowChoice = z.discriminatedUnion('kind', [
 ]);
 
 /** Starts the company's ERP watcher unless it runs already. */
-export async function startErpWatcher(ctx: OpsContext): Promise<string> {
-  const workflowId = erpWatcherWorkflowId(ctx.companyId);
-  await ctx.client.workflow.start(erpWatcher, {
+export function startErpWatcher(ctx: OpsContext): Promise<ServiceWorkflow> {
+  return startOnce(ctx, erpWatcher, {
     taskQueue: ctx.taskQueue,
-    workflowId,
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowId: erpWatcherWorkflowId(ctx.companyId),
     args: [{ companyId: ctx.companyId, intervalMs: durationMs(ctx.config.settings.polling.erpLedgerInterval) }],
   });
-  return workflowId;
 }
 
 const watcher = (ctx: OpsContext) => ctx.client.workflow.getHandle(erpWatcherWorkflowId(ctx.companyId));

@@ -12,7 +12,7 @@ export interface ScheduleSetup {
   scheduleId: string;
   workflowType: string;
   everyMs: number;
-  status: 'created' | 'updated';
+  status: 'created' | 'updated' | 'kept';
 }
 
 function definitions(ctx: OpsContext, opts: { windowSyncEvery?: string }): ScheduleOptions[] {
@@ -46,8 +46,11 @@ function definitions(ctx: OpsContext, opts: { windowSyncEvery?: string }): Sched
   ];
 }
 
-/** Creates both schedules, or updates them when they exist (ScheduleAlreadyRunning). */
-export async function setupSchedules(ctx: OpsContext, opts: { windowSyncEvery?: string } = {}): Promise<ScheduleSetup[]> {
+/**
+ * Creates both schedules, or updates them when they exist (ScheduleAlreadyRunning); `keepExisting` leaves existing ones
+ * as they are (`arsync services start`: an interval an operator chose is not reset to the default).
+ */
+export async function setupSchedules(ctx: OpsContext, opts: { windowSyncEvery?: string; keepExisting?: boolean } = {}): Promise<ScheduleSetup[]> {
   const out: ScheduleSetup[] = [];
   for (const def of definitions(ctx, opts)) {
     const everyMs = Number((def.spec.intervals as Array<{ every: number }>)[0].every);
@@ -57,6 +60,11 @@ export async function setupSchedules(ctx: OpsContext, opts: { windowSyncEvery?: 
       out.push({ scheduleId: def.scheduleId, workflowType: workflowType.name, everyMs, status: 'created' });
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      if (opts.keepExisting) {
+        const kept = await bounded(ctx, `describing schedule ${def.scheduleId}`, () => ctx.client.schedule.getHandle(def.scheduleId).describe());
+        out.push({ scheduleId: def.scheduleId, workflowType: workflowType.name, everyMs: kept.spec.intervals?.[0]?.every ?? everyMs, status: 'kept' });
+        continue;
+      }
       await bounded(ctx, `updating schedule ${def.scheduleId}`, () =>
         ctx.client.schedule.getHandle(def.scheduleId).update((prev) => ({ ...prev, spec: def.spec, action: def.action, policies: { ...prev.policies, ...def.policies } })),
       );

@@ -1,4 +1,3 @@
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { IN_EVENT } from '../adapters/invoiceNinja';
 import { durationMs } from '../config/duration';
 import { PORTAL_WEBHOOK_EVENTS, PORTAL_WEBHOOK_SECRET_HEADER } from '../http/routes/portalWebhook';
@@ -8,6 +7,8 @@ import { bcSubscriptionWorkflowId, portalWatcherWorkflowId } from '../../workflo
 import { portalWatcher } from '../../workflows/portalWatcher';
 import type { OpsContext } from './context';
 import { startErpWatcher } from './erpSync';
+import { setupSchedules, type ScheduleSetup } from './schedules';
+import { startOnce, type ServiceWorkflow } from './startOnce';
 
 const EVENT_IDS: Record<(typeof PORTAL_WEBHOOK_EVENTS)[number], number> = {
   create_payment: IN_EVENT.CREATE_PAYMENT,
@@ -39,44 +40,60 @@ export async function registerPortalWebhooks(ctx: OpsContext, portals: PortalDir
   return out;
 }
 
-/** Starts the long-running service workflows (portal pollers, the BC subscription) unless they run already. */
-export async function startServiceWorkflows(ctx: OpsContext, portals: PortalDirectory): Promise<string[]> {
+/** Starts the long-running service workflows (portal pollers, the BC subscription, the ERP watcher) unless they run. */
+export async function startServiceWorkflows(ctx: OpsContext, portals: PortalDirectory): Promise<ServiceWorkflow[]> {
   const { settings } = ctx.config;
-  const started: string[] = [];
+  const out: ServiceWorkflow[] = [];
   for (const key of portals.keys()) {
-    const workflowId = portalWatcherWorkflowId(key);
-    await ctx.client.workflow.start(portalWatcher, {
+    out.push(
+      await startOnce(ctx, portalWatcher, {
+        taskQueue: ctx.taskQueue,
+        workflowId: portalWatcherWorkflowId(key),
+        args: [
+          {
+            companyId: ctx.companyId,
+            connectionKey: key,
+            viewsIntervalMs: durationMs(settings.polling.viewsInterval),
+            paymentsIntervalMs: durationMs(settings.polling.paymentsInterval),
+            // Used by a first start only: a running watcher keeps its own cursor.
+            startFromSeconds: Math.floor((Date.now() - durationMs(settings.polling.firstPollLookback)) / 1000),
+          },
+        ],
+      }),
+    );
+  }
+  out.push(
+    await startOnce(ctx, bcSubscription, {
       taskQueue: ctx.taskQueue,
-      workflowId,
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowId: bcSubscriptionWorkflowId(ctx.companyId, 'salesInvoices'),
       args: [
         {
           companyId: ctx.companyId,
-          connectionKey: key,
-          viewsIntervalMs: durationMs(settings.polling.viewsInterval),
-          paymentsIntervalMs: durationMs(settings.polling.paymentsInterval),
-          // Used by a first start only: a running watcher keeps its own cursor.
-          startFromSeconds: Math.floor((Date.now() - durationMs(settings.polling.firstPollLookback)) / 1000),
+          resource: 'salesInvoices',
+          renewBeforeMs: 12 * 3_600_000,
+          checkEveryMs: durationMs(settings.polling.bcSubscriptionCheckInterval),
         },
       ],
-    });
-    started.push(workflowId);
-  }
-  const subscriptionId = bcSubscriptionWorkflowId(ctx.companyId, 'salesInvoices');
-  await ctx.client.workflow.start(bcSubscription, {
-    taskQueue: ctx.taskQueue,
-    workflowId: subscriptionId,
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    args: [
-      {
-        companyId: ctx.companyId,
-        resource: 'salesInvoices',
-        renewBeforeMs: 12 * 3_600_000,
-        checkEveryMs: durationMs(settings.polling.bcSubscriptionCheckInterval),
-      },
-    ],
-  });
-  started.push(subscriptionId);
-  started.push(await startErpWatcher(ctx));
-  return started;
+    }),
+  );
+  out.push(await startErpWatcher(ctx));
+  return out;
+}
+
+export interface ServicesReport {
+  webhooks: Array<{ connection: string; event: string; status: 'created' | 'kept' | 'restored' }>;
+  workflows: ServiceWorkflow[];
+  schedules: ScheduleSetup[];
+}
+
+/**
+ * Everything a deployment runs besides invoices and payments, for the configured connections: the portal webhooks,
+ * the service workflows and the Schedules. Idempotent: what exists or runs is left as it is (`arsync schedule setup`
+ * changes the schedules in place), so a deployment runs it on every release. The demo bootstrap runs it too.
+ */
+export async function startServices(ctx: OpsContext, portals: PortalDirectory): Promise<ServicesReport> {
+  const webhooks = await registerPortalWebhooks(ctx, portals);
+  const workflows = await startServiceWorkflows(ctx, portals);
+  const schedules = await setupSchedules(ctx, { keepExisting: true });
+  return { webhooks, workflows, schedules };
 }

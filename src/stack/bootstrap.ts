@@ -4,8 +4,7 @@ import type { Config } from '../config/load';
 import { setOptIn } from '../operations/customers';
 import { opsContext } from '../operations/context';
 import { invoiceState, startInvoices } from '../operations/invoices';
-import { registerPortalWebhooks, startServiceWorkflows } from '../operations/services';
-import { setupSchedules } from '../operations/schedules';
+import { startServices } from '../operations/services';
 import { createTemporalClient } from '../temporal/connection';
 import { createPortalDirectory } from '../worker/portals';
 
@@ -13,18 +12,16 @@ import { createPortalDirectory } from '../worker/portals';
 const DEMO_CUSTOMERS = ['C10000', 'C20000', 'C30000', 'C40000'];
 
 /**
- * Brings the embedded stack to "the first five minutes": portal webhooks registered, pollers and the BC subscription
- * running, demo customers opted in, every open ERP invoice started, and the demo invoice's links printed. Idempotent,
- * so every `npm start` runs it.
+ * Brings the embedded stack to "the first five minutes": the services started (portal webhooks, pollers, the BC
+ * subscription, the ERP watcher, the Schedules: `startServices`), demo customers opted in, every open ERP invoice
+ * started, and the demo invoice's links printed. Idempotent, so every `npm start` runs it.
  */
 export async function bootstrapDemo(config: Config): Promise<string[]> {
   const client = await createTemporalClient(config.env);
   try {
     const ops = opsContext(client, config);
-    const portals = createPortalDirectory(config);
-    await registerPortalWebhooks(ops, portals);
-    await startServiceWorkflows(ops, portals);
-    await setupSchedules(ops);
+    // What a production deployment runs with `arsync services start`; the rest is demo data.
+    await startServices(ops, createPortalDirectory(config));
     await setOptIn(ops, DEMO_CUSTOMERS, { optedIn: true, by: 'demo bootstrap' });
     const bc = businessCentralFromEnv(config.env);
     const open = await bc.listSalesInvoices({ status: 'Open', lines: false });
