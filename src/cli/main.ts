@@ -5,6 +5,7 @@ import { registerErpCommands } from './erpCommands';
 import { registerInvoiceCommands } from './invoiceCommands';
 import { UsageError } from './io';
 import { registerPaymentCommands } from './paymentCommands';
+import { registerServiceCommands } from './serviceCommands';
 import { registerTemporalCommands } from './temporalCommands';
 
 // `arsync …`: operator and finance commands. Each command module registers its own subcommands.
@@ -18,6 +19,7 @@ registerCustomerCommands(program);
 registerPaymentCommands(program);
 registerAttentionCommands(program);
 registerErpCommands(program);
+registerServiceCommands(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`arsync: ${err instanceof Error ? err.message : String(err)}\n`);

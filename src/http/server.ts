@@ -9,6 +9,7 @@ import { registerBcWebhook } from './routes/bcWebhook';
 import { registerPortalWebhook } from './routes/portalWebhook';
 import { registerOperatorRoutes } from './routes/operator';
 import { registerErpSyncRoutes } from './routes/erpSync';
+import { registerServiceRoutes } from './routes/services';
 import { apiErrorHandler } from './errors';
 
 export interface ApiDeps {
@@ -39,5 +40,6 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerPortalWebhook(app, { config: deps.config, temporal: target, logger: deps.logger, connectionKeys });
   registerOperatorRoutes(app, deps, { callTimeoutMs: deps.operatorCallTimeoutMs });
   registerErpSyncRoutes(app, deps);
+  registerServiceRoutes(app, deps);
   return app;
 }
