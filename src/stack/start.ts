@@ -3,6 +3,8 @@ import path from 'node:path';
 import { loadConfigOrExit } from '../config/load';
 import { devServerArgs, waitForTemporal } from '../temporal/devServer';
 import { temporalCliPath } from '../temporal/binaries';
+import { createTemporalClient } from '../temporal/connection';
+import { registerSearchAttributes } from '../temporal/setup';
 import { buildWorkflowBundle } from '../worker/bundle';
 import { portIsFree } from './ports';
 import { ProcessGroup } from './processes';
@@ -50,6 +52,7 @@ async function main() {
   const temporal = group.start('temporal', temporalCliPath(), devServerArgs({ port: temporalPort, uiPort, dbFile: path.join(DATA, 'temporal.db') }));
   void temporal.exited.then(() => void stop(1));
   await waitForTemporal(config.env.TEMPORAL_ADDRESS, 60000);
+  await registerNewSearchAttributes(config);
 
   for (const s of services) {
     const proc = group.start(s.name, TSX, [path.join(ROOT, s.entry)], { ...s.env, ARSYNC_WORKFLOW_BUNDLE: bundle });
@@ -62,6 +65,21 @@ async function main() {
 
   const demo = await bootstrapDemo(config);
   printUrls(config, services, demo);
+}
+
+/**
+ * The dev server registers the flagged search attributes only when it creates its database: a `.data/temporal.db` from
+ * an earlier version lacks the ones added since, and a workflow indexing one would fail its task. Added before the
+ * worker starts (idempotent).
+ */
+async function registerNewSearchAttributes(config: ReturnType<typeof loadConfigOrExit>) {
+  const client = await createTemporalClient(config.env);
+  try {
+    const added = await registerSearchAttributes(client, config.env.TEMPORAL_NAMESPACE);
+    if (added.length) console.log(`arsync: registered search attributes added since .data/temporal.db was made: ${added.join(', ')}`);
+  } finally {
+    await client.connection.close();
+  }
 }
 
 function printUrls(config: ReturnType<typeof loadConfigOrExit>, services: StackService[], demo: string[]) {

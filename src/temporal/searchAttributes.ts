@@ -9,8 +9,17 @@ export const AttentionReason = defineSearchAttributeKey('AttentionReason', Searc
 /** Open amount in minor units (integer, so range queries are exact). */
 export const AmountDue = defineSearchAttributeKey('AmountDue', SearchAttributeType.INT);
 export const PortalPaymentId = defineSearchAttributeKey('PortalPaymentId', SearchAttributeType.KEYWORD);
+/**
+ * Every invoice a payment touches, each on its own (`InvoiceNumbers = "A"` finds a payment of A and B). A payment's
+ * `InvoiceNumber` keeps the numbers joined with commas, as runs before it was added have only that.
+ */
+export const InvoiceNumbers = defineSearchAttributeKey('InvoiceNumbers', SearchAttributeType.KEYWORD_LIST);
+/** A payment's amount as the portal has it, minor units (signed: negative for a negative payment). */
+export const PaymentAmount = defineSearchAttributeKey('PaymentAmount', SearchAttributeType.INT);
+/** The currency of `PaymentAmount`. */
+export const Currency = defineSearchAttributeKey('Currency', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [InvoiceNumber, CustomerNumber, Stage, AttentionReason, AmountDue, PortalPaymentId] as const;
+export const SEARCH_ATTRIBUTES = [InvoiceNumber, CustomerNumber, Stage, AttentionReason, AmountDue, PortalPaymentId, InvoiceNumbers, PaymentAmount, Currency] as const;
 
 const CLI_TYPE_NAMES: Record<string, string> = {
   [SearchAttributeType.KEYWORD]: 'Keyword',
