@@ -27,7 +27,16 @@ import {
 import { planPartsReversal, type PartsReversal } from '../src/domain/reversal';
 import { formatDecimal } from '../src/domain/money';
 import type { PaymentStage } from '../src/domain/stages';
-import { AttentionReason as AttentionReasonKey, CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../src/temporal/searchAttributes';
+import {
+  AttentionReason as AttentionReasonKey,
+  Currency,
+  CustomerNumber,
+  InvoiceNumber,
+  InvoiceNumbers,
+  PaymentAmount,
+  PortalPaymentId,
+  Stage,
+} from '../src/temporal/searchAttributes';
 import { failureMessage, failureType } from './failureInfo';
 import { invoiceWorkflowId, journalPosterWorkflowId } from './ids';
 import { paymentPostedSignal } from './invoiceMessages';
@@ -125,8 +134,10 @@ export interface PortalPaymentInput {
  * later brings the customer's positive payments from the portal with its question).
  * 5: a finance decision is taken only while a wait is there to take it; older runs keep one accepted while the previous
  * decision was being applied for their next wait.
+ * 6: every invoice the payment touches is indexed on its own (`InvoiceNumbers`), with the payment's amount
+ * (`PaymentAmount`, `Currency`), in the upserts the run makes anyway (older runs: patch `INVOICES_LISTED`).
  */
-export const PAYMENT_WORKFLOW_REVISION = 5;
+export const PAYMENT_WORKFLOW_REVISION = 6;
 
 /**
  * How a reversal made for an adjustment pair ends its description (either side writes the same words, naming the
@@ -180,6 +191,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   const revision3 = (input.revision ?? 1) >= 3;
   const revision4 = (input.revision ?? 1) >= 4;
   const revision5 = (input.revision ?? 1) >= 5;
+  const revision6 = (input.revision ?? 1) >= 6;
   let lastSeen = -1;
   let newestObserved = -1;
   let resolution: Resolution | null = null;
@@ -269,9 +281,29 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     unindexed = [...unindexed.filter((u) => !pairs.some((p) => p.key.name === u.key.name)), ...pairs];
     if (!indexOnce) flushIndex();
   };
+  // Revision 6 (a run of an older revision: patch, taken where it first has them to index): each invoice the payment
+  // touches and its amount, added to the run's next upsert, never one of their own (no billed action).
+  let details: SearchAttributeUpdatePair[] = [];
+  const detailsIndexed = new Map<string, string>();
+  const touched: string[] = [];
+  const indexDetails = (pairs: SearchAttributeUpdatePair[]) => {
+    const changed = pairs.filter((p) => detailsIndexed.get(p.key.name) !== JSON.stringify(p.value));
+    details = [...details.filter((d) => !changed.some((p) => p.key.name === d.key.name)), ...changed];
+  };
+  /** Invoices the payment touches (its portal invoices, an invoice finance applied it to): kept for the whole run. */
+  const touch = (numbers: readonly (string | null)[]) => {
+    const added = numbers.filter((n): n is string => !!n && !touched.includes(n));
+    if (!added.length) return;
+    touched.push(...added);
+    indexDetails([{ key: InvoiceNumbers, value: [...touched] }]);
+  };
   const flushIndex = () => {
-    if (unindexed.length) upsertSearchAttributes(unindexed);
+    if (!unindexed.length) return;
+    const extra = details.length && (revision6 || patched(INVOICES_LISTED)) ? details : [];
+    upsertSearchAttributes([...unindexed, ...extra]);
+    for (const d of extra) detailsIndexed.set(d.key.name, JSON.stringify(d.value));
     unindexed = [];
+    details = [];
   };
   /** Something came in since the latest read that it may not have seen (revision 1: a newer updated_at or event). */
   const changedSinceRead = () => (revision2 ? lookAgain : newestObserved > lastSeen);
@@ -442,6 +474,11 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       readUpdatedAt = Math.max(readUpdatedAt, ctx.updatedAtSec);
       state.seenUpdatedAt = Math.max(state.seenUpdatedAt ?? -1, ctx.updatedAtSec);
     }
+    touch(ctx.invoiceNumbers);
+    indexDetails([
+      { key: PaymentAmount, value: ctx.amountMinor },
+      { key: Currency, value: ctx.currency },
+    ]);
     if (ctx.customerNumber || ctx.invoiceNumbers.length) {
       index([
         ...(ctx.customerNumber ? [{ key: CustomerNumber, value: ctx.customerNumber }] : []),
@@ -836,6 +873,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     for (;;) {
       const plan = await buildPlan(ctx, net, resolutions, override);
       state.plan = plan;
+      touch(plan.parts.map((p) => p.invoiceNumber));
       const outcome = planOutcome(plan);
       if (outcome.stage === 'needs_attention') {
         const r = await waitForFinance(plan.attention!.reason, plan.attention!.detail, true);
@@ -970,6 +1008,12 @@ function skipHolds(skippedOn: { portalStatus: PaymentContext['portalStatus'] | n
   if (!c.erp.posted) return c.portalStatus !== 'voided' && c.portalStatus !== 'failed';
   return c.portalStatus === skippedOn.portalStatus && c.refundedMinor === skippedOn.refundedMinor;
 }
+
+/**
+ * Patch id: a run of revision 5 or older indexes every invoice it touches on its own (`InvoiceNumbers`) and its amount
+ * (`PaymentAmount`, `Currency`) with its next upsert, as revision 6 does (which takes no patch marker).
+ */
+const INVOICES_LISTED = 'invoices-listed';
 
 /** Patch id: finance's skip that still holds after a later wait ends the run skipped, not left in needs_attention. */
 const SKIP_STANDS_ENDS_SKIPPED = 'finance-skip-ends-skipped';
