@@ -4,7 +4,7 @@ import { listAttention } from '../operations/attention';
 import { listLimit } from '../operations/inputs';
 import { emit, parseArgs, table, type OutputOptions } from './io';
 import { INVOICE_LIST_COLUMNS } from './invoiceCommands';
-import { PAYMENT_LIST_COLUMNS } from './paymentCommands';
+import { paymentListTable } from './paymentCommands';
 import { withOps } from './ops';
 
 export function registerAttentionCommands(program: Command): void {
@@ -24,7 +24,7 @@ export function registerAttentionCommands(program: Command): void {
             table(r.invoices, INVOICE_LIST_COLUMNS),
             '',
             heading('payments', r.payments.length, r.totals.payments),
-            table(r.payments, PAYMENT_LIST_COLUMNS),
+            paymentListTable(r.payments),
           ].join('\n'),
         );
       });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { actor, connectionKey, customerNumber, listLimit, paymentStage, portalPaymentId, reason, resolution } from '../operations/inputs';
-import { listPayments, paymentState, resolve, retry } from '../operations/payments';
+import { actor, connectionKey, customerNumber, invoiceNumber, listLimit, paymentStage, portalPaymentId, reason, resolution } from '../operations/inputs';
+import { listPayments, paymentState, resolve, retry, type StagedPaymentRow } from '../operations/payments';
 import { amount, emit, parseArgs, record, table, type OutputOptions } from './io';
 import { withOps } from './ops';
 
@@ -10,6 +10,7 @@ const NAMES = {
   paymentId: '<paymentId>',
   action: '--action',
   invoiceNumber: '--invoice',
+  invoice: '--invoice',
   partnerPaymentId: '--partner',
   by: '--by',
   why: '--why',
@@ -19,33 +20,48 @@ const NAMES = {
 };
 const ref = { connection: connectionKey, paymentId: portalPaymentId };
 
-export const PAYMENT_LIST_COLUMNS = [
+const PAYMENT_LIST_COLUMNS = [
   ['paymentId', 'PAYMENT'],
   ['customerNumber', 'CUSTOMER'],
   ['invoiceNumbers', 'INVOICES'],
+  ['amount', 'AMOUNT'],
   ['stage', 'STAGE'],
   ['attentionReason', 'ATTENTION'],
   ['status', 'STATUS'],
   ['workflowId', 'WORKFLOW ID'],
 ] as const;
 
+/** The Payment Staging list as a table, the amount with its currency. */
+export const paymentListTable = (rows: readonly StagedPaymentRow[]): string =>
+  table(
+    rows.map((r) => ({ ...r, amount: r.amountMinor === null ? null : amount(r.amountMinor, r.currency) })),
+    PAYMENT_LIST_COLUMNS,
+  );
+
 export function registerPaymentCommands(program: Command): void {
   const payment = program.command('payment').description('portal payments: the staging list, state, finance resolution, retry');
 
   payment
     .command('list')
-    .description('the Payment Staging list: portal payments by stage, customer or attention')
+    .description('the Payment Staging list: portal payments by stage, customer, invoice or attention')
     .option('--stage <stage>', 'only this stage')
     .option('--customer <number>', 'only this customer')
+    .option('--invoice <number>', 'only payments of this invoice (alone or with others)')
     .option('--attention', 'only payments waiting for finance')
     .option('--limit <n>', 'at most this many rows (default 200)')
     .option('--json', 'print JSON')
-    .action((opts: OutputOptions & { stage?: string; customer?: string; attention?: boolean; limit?: string }) => {
-      const schema = z.object({ stage: paymentStage.optional(), customer: customerNumber.optional(), attention: z.boolean().optional(), limit: listLimit.optional() });
-      const f = parseArgs(schema, { stage: opts.stage, customer: opts.customer, attention: opts.attention, limit: opts.limit }, NAMES);
+    .action((opts: OutputOptions & { stage?: string; customer?: string; invoice?: string; attention?: boolean; limit?: string }) => {
+      const schema = z.object({
+        stage: paymentStage.optional(),
+        customer: customerNumber.optional(),
+        invoice: invoiceNumber.optional(),
+        attention: z.boolean().optional(),
+        limit: listLimit.optional(),
+      });
+      const f = parseArgs(schema, { stage: opts.stage, customer: opts.customer, invoice: opts.invoice, attention: opts.attention, limit: opts.limit }, NAMES);
       return withOps(async (ctx) => {
-        const rows = await listPayments(ctx, { stage: f.stage, customerNumber: f.customer, attention: f.attention, limit: f.limit });
-        emit(rows, opts, () => table(rows, PAYMENT_LIST_COLUMNS));
+        const rows = await listPayments(ctx, { stage: f.stage, customerNumber: f.customer, invoiceNumber: f.invoice, attention: f.attention, limit: f.limit });
+        emit(rows, opts, () => paymentListTable(rows));
       });
     });
 

@@ -2,10 +2,10 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { paymentWorkflowId } from '../../workflows/ids';
 import { paymentStateQuery, resolvePayment, type PaymentState, type Resolution } from '../../workflows/portalPayment';
 import type { PaymentStage } from '../domain/stages';
-import { AttentionReason, InvoiceNumber, PortalPaymentId, Stage } from '../temporal/searchAttributes';
+import { AttentionReason, Currency, InvoiceNumber, InvoiceNumbers, PaymentAmount, PortalPaymentId, Stage } from '../temporal/searchAttributes';
 import { observePayment } from '../temporal/starters';
 import { bounded, executeUpdateOnce, notFoundOrEnded, OperationError, type OpsContext } from './context';
-import { listCurrentRuns, stageClauses, stagedRow } from './visibility';
+import { listCurrentRuns, literal, stageClauses, stagedRow } from './visibility';
 
 export interface StagedPaymentRow {
   workflowId: string;
@@ -15,7 +15,11 @@ export interface StagedPaymentRow {
   stage: string | null;
   attentionReason: string | null;
   customerNumber: string | null;
+  /** The invoices, comma-separated. */
   invoiceNumbers: string | null;
+  /** The payment's amount as the portal has it, minor units; null for a run indexed before it was (or not read yet). */
+  amountMinor: number | null;
+  currency: string | null;
   startTime: string;
 }
 
@@ -24,20 +28,40 @@ export interface PaymentFilter {
   /** Only running payments waiting in needs_attention. */
   attention?: boolean;
   customerNumber?: string;
+  /** Only payments of this invoice, alone or with others. */
+  invoiceNumber?: string;
   limit?: number;
 }
 
-/** The Payment Staging list: visibility query over payment workflows, newest first. */
+/**
+ * A payment of this invoice: one of the invoices it touches (`InvoiceNumbers`), or, for a run indexed before that
+ * attribute was, the whole of its `InvoiceNumber` (a payment of that invoice alone).
+ */
+export const paymentOfInvoice = (invoiceNumber: string): string =>
+  `(${InvoiceNumbers.name} = ${literal(invoiceNumber)} OR ${InvoiceNumber.name} = ${literal(invoiceNumber)})`;
+
 /** The visibility clauses of a payment list. */
-export const paymentClauses = (filter: PaymentFilter): string[] => [`WorkflowType = 'portalPayment'`, ...stageClauses(filter)];
+export const paymentClauses = (filter: PaymentFilter): string[] => [
+  `WorkflowType = 'portalPayment'`,
+  ...stageClauses(filter),
+  ...(filter.invoiceNumber ? [paymentOfInvoice(filter.invoiceNumber)] : []),
+];
+
+/** The Payment Staging list: visibility query over payment workflows, newest first. */
 
 export async function listPayments(ctx: OpsContext, filter: PaymentFilter = {}): Promise<StagedPaymentRow[]> {
   const rows = await listCurrentRuns(ctx, paymentClauses(filter), filter.limit);
-  return rows.map((wf) => ({
-    ...stagedRow(wf),
-    paymentId: wf.typedSearchAttributes.get(PortalPaymentId) ?? null,
-    invoiceNumbers: wf.typedSearchAttributes.get(InvoiceNumber) ?? null,
-  }));
+  return rows.map((wf) => {
+    const sa = wf.typedSearchAttributes;
+    const listed = sa.get(InvoiceNumbers);
+    return {
+      ...stagedRow(wf),
+      paymentId: sa.get(PortalPaymentId) ?? null,
+      invoiceNumbers: listed?.length ? listed.join(',') : (sa.get(InvoiceNumber) ?? null),
+      amountMinor: sa.get(PaymentAmount) ?? null,
+      currency: sa.get(Currency) ?? null,
+    };
+  });
 }
 
 const handle = (ctx: OpsContext, connectionKey: string, paymentId: string) =>
