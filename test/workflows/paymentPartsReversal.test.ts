@@ -52,7 +52,8 @@ async function run(erp: Partial<ErpPostingState>, body: (h: Awaited<ReturnType<t
     const handle = await env.client.workflow.signalWithStart(portalPayment, {
       taskQueue,
       workflowId: `payment:default:parts-${randomUUID()}`,
-      args: [{ companyId: 'company', connectionKey: 'default', paymentId: 'POS1', revision: 4 }],
+      // A run of the current revision: an older one also takes the invoices-listed patch with its first upsert.
+      args: [{ companyId: 'company', connectionKey: 'default', paymentId: 'POS1', revision: 6 }],
       signal: paymentObserved,
       signalArgs: [{ source: 'webhook', updatedAt: 1, event: 'update_payment' }],
     });
