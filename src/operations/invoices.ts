@@ -44,8 +44,19 @@ async function call<T>(ctx: OpsContext, number: string, fn: () => Promise<T>): P
 
 export const invoiceState = (ctx: OpsContext, number: string): Promise<InvoiceState> =>
   call(ctx, number, () => handle(ctx, number).query(invoiceStateQuery));
-export const invoiceTimeline = (ctx: OpsContext, number: string): Promise<TimelineEvent[]> =>
-  call(ctx, number, () => handle(ctx, number).query(invoiceTimelineQuery));
+/**
+ * The timeline in the order things happened: entries are recorded as they are learned, and a view the portal watcher
+ * reads a while later carries the portal's earlier viewed time.
+ */
+export const invoiceTimeline = async (ctx: OpsContext, number: string): Promise<TimelineEvent[]> =>
+  byTime(await call(ctx, number, () => handle(ctx, number).query(invoiceTimelineQuery)));
+
+export function byTime(events: TimelineEvent[]): TimelineEvent[] {
+  return events
+    .map((e, i) => ({ e, i, t: Date.parse(e.at) }))
+    .sort((a, b) => (Number.isNaN(a.t) || Number.isNaN(b.t) || a.t === b.t ? a.i - b.i : a.t - b.t))
+    .map((x) => x.e);
+}
 export const previewLink = async (ctx: OpsContext, number: string): Promise<string> => {
   const link = await call(ctx, number, () => handle(ctx, number).query(previewLinkQuery));
   if (!link) throw new OperationError(`invoice ${number} is not in the portal yet`, 409);
