@@ -92,7 +92,18 @@ export function registerPaymentCommands(program: Command): void {
             ]),
             '',
             'plan:',
-            s.plan ? table(s.plan.parts.map((part) => ({ ...part, amount: amount(part.amountMinor, s.plan?.currency) })), [['kind', 'KIND'], ['invoiceNumber', 'INVOICE'], ['amount', 'AMOUNT']]) : '(none yet)',
+            s.plan
+              ? table(s.plan.parts.map((part) => ({ ...part, amount: amount(part.amountMinor, s.plan?.currency) })), [['kind', 'KIND'], ['invoiceNumber', 'INVOICE'], ['amount', 'AMOUNT']])
+              : c?.erp.posted
+                ? // A later run (a retry, a void) finds the posting an earlier run made: what the ERP holds under the payment's id.
+                  [
+                    `(planned by an earlier run; the ERP has ${amount(c.erp.postedMinor, c.currency)} received under ${s.paymentId}${c.erp.reversedMinor ? `, ${amount(c.erp.reversedMinor, c.currency)} reversed` : ''})`,
+                    // The ledger names a line's invoice only where the read could tell it.
+                    ...(c.erp.lines.some((l) => l.invoiceNumber)
+                      ? [table(c.erp.lines.map((l) => ({ invoiceNumber: l.invoiceNumber ?? '-', amount: amount(l.amountMinor, c.currency) })), [['invoiceNumber', 'INVOICE'], ['amount', 'AMOUNT']])]
+                      : []),
+                  ].join('\n')
+                : '(none yet)',
             '',
             'decisions:',
             table(s.decisions, [['at', 'AT'], ['by', 'BY'], ['action', 'ACTION'], ['why', 'WHY'], ['detail', 'DETAIL']]),

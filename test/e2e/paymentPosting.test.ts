@@ -6,7 +6,7 @@ import { CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../../src
 import { paymentWorkflowId } from '../../workflows/ids';
 import { payOnPortal } from '../support/portalPay';
 import { eventually, type TestStack } from '../support/stack';
-import { journalQueue, ledger, paymentAt, postErpInvoice, remaining, startPaymentStack } from './paymentFixtures';
+import { journalQueue, ledger, paymentAt, postErpInvoice, remaining, runCli, startPaymentStack } from './paymentFixtures';
 
 // Card payments made on the real pay page, posted in the sandbox ERP: amounts, application, batch, external document
 // number, the gateway fee, one line per invoice, and overpayments capped at the ERP's remaining amount.
@@ -84,6 +84,25 @@ describe('portal card payments posted in the ERP', () => {
     }, 10000, 'invoice partially_paid');
     expect(invoice.erpRemainingMinor).toBe(inv.totalMinor - 10000);
   });
+
+  it('a manual retry of a posted payment posts nothing again, and its new run shows what the ERP holds for it', async () => {
+    const inv = await postErpInvoice(s, 'C10000', '64.00');
+    const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '64.00' }]);
+    await paymentAt(s, paymentId, 'posted');
+    const handle = s.t.client.workflow.getHandle(paymentWorkflowId('default', paymentId));
+    const first = (await handle.describe()).runId;
+    await eventually(async () => (await handle.describe()).status.name === 'COMPLETED', 10000, 'the first run to finish');
+    const retried = await runCli(s, ['payment', 'retry', 'default', paymentId, '--by', 'ops@cronus.example', '--why', 'check']);
+    expect(retried.code).toBe(0);
+    await eventually(async () => {
+      const d = await handle.describe();
+      return d.runId !== first && d.status.name === 'COMPLETED';
+    }, 15000, 'the retry run to finish');
+    expect(ledger(s, paymentId).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-6400]);
+    const shown = await runCli(s, ['payment', 'show', 'default', paymentId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`(planned by an earlier run; the ERP has 64.00 USD received under ${paymentId})`);
+  }, 40000);
 
   it('posts a payment of two invoices as one applied line per invoice under the same external document number', async () => {
     const a = await postErpInvoice(s, 'C10000', '120.00');
