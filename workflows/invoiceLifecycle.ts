@@ -38,6 +38,7 @@ import { withStateDefaults, type InvoiceState, type TimelineEvent } from './invo
 import { failureMessage, failureType } from './failureInfo';
 import { onceTimer } from './onceTimer';
 import { HEARTBEAT_TIMEOUT } from './heartbeat';
+import { countInvoiceStage, countLinkSent } from './metrics';
 
 export * from './invoiceMessages';
 export type { InvoiceState, TimelineEvent } from './invoiceTypes';
@@ -182,6 +183,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       opts,
     );
     state.stage = decision.stage;
+    if (state.stage !== previous) countInvoiceStage(state.stage);
     // Wherever the move happens (the sync of an invoice paid meanwhile, a payment, an ERP application), once.
     if (state.stage === 'posted' && previous !== 'posted') record({ kind: 'posted', amountMinor: state.totalMinor });
     const now = { stage: state.stage, attention: state.attention?.reason ?? null, due: state.erpRemainingMinor };
@@ -204,7 +206,10 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   /** Records a link send (`sequence`) and what it reached; never moves the count back (sends may finish out of order). */
   const linkSendDone = (res: LinkResult, sequence: number, by: string) => {
     state.linkSends = Math.max(state.linkSends, sequence);
-    for (const channel of res.sent) record({ kind: 'link_sent', channel, by, amountMinor: state.erpRemainingMinor ?? undefined });
+    for (const channel of res.sent) {
+      record({ kind: 'link_sent', channel, by, amountMinor: state.erpRemainingMinor ?? undefined });
+      countLinkSent(channel);
+    }
     for (const s of res.skipped) record({ kind: 'link_failed', channel: s.channel, by, detail: s.reason });
     if (res.sent.length) state.linkSent = true;
     restage();

@@ -42,6 +42,7 @@ import { invoiceWorkflowId, journalPosterWorkflowId } from './ids';
 import { paymentPostedSignal } from './invoiceMessages';
 import { enqueuePosting, journalPosted } from './journalPoster';
 import { HEARTBEAT_TIMEOUT } from './heartbeat';
+import { countPaymentStage } from './metrics';
 
 // One workflow per portal payment (id payment:<connection>:<portal payment id>), started or signalled with
 // signal-with-start by the poller and the webhook endpoint alike. The portal is re-read on every observation, so
@@ -314,6 +315,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     state.stage = stage;
     state.attention = attention;
     if (changed) {
+      countPaymentStage(stage, attention?.reason ?? null);
       index([
         { key: Stage, value: stage },
         { key: AttentionReasonKey, value: attention ? attention.reason : null },

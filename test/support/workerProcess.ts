@@ -12,6 +12,8 @@ const ROOT = path.resolve(__dirname, '../..');
 
 export interface WorkerProcess {
   pid: number;
+  /** Its Prometheus endpoint (`WORKER_METRICS_ADDRESS`). */
+  metricsUrl: string;
   /** Everything the process wrote, for failure messages. */
   output(): string;
   /** SIGKILL: no shutdown, no activity completion; resolves when the process is gone. */
@@ -60,7 +62,7 @@ export async function startWorkerProcess(env: NodeJS.ProcessEnv, timeoutMs = 300
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
-  return { pid: child.pid!, output: () => out, kill: () => end('SIGKILL'), stop: () => end('SIGTERM') };
+  return { pid: child.pid!, metricsUrl: `http://127.0.0.1:${metrics}/metrics`, output: () => out, kill: () => end('SIGKILL'), stop: () => end('SIGTERM') };
 }
 
 export interface HoldingProxy {
