@@ -1,70 +1,26 @@
-import type { Config } from '../../src/config/load';
 import type { InInvoice } from '../../src/adapters/invoiceNinja';
-import { createLogger } from '../../src/observability/logger';
 import { customerState, setOptIn, syncCustomers } from '../../src/operations/customers';
 import { startDriftSweep } from '../../src/operations/erpSync';
 import { invoiceState } from '../../src/operations/invoices';
-import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
-import { createInvoiceNinjaSandbox, type InvoiceNinjaSandbox } from '../../src/sandbox/invoiceNinja/server';
-import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWorker';
-import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
 import { erpWatcherWorkflowId } from '../../workflows/ids';
-import { eventually, startStack, type TestStack } from '../support/stack';
+import { startExportPortalStack, type ExportPortalStack } from '../support/exportPortal';
+import { eventually, type TestStack } from '../support/stack';
 
 // "Use Customer-Specific Connections": a customer moved to another posting group keeps its invoices on the portal they
 // were synced to. ERP payments on them are mirrored there, by the ERP watcher and by the drift sweep, whichever
 // connection the customer's posting group (or its portal client) names now.
 
-const EXPORT_TOKEN_ENV = 'INVOICE_NINJA_EXPORT_TOKEN';
+let x: ExportPortalStack;
 let s: TestStack;
-let exportPortal: InvoiceNinjaSandbox;
 let deps: ActivityDeps;
-let worker: ArsyncWorker;
-let running: Promise<void>;
 
 beforeAll(async () => {
-  // As in invoiceCustomers.test.ts: the stack's own settings know the default connection only; this file's worker adds
-  // the EXPORT posting group's connection to a second portal sandbox.
-  s = await startStack({ worker: false, settings: { polling: { erpLedgerInterval: '400ms' } } });
-  exportPortal = await createInvoiceNinjaSandbox({ apiTokens: ['export-portal-token'], webhookDelayMs: 0 });
-  const exportUrl = await exportPortal.listen(0);
-  process.env[EXPORT_TOKEN_ENV] = 'export-portal-token';
-  const config: Config = {
-    ...s.config,
-    settings: {
-      ...s.config.settings,
-      connections: {
-        ...s.config.settings.connections,
-        byPostingGroup: { EXPORT: { url: exportUrl, tokenEnv: EXPORT_TOKEN_ENV, ratePerMinute: 60000, maxConcurrent: 16 } },
-      },
-    },
-  };
-  deps = createActivityDeps(config, createLogger('test', 'warn'), s.t.client);
-  worker = await createArsyncWorker({
-    connection: s.t.connection,
-    namespace: config.env.TEMPORAL_NAMESPACE,
-    taskQueue: config.env.TEMPORAL_TASK_QUEUE,
-    deps,
-    bundlePath: process.env.ARSYNC_WORKFLOW_BUNDLE,
-  });
-  running = worker.run();
-  await registerPortalWebhooks(s.ops, s.deps.portals);
-  await startServiceWorkflows(s.ops, deps.portals);
-  await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription');
+  x = await startExportPortalStack({ stack: { settings: { polling: { erpLedgerInterval: '400ms' } } } });
+  ({ s, deps } = x);
   await setOptIn(s.ops, ['C40000'], { optedIn: true, by: 'test' });
 }, 90000);
-
-afterAll(async () => {
-  if (worker?.getState() === 'RUNNING') {
-    worker.shutdown();
-    await running;
-  }
-  deps?.email.close();
-  await s?.close();
-  await exportPortal?.close();
-  delete process.env[EXPORT_TOKEN_ENV];
-});
+afterAll(() => x?.close());
 
 const exportClient = () => deps.portals.client('EXPORT');
 const defaultClient = () => deps.portals.client('default');

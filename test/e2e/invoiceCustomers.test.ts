@@ -1,77 +1,33 @@
 import axios from 'axios';
-import { createInvoiceNinjaSandbox, type InvoiceNinjaSandbox } from '../../src/sandbox/invoiceNinja/server';
-import type { Config } from '../../src/config/load';
+import type { InvoiceNinjaSandbox } from '../../src/sandbox/invoiceNinja/server';
 import { parseDecimal } from '../../src/domain/money';
 import { customerState, setOptIn, syncCustomers } from '../../src/operations/customers';
 import { invoiceState, invoiceTimeline, listInvoices, resetInvoice } from '../../src/operations/invoices';
-import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
-import { createLogger } from '../../src/observability/logger';
 import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
-import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWorker';
-import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
 import { customerWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
 import { PORTAL_CLIENT_MEMO } from '../../workflows/customer';
 import type { invoiceLifecycle } from '../../workflows/invoiceLifecycle';
-import { eventually, invoiceAt, startStack, type TestStack } from '../support/stack';
+import { startExportPortalStack, type ExportPortalStack } from '../support/exportPortal';
+import { eventually, invoiceAt, type TestStack } from '../support/stack';
 
 // Customers first: "Require Email Address" parks the invoice until the customer is fixed and resynced, a customer who
 // is not opted in parks it until opt-in, and the customer posting group picks the portal connection (a second
 // Invoice Ninja sandbox for EXPORT), falling back to the default connection.
 
-const EXPORT_TOKEN_ENV = 'INVOICE_NINJA_EXPORT_TOKEN';
+let x: ExportPortalStack;
 let s: TestStack;
 let exportPortal: InvoiceNinjaSandbox;
 let deps: ActivityDeps;
-let worker: ArsyncWorker;
-let running: Promise<void>;
+
+beforeAll(async () => {
+  x = await startExportPortalStack({ settings: { attachments: { privateNames: ['^internal'] } } });
+  ({ s, exportPortal, deps } = x);
+}, 90000);
+afterAll(() => x?.close());
 
 const mail = async (to: string) => (await axios.get(`${s.sinks.httpUrl}/mail`, { params: { to } })).data as Array<{ subject: string; text: string }>;
 const describeInvoice = (number: string) => s.t.client.workflow.getHandle(invoiceWorkflowId(s.ops.companyId, number)).describe();
-
-beforeAll(async () => {
-  // The stack configures the default connection only: this file runs its own worker (same task queue) whose settings
-  // add the EXPORT posting group's connection to a second portal sandbox.
-  s = await startStack({ worker: false });
-  exportPortal = await createInvoiceNinjaSandbox({ apiTokens: ['export-portal-token'], webhookDelayMs: 0 });
-  const exportUrl = await exportPortal.listen(0);
-  process.env[EXPORT_TOKEN_ENV] = 'export-portal-token';
-  const config: Config = {
-    ...s.config,
-    settings: {
-      ...s.config.settings,
-      connections: {
-        ...s.config.settings.connections,
-        byPostingGroup: { EXPORT: { url: exportUrl, tokenEnv: EXPORT_TOKEN_ENV, ratePerMinute: 60000, maxConcurrent: 16 } },
-      },
-      attachments: { privateNames: ['^internal'] },
-    },
-  };
-  deps = createActivityDeps(config, createLogger('test', 'warn'), s.t.client);
-  worker = await createArsyncWorker({
-    connection: s.t.connection,
-    namespace: config.env.TEMPORAL_NAMESPACE,
-    taskQueue: config.env.TEMPORAL_TASK_QUEUE,
-    deps,
-    bundlePath: process.env.ARSYNC_WORKFLOW_BUNDLE,
-  });
-  running = worker.run();
-  await registerPortalWebhooks(s.ops, s.deps.portals);
-  await startServiceWorkflows(s.ops, deps.portals);
-  await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription');
-}, 90000);
-
-afterAll(async () => {
-  // This worker first: the stack closes the connection it polls on.
-  if (worker?.getState() === 'RUNNING') {
-    worker.shutdown();
-    await running;
-  }
-  deps?.email.close();
-  await s?.close();
-  await exportPortal?.close();
-  delete process.env[EXPORT_TOKEN_ENV];
-});
 
 describe('customers first', () => {
   it('require email: the invoice waits in needs_attention (missing_email) and resumes by itself once the customer is fixed and resynced', async () => {
