@@ -23,6 +23,7 @@ import {
   type ApplicationPlan,
   type AttentionReason,
   type FinanceResolutions,
+  type PlanAttention,
 } from '../src/domain/application';
 import { planPartsReversal, type PartsReversal } from '../src/domain/reversal';
 import { formatDecimal } from '../src/domain/money';
@@ -90,6 +91,8 @@ export interface PaymentState {
   note: string | null;
   decisions: PaymentDecision[];
   observations: number;
+  /** A re-post: the run that had ended with a reason finance decided on (its decision is the first in `decisions`). */
+  repostOf?: { runId: string; stage: PaymentStage; reason: AttentionReason };
   /**
    * The newest portal updated_at this run was told of or read itself (every observation is followed by a fresh read
    * before the run ends): a finished run lets the starter skip a new run for a creation or poll it already covered.
@@ -124,6 +127,23 @@ export interface PortalPaymentInput {
    * older build replay as they ran, without a patch marker (whose search-attribute upsert is a billed action).
    */
   revision?: number;
+  /**
+   * Finance's decision on a run of this payment that had ended with a reason (skipped `closed_invoice`, posted `over_cap`,
+   * …), which this new run carries out (`src/operations/payments.ts` starts it; `repostDecision`). In the input, so in
+   * history from the start; runs without it take none of its paths (no patch, no revision).
+   */
+  repost?: RepostDecision;
+}
+
+/** A decision finance took on an ended run, carried by the new run it starts (`PortalPaymentInput.repost`). */
+export interface RepostDecision {
+  resolution: Resolution;
+  /** The ended run, its final stage and its reason. */
+  runId: string;
+  stage: PaymentStage;
+  reason: AttentionReason;
+  /** The invoices that reason was about (the closed invoices the run skipped, those its plan parked on). */
+  invoiceNumbers: string[];
 }
 
 /**
@@ -188,6 +208,14 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     observations: 0,
     seenUpdatedAt: -1,
   };
+  // A re-post: finance's decision on the ended run is the run's first, folded into its first plan once the portal and
+  // the ERP are read (so a payment the ERP has already is never posted again). Null once taken.
+  let carried: Resolution | null = input.repost?.resolution ?? null;
+  if (input.repost) {
+    const { resolution: r, runId, stage, reason } = input.repost;
+    state.repostOf = { runId, stage, reason };
+    state.decisions.push({ at: new Date().toISOString(), by: r.by, why: r.why, action: r.action, detail: `${describe(r)} (re-post of the run that ended ${stage}: ${reason})` });
+  }
   const revision2 = (input.revision ?? 1) >= 2;
   const revision3 = (input.revision ?? 1) >= 3;
   const revision4 = (input.revision ?? 1) >= 4;
@@ -374,7 +402,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
 
   // PortalPaymentId and Stage 'staged' come with the start (observePayment): free, unlike an upsert.
   if (!indexOnce) upsertSearchAttributes([{ key: PortalPaymentId, value: input.paymentId }, { key: Stage, value: 'staged' }]);
-  await condition(() => state.observations > 0);
+  // A re-post is started with its decision, not an observation: it reads the payment at once.
+  if (!input.repost) await condition(() => state.observations > 0);
 
   for (;;) {
     lastSeen = newestObserved;
@@ -463,6 +492,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       if (!UNKNOWN_PAYMENT_FAILURES.includes(failureType(err) ?? '')) throw err;
       // Finance closed it already: the portal still not having it changes nothing.
       if (skippedOn && patched(FINANCE_SKIP_HOLDS)) return skipStands();
+      if (carried?.action === 'skip') return skipCarried(`finance closed a payment the portal does not know: ${carried.why}`);
       const r = await waitForFinance('unknown_payment', `the portal does not know payment ${input.paymentId}: ${failureMessage(err)}`);
       if (r?.action !== 'skip') return true;
       decide('skip', `finance closed a payment the portal does not know: ${r.why}`);
@@ -493,7 +523,12 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       return false;
     }
     if (skippedOn && skipHolds(skippedOn, ctx) && patched(FINANCE_SKIP_HOLDS)) return skipStands();
-    if (ctx.erp.posted) return settleAfterPosting(ctx);
+    if (ctx.erp.posted) {
+      // A re-post of a payment the ERP has (read by its external document number): nothing is posted again, whatever
+      // finance decided; what the portal took back since is reversed as for any run.
+      if (carried) carryOutOnPosting();
+      return settleAfterPosting(ctx);
+    }
     if (ctx.portalStatus === 'voided' || ctx.portalStatus === 'failed') {
       // A negative payment has no posting of its own when it was an adjustment, but it may have reversed its partner's.
       if (ctx.amountMinor < 0 && ctx.customerNumber && patched('release-voided-adjustment')) return releaseVoidedAdjustment(ctx);
@@ -512,7 +547,9 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       setStage('skipped');
       return false;
     }
-    if (ctx.amountMinor < 0) return negative(ctx);
+    // A re-post finance skipped: nothing is posted, and the run ends without the reason.
+    if (carried?.action === 'skip') return skipCarried(`finance skipped it when re-posting: ${carried.why}`);
+    if (ctx.amountMinor < 0) return negative(ctx, takeForced());
     const net = ctx.amountMinor - ctx.refundedMinor;
     if (net <= 0) {
       decide('skip', 'refunded in the portal before it was posted: nothing to post');
@@ -520,6 +557,33 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       return false;
     }
     return positive(ctx, net);
+  }
+
+  /** Ends the run skipped on finance's re-posted skip (held against later reads like a skip taken in a wait). */
+  function skipCarried(why: string): false {
+    skippedOn = { portalStatus: state.context?.portalStatus ?? null, refundedMinor: state.context?.refundedMinor ?? 0 };
+    carried = null;
+    state.note = why;
+    setStage('skipped');
+    return false;
+  }
+
+  /** A re-post's decision for a negative payment: treat as a refund or as an adjustment (none for a run without one). */
+  function takeForced(): ResolutionAction | undefined {
+    const r = carried;
+    carried = null;
+    return r?.action === 'treat_as_adjustment' || r?.action === 'treat_as_refund' ? r : undefined;
+  }
+
+  /** A re-post of a payment the ERP has already: the decision is recorded as not carried out where it would post. */
+  function carryOutOnPosting() {
+    const r = carried!;
+    carried = null;
+    if (r.action === 'skip' || r.action === 'retry') {
+      state.note = `the ERP has this payment's posting (${input.paymentId}): finance's ${describe(r)} leaves it as it is`;
+    } else {
+      state.note = `the ERP has this payment's posting already (${input.paymentId}): finance's ${describe(r)} is not carried out, nothing is posted twice`;
+    }
   }
 
   /** The ERP has this payment's posting: reverse what the portal took back since, and report. */
@@ -871,6 +935,14 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     // Revision 3: indexed with the next stage (applied, needs_attention, skipped): a stage passed on the way costs no
     // upsert of its own.
     setStage('classified', null, !revision3);
+    // A re-post: finance's decision on the ended run goes into the first plan, for the invoices its reason was about.
+    if (carried && input.repost) {
+      const r = carried;
+      carried = null;
+      if (r.action === 'post_unapplied' || r.action === 'apply_to_invoice') {
+        override = applyResolution(r, { reason: input.repost.reason, invoiceNumbers: input.repost.invoiceNumbers }, resolutions) ?? override;
+      }
+    }
 
     for (;;) {
       const plan = await buildPlan(ctx, net, resolutions, override);
@@ -886,7 +958,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
         }
         // Finance's decisions hold for the rest of the run; "retry" reads the portal and the ERP again.
         if (r.action === 'retry') return true;
-        override = applyResolution(r, plan, resolutions) ?? override;
+        override = applyResolution(r, plan.attention, resolutions) ?? override;
         continue;
       }
       if (outcome.stage === 'skipped') {
@@ -918,7 +990,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
         state.posting = result;
       }
       if (result.status === 'rejected') {
-        override = applyResolution(decision!, plan, resolutions) ?? override;
+        override = applyResolution(decision!, plan.attention, resolutions) ?? override;
         continue;
       }
       setStage('posted', reported);
@@ -1082,15 +1154,68 @@ function validateResolution(state: PaymentState, r: Resolution, wait: WaitAction
   if (r.action === 'treat_as_adjustment' && !r.partnerPaymentId?.trim()) throw new Error('partnerPaymentId is required');
 }
 
-/** Folds a finance decision into the inputs of the next plan; null keeps the previous override (retry). */
-function applyResolution(r: Resolution, plan: ApplicationPlan, resolutions: FinanceResolutions): ResolutionAction | null {
+/** A run that ended with the payment in the ERP: a re-post takes what leaves the posting as it is. */
+const ENDED_IN_ERP_ACTIONS: WaitActions = {
+  actions: ['skip', 'retry'],
+  what: 'the ERP has this payment\'s posting, which is never posted twice: skip accepts it as it is (finance books the rest by hand), retry reads both systems again',
+};
+
+/** Whether an ended run left the payment in the ERP (posted, refunded, adjusted after posting, or read as posted). */
+function endedInErp(ended: PaymentState): boolean {
+  return (
+    ended.stage === 'posted' ||
+    ended.stage === 'refunded' ||
+    (ended.posting !== null && ended.posting.status !== 'rejected') ||
+    ended.context?.erp.posted === true
+  );
+}
+
+/**
+ * Finance's decision on a run that ended with a reason (a re-post: a new run carries it). Refused, with why, when the run
+ * ended with no reason, or the action is not one its reason allows (ALLOWED; only skip or retry once the ERP has the
+ * payment). Thrown messages are for the caller.
+ */
+export function validateRepost(ended: PaymentState, r: Resolution): void {
+  if (!r.by?.trim()) throw new Error('who is resolving ("by") is required');
+  if (!r.why?.trim()) throw new Error('a reason ("why") is required');
+  if (!ended.attention) {
+    throw new Error(
+      `payment ${ended.paymentId} ended ${ended.stage} with no reason left for finance: nothing to re-post (payment retry reads both systems again)`,
+    );
+  }
+  const wait = endedInErp(ended) ? ENDED_IN_ERP_ACTIONS : null;
+  const allowed = wait?.actions ?? ALLOWED[ended.attention.reason];
+  if (!allowed.includes(r.action)) {
+    throw new Error(
+      `"${r.action}" does not resolve ${ended.attention.reason} on payment ${ended.paymentId}, which ended ${ended.stage}${wait ? ` (${wait.what})` : ''}; allowed: ${allowed.join(', ')}`,
+    );
+  }
+  if (r.action === 'apply_to_invoice' && !r.invoiceNumber?.trim()) throw new Error('invoiceNumber is required');
+  if (r.action === 'treat_as_adjustment' && !r.partnerPaymentId?.trim()) throw new Error('partnerPaymentId is required');
+}
+
+/** What a re-post run carries (`PortalPaymentInput.repost`): the decision, and what the ended run's reason was about. */
+export function repostDecision(ended: PaymentState, runId: string, r: Resolution): RepostDecision {
+  validateRepost(ended, r);
+  const attention = ended.attention!;
+  const skippedClosed = (ended.plan?.parts ?? []).flatMap((p) => (p.kind === 'skipped' && p.reason === 'closed_invoice' && p.invoiceNumber ? [p.invoiceNumber] : []));
+  const parked = ended.plan?.attention?.invoiceNumbers ?? [];
+  const invoiceNumbers = [...new Set(attention.reason === 'closed_invoice' ? skippedClosed : parked)];
+  return { resolution: r, runId, stage: ended.stage, reason: attention.reason, invoiceNumbers };
+}
+
+/**
+ * Folds a finance decision into the inputs of the next plan; null keeps the previous override (retry). `attention`: what
+ * the decision was taken on (a parked plan's, or the reason and invoices of the run a re-post ended).
+ */
+function applyResolution(r: Resolution, attention: Pick<PlanAttention, 'reason' | 'invoiceNumbers'> | null, resolutions: FinanceResolutions): ResolutionAction | null {
   switch (r.action) {
     case 'retry':
       return null;
     case 'post_unapplied': {
-      const numbers = plan.attention?.invoiceNumbers ?? [];
-      if (plan.attention?.reason === 'over_cap') (resolutions as { allowOverCap?: boolean }).allowOverCap = true;
-      if (numbers.length === 0) return plan.attention?.reason === 'over_cap' ? null : { action: 'post_unapplied' };
+      const numbers = attention?.invoiceNumbers ?? [];
+      if (attention?.reason === 'over_cap') (resolutions as { allowOverCap?: boolean }).allowOverCap = true;
+      if (numbers.length === 0) return attention?.reason === 'over_cap' ? null : { action: 'post_unapplied' };
       (resolutions as { invoices?: Record<string, 'post_unapplied' | 'skip'> }).invoices = {
         ...resolutions.invoices,
         ...Object.fromEntries(numbers.map((n) => [n, 'post_unapplied' as const])),
