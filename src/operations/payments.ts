@@ -1,9 +1,9 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { paymentWorkflowId } from '../../workflows/ids';
-import { paymentStateQuery, resolvePayment, type PaymentState, type Resolution } from '../../workflows/portalPayment';
+import { paymentStateQuery, repostDecision, resolvePayment, type PaymentState, type portalPayment, type RepostDecision, type Resolution } from '../../workflows/portalPayment';
 import type { PaymentStage } from '../domain/stages';
 import { AttentionReason, Currency, InvoiceNumber, InvoiceNumbers, PaymentAmount, PortalPaymentId, Stage } from '../temporal/searchAttributes';
-import { observePayment } from '../temporal/starters';
+import { observePayment, repostPayment } from '../temporal/starters';
 import { bounded, executeUpdateOnce, notFoundOrEnded, OperationError, type OpsContext } from './context';
 import { listCurrentRuns, literal, stageClauses, stagedRow } from './visibility';
 
@@ -84,9 +84,50 @@ async function call<T>(ctx: OpsContext, connectionKey: string, paymentId: string
 export const paymentState = (ctx: OpsContext, connectionKey: string, paymentId: string): Promise<PaymentState> =>
   call(ctx, connectionKey, paymentId, () => handle(ctx, connectionKey, paymentId).query(paymentStateQuery));
 
-/** Finance's decision for a payment that needs attention; the workflow's validator rejects what does not fit. */
-export const resolve = (ctx: OpsContext, connectionKey: string, paymentId: string, resolution: Resolution): Promise<PaymentState> =>
-  call(ctx, connectionKey, paymentId, () => executeUpdateOnce((updateId) => handle(ctx, connectionKey, paymentId).executeUpdate(resolvePayment, { args: [resolution], updateId })));
+/**
+ * Finance's decision for a payment. A running payment takes it by Update (the workflow's validator refuses what does not
+ * fit: a payment not waiting for a decision, an action its reason does not allow). A payment whose run has ended with a
+ * reason (skipped `closed_invoice`, posted `over_cap`, …) is re-posted: a new run carries the decision (`repost`).
+ */
+export async function resolve(ctx: OpsContext, connectionKey: string, paymentId: string, resolution: Resolution): Promise<PaymentState> {
+  try {
+    return await bounded(ctx, `portal payment ${paymentId}`, () =>
+      executeUpdateOnce((updateId) => handle(ctx, connectionKey, paymentId).executeUpdate(resolvePayment, { args: [resolution], updateId })),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new OperationError(String(err.cause?.message ?? err.message), 409);
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  return repost(ctx, connectionKey, paymentId, resolution);
+}
+
+/**
+ * Re-posts a payment whose run ended with a reason: a new run of it carries finance's decision (who and why in its
+ * input, so in its history, and first in its decisions), read and planned as any run (so a payment the ERP has is never
+ * posted again). Refused (409) when a run is open again (decide there), when the run ended with no reason, failed or
+ * was terminated, or when its reason does not allow the action (`validateRepost`). Returns the new run's state.
+ */
+export async function repost(ctx: OpsContext, connectionKey: string, paymentId: string, resolution: Resolution): Promise<PaymentState> {
+  const what = `portal payment ${paymentId}`;
+  const running = () =>
+    new OperationError(`${what} is running again (a new observation or another re-post started it): resolve it there once it waits for a decision`, 409);
+  const run = await call(ctx, connectionKey, paymentId, () => handle(ctx, connectionKey, paymentId).describe());
+  if (run.status.name === 'RUNNING') throw running();
+  if (run.status.name !== 'COMPLETED') {
+    throw new OperationError(`${what} has ended (${run.status.name.toLowerCase()}) with no state to decide on; payment retry starts a new run`, 409);
+  }
+  const ended = await bounded(ctx, what, () => ctx.client.workflow.getHandle<typeof portalPayment>(run.workflowId, run.runId).result());
+  let decision: RepostDecision;
+  try {
+    decision = repostDecision(ended, run.runId, resolution);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new OperationError(message, /is required$/.test(message) ? 400 : 409);
+  }
+  const started = await bounded(ctx, `re-posting ${what}`, () => repostPayment(ctx, ctx.companyId, connectionKey, paymentId, decision));
+  if (!started) throw running();
+  return bounded(ctx, what, () => started.query(paymentStateQuery));
+}
 
 /**
  * Retry or re-post by hand: observe the payment again (a finished payment gets a new run that re-reads both systems).

@@ -9,7 +9,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import { customer, CUSTOMER_WORKFLOW_REVISION, type CustomerInput } from '../../workflows/customer';
 import { INVOICE_WORKFLOW_REVISION, invoiceLifecycle, type InvoiceLifecycleInput } from '../../workflows/invoiceLifecycle';
-import { PAYMENT_WORKFLOW_REVISION, paymentObserved, portalPayment, type PaymentObservation } from '../../workflows/portalPayment';
+import { PAYMENT_WORKFLOW_REVISION, paymentObserved, portalPayment, type PaymentObservation, type RepostDecision } from '../../workflows/portalPayment';
 import { customerWorkflowId, invoiceWorkflowId, paymentWorkflowId } from '../../workflows/ids';
 import { CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from './searchAttributes';
 
@@ -81,6 +81,37 @@ export async function observePayment(
       { key: Stage, value: 'staged' },
     ],
   });
+}
+
+/**
+ * A new run of a payment whose workflow has ended, carrying finance's decision on the ended run (a re-post). Started
+ * only if no run is open (conflict policy FAIL): null when one is (a new observation, or another re-post, started it),
+ * so a decision never goes to a run that did not take it. A run's ERP read by external document number keeps a payment
+ * the ERP has from being posted again, whichever run reads it.
+ */
+export async function repostPayment(
+  t: Target,
+  companyId: string,
+  connectionKey: string,
+  paymentId: string,
+  repost: RepostDecision,
+): Promise<WorkflowHandle<typeof portalPayment> | null> {
+  try {
+    return await t.client.workflow.start(portalPayment, {
+      taskQueue: t.taskQueue,
+      workflowId: paymentWorkflowId(connectionKey, paymentId),
+      args: [{ companyId, connectionKey, paymentId, revision: PAYMENT_WORKFLOW_REVISION, repost }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      typedSearchAttributes: [
+        { key: PortalPaymentId, value: paymentId },
+        { key: Stage, value: 'staged' },
+      ],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return null;
+    throw err;
+  }
 }
 
 /** Update-with-start of a customer's workflow. */
