@@ -10,7 +10,7 @@ import { withOps } from './ops';
 export function registerAttentionCommands(program: Command): void {
   program
     .command('attention')
-    .description('invoices and payments waiting for a person, with their reasons')
+    .description('invoices and payments waiting for a person, and payments that ended with a reason finance has not re-posted')
     .option('--limit <n>', 'at most this many rows of each (default 200)')
     .option('--json', 'print JSON')
     .action((opts: OutputOptions & { limit?: string }) => {
@@ -25,6 +25,9 @@ export function registerAttentionCommands(program: Command): void {
             '',
             heading('payments', r.payments.length, r.totals.payments),
             paymentListTable(r.payments),
+            '',
+            heading('payments ended with a reason (payment resolve re-posts one with a decision)', r.endedPayments.length, r.totals.endedPayments),
+            paymentListTable(r.endedPayments),
           ].join('\n'),
         );
       });

@@ -17,6 +17,7 @@ const NAMES = {
   stage: '--stage',
   customer: '--customer',
   limit: '--limit',
+  ended: '--ended',
 };
 const ref = { connection: connectionKey, paymentId: portalPaymentId };
 
@@ -48,19 +49,21 @@ export function registerPaymentCommands(program: Command): void {
     .option('--customer <number>', 'only this customer')
     .option('--invoice <number>', 'only payments of this invoice (alone or with others)')
     .option('--attention', 'only payments waiting for finance')
+    .option('--ended', 'only payments whose run ended with a reason, not re-posted since (payment resolve re-posts one)')
     .option('--limit <n>', 'at most this many rows (default 200)')
     .option('--json', 'print JSON')
-    .action((opts: OutputOptions & { stage?: string; customer?: string; invoice?: string; attention?: boolean; limit?: string }) => {
+    .action((opts: OutputOptions & { stage?: string; customer?: string; invoice?: string; attention?: boolean; ended?: boolean; limit?: string }) => {
       const schema = z.object({
         stage: paymentStage.optional(),
         customer: customerNumber.optional(),
         invoice: invoiceNumber.optional(),
         attention: z.boolean().optional(),
+        ended: z.boolean().optional(),
         limit: listLimit.optional(),
       });
-      const f = parseArgs(schema, { stage: opts.stage, customer: opts.customer, invoice: opts.invoice, attention: opts.attention, limit: opts.limit }, NAMES);
+      const f = parseArgs(schema, { stage: opts.stage, customer: opts.customer, invoice: opts.invoice, attention: opts.attention, ended: opts.ended, limit: opts.limit }, NAMES);
       return withOps(async (ctx) => {
-        const rows = await listPayments(ctx, { stage: f.stage, customerNumber: f.customer, invoiceNumber: f.invoice, attention: f.attention, limit: f.limit });
+        const rows = await listPayments(ctx, { stage: f.stage, customerNumber: f.customer, invoiceNumber: f.invoice, attention: f.attention, ended: f.ended, limit: f.limit });
         emit(rows, opts, () => paymentListTable(rows));
       });
     });
@@ -114,7 +117,7 @@ export function registerPaymentCommands(program: Command): void {
 
   payment
     .command('resolve')
-    .description('decide a payment that needs attention (recorded with who and why)')
+    .description('decide a payment that needs attention, or re-post one whose run ended with a reason (a new run carries the decision; recorded with who and why)')
     .argument('<connection>')
     .argument('<paymentId>')
     .option('--action <action>', 'apply_to_invoice | post_unapplied | treat_as_refund | treat_as_adjustment | skip | retry')
@@ -132,7 +135,11 @@ export function registerPaymentCommands(program: Command): void {
       );
       return withOps(async (ctx) => {
         const s = await resolve(ctx, p.connection, p.paymentId, decision);
-        emit(s, opts, () => `payment ${s.paymentId}: ${decision.action} recorded; stage ${s.stage}`);
+        emit(s, opts, () =>
+          s.repostOf
+            ? `payment ${s.paymentId}: ${decision.action} recorded; re-posted by a new run (the run that ended ${s.repostOf.stage}: ${s.repostOf.reason}); stage ${s.stage}`
+            : `payment ${s.paymentId}: ${decision.action} recorded; stage ${s.stage}`,
+        );
       });
     });
 

@@ -30,8 +30,16 @@ export interface PaymentFilter {
   customerNumber?: string;
   /** Only payments of this invoice, alone or with others. */
   invoiceNumber?: string;
+  /**
+   * Only payments whose run ended (completed) with a reason (skipped `closed_invoice`, posted `over_cap`, …) and that no
+   * later run replaced (a re-post, a retry): what finance may re-post with `resolve`.
+   */
+  ended?: boolean;
   limit?: number;
 }
+
+/** A completed run that kept an attention reason (the current runs among them are listed, `listCurrentRuns`). */
+export const ENDED_WITH_REASON = [`ExecutionStatus = 'Completed'`, `${AttentionReason.name} IS NOT NULL`];
 
 /**
  * A payment of this invoice: one of the invoices it touches (`InvoiceNumbers`), or, for a run indexed before that
@@ -45,6 +53,7 @@ export const paymentClauses = (filter: PaymentFilter): string[] => [
   `WorkflowType = 'portalPayment'`,
   ...stageClauses(filter),
   ...(filter.invoiceNumber ? [paymentOfInvoice(filter.invoiceNumber)] : []),
+  ...(filter.ended ? ENDED_WITH_REASON : []),
 ];
 
 /** The Payment Staging list: visibility query over payment workflows, newest first. */

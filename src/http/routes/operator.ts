@@ -58,7 +58,14 @@ const schemas = {
   optIn: z.object({ numbers: bulk(customerNumber), optedIn: z.boolean().default(true), autoBill: z.boolean().optional(), by: actor }).strict(),
   sync: z.object({ numbers: bulk(customerNumber), by: actor }).strict(),
   paymentList: z
-    .object({ stage: paymentStage.optional(), customer: customerNumber.optional(), invoice: invoiceNumber.optional(), attention: flag.optional(), limit: listLimit.optional() })
+    .object({
+      stage: paymentStage.optional(),
+      customer: customerNumber.optional(),
+      invoice: invoiceNumber.optional(),
+      attention: flag.optional(),
+      ended: flag.optional(),
+      limit: listLimit.optional(),
+    })
     .strict(),
   attention: z.object({ limit: listLimit.optional() }).strict(),
 };
@@ -143,7 +150,9 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: ApiDeps, opts
       // Payments (the staging list) and finance decisions
       api.get('/payments', async (req) => {
         const q = parseRequest(schemas.paymentList, 'query', req.query);
-        return { payments: await listPayments(ctx, { stage: q.stage, customerNumber: q.customer, invoiceNumber: q.invoice, attention: q.attention, limit: q.limit }) };
+        return {
+          payments: await listPayments(ctx, { stage: q.stage, customerNumber: q.customer, invoiceNumber: q.invoice, attention: q.attention, ended: q.ended, limit: q.limit }),
+        };
       });
       api.get('/payments/:connection/:paymentId', async (req) => {
         const p = paymentRef(req.params);
