@@ -78,8 +78,8 @@ export function createErpActivities(deps: ActivityDeps) {
     },
 
     /** ERP facts about the invoices a payment names, with the settings the plan applies. */
-    async lookupErpInvoices({ numbers }: { numbers: string[] }): Promise<ErpInvoiceLookup> {
-      return classified(() => lookupErpInvoices(deps, numbers));
+    async lookupErpInvoices({ numbers, customerNumber }: { numbers: string[]; customerNumber?: string | null }): Promise<ErpInvoiceLookup> {
+      return classified(() => lookupErpInvoices(deps, numbers, customerNumber));
     },
 
     /** What the ERP has posted for a portal payment (and its reversal), keyed by external document number. */
@@ -99,10 +99,12 @@ export function createErpActivities(deps: ActivityDeps) {
 export interface ErpInvoiceLookup {
   invoices: ErpInvoiceInfo[];
   settings: ApplicationSettings;
+  /** The customer's own payment method code, read only when the settings name no default (absent: not read). */
+  customerMethodCode?: string | null;
 }
 
 /** The ERP invoices a payment is allocated to, as the application plan needs them, with the posting settings. */
-export async function lookupErpInvoices(deps: ActivityDeps, numbers: string[]): Promise<ErpInvoiceLookup> {
+export async function lookupErpInvoices(deps: ActivityDeps, numbers: string[], customerNumber?: string | null): Promise<ErpInvoiceLookup> {
   const invoices: ErpInvoiceInfo[] = [];
   const wanted = [...new Set(numbers)];
   // One query for up to 20 of them (a payment spread over several invoices), not one request each.
@@ -119,7 +121,16 @@ export async function lookupErpInvoices(deps: ActivityDeps, numbers: string[]): 
       status: s === 'open' ? 'open' : s === 'unknown' || s === 'draft' ? 'unknown' : 'closed',
     });
   }
-  return { invoices, settings: applicationSettings(deps.settings) };
+  // "If Payment Method Code is not specified, it will use the payment method of the customer."
+  const customerMethodCode = !deps.settings.payments.paymentMethodCode && customerNumber ? await customerMethodOf(deps, customerNumber) : undefined;
+  return { invoices, settings: applicationSettings(deps.settings), ...(customerMethodCode !== undefined ? { customerMethodCode } : {}) };
+}
+
+async function customerMethodOf(deps: ActivityDeps, customerNumber: string): Promise<string | null> {
+  const customer = await deps.bc.getCustomerByNumber(customerNumber, { details: false });
+  if (!customer?.paymentMethodId) return null;
+  const methods = await deps.bc.listPaymentMethods();
+  return methods.find((m) => m.id.toLowerCase() === customer.paymentMethodId!.toLowerCase())?.code ?? null;
 }
 
 /** Reversal keys read together with the payment's own (more are read on only when all of them are taken). */

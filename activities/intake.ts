@@ -233,7 +233,7 @@ export function createIntakeActivities(deps: ActivityDeps) {
               : [...new Set([...numbers.values()])],
           methodCode: method ? settings.payments.methodCodes[method] ?? null : null,
           erp,
-          ...(plannable && allocations.length > 0 ? { erpInvoices: await lookupErpInvoices(deps, allocations.map((a) => a.invoiceNumber)) } : {}),
+          ...(plannable && allocations.length > 0 ? { erpInvoices: await lookupErpInvoices(deps, allocations.map((a) => a.invoiceNumber), customerNumber) } : {}),
           journalBatch: settings.payments.journalBatch,
           portalBalances,
           ...(offered ? { offered } : {}),

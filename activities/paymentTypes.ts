@@ -26,7 +26,7 @@ export interface PaymentContext {
   methodCode: string | null;
   erp: ErpPostingState;
   /** The allocations' ERP invoices and the posting settings, read with the payment when it is to be planned. */
-  erpInvoices?: { invoices: ErpInvoiceInfo[]; settings: ApplicationSettings };
+  erpInvoices?: { invoices: ErpInvoiceInfo[]; settings: ApplicationSettings; customerMethodCode?: string | null };
   /** The portal balance of each invoice the payment is applied to, by invoice number, as this read saw it. */
   portalBalances?: Record<string, number>;
   /** The ERP payment journal batch postings go to (its journal poster takes them). */

@@ -1014,11 +1014,11 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     // The first plan of a look uses the ERP invoices read with the payment; a re-plan (finance decided) reads again.
     const fresh = allocations === c.allocations && !planned ? c.erpInvoices : undefined;
     planned = true;
-    const lookup = fresh ?? (await acts.lookupErpInvoices({ numbers: allocations.map((a) => a.invoiceNumber) }));
+    const lookup = fresh ?? (await acts.lookupErpInvoices({ numbers: allocations.map((a) => a.invoiceNumber), customerNumber: c.customerNumber }));
     const settings = { ...lookup.settings, paymentMethodCode: c.methodCode ?? lookup.settings.paymentMethodCode };
     try {
       return planApplication(
-        { paymentId: input.paymentId, amountMinor: net, currency: c.currency, customerNumber: c.customerNumber, allocations, customerMethodCode: null },
+        { paymentId: input.paymentId, amountMinor: net, currency: c.currency, customerNumber: c.customerNumber, allocations, customerMethodCode: lookup.customerMethodCode ?? null },
         lookup.invoices,
         settings,
         resolutions,

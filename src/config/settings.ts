@@ -123,7 +123,8 @@ export const settingsSchema = z
     payments: z
       .object({
         journalBatch: z.string().min(1).max(10).default('ARSYNC'),
-        paymentMethodCode: z.string().min(1).max(10).default('CARD'),
+        /** The ERP payment method of portal payments whose type `methodCodes` does not name; null: the customer's own. */
+        paymentMethodCode: z.string().min(1).max(10).nullable().default('CARD'),
         balancingAccountNo: accountNo.default('10200'),
         /** Per portal payment type (card, bank, ...): the ERP payment method code to use. */
         methodCodes: z.record(z.string(), z.string().min(1).max(10)).default({ card: 'CARD', bank: 'BANK' }),

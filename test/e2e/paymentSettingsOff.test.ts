@@ -10,7 +10,8 @@ import { ledger, paymentAt, postErpInvoice, remaining, sleep, startPaymentStack,
 
 let s: TestStack;
 beforeAll(async () => {
-  s = await startPaymentStack({ settings: { payments: { feeAccountNo: null, postPaymentsForClosedInvoices: false } } });
+  // No default payment method and no method per portal payment type either: the customer's own method is used.
+  s = await startPaymentStack({ settings: { payments: { feeAccountNo: null, postPaymentsForClosedInvoices: false, paymentMethodCode: null, methodCodes: {} } } });
 }, 60000);
 afterAll(async () => {
   await s?.close();
@@ -36,6 +37,15 @@ describe('without a fee account, and with closed-invoice payments skipped', () =
     const described = await s.t.client.workflow.getHandle(paymentWorkflowId('default', paymentId)).describe();
     expect(described.typedSearchAttributes.get(Stage)).toBe('posted');
     expect(described.typedSearchAttributes.get(AttentionReason)).toBe('over_cap');
+  });
+
+  it('with no payment method in the settings, the customer\'s own is used, and with it its balancing account', async () => {
+    // C20000 pays by bank transfer (its ERP payment method BANK, whose own balancing account is 10100).
+    const inv = await postErpInvoice(s, 'C20000', '80.00');
+    const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '80.00' }]);
+    const state = await paymentAt(s, paymentId, 'posted');
+    expect(state.plan).toMatchObject({ methodCode: 'BANK', balancingAccount: '10100' });
+    expect(ledger(s, paymentId).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-8000]);
   });
 
   it('a payment to an invoice closed in the ERP is skipped with reason closed_invoice; nothing is posted', async () => {
