@@ -92,6 +92,13 @@ export interface InvoiceLifecycleInput {
   /** "Modify Sync Status" of an ended run: this run carries its state (`state`) and starts by applying the reset. */
   reset?: { by: string; why: string };
   /**
+   * A run that ended at posted, reopened by the ERP afterwards (a payment unapplied: money due again; credited or
+   * cancelled while its portal invoice is open; `reopenEndedInvoice` in src/temporal/starters.ts): this run carries its
+   * state (`state`), records why, reads both sides and goes on from there (the due stage, or the cancel). Only starts
+   * made by that code carry it, so runs started before it replay as they ran, without a patch.
+   */
+  reopen?: { why: string };
+  /**
    * Which behaviour this run was started with (absent: 1), carried across continue-as-new. Part of the input, so runs
    * started by an older build replay as they ran, without a patch marker (whose search-attribute upsert is billed).
    */
@@ -153,7 +160,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   // Held in an object: requests are set by handlers between awaits, which flow analysis cannot see.
   const requests: { reset: Request | null; cancel: Request | null } = { reset: input.reset ?? null, cancel: null };
   // A restarted run is indexed afresh by its start (Stage syncing), not as the ended run left it.
-  let lastIndexed = input.reset
+  let lastIndexed = input.reset || input.reopen
     ? { stage: 'syncing' as InvoiceStage, attention: null as string | null, due: null as number | null }
     : { stage: state.stage, attention: state.attention?.reason ?? null, due: state.erpRemainingMinor };
 
@@ -502,6 +509,16 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
 
   if (!state.portal && !state.cancelled) await sync();
 
+  if (input.reopen && !state.cancelled) {
+    // Reopened by the ERP after it ended at posted: both sides read again, then the stage they say (money stages follow
+    // the money back), or the cancel of the portal invoice when the ERP credited or cancelled it.
+    record({ kind: 'reopened', by: 'erp', detail: input.reopen.why });
+    const b = await refreshFromErp();
+    if (b.portalViewedAt) await onViewed(b.portalViewedAt);
+    if (b.erpStatus === 'cancelled') await cancel('erp', b.erpCredited ? 'credited in the ERP' : 'cancelled in the ERP');
+    else restage();
+  }
+
   // Revisions 2-3: one re-check timer at a time, armed once and re-armed only when it fires (a timer per wait would
   // bill an action for every view or payment the invoice sees); revision 1 keeps a timer per wait; revision 4 none.
   const oneTimer = (input.revision ?? 1) >= 2;
@@ -537,7 +554,8 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       await condition(allHandlersFinished);
       if (events.length === 0 && !requests.reset && !requests.cancel) {
         state.continuedAsNew++;
-        await continueAsNew<typeof invoiceLifecycle>({ ...input, state, revision: INVOICE_WORKFLOW_REVISION });
+        // The reopening was recorded and acted on by this run: the next one only carries the state.
+        await continueAsNew<typeof invoiceLifecycle>({ ...input, state, reopen: undefined, revision: INVOICE_WORKFLOW_REVISION });
       }
       continue;
     }

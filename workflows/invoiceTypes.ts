@@ -14,6 +14,8 @@ export type TimelineKind =
   | 'posted'
   | 'attention'
   | 'reset'
+  /** A run that ended at posted started again because the ERP reopened, credited or cancelled the invoice (detail: why). */
+  | 'reopened'
   | 'cancelled';
 
 export interface TimelineEvent {
