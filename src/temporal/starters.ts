@@ -1,6 +1,7 @@
 import {
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   type Client,
@@ -11,6 +12,8 @@ import { customer, CUSTOMER_WORKFLOW_REVISION, type CustomerInput } from '../../
 import { INVOICE_WORKFLOW_REVISION, invoiceLifecycle, type InvoiceLifecycleInput } from '../../workflows/invoiceLifecycle';
 import { PAYMENT_WORKFLOW_REVISION, paymentObserved, portalPayment, type PaymentObservation, type RepostDecision } from '../../workflows/portalPayment';
 import { customerWorkflowId, invoiceWorkflowId, paymentWorkflowId } from '../../workflows/ids';
+import { erpInvoiceChangedSignal } from '../../workflows/invoiceMessages';
+import type { InvoiceState } from '../../workflows/invoiceTypes';
 import { CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from './searchAttributes';
 
 // How the API, the CLI and the activities start or reach the entity workflows. Every start is keyed by a business id,
@@ -26,13 +29,15 @@ export type StartOutcome = 'accepted' | 'completed';
 
 /**
  * Starts the invoice's workflow unless it runs (or ran to completion) already. `again` starts a fresh run of an ended
- * one (after a reset by hand), `carry` hands it the ended run's state and the reset to record.
+ * one (after a reset by hand, or reopened by the ERP), `carry` hands it the ended run's state and the reset or reopening
+ * to record. A run already running is kept (USE_EXISTING), so two callers starting the same invoice again at once make
+ * one run.
  */
 export async function startInvoice(
   t: Target,
   companyId: string,
   invoiceNumber: string,
-  opts: { again?: boolean; customerNumber?: string; carry?: Pick<InvoiceLifecycleInput, 'state' | 'reset'> } = {},
+  opts: { again?: boolean; customerNumber?: string; carry?: Pick<InvoiceLifecycleInput, 'state' | 'reset' | 'reopen'> } = {},
 ): Promise<StartOutcome> {
   const workflowId = invoiceWorkflowId(companyId, invoiceNumber);
   const customerNumber = opts.customerNumber ?? opts.carry?.state?.customerNumber ?? undefined;
@@ -54,6 +59,61 @@ export async function startInvoice(
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'completed';
     throw err;
   }
+}
+
+/** What `reopenEndedInvoice` found and did. */
+export type ReopenOutcome =
+  /** The run had ended at posted: a new one runs now, carrying its state (or another caller's, started a moment before). */
+  | 'reopened'
+  /** The invoice's workflow is running (signalled `erpInvoiceChanged` when `wake` asked for it). */
+  | 'running'
+  /** Ended for good (cancelled), or ended otherwise than completed (terminated, failed: the operator's reset): left. */
+  | 'ended'
+  /** No workflow for this invoice. */
+  | 'unknown';
+
+/** An ended run that the ERP can reopen: it completed at posted (a cancelled invoice stays cancelled). */
+export function reopenable(ended: Pick<InvoiceState, 'stage' | 'cancelled'>): boolean {
+  return !ended.cancelled && ended.stage === 'posted';
+}
+
+/**
+ * The ERP changed an invoice after its workflow ended at posted (a payment unapplied: money due again; credited or
+ * cancelled while its portal invoice is open): a new run starts carrying the ended run's state, records `why` and goes on
+ * from what both sides say now (the due stage, or the cancel). The caller has decided the ERP change calls for it; this
+ * only starts a run when the latest one completed at posted, never for a cancelled invoice nor a terminated or failed run.
+ * Idempotent: a new run starts only when none runs (ALLOW_DUPLICATE + USE_EXISTING), so duplicate notifications, the
+ * ERP watcher and the drift sweep at once make one run. `wake`: a running workflow is signalled to read both sides.
+ */
+export async function reopenEndedInvoice(t: Target, companyId: string, invoiceNumber: string, why: string, opts: { wake?: boolean } = {}): Promise<ReopenOutcome> {
+  const workflowId = invoiceWorkflowId(companyId, invoiceNumber);
+  // Twice at most: a run that ends between the look and the signal is looked at again, as ended.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let described;
+    try {
+      described = await t.client.workflow.getHandle(workflowId).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return 'unknown';
+      throw err;
+    }
+    if (described.status.name === 'RUNNING') {
+      if (!opts.wake) return 'running';
+      try {
+        await t.client.workflow.getHandle(workflowId, described.runId).signal(erpInvoiceChangedSignal, { reason: why });
+        return 'running';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) continue;
+        throw err;
+      }
+    }
+    if (described.status.name !== 'COMPLETED') return 'ended';
+    // That run's result (by its run id: a run started meanwhile is not waited for).
+    const ended = (await t.client.workflow.getHandle(workflowId, described.runId, { followRuns: false }).result()) as InvoiceState;
+    if (!reopenable(ended)) return 'ended';
+    await startInvoice(t, companyId, invoiceNumber, { again: true, carry: { state: ended, reopen: { why } } });
+    return 'reopened';
+  }
+  return 'ended';
 }
 
 /**
