@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { BcSalesInvoice, BusinessCentralClient } from '../adapters/businessCentral';
-import { startInvoice, type Target } from '../temporal/starters';
+import { reopenEndedInvoice, startInvoice, type Target } from '../temporal/starters';
+import { formatDecimal } from '../domain/money';
 import { invoiceWorkflowId } from '../../workflows/ids';
 import { erpInvoiceChangedSignal } from '../../workflows/invoiceMessages';
 import { creditChecks } from '../../activities/erp';
@@ -9,7 +10,10 @@ import { mapLimit } from './context';
 // What a change to an ERP sales invoice means for arsync, the same whether Business Central's notification told us
 // (src/http/routes/bcWebhook.ts) or the subscription's catch-up found it after Business Central dropped the
 // subscription (activities/subscriptions.ts): a posted invoice starts its workflow; one cancelled or corrected in
-// the ERP is signalled if it runs.
+// the ERP is signalled if it runs. An invoice whose workflow ended at posted and that the ERP shows open with money due
+// again (a payment or credit unapplied) gets a new run carrying the ended one's state (`reopenEndedInvoice`). One the ERP
+// credited or cancelled after its workflow ended is the ERP watcher's to restart (poked for every posted invoice's
+// notification, it reads the portal: only a portal invoice still open is cancelled), and the drift sweep's.
 
 const POSTED = new Set(['Open', 'Paid']);
 const ENDED = new Set(['Canceled', 'Corrective']);
@@ -44,6 +48,13 @@ async function onErpInvoiceChanged(deps: ErpInvoiceChangeDeps, companyId: string
     // signalled (so is any invoice the credit check cannot answer for).
     if (outcome === 'accepted' && inv.status === 'Paid' && credited(inv)) {
       await signalIfRunning(deps, companyId, inv.number, 'credited in the ERP');
+    }
+    // Ended, and open in the ERP with money due again: reopened, unless it ended for good (cancelled).
+    if (outcome === 'completed' && inv.status === 'Open' && inv.remaining.minor > 0) {
+      const why = `reopened in the ERP: ${formatDecimal(inv.remaining.minor, inv.currencyCode)} ${inv.currencyCode} due again`;
+      const reopened = await reopenEndedInvoice(deps.temporal, companyId, inv.number, why);
+      // Running: another caller (a duplicate notification, the watcher) started it again a moment before.
+      if (reopened === 'reopened' || reopened === 'running') return { outcome: `${inv.number}: ${reopened === 'reopened' ? 'reopened' : 'accepted'}`, posted: true };
     }
     return { outcome: `${inv.number}: ${outcome}`, posted: true };
   }
