@@ -18,7 +18,8 @@ import { formatDecimal } from '../src/domain/money';
 import { paidInFullDate } from '../src/domain/syncWindow';
 import { AmountDue, InvoiceNumber } from '../src/temporal/searchAttributes';
 import { literal } from '../src/operations/visibility';
-import { observePayment } from '../src/temporal/starters';
+import { observePayment, reopenEndedInvoice } from '../src/temporal/starters';
+import { chunks } from '../src/adapters/chunks';
 import { erpWatcherStateQuery } from '../workflows/erpMessages';
 import { erpWatcherWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import type { ActivityDeps } from './deps';
@@ -69,6 +70,20 @@ interface CustomerJob {
   onlyEntries?: number[];
   /** Drift sweep: nudge portal payments not posted in the ERP after this long. */
   retryUnpostedOlderThanMs?: number;
+}
+
+/** Who looked, in an invoice's timeline when it is reopened. */
+const SOURCE: Record<MirrorMode, string> = {
+  watch: 'ERP watcher',
+  window: 'window sync',
+  sweep: 'drift sweep',
+  list: 'unsynced applications list',
+  sync: 'ERP applications sync',
+};
+
+/** A portal invoice the customer can still pay: not cancelled, reversed or deleted, with a balance. */
+function openInPortal(inv: InInvoice): boolean {
+  return !inv.isDeleted && inv.status !== 'cancelled' && inv.status !== 'reversed' && inv.balance.minor > 0;
 }
 
 /** A problem with one customer that retrying the activity cannot fix: reported on its rows, the run carries on. */
@@ -220,6 +235,8 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
     // Both balances, with portal payments on their way to the ERP and portal reversals of posted payments accounted for.
     const mirrorInvoices: MirrorInvoice[] = [];
     const unposted = new Map<string, Tagged[]>();
+    /** Invoices the ERP cancelled or credited in full. */
+    const cancelledInErp = new Set<string>();
     for (const s of synced) {
       const { erp, portal: pinv } = s;
       const feeLines = gatewayFeeLinesMinor(pinv);
@@ -250,11 +267,13 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
         reversedAfterPosting += Math.max(0, erpApplied - net);
       }
       unposted.set(erp.number, stuck);
+      // Closed by a credit memo counts as cancelled: the invoice workflow cancels it in the portal (not a payment).
+      const erpCancelled = erpStatus(erp) === 'cancelled' || (await creditedInErp(deps, erp));
+      if (erpCancelled) cancelledInErp.add(erp.number);
       let decision: MirrorDecision = classifyDrift({
         currency: erp.currencyCode,
         erpRemainingMinor: erp.remaining.minor,
-        // Closed by a credit memo counts as cancelled: the invoice workflow cancels it in the portal (not a payment).
-        erpCancelled: erpStatus(erp) === 'cancelled' || (await creditedInErp(deps, erp)),
+        erpCancelled,
         portal: { currency: pinv.currency, balanceMinor: pinv.balance.minor - reversedAfterPosting, cancelled: pinv.status === 'cancelled' || pinv.isDeleted },
         inFlightToErpMinor: inFlight,
       });
@@ -358,6 +377,9 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
     // The report: the portal as it is now.
     const changed = apply && (records.length > 0 || removals.length > 0);
     const after = changed ? await listPayments() : payments;
+    /** Rows whose invoice workflow may have to act: cancelled or credited in the ERP while open in the portal; money due. */
+    const toCancel: Array<{ row: MirrorRow; what: string }> = [];
+    const dueAgain: MirrorRow[] = [];
     for (const s of synced) {
       const { erp, portal: before } = s;
       const pinv = changed ? await portals.client(s.key).getInvoice(before.id) : before;
@@ -397,8 +419,59 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
       };
       Object.assign(row, statusOf(outcome.decision, outcome, row.retriedPayments.length, erp.currencyCode));
       rows.push(row);
+      if (apply && cancelledInErp.has(erp.number) && openInPortal(pinv)) toCancel.push({ row, what: erpStatus(erp) === 'cancelled' ? 'cancelled' : 'credited' });
+      else if (apply && erpStatus(erp) === 'open' && erp.remaining.minor > 0) dueAgain.push(row);
     }
+    if (apply) await wakeInvoices(job, toCancel, dueAgain);
     return { rows, applications, notes };
+  }
+
+  /**
+   * The invoice workflows the ERP's side calls for. Cancelled or credited in the ERP while the portal invoice is still
+   * open: a running workflow is woken to cancel it (the ERP watcher leaves that to the notification, which signals it
+   * already), one that ended at posted is started again to do so; healed, not reported. Open with money due while the
+   * workflow ended at posted (a payment unapplied after it settled): started again, carrying its state, at the due stage.
+   * A cancelled invoice stays cancelled (`reopenEndedInvoice`).
+   */
+  async function wakeInvoices(job: CustomerJob, toCancel: Array<{ row: MirrorRow; what: string }>, dueAgain: MirrorRow[]): Promise<void> {
+    const source = SOURCE[job.mode];
+    for (const { row, what } of toCancel) {
+      const outcome = await reopenEndedInvoice(deps.temporal, job.companyId, row.invoiceNumber, `${source}: ${what} in the ERP while the portal invoice is open`, {
+        wake: job.mode !== 'watch',
+      });
+      if (outcome !== 'reopened' && !(outcome === 'running' && job.mode !== 'watch')) continue;
+      row.invoiceWorkflow = outcome === 'reopened' ? 'reopened' : 'woken';
+      row.status = 'changed';
+      row.detail = `${what} in the ERP, open in the portal: its invoice workflow ${outcome === 'reopened' ? 'was started again (it had ended at posted)' : 'was woken'} to cancel it there`;
+    }
+    if (dueAgain.length === 0) return;
+    const ended = await endedAtPosted(job.companyId, dueAgain.map((r) => r.invoiceNumber));
+    for (const row of dueAgain.filter((r) => ended.has(r.invoiceNumber))) {
+      const due = `${formatDecimal(row.erpRemainingMinor ?? 0, row.currency ?? '')} ${row.currency ?? ''}`;
+      if ((await reopenEndedInvoice(deps.temporal, job.companyId, row.invoiceNumber, `${source}: ${due} due again in the ERP`)) !== 'reopened') continue;
+      row.invoiceWorkflow = 'reopened';
+      row.detail = `${row.detail}; its invoice workflow, ended at posted, was started again: ${due} due again`;
+    }
+  }
+
+  /**
+   * Of these invoices, those with a run completed at posted (visibility, 50 to a query): only they can have ended with
+   * money due again in the ERP since. A later run may be running already (`reopenEndedInvoice` looks).
+   */
+  async function endedAtPosted(companyId: string, numbers: string[]): Promise<Set<string>> {
+    const prefix = invoiceWorkflowId(companyId, '');
+    const out = new Set<string>();
+    for (const group of chunks(numbers, 50)) {
+      const query = [
+        `WorkflowType = 'invoiceLifecycle'`,
+        `ExecutionStatus = 'Completed'`,
+        `TaskQueue = ${literal(deps.temporal.taskQueue)}`,
+        `Stage = 'posted'`,
+        `WorkflowId IN (${group.map((n) => literal(invoiceWorkflowId(companyId, n))).join(', ')})`,
+      ].join(' AND ');
+      for await (const wf of deps.temporal.client.workflow.list({ query })) out.add(wf.workflowId.slice(prefix.length));
+    }
+    return out;
   }
 
   /** Runs each customer's job; a permanent problem marks that customer's rows failed and the others carry on. */

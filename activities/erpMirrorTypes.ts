@@ -57,6 +57,11 @@ export interface MirrorRow {
   references: string[];
   /** Portal payments not yet posted in the ERP whose workflows were nudged to retry (drift sweep). */
   retriedPayments: string[];
+  /**
+   * What was done to the invoice's workflow: woken (running, cancelled or credited in the ERP while open in the portal),
+   * or reopened (it had ended at posted: a new run carries its state; src/temporal/starters.ts `reopenEndedInvoice`).
+   */
+  invoiceWorkflow?: 'woken' | 'reopened';
 }
 
 /** An ERP application or unapplication and the portal payment that mirrors it: listed, synced, and told to the invoice. */

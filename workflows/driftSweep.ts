@@ -10,8 +10,10 @@ import { HEARTBEAT_TIMEOUT } from './heartbeat';
 // The drift sweep (on a schedule and on demand): every open synced invoice's balance compared in both systems
 // (src/domain/drift.ts), with payments on their way and reversals accounted for. What the rules allow is healed: an ERP
 // application missing in the portal is recorded there, one the ERP unapplied is reduced there, and a portal payment that
-// has not reached the ERP has its payment workflow nudged to retry. The rest is reported on the invoice workflow
-// (AttentionReason=drift), which is cleared again once a later sweep finds the balances back in line.
+// has not reached the ERP has its payment workflow nudged to retry, and an invoice cancelled or credited in the ERP while
+// its portal invoice is open has its invoice workflow woken (or started again when it had ended at posted) to cancel it
+// there. The rest is reported on the invoice workflow (AttentionReason=drift), which is cleared again once a later sweep
+// finds the balances back in line.
 
 export interface DriftSweepInput {
   companyId: string;
@@ -45,7 +47,11 @@ export interface DriftSweepReport {
   /** Invoice workflows given AttentionReason=drift, and those cleared of it. */
   flagged: string[];
   cleared: string[];
-  /** Invoice workflows woken because their indexed amount due was not the ERP's (a missed notification). */
+  /**
+   * Invoice workflows woken because their indexed amount due was not the ERP's (a missed notification), or because the
+   * ERP cancelled or credited the invoice while its portal invoice is open; and those that had ended at posted, started
+   * again because the ERP reopened (money due again), credited or cancelled the invoice.
+   */
   woken: string[];
   startedAt: string;
   finishedAt: string | null;
@@ -114,6 +120,8 @@ export async function driftSweep(input: DriftSweepInput): Promise<DriftSweepRepo
       else report.rows.push(r);
       if ((r.status === 'already_right' || r.status === 'changed') && r.unresolvedMinor === 0) inLine.add(r.invoiceNumber);
       if (r.erpRemainingMinor !== null) erpRemaining[r.invoiceNumber] = r.erpRemainingMinor;
+      // Woken or started again by the mirror itself (cancelled in the ERP, open in the portal; reopened with money due).
+      if (r.invoiceWorkflow && !report.woken.includes(r.invoiceNumber)) report.woken.push(r.invoiceNumber);
     }
     summary = addCounts(summary, summariseDrift(res.rows));
     report.summary = summary;
@@ -142,7 +150,7 @@ export async function driftSweep(input: DriftSweepInput): Promise<DriftSweepRepo
         await getExternalWorkflowHandle(invoiceWorkflowId(input.companyId, st.invoiceNumber)).signal(erpInvoiceChangedSignal, {
           reason: `drift sweep: the ERP has ${st.erpRemainingMinor} due, the invoice ${st.indexedMinor}`,
         });
-        report.woken.push(st.invoiceNumber);
+        if (!report.woken.includes(st.invoiceNumber)) report.woken.push(st.invoiceNumber);
       } catch {
         // Ended meanwhile: nothing to wake.
       }
