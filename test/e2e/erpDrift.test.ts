@@ -109,10 +109,70 @@ describe('drift sweep', () => {
       expect((await invoiceState(s.ops, inv.number)).stage).toBe('link_sent');
       const report = await sweep();
       expect(report.woken).toContain(inv.number);
+      // Healed, not reported: the running workflow is woken to cancel it in the portal, never flagged as drift.
+      expect(row(report, inv.number)).toMatchObject({ status: 'changed', invoiceWorkflow: 'woken' });
+      expect(report.flagged).not.toContain(inv.number);
       await eventually(async () => (await invoiceState(s.ops, inv.number)).stage === 'cancelled', 10000, 'the invoice cancelled after the wake-up');
+      expect((await invoiceState(s.ops, inv.number)).timeline.map((e) => e.kind)).not.toContain('attention');
       expect((await portalInvoice(s, inv.portalInvoiceId)).statusId).toBe(5);
       // In line now: the next sweep wakes nothing.
       expect((await sweep()).woken).not.toContain(inv.number);
+    } finally {
+      await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
+      await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription again');
+    }
+  });
+
+  it('starts again an invoice that ended at posted when the ERP reopened it (money due) or credited it while its portal invoice is open', async () => {
+    const due = await postSynced(s, 'C10000', '66.00');
+    const credited = await postSynced(s, 'C10000', '77.00');
+    // Paid in full in the ERP (the notification wakes the watcher): both workflows end at posted.
+    const payments = [due, credited].map((inv) => s.bc.admin.recordPayment({ invoiceNumber: inv.number, amount: (inv.totalMinor / 100).toFixed(2) }));
+    const handle = (number: string) => s.t.client.workflow.getHandle(invoiceWorkflowId(s.ops.companyId, number));
+    for (const inv of [due, credited]) {
+      await eventually(async () => (await handle(inv.number).describe()).status.name === 'COMPLETED', 20000, `invoice ${inv.number} completed`);
+      expect(await handle(inv.number).result()).toMatchObject({ stage: 'posted' });
+    }
+    for (const sub of await s.deps.bc.listSubscriptions()) await s.deps.bc.deleteSubscription(sub.subscriptionId);
+    try {
+      // Nobody is told (no notification, the watcher sleeps). One has its payment unapplied: money due again. The other
+      // too, its portal payment reduced as the ERP mirror of a build before this one left it, then credited in full:
+      // cancelled in the ERP, open in the portal.
+      s.bc.admin.unapplyPayment({ entryNumber: payments[0].entryNumber });
+      s.bc.admin.unapplyPayment({ entryNumber: payments[1].entryNumber });
+      const [mirrored] = await paymentsOn(s, credited);
+      await s.deps.portals.client('default').deletePayment(mirrored.id);
+      s.bc.admin.creditInvoice(credited.number);
+      expect((await portalInvoice(s, credited.portalInvoiceId)).balance.minor).toBe(credited.totalMinor);
+
+      const report = await sweep();
+      expect(row(report, due.number)).toMatchObject({ status: 'changed', invoiceWorkflow: 'reopened', erpRemainingMinor: due.totalMinor });
+      expect(row(report, credited.number)).toMatchObject({ status: 'changed', invoiceWorkflow: 'reopened', detail: expect.stringMatching(/credited in the ERP, open in the portal/) });
+      expect(report.woken).toEqual(expect.arrayContaining([due.number, credited.number]));
+      expect(report.flagged).not.toContain(credited.number);
+
+      // The first runs again at the due stage, with the ERP amount and why.
+      const st = await eventually(async () => {
+        const x = await invoiceState(s.ops, due.number);
+        return x.stage !== 'posted' && x.erpRemainingMinor === due.totalMinor && x;
+      }, 10000, 'the reopened invoice at the due stage');
+      expect(['partially_paid', 'link_sent']).toContain(st.stage);
+      expect(st.timeline.filter((e) => e.kind === 'reopened')).toEqual([expect.objectContaining({ detail: expect.stringMatching(/^drift sweep: 66\.00 USD due again/) })]);
+      expect((await portalInvoice(s, due.portalInvoiceId)).balance.minor).toBe(due.totalMinor);
+      // The second cancels its portal invoice and ends cancelled.
+      await eventually(async () => (await portalInvoice(s, credited.portalInvoiceId)).statusId === 5, 10000, 'the credited invoice cancelled in the portal');
+      await eventually(async () => (await handle(credited.number).describe()).status.name === 'COMPLETED', 10000, 'the credited invoice ended');
+      expect(await handle(credited.number).result()).toMatchObject({ stage: 'cancelled', cancelled: true });
+
+      // In line now: the next sweep starts nothing (a cancelled invoice stays cancelled, a running one is not restarted).
+      const next = await sweep();
+      expect(next.woken).not.toContain(credited.number);
+      expect(next.woken).not.toContain(due.number);
+      for (const inv of [due, credited]) {
+        const runs = [];
+        for await (const wf of s.t.client.workflow.list({ query: `WorkflowId = '${invoiceWorkflowId(s.ops.companyId, inv.number)}'` })) runs.push(wf.runId);
+        expect(runs).toHaveLength(2);
+      }
     } finally {
       await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
       await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription again');
