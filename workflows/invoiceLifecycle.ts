@@ -33,6 +33,7 @@ import {
   previewLinkQuery,
   resetSyncUpdate,
   sendLinkUpdate,
+  type PaymentToInvoice,
 } from './invoiceMessages';
 import { withStateDefaults, type InvoiceState, type TimelineEvent } from './invoiceTypes';
 import { failureMessage, failureType } from './failureInfo';
@@ -112,7 +113,7 @@ export interface InvoiceLifecycleInput {
 
 type Event =
   | { type: 'viewed'; viewedAt: string; staffNotified?: boolean }
-  | { type: 'paymentPosted'; paymentId: string; amountMinor: number; erpRemainingMinor: number | null; portalBalanceMinor?: number | null }
+  | ({ type: 'paymentPosted' } & PaymentToInvoice)
   | { type: 'erpApplication'; entryNumber: number; amountMinor: number; kind: 'applied' | 'unapplied'; postedAt: string }
   | { type: 'erpChanged'; reason: string };
 
@@ -572,6 +573,12 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
           await onViewed(e.viewedAt, e.staffNotified === true);
           break;
         case 'paymentPosted':
+          if (e.event) {
+            // Money the portal took that is not posted (yet, or any more): on the timeline; the balances say the stage.
+            record({ kind: `payment_${e.event.kind}` as const, amountMinor: e.event.amountMinor, detail: e.event.detail });
+            refresh = true;
+            break;
+          }
           if (e.amountMinor === 0) {
             // A reversal: the balances say what is left.
             refresh = true;

@@ -8,9 +8,19 @@ import type { InvoiceState, TimelineEvent } from './invoiceTypes';
  * A portal payment to this invoice was posted in the ERP (from the payment workflow): the ERP's remaining amount after
  * the posting, and the portal balance the payment's own read saw (that payment included).
  */
-export const paymentPostedSignal = defineSignal<[{ paymentId: string; amountMinor: number; erpRemainingMinor: number | null; portalBalanceMinor?: number | null }]>(
-  'paymentPosted',
-);
+export const paymentPostedSignal = defineSignal<[PaymentToInvoice]>('paymentPosted');
+export interface PaymentToInvoice {
+  paymentId: string;
+  amountMinor: number;
+  erpRemainingMinor: number | null;
+  portalBalanceMinor?: number | null;
+  /**
+   * What happened to a payment that is not (or no longer) posted, for the invoice's timeline: the portal took it and it
+   * waits to settle (pending), it waits for finance (parked, with the reason), or a posting was taken back (reversed).
+   * Absent: the payment was posted (or, with amount 0, look again).
+   */
+  event?: { kind: 'pending' | 'parked' | 'reversed'; amountMinor: number; detail: string };
+}
 /**
  * The customer opened the invoice (from the portal watcher; staff previews never arrive here). `staffNotified`: the
  * watcher told staff of this first view itself (the invoice then does not).

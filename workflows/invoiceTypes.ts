@@ -9,6 +9,10 @@ export type TimelineKind =
   | 'link_failed'
   | 'viewed'
   | 'payment_made'
+  /** The portal took a payment that waits to settle (bank), or waits for finance, or a posted one was taken back. */
+  | 'payment_pending'
+  | 'payment_parked'
+  | 'payment_reversed'
   | 'erp_payment'
   | 'erp_unapplied'
   | 'posted'

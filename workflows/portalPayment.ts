@@ -40,7 +40,7 @@ import {
 } from '../src/temporal/searchAttributes';
 import { failureMessage, failureType } from './failureInfo';
 import { invoiceWorkflowId, journalPosterWorkflowId } from './ids';
-import { paymentPostedSignal } from './invoiceMessages';
+import { paymentPostedSignal, type PaymentToInvoice } from './invoiceMessages';
 import { enqueuePosting, journalPosted } from './journalPoster';
 import { HEARTBEAT_TIMEOUT } from './heartbeat';
 import { countPaymentStage } from './metrics';
@@ -157,8 +157,10 @@ export interface RepostDecision {
  * decision was being applied for their next wait.
  * 6: every invoice the payment touches is indexed on its own (`InvoiceNumbers`), with the payment's amount
  * (`PaymentAmount`, `Currency`), in the upserts the run makes anyway (older runs: patch `INVOICES_LISTED`).
+ * 7: the invoices are told of a payment that waits to settle (pending) or for finance (parked), for their timeline and
+ * stage; older runs tell them only of postings and reversals.
  */
-export const PAYMENT_WORKFLOW_REVISION = 6;
+export const PAYMENT_WORKFLOW_REVISION = 7;
 
 /**
  * How a reversal made for an adjustment pair ends its description (either side writes the same words, naming the
@@ -221,6 +223,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   const revision4 = (input.revision ?? 1) >= 4;
   const revision5 = (input.revision ?? 1) >= 5;
   const revision6 = (input.revision ?? 1) >= 6;
+  const revision7 = (input.revision ?? 1) >= 7;
   let lastSeen = -1;
   let newestObserved = -1;
   let resolution: Resolution | null = null;
@@ -362,6 +365,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     waitActions = actions;
     awaitingDecision = true;
     await acts.notifyStaffOfPayment({ paymentId: input.paymentId, connectionKey: input.connectionKey, kind: 'needs_attention', reason, detail });
+    // Revision 7: the invoices show that money came in and waits for finance.
+    if (revision7) await tellInvoicesOf(state.context?.invoiceNumbers ?? [], { kind: 'parked', amountMinor: state.context?.amountMinor ?? 0, detail: `portal payment ${input.paymentId} waits for finance (${reason})` });
     await condition(() => resolution !== null || (wakeOnPartner && pairedWith !== null));
     awaitingDecision = false; // until the next wait, another decision is refused (the stage still says needs_attention)
     const r = resolution;
@@ -537,7 +542,10 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       return false;
     }
     if (ctx.portalStatus === 'pending') {
+      const told = state.stage === 'pending';
       setStage('pending');
+      // Revision 7: the invoices show that the portal took it, and that it waits to settle.
+      if (revision7 && !told) await tellInvoicesOf(ctx.invoiceNumbers, { kind: 'pending', amountMinor: ctx.amountMinor, detail: `portal payment ${input.paymentId} of ${money(ctx.amountMinor, ctx.currency)} waits to settle` });
       // Bank payments settle in days: wake on the next observation, or re-read every 6 hours in case one was missed.
       await condition(changedSinceRead, '6 hours');
       return true;
@@ -617,7 +625,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       decide('reverse', why, `${result.externalDocumentNumber}: ${owed}`);
       // Revision 3: the stage goes with the decision, before the invoices are told.
       if (revision3) settle();
-      for (const n of ctx.invoiceNumbers) await signalInvoice(n);
+      await tellInvoicesOf(ctx.invoiceNumbers, { kind: 'reversed', amountMinor: owed, detail: `portal payment ${input.paymentId}: ${why} (${money(owed, ctx.currency)})` });
     }
     settle();
     return false;
@@ -685,7 +693,9 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       decide('reverse', why, `${result.externalDocumentNumber}: ${plan.customerMinor} from the customer, ${feeMinor} from the fee account`);
       settle();
       // Only the customer part changes what the invoices have left.
-      if (plan.customerMinor > 0) for (const n of ctx.invoiceNumbers) await signalInvoice(n);
+      if (plan.customerMinor > 0) {
+        await tellInvoicesOf(ctx.invoiceNumbers, { kind: 'reversed', amountMinor: plan.customerMinor, detail: `portal payment ${input.paymentId}: ${why} (${money(plan.customerMinor, ctx.currency)})` });
+      }
     }
     settle();
     return false;
@@ -1056,17 +1066,28 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     }
   }
 
-  async function signalInvoice(invoiceNumber: string, posted?: { paymentId: string; amountMinor: number; erpRemainingMinor: number | null; portalBalanceMinor: number | null }) {
+  /** Tells the invoices what happened to a payment that is not posted (yet, or any more). */
+  async function tellInvoicesOf(invoiceNumbers: readonly string[], event: NonNullable<PaymentToInvoice['event']>) {
+    for (const n of invoiceNumbers) await signalInvoice(n, undefined, event);
+  }
+
+  async function signalInvoice(
+    invoiceNumber: string,
+    posted?: { paymentId: string; amountMinor: number; erpRemainingMinor: number | null; portalBalanceMinor: number | null },
+    event?: PaymentToInvoice['event'],
+  ) {
     try {
       await getExternalWorkflowHandle(invoiceWorkflowId(input.companyId, invoiceNumber)).signal(
         paymentPostedSignal,
-        posted ?? { paymentId: input.paymentId, amountMinor: 0, erpRemainingMinor: null },
+        posted ?? { paymentId: input.paymentId, amountMinor: 0, erpRemainingMinor: null, ...(event ? { event } : {}) },
       );
     } catch {
       // The invoice was not synced by us (or its workflow has ended): the drift sweep reconciles it.
     }
   }
 }
+
+const money = (minor: number, currency: string) => `${formatDecimal(minor, currency)} ${currency}`;
 
 /** Patch id: a payment finance skipped is not parked again by an observation that changed nothing in the portal. */
 const FINANCE_SKIP_HOLDS = 'finance-skip-holds';

@@ -1,9 +1,9 @@
 import { parseDecimal } from '../../src/domain/money';
-import { invoiceTimeline } from '../../src/operations/invoices';
+import { invoiceState, invoiceTimeline } from '../../src/operations/invoices';
 import { paymentState } from '../../src/operations/payments';
 import { payOnPortal } from '../support/portalPay';
 import { eventually, type TestStack } from '../support/stack';
-import { ledger, ledgerSum, paymentAt, postErpInvoice, sleep, startPaymentStack, submissions } from './paymentFixtures';
+import { apiPayment, ledger, ledgerSum, paymentAt, postErpInvoice, sleep, startPaymentStack, submissions } from './paymentFixtures';
 
 // Pending bank payments wait for the portal to settle them; failed ones post nothing; a payment voided or refunded in
 // the portal after it was posted is reversed in the ERP (each reversal once, under its own key).
@@ -26,6 +26,11 @@ describe('pending, failed, voided and refunded portal payments', () => {
     await sleep(500);
     expect(ledger(s, paymentId)).toEqual([]);
     expect((await paymentAt(s, paymentId, 'pending')).posting).toBeNull();
+
+    // The invoice shows that the portal took it and that it waits to settle.
+    const pending = await eventually(async () => (await invoiceTimeline(s.ops, inv.number)).find((e) => e.kind === 'payment_pending'), 10000, 'the pending payment on the timeline');
+    expect(pending.detail).toContain(`portal payment ${paymentId}`);
+    expect(pending.amountMinor).toBe(9000 + feeMinor);
 
     s.portal.admin.settlePayment(paymentId); // the bank debit clears; the portal fires update_payment
     const state = await paymentAt(s, paymentId, 'posted');
@@ -72,6 +77,28 @@ describe('pending, failed, voided and refunded portal payments', () => {
     await sleep(800);
     expect(ledger(s, `${paymentId}-R`)).toHaveLength(1);
     expect(ledger(s, `${paymentId}-R2`)).toHaveLength(0);
+  });
+
+  it('the invoice hears of money the portal took that waits for finance, and of a posting taken back', async () => {
+    // Part of a large invoice paid, then voided after posting: the invoice, still open, shows both.
+    const inv = await postErpInvoice(s, 'C10000', '500.00');
+    const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '120.00' }]);
+    await paymentAt(s, paymentId, 'posted');
+    await eventually(async () => (await invoiceState(s.ops, inv.number)).stage === 'partially_paid', 10000, 'partially_paid');
+    await s.deps.portals.client('default').deletePayment(paymentId);
+    await paymentAt(s, paymentId, 'skipped');
+    const reversed = await eventually(async () => (await invoiceTimeline(s.ops, inv.number)).find((e) => e.kind === 'payment_reversed'), 10000, 'the reversal on the timeline');
+    expect(reversed).toMatchObject({ amountMinor: 12000, detail: expect.stringContaining('voided in the portal after posting') });
+
+    // A payment above the absurd-amount cap waits for finance: the invoice shows it, and the portal balance it left.
+    const big = await postErpInvoice(s, 'C10000', '1500000.00');
+    const p = await apiPayment(s, big.portalClientId, 150000000, [{ invoiceId: big.portalInvoiceId, amountMinor: 150000000 }]);
+    await paymentAt(s, p.id, 'needs_attention');
+    const parked = await eventually(async () => (await invoiceTimeline(s.ops, big.number)).find((e) => e.kind === 'payment_parked'), 10000, 'the parked payment on the timeline');
+    expect(parked).toMatchObject({ amountMinor: 150000000, detail: expect.stringContaining('waits for finance (over_cap)') });
+    // Paid in the portal, nothing posted: the invoice says paid, not posted.
+    await eventually(async () => (await invoiceState(s.ops, big.number)).stage === 'paid', 10000, 'the invoice paid in the portal');
+    expect(ledger(s, p.id)).toEqual([]);
   });
 
   it('refunded in parts after posting → one reversal per refund, then refunded', async () => {
