@@ -555,8 +555,8 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
       await condition(allHandlersFinished);
       if (events.length === 0 && !requests.reset && !requests.cancel) {
         state.continuedAsNew++;
-        // The reopening was recorded and acted on by this run: the next one only carries the state.
-        await continueAsNew<typeof invoiceLifecycle>({ ...input, state, reopen: undefined, revision: INVOICE_WORKFLOW_REVISION });
+        // The reset or reopening was recorded and acted on by this run: the next one only carries the state.
+        await continueAsNew<typeof invoiceLifecycle>({ ...input, state, reset: undefined, reopen: undefined, revision: INVOICE_WORKFLOW_REVISION });
       }
       continue;
     }

@@ -219,6 +219,33 @@ describe('in skipped time', () => {
 
   });
 
+  it('a run restarted by a reset applies it once: the runs it hands over to do not forget the portal link again', async () => {
+    const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in3', invitationKey: 'key3', link: 'http://portal.test/client/invoice/key3' };
+    const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[], viewedAt: null as string | null };
+    const { activities, ran } = invoiceStubs(portal, erp);
+    await withWorker('ts-invoice-reset', activities, async () => {
+      const handle = await env.client.workflow.start<typeof invoiceLifecycle>('invoiceLifecycle', {
+        taskQueue: 'ts-invoice-reset',
+        workflowId: 'invoice:ts:PS-INV900003',
+        args: [{ companyId: 'ts', invoiceNumber: 'PS-INV900003', revision: INVOICE_WORKFLOW_REVISION, reset: { by: 'ops', why: 'resync' }, limits: { maxHistoryEvents: 60 } }],
+      });
+      // Views, each a little later, until the history asks for a fresh run (a few times).
+      for (let day = 1; day <= 40; day++) {
+        const viewedAt = `2030-01-${String((day % 28) + 1).padStart(2, '0')} 09:${String(day).padStart(2, '0')}:00`;
+        erp.viewedAt = viewedAt;
+        await handle.signal(invoiceViewedSignal, { viewedAt, staffNotified: true });
+        await env.sleep('1 hour');
+      }
+      const state = await handle.query(invoiceStateQuery);
+      expect(state.continuedAsNew).toBeGreaterThanOrEqual(1);
+      expect(state.timeline.filter((e) => e.kind === 'reset')).toHaveLength(1);
+      // Synced once, after the reset; never again because a handed-over run thought it was reset.
+      expect(ran.syncs).toHaveLength(1);
+      expect(state.portal?.invoiceId).toBe('in3');
+      await handle.terminate('test done');
+    });
+  });
+
   it('a months-long invoice (current revision) waits without a timer: nothing runs until it is told, and a wake-up reads both sides', async () => {
     const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in2', invitationKey: 'key2', link: 'http://portal.test/client/invoice/key2' };
     const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[], viewedAt: null };
