@@ -82,10 +82,12 @@ export async function resetInvoice(ctx: OpsContext, number: string, by: string, 
   }
   // Its last state: a completed run's result, or what a closed run answers to a query (a worker replays it). A run
   // whose history no longer replays (often why it was terminated) cannot say: it starts afresh, with the reset recorded.
+  // The run described, by its id: a run started meanwhile (the ERP reopened it) is not waited on.
+  const run = ctx.client.workflow.getHandle(h.workflowId, described.runId);
   const ended =
     described.status.name === 'COMPLETED'
-      ? await call(ctx, number, () => h.result() as Promise<InvoiceState>)
-      : await call(ctx, number, () => h.query(invoiceStateQuery)).catch((err: unknown) => {
+      ? await call(ctx, number, () => run.result() as Promise<InvoiceState>)
+      : await call(ctx, number, () => run.query(invoiceStateQuery)).catch((err: unknown) => {
           if (err instanceof OperationError) throw err;
           return null;
         });
