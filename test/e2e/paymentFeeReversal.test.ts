@@ -4,7 +4,7 @@ import { paymentState } from '../../src/operations/payments';
 import { eventually, type TestStack } from '../support/stack';
 import { apiPayment, ledger, ledgerSum, paymentAt, postErpInvoice, sleep, startPaymentStack } from './paymentFixtures';
 
-// A portal payment posted with an excess on the fee account ("Disallow Overpayments", a fee account configured), then
+// A portal payment posted with an excess on the fee account ("Disallow Overpayments", a fee account and a fee cap), then
 // taken back in the portal: the ERP reversal mirrors the lines that were posted, the fee line on the fee account and
 // the customer part on the customer, under <id>-R, <id>-R2, … (docs/ARCHITECTURE.md, data flow 2).
 
@@ -12,7 +12,8 @@ let s: TestStack;
 beforeAll(async () => {
   // The ERP payments these tests record leave the invoice with less to pay than the portal payment brings (the
   // excess): the ERP watcher must not mirror them into the portal first (its hourly poll does not come in a test).
-  s = await startPaymentStack({ settings: { polling: { erpLedgerInterval: '1h' } } });
+  // The fee cap lets the excess go to the fee account (by default an overpayment is credited to the customer).
+  s = await startPaymentStack({ settings: { polling: { erpLedgerInterval: '1h' }, payments: { feeCap: { maxMinor: 100000 } } } });
 }, 60000);
 afterAll(async () => {
   await s?.close();

@@ -154,6 +154,13 @@ describe('portal card payments posted in the ERP', () => {
     expect(state.attention).toEqual({ reason: 'over_cap', detail: expect.stringContaining('credited to the customer') });
     const q = await journalQueue(s);
     expect(q.queued).toEqual([]);
+
+    // Voided in the portal afterwards: both customer lines (applied and credit) and the fee are taken back, once.
+    await s.deps.portals.client('default').deletePayment(paymentId);
+    await paymentAt(s, paymentId, 'skipped');
+    expect(ledger(s, `${paymentId}-R`).reduce((sum, e) => sum + parseDecimal(e.amount, 'USD'), 0)).toBe(10000);
+    expect(await feePosted(paymentId)).toBe(feeMinor);
+    expect(await feePosted(`${paymentId}-R`)).toBe(-feeMinor);
   });
   type ErpInvoice = Awaited<ReturnType<typeof postErpInvoice>>;
   /** Pays 100.00 and then 50.00 by card while no worker runs, so both are classified with both fee lines on the invoice. */
