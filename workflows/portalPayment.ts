@@ -950,7 +950,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       const r = carried;
       carried = null;
       if (r.action === 'post_unapplied' || r.action === 'apply_to_invoice') {
-        override = applyResolution(r, { reason: input.repost.reason, invoiceNumbers: input.repost.invoiceNumbers }, resolutions) ?? override;
+        override = applyResolution(r, { reason: input.repost.reason, invoiceNumbers: input.repost.invoiceNumbers }, resolutions, revision7) ?? override;
       }
     }
 
@@ -968,7 +968,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
         }
         // Finance's decisions hold for the rest of the run; "retry" reads the portal and the ERP again.
         if (r.action === 'retry') return true;
-        override = applyResolution(r, plan.attention, resolutions) ?? override;
+        override = applyResolution(r, plan.attention, resolutions, revision7) ?? override;
         continue;
       }
       if (outcome.stage === 'skipped') {
@@ -1000,7 +1000,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
         state.posting = result;
       }
       if (result.status === 'rejected') {
-        override = applyResolution(decision!, plan.attention, resolutions) ?? override;
+        override = applyResolution(decision!, plan.attention, resolutions, revision7) ?? override;
         continue;
       }
       setStage('posted', reported);
@@ -1227,22 +1227,33 @@ export function repostDecision(ended: PaymentState, runId: string, r: Resolution
 
 /**
  * Folds a finance decision into the inputs of the next plan; null keeps the previous override (retry). `attention`: what
- * the decision was taken on (a parked plan's, or the reason and invoices of the run a re-post ended).
+ * the decision was taken on (a parked plan's, or the reason and invoices of the run a re-post ended). `revision7`: a
+ * payment parked for its size (over_cap, no invoices) is posted unapplied on post_unapplied, as the action says, and
+ * applied to the invoice finance names on apply_to_invoice; older runs took post_unapplied there as "accept it as the
+ * portal allocated it".
  */
-function applyResolution(r: Resolution, attention: Pick<PlanAttention, 'reason' | 'invoiceNumbers'> | null, resolutions: FinanceResolutions): ResolutionAction | null {
+function applyResolution(
+  r: Resolution,
+  attention: Pick<PlanAttention, 'reason' | 'invoiceNumbers'> | null,
+  resolutions: FinanceResolutions,
+  revision7 = false,
+): ResolutionAction | null {
   switch (r.action) {
     case 'retry':
       return null;
     case 'post_unapplied': {
       const numbers = attention?.invoiceNumbers ?? [];
       if (attention?.reason === 'over_cap') (resolutions as { allowOverCap?: boolean }).allowOverCap = true;
-      if (numbers.length === 0) return attention?.reason === 'over_cap' ? null : { action: 'post_unapplied' };
+      if (numbers.length === 0) return attention?.reason === 'over_cap' && !revision7 ? null : { action: 'post_unapplied' };
       (resolutions as { invoices?: Record<string, 'post_unapplied' | 'skip'> }).invoices = {
         ...resolutions.invoices,
         ...Object.fromEntries(numbers.map((n) => [n, 'post_unapplied' as const])),
       };
       return null;
     }
+    case 'apply_to_invoice':
+      if (revision7 && attention?.reason === 'over_cap') (resolutions as { allowOverCap?: boolean }).allowOverCap = true;
+      return r;
     default:
       return r;
   }

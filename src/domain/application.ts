@@ -286,9 +286,10 @@ export function planApplication(
     }
     const excess = alloc.amountMinor - inv.remainingMinor;
     if (settings.overpaymentCredit) {
-      // No cap configured: nothing beyond the portal's own gateway fee is booked as a fee.
+      // No cap configured: nothing beyond the portal's own gateway fee is booked as a fee. Finance allowing a large
+      // payment through (allowOverCap) says nothing of its excess: above the cap it stays the customer's.
       const cap = settings.feeCap ?? { maxMinor: 0 };
-      const asFee = settings.feeAccount && (resolutions.allowOverCap || !exceedsFeeCap(excess, inv.remainingMinor, cap));
+      const asFee = settings.feeAccount && !exceedsFeeCap(excess, inv.remainingMinor, cap);
       parts.push({ kind: 'applied', amountMinor: inv.remainingMinor, invoiceNumber: inv.number });
       parts.push(
         asFee

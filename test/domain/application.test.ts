@@ -316,6 +316,14 @@ describe('planApplication: an overpayment is the customer\'s money (overpaymentC
     expect(planOutcome(plan)).toEqual({ stage: 'applied', reason: null });
   });
 
+  it('keeps the excess the customer\'s when finance let a large payment through (allowOverCap is no fee decision)', () => {
+    const plan = planApplication(payment, invoices, { ...s, feeCap: { maxMinor: 0 } }, { allowOverCap: true });
+    expect(plan.parts).toEqual([
+      { kind: 'applied', amountMinor: 10000, invoiceNumber: 'INV-1' },
+      { kind: 'unapplied', amountMinor: 3000, invoiceNumber: 'INV-1', why: 'overpayment' },
+    ]);
+  });
+
   it('credits the excess to the customer when there is no fee account, rather than leave it out of the ERP', () => {
     const plan = planApplication(payment, invoices, { ...s, feeAccount: null });
     expect(postableParts(plan).map((p) => [p.kind, p.amountMinor])).toEqual([

@@ -1,6 +1,6 @@
 import { parseDecimal } from '../../src/domain/money';
 import { invoiceState, invoiceTimeline } from '../../src/operations/invoices';
-import { paymentState } from '../../src/operations/payments';
+import { paymentState, resolve } from '../../src/operations/payments';
 import { payOnPortal } from '../support/portalPay';
 import { eventually, type TestStack } from '../support/stack';
 import { apiPayment, ledger, ledgerSum, paymentAt, postErpInvoice, sleep, startPaymentStack, submissions } from './paymentFixtures';
@@ -99,6 +99,12 @@ describe('pending, failed, voided and refunded portal payments', () => {
     // Paid in the portal, nothing posted: the invoice says paid, not posted.
     await eventually(async () => (await invoiceState(s.ops, big.number)).stage === 'paid', 10000, 'the invoice paid in the portal');
     expect(ledger(s, p.id)).toEqual([]);
+    // Finance posts it unapplied, as the action says: a customer credit, the invoice left as the ERP has it.
+    await resolve(s.ops, 'default', p.id, { action: 'post_unapplied', by: 'finance@cronus.example', why: 'confirmed with the customer' });
+    const done = await paymentAt(s, p.id, 'posted');
+    expect(done.plan!.parts).toEqual([{ kind: 'unapplied', amountMinor: 150000000, invoiceNumber: null, why: 'not_allocated' }]);
+    expect(ledger(s, p.id).map((e) => parseDecimal(e.amount, 'USD'))).toEqual([-150000000]);
+    expect(parseDecimal(s.bc.admin.getInvoice(big.number).remaining, 'USD')).toBe(150000000);
   });
 
   it('refunded in parts after posting → one reversal per refund, then refunded', async () => {
