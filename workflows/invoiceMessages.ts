@@ -16,10 +16,12 @@ export interface PaymentToInvoice {
   portalBalanceMinor?: number | null;
   /**
    * What happened to a payment that is not (or no longer) posted, for the invoice's timeline: the portal took it and it
-   * waits to settle (pending), it waits for finance (parked, with the reason), or a posting was taken back (reversed).
+   * waits to settle (pending), it waits for finance (parked, with the reason), a posting was taken back (reversed), or
+   * one it said waits ended without reaching the ERP (ended: failed, voided, skipped).
    * Absent: the payment was posted (or, with amount 0, look again).
    */
-  event?: { kind: 'pending' | 'parked' | 'reversed'; amountMinor: number; detail: string };
+  /** `amountMinor`: this invoice's part (absent where one cannot be told apart, the detail then says the whole). */
+  event?: { kind: 'pending' | 'parked' | 'reversed' | 'ended'; amountMinor?: number; detail: string };
 }
 /**
  * The customer opened the invoice (from the portal watcher; staff previews never arrive here). `staffNotified`: the

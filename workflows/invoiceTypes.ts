@@ -13,6 +13,8 @@ export type TimelineKind =
   | 'payment_pending'
   | 'payment_parked'
   | 'payment_reversed'
+  /** A payment the timeline said waits ended without reaching the ERP (failed, voided, skipped). */
+  | 'payment_ended'
   | 'erp_payment'
   | 'erp_unapplied'
   | 'posted'

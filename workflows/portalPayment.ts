@@ -224,6 +224,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   const revision5 = (input.revision ?? 1) >= 5;
   const revision6 = (input.revision ?? 1) >= 6;
   const revision7 = (input.revision ?? 1) >= 7;
+  /** Invoices told that this payment waits (revision 7): told again if it ends without reaching the ERP. */
+  const toldWaiting = new Set<string>();
   let lastSeen = -1;
   let newestObserved = -1;
   let resolution: Resolution | null = null;
@@ -365,8 +367,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     waitActions = actions;
     awaitingDecision = true;
     await acts.notifyStaffOfPayment({ paymentId: input.paymentId, connectionKey: input.connectionKey, kind: 'needs_attention', reason, detail });
-    // Revision 7: the invoices show that money came in and waits for finance.
-    if (revision7) await tellInvoicesOf(state.context?.invoiceNumbers ?? [], { kind: 'parked', amountMinor: state.context?.amountMinor ?? 0, detail: `portal payment ${input.paymentId} waits for finance (${reason})` });
+    // Revision 7: the invoices show that money came in and waits for finance, for a payment the ERP does not have (a refused reversal of a posted one is no money waiting).
+    if (revision7 && !state.context?.erp.posted) await tellInvoicesOf(state.context?.invoiceNumbers ?? [], { kind: 'parked', amountMinor: state.context?.amountMinor ?? 0, detail: `portal payment ${input.paymentId} waits for finance (${reason})` });
     await condition(() => resolution !== null || (wakeOnPartner && pairedWith !== null));
     awaitingDecision = false; // until the next wait, another decision is refused (the stage still says needs_attention)
     const r = resolution;
@@ -440,12 +442,25 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
           skippedOn = { portalStatus: state.context?.portalStatus ?? null, refundedMinor: state.context?.refundedMinor ?? 0 };
           setStage('skipped');
           await condition(allHandlersFinished);
+          await releaseWaitingInvoices();
           return state;
         }
       }
       continue;
     }
+    await releaseWaitingInvoices();
     return state;
+  }
+
+  /**
+   * Revision 7: invoices told that this payment waits (to settle, or for finance) hear that it ended without reaching the
+   * ERP (failed, voided, skipped), so they read their balances again instead of showing money that never came.
+   */
+  async function releaseWaitingInvoices() {
+    if (!revision7 || toldWaiting.size === 0 || state.stage === 'posted' || state.context?.erp.posted) return;
+    const why = state.note ? `: ${state.note}` : '';
+    await tellInvoicesOf([...toldWaiting], { kind: 'ended', amountMinor: state.context?.amountMinor ?? 0, detail: `portal payment ${input.paymentId} ended ${state.stage} without reaching the ERP${why}` });
+    toldWaiting.clear();
   }
 
   /**
@@ -589,6 +604,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     carried = null;
     if (r.action === 'skip' || r.action === 'retry') {
       state.note = `the ERP has this payment's posting (${input.paymentId}): finance's ${describe(r)} leaves it as it is`;
+      // A retry changes nothing finance has to know: an overpayment credited to the customer stays listed (skip clears it).
+      if (r.action === 'retry' && input.repost?.reason === 'over_cap') state.attention = { reason: 'over_cap', detail: `as the run before it ended: ${state.note}` };
     } else {
       state.note = `the ERP has this payment's posting already (${input.paymentId}): finance's ${describe(r)} is not carried out, nothing is posted twice`;
     }
@@ -615,7 +632,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     if (owed > 0) {
       // Revision 3: a fresh run says at once that the payment is in the ERP (indexed with the stage it settles at).
       if (revision3 && state.stage === 'staged') setStage('posted', null, false);
-      const why = gone ? `voided in the portal after posting: posting reversed` : `refunded in the portal after posting: ${owed} reversed`;
+      const why = gone ? `voided in the portal after posting: posting reversed` : `refunded in the portal after posting: ${money(owed, ctx.currency)} reversed`;
       const result = await postReversal(input.paymentId, e, owed, ctx, why);
       if (result.status === 'rejected') {
         const r = await waitOnRefusal(`reversal ${result.code}: ${result.message}`);
@@ -625,7 +642,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       decide('reverse', why, `${result.externalDocumentNumber}: ${owed}`);
       // Revision 3: the stage goes with the decision, before the invoices are told.
       if (revision3) settle();
-      await tellInvoicesOf(ctx.invoiceNumbers, { kind: 'reversed', amountMinor: owed, detail: `portal payment ${input.paymentId}: ${why} (${money(owed, ctx.currency)})` });
+      await tellInvoicesOf(ctx.invoiceNumbers, { kind: 'reversed', amountMinor: owed, detail: `portal payment ${input.paymentId}: ${why}` });
     }
     settle();
     return false;
@@ -664,7 +681,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     const feeMinor = plan.fees.reduce((sum, f) => sum + f.amountMinor, 0);
     if (plan.customerMinor + feeMinor > 0) {
       if (revision3 && state.stage === 'staged') setStage('posted', null, false);
-      const why = gone ? 'voided in the portal after posting: posting reversed' : `refunded in the portal after posting: ${plan.customerMinor + feeMinor} reversed`;
+      const why = gone ? 'voided in the portal after posting: posting reversed' : `refunded in the portal after posting: ${money(plan.customerMinor + feeMinor, ctx.currency)} reversed`;
       const description = `Reversal of portal payment ${input.paymentId}`;
       const result = await submit({
         externalDocumentNumber: reversalKey(input.paymentId, e.reversals + 1),
@@ -694,7 +711,7 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
       settle();
       // Only the customer part changes what the invoices have left.
       if (plan.customerMinor > 0) {
-        await tellInvoicesOf(ctx.invoiceNumbers, { kind: 'reversed', amountMinor: plan.customerMinor, detail: `portal payment ${input.paymentId}: ${why} (${money(plan.customerMinor, ctx.currency)})` });
+        await tellInvoicesOf(ctx.invoiceNumbers, { kind: 'reversed', amountMinor: plan.customerMinor, detail: `portal payment ${input.paymentId}: ${why}` });
       }
     }
     settle();
@@ -1068,7 +1085,13 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
 
   /** Tells the invoices what happened to a payment that is not posted (yet, or any more). */
   async function tellInvoicesOf(invoiceNumbers: readonly string[], event: NonNullable<PaymentToInvoice['event']>) {
-    for (const n of invoiceNumbers) await signalInvoice(n, undefined, event);
+    for (const n of invoiceNumbers) {
+      // Several invoices: each its own part (what the portal allocated to it); a reversal's share is not known per invoice.
+      const own = state.context?.allocations.find((a) => a.invoiceNumber === n)?.amountMinor;
+      const amountMinor = invoiceNumbers.length === 1 ? event.amountMinor : event.kind === 'reversed' ? undefined : own;
+      await signalInvoice(n, undefined, { kind: event.kind, detail: event.detail, ...(amountMinor !== undefined ? { amountMinor } : {}) });
+      if (event.kind === 'pending' || event.kind === 'parked') toldWaiting.add(n);
+    }
   }
 
   async function signalInvoice(
@@ -1264,7 +1287,7 @@ function skippedDetail(plan: ApplicationPlan): string {
   return plan.parts
     .flatMap((p) =>
       p.kind === 'skipped' || p.kind === 'excess'
-        ? [`${p.kind} ${p.amountMinor} (${p.invoiceNumber ?? 'no invoice'})`]
+        ? [`${p.kind} ${money(p.amountMinor, plan.currency)} (${p.invoiceNumber ?? 'no invoice'})`]
         : p.kind === 'unapplied' && p.why === 'overpayment'
           ? [`overpayment of ${formatDecimal(p.amountMinor, plan.currency)} ${plan.currency} on ${p.invoiceNumber} credited to the customer`]
           : [],

@@ -59,6 +59,10 @@ describe('pending, failed, voided and refunded portal payments', () => {
     expect(ledger(s, paymentId)).toEqual([]);
     expect(await submissions(s, paymentId)).toBe(0);
     expect(parseDecimal(s.bc.admin.getInvoice(inv.number).remaining, 'USD')).toBe(4500);
+    // The invoice, told the payment waited to settle, hears it ended: its stage goes back with the portal balance.
+    const ended = await eventually(async () => (await invoiceTimeline(s.ops, inv.number)).find((e) => e.kind === 'payment_ended'), 10000, 'the ended payment on the timeline');
+    expect(ended.detail).toContain(`portal payment ${paymentId} ended skipped without reaching the ERP`);
+    await eventually(async () => ['link_sent', 'viewed'].includes((await invoiceState(s.ops, inv.number)).stage), 10000, 'the invoice back before payment');
   });
 
   it('voided (deleted) in the portal after posting → the posting is reversed in the ERP, once', async () => {
@@ -120,7 +124,7 @@ describe('pending, failed, voided and refunded portal payments', () => {
       return p.decisions.some((d) => d.action === 'reverse') && p;
     }, 10000, 'the reversal decision');
     expect(partly.stage).toBe('posted');
-    expect(partly.note).toMatch(/refunded in the portal after posting: 3000 reversed/);
+    expect(partly.note).toMatch(/refunded in the portal after posting: 30.00 USD reversed/);
     expect(ledgerSum(s, `${paymentId}-R`)).toBe(3000);
 
     await portal.refundPayment({ paymentId, currency: 'USD', date: today(), invoices: [{ invoiceId: inv.portalInvoiceId, amountMinor: 5000 }] });

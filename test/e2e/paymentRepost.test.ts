@@ -140,6 +140,13 @@ describe('re-posting a payment whose run ended with a reason', () => {
     expect(refused.status).toBe(409);
     expect(refused.data.message ?? refused.data.error).toMatch(/the ERP has this payment's posting.*allowed: skip, retry/);
 
+    // A retry reads both systems again and changes nothing finance has to know: the payment stays listed.
+    const retried = await api.post(`/api/v1/payments/default/${paymentId}/resolve`, { action: 'retry', by: FINANCE, why: 'look again' });
+    expect(retried.status).toBe(200);
+    await eventually(async () => (await paymentRuns(s, paymentId)).length === 2 && (await handle(paymentId).describe()).status.name === 'COMPLETED', 15000, 'the retry run ended');
+    expect((await paymentAt(s, paymentId, 'posted')).attention?.reason).toBe('over_cap');
+    await eventually(async () => (await listedForFinance(paymentId)).ops, 15000, 'still listed for finance');
+
     const ok = await api.post(`/api/v1/payments/default/${paymentId}/resolve`, { action: 'skip', by: FINANCE, why: 'card fee booked by hand' });
     expect(ok.status).toBe(200);
     expect(ok.data.repostOf).toEqual(expect.objectContaining({ stage: 'posted', reason: 'over_cap' }));
