@@ -513,8 +513,18 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   if (input.reopen && !state.cancelled) {
     // Reopened by the ERP after it ended at posted: both sides read again, then the stage they say (money stages follow
     // the money back), or the cancel of the portal invoice when the ERP credited or cancelled it.
-    record({ kind: 'reopened', by: 'erp', detail: input.reopen.why });
     const b = await refreshFromErp();
+    // Read by a job that started before the invoice settled again: nothing to reopen, the run ends where it was.
+    const settled = b.erpStatus !== 'cancelled' && state.erpRemainingMinor === 0 && (state.portalBalanceMinor ?? 0) === 0;
+    if (!settled) {
+      record({ kind: 'reopened', by: 'erp', detail: input.reopen.why });
+      // The whole amount due again: the ERP entries the ended run counted no longer pay it (the unapplication that
+      // took them off may have gone to the ended run), and only the portal payments the portal still lists count.
+      if (state.erpRemainingMinor === state.totalMinor) {
+        state.erpEntries = [];
+        if (b.portalPaymentIds !== null) state.postedPayments = state.postedPayments.filter((id) => b.portalPaymentIds!.includes(id));
+      }
+    }
     if (b.portalViewedAt) await onViewed(b.portalViewedAt);
     if (b.erpStatus === 'cancelled') await cancel('erp', b.erpCredited ? 'credited in the ERP' : 'cancelled in the ERP');
     else restage();

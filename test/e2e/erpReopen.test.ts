@@ -139,6 +139,29 @@ describe('an invoice reopened in the ERP after its workflow ended at posted', ()
     });
   });
 
+  it("reopened by a drift sweep after the unapplication went to the ended run: the ended run's ERP entry no longer counts as paid", async () => {
+    const inv = await postSynced(s, 'C20000', '45.00');
+    const pay = await paidAndPosted(inv, '45.00');
+    // No notification, no watcher: the unapplication reaches the portal (its mirrored payment gone) but no invoice run.
+    for (const sub of await s.deps.bc.listSubscriptions()) await s.deps.bc.deleteSubscription(sub.subscriptionId);
+    await s.t.client.workflow.getHandle(erpWatcherWorkflowId(s.ops.companyId)).terminate('test: watcher down');
+    try {
+      s.bc.admin.unapplyPayment({ entryNumber: pay.entryNumber });
+      const [mirrored] = await paymentsOn(s, inv);
+      await s.deps.portals.client('default').deletePayment(mirrored!.id);
+      const api = axios.create({ baseURL: s.apiUrl, headers: { authorization: `Bearer ${s.config.env.API_TOKEN}` } });
+      await api.post('/api/v1/erp/drift-sweep', { by: 'ana', waitSeconds: 30 });
+      const st = await reopenedWith(inv.number, inv.totalMinor);
+      // The ended run's ERP entry no longer pays anything: the invoice is back before payment.
+      expect(st.erpEntries).toEqual([]);
+      expect(['link_sent', 'viewed']).toContain(st.stage);
+    } finally {
+      await startServiceWorkflows(s.ops, s.deps.portals);
+      await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
+      await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription again');
+    }
+  });
+
   it('duplicate notifications, the ERP watcher and a drift sweep at once start one run', async () => {
     const inv = await postSynced(s, 'C20000', '75.00');
     const pay = await paidAndPosted(inv, '75.00');
