@@ -110,6 +110,13 @@ export async function reopenEndedInvoice(t: Target, companyId: string, invoiceNu
     // That run's result (by its run id: a run started meanwhile is not waited for).
     const ended = (await t.client.workflow.getHandle(workflowId, described.runId, { followRuns: false }).result()) as InvoiceState;
     if (!reopenable(ended)) return 'ended';
+    // Another caller may have reopened it while the result was read, and that run may have ended already (cancelled,
+    // or posted again): a start now would carry stale state over it. Only the run described is reopened.
+    const latest = await t.client.workflow.getHandle(workflowId).describe();
+    if (latest.runId !== described.runId) {
+      if (latest.status.name === 'RUNNING') return 'running';
+      continue;
+    }
     await startInvoice(t, companyId, invoiceNumber, { again: true, carry: { state: ended, reopen: { why } } });
     return 'reopened';
   }

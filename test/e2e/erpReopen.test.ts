@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import axios from 'axios';
 import { invoiceState } from '../../src/operations/invoices';
 import { onErpInvoicesChanged } from '../../src/operations/erpInvoiceChanged';
@@ -6,6 +7,7 @@ import type { InvoiceState } from '../../workflows/invoiceTypes';
 import { bcSubscriptionWorkflowId, erpWatcherWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
 import { renewNowSignal } from '../../workflows/bcSubscription';
 import { startServiceWorkflows } from '../../src/operations/services';
+import { reopenEndedInvoice } from '../../src/temporal/starters';
 import { eventually, type TestStack } from '../support/stack';
 import { paymentsOn, portalInvoice, postSynced, startErpStack, watcherPolls, type Synced } from './erpFixtures';
 
@@ -155,6 +157,51 @@ describe('an invoice reopened in the ERP after its workflow ended at posted', ()
       // The ended run's ERP entry no longer pays anything: the invoice is back before payment.
       expect(st.erpEntries).toEqual([]);
       expect(['link_sent', 'viewed']).toContain(st.stage);
+    } finally {
+      await startServiceWorkflows(s.ops, s.deps.portals);
+      await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
+      await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription again');
+    }
+  });
+
+  it('a caller that read the ended run before another reopened it (that run ending cancelled) does not start a third run', async () => {
+    const inv = await postSynced(s, 'C20000', '35.00');
+    const pay = await paidAndPosted(inv, '35.00');
+    for (const sub of await s.deps.bc.listSubscriptions()) await s.deps.bc.deleteSubscription(sub.subscriptionId);
+    await s.t.client.workflow.getHandle(erpWatcherWorkflowId(s.ops.companyId)).terminate('test: watcher down');
+    try {
+      s.bc.admin.unapplyPayment({ entryNumber: pay.entryNumber });
+      const [mirrored] = await paymentsOn(s, inv);
+      await s.deps.portals.client('default').deletePayment(mirrored!.id);
+      s.bc.admin.creditInvoice(inv.number);
+      // Caller B is slow between reading the ended run's result and starting (a busy frontend, a pause).
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const slowClient = {
+        workflow: {
+          start: s.t.client.workflow.start.bind(s.t.client.workflow),
+          getHandle: (...args: Parameters<Client['workflow']['getHandle']>) => {
+            const h = s.t.client.workflow.getHandle(...args);
+            return new Proxy(h, {
+              get(target, prop) {
+                if (prop === 'result') return async () => Promise.all([target.result(), gate]).then(([r]) => r);
+                const v = Reflect.get(target, prop) as unknown;
+                return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+              },
+            });
+          },
+        },
+      } as unknown as Client;
+      const b = reopenEndedInvoice({ client: slowClient, taskQueue: s.deps.temporal.taskQueue }, s.ops.companyId, inv.number, 'caller B');
+      await new Promise((r) => setTimeout(r, 500));
+      // Caller A reopens; its run cancels the portal invoice (credited in the ERP) and ends cancelled.
+      expect(await reopenEndedInvoice(s.deps.temporal, s.ops.companyId, inv.number, 'caller A')).toBe('reopened');
+      await eventually(async () => (await handle(inv.number).describe()).status.name === 'COMPLETED' && (await runsOf(inv.number)).length === 2, 20000, 'the reopened run ended');
+      expect(((await handle(inv.number).result()) as InvoiceState).stage).toBe('cancelled');
+      release();
+      expect(await b).toBe('ended');
+      expect(await runsOf(inv.number)).toHaveLength(2);
+      expect((await portalInvoice(s, inv.portalInvoiceId)).statusId).toBe(5);
     } finally {
       await startServiceWorkflows(s.ops, s.deps.portals);
       await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
