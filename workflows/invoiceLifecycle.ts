@@ -621,10 +621,11 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
           const known = state.erpEntries.indexOf(e.entryNumber);
           if (e.kind === 'applied' && known < 0) {
             state.erpEntries.push(e.entryNumber);
-            record({ kind: 'erp_payment', amountMinor: e.amountMinor, detail: `ERP entry ${e.entryNumber}` }, isoOr(e.postedAt));
+            // When arsync learned of it (the timeline's order); the ERP's posting date, a day without a time, in the detail.
+            record({ kind: 'erp_payment', amountMinor: e.amountMinor, detail: `ERP entry ${e.entryNumber}, posted ${e.postedAt}` });
           } else if (e.kind === 'unapplied' && known >= 0) {
             state.erpEntries.splice(known, 1);
-            record({ kind: 'erp_unapplied', amountMinor: e.amountMinor, detail: `ERP entry ${e.entryNumber}` }, isoOr(e.postedAt));
+            record({ kind: 'erp_unapplied', amountMinor: e.amountMinor, detail: `ERP entry ${e.entryNumber}, posted ${e.postedAt}` });
           }
           refresh = true;
           break;

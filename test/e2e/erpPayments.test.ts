@@ -41,6 +41,11 @@ describe('ERP watcher', () => {
     expect(st.erpEntries).toContain(first.entryNumber);
     const timeline = await invoiceTimeline(s.ops, inv.number);
     expect(timeline.find((e) => e.kind === 'erp_payment')?.amountMinor).toBe(usd('100.00'));
+    // In the order things happened: the ERP payment after the invoice reached the portal (its posting date, a day
+    // without a time, in the detail).
+    const kinds = timeline.map((e) => e.kind);
+    expect(kinds.indexOf('erp_payment')).toBeGreaterThan(kinds.indexOf('synced'));
+    expect(timeline.find((e) => e.kind === 'erp_payment')?.detail).toMatch(/^ERP entry \d+, posted \d{4}-\d{2}-\d{2}$/);
 
     // The portal's own payment workflow recognises it as recorded from the ERP and posts nothing back.
     const staged = await eventually(async () => {
