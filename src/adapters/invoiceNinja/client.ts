@@ -179,7 +179,8 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
   /**
    * Every row changed at or after `since` (unix seconds), oldest first. Paged by value, not by offset: each request asks
    * again from the newest `updated_at` read so far, so a row changed while the pages are read (it moves to the end) cannot
-   * shift an unread row onto a page already read. Offsets are used only within one second that fills a whole page.
+   * shift an unread row onto a page already read. Within one second that fills a whole page there is no value to page
+   * by: offsets are used there, and that second is read again afterwards until a reading finds no row it had not seen.
    */
   async function listUpdatedSince<T extends { id: string; updated_at: number }>(
     what: string,
@@ -189,33 +190,46 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     schema: Parameters<typeof listEnvelope>[0],
   ): Promise<T[]> {
     const byId = new Map<string, T>();
-    let from = Math.floor(since);
-    let page = 1;
-    for (let request = 0; request < MAX_PAGES; request++) {
-      const body = await http.request(
-        what,
-        { method: 'GET', url: path, params: { ...params, updated_at: from, sort: 'updated_at|asc', per_page: pageSize, page } },
-        listEnvelope(schema),
-      );
-      const rows = body.data as T[];
-      // A row read twice (at the boundary second, or changed meanwhile) keeps its newest reading.
-      for (const r of rows) {
-        const known = byId.get(r.id);
-        if (!known || r.updated_at >= known.updated_at) byId.set(r.id, r);
+    let requests = 0;
+    /** Reads from `start` on into `byId`; the first second paged by offset, if any. */
+    const readFrom = async (start: number): Promise<number | null> => {
+      let from = start;
+      let page = 1;
+      let offsetSecond: number | null = null;
+      while (requests++ < MAX_PAGES) {
+        const body = await http.request(
+          what,
+          { method: 'GET', url: path, params: { ...params, updated_at: from, sort: 'updated_at|asc', per_page: pageSize, page } },
+          listEnvelope(schema),
+        );
+        const rows = body.data as T[];
+        // A row read twice (at the boundary second, or changed meanwhile) keeps its newest reading.
+        for (const r of rows) {
+          const known = byId.get(r.id);
+          if (!known || r.updated_at >= known.updated_at) byId.set(r.id, r);
+        }
+        const p = body.meta?.pagination;
+        if (rows.length === 0 || !p || p.current_page >= p.total_pages) return offsetSecond;
+        const newest = Math.max(...rows.map((r) => r.updated_at));
+        if (newest > from) {
+          from = newest;
+          page = 1;
+        } else {
+          offsetSecond ??= from;
+          page += 1;
+        }
       }
-      const p = body.meta?.pagination;
-      if (rows.length === 0 || !p || p.current_page >= p.total_pages) {
-        return [...byId.values()].sort((a, b) => a.updated_at - b.updated_at);
-      }
-      const newest = Math.max(...rows.map((r) => r.updated_at));
-      if (newest > from) {
-        from = newest;
-        page = 1;
-      } else {
-        page += 1;
-      }
+      throw new ExternalServiceError('invoice-ninja', `${what}: more than ${MAX_PAGES} pages`, { retryable: false, code: 'too_many_pages' });
+    };
+    let offsetSecond = await readFrom(Math.floor(since));
+    // A row of that second changed while it was paged shifts the unread rows back by one: read it again until nothing new.
+    for (let again = 0; offsetSecond !== null && again < 3; again++) {
+      const seen = byId.size;
+      const next = await readFrom(offsetSecond);
+      if (byId.size === seen) break;
+      offsetSecond = next;
     }
-    throw new ExternalServiceError('invoice-ninja', `${what}: more than ${MAX_PAGES} pages`, { retryable: false, code: 'too_many_pages' });
+    return [...byId.values()].sort((a, b) => a.updated_at - b.updated_at);
   }
 
   async function getClient(id: string): Promise<InClient> {
