@@ -11,7 +11,7 @@ import { retrying, verify, type MadePayment } from './lib/chaosVerify';
 import { bootstrap, createCustomers, pay, postInvoices } from './lib/scenario';
 import { startBenchStack, type BenchStack } from './lib/stack';
 import { forEachLimit, seededRandom, sleep } from './lib/stats';
-import { startOwnTemporal } from './lib/temporalServer';
+import { startOwnTemporal } from '../src/temporal/ownDevServer';
 import { Stage } from '../src/temporal/searchAttributes';
 import { invoiceWorkflowId } from '../workflows/ids';
 import { startWebhookProxy } from './lib/webhookProxy';

@@ -7,7 +7,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { buildWorkflowBundle } from '../src/worker/bundle';
 import { durationMs } from '../src/config/duration';
 import { envSchema } from '../src/config/env';
-import { startOwnTemporal } from './lib/temporalServer';
+import { startOwnTemporal } from '../src/temporal/ownDevServer';
 import { startBenchStack } from './lib/stack';
 import type { BcLimits } from './lib/bcClient';
 import { bootstrap, createCustomers, postInvoices } from './lib/scenario';

@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { durationMs } from '../src/config/duration';
-import { freePort } from '../src/stack/ports';
-import { temporalCliPath } from '../src/temporal/binaries';
-import { devServerArgs, waitForTemporal } from '../src/temporal/devServer';
+import { startOwnTemporal } from '../src/temporal/ownDevServer';
 import { buildWorkflowBundle } from '../src/worker/bundle';
 import { payOnPortal } from '../test/support/portalPay';
 import type { TestStack } from '../test/support/stack';
@@ -72,21 +69,13 @@ async function main() {
 
   // The SDK's own warnings (e.g. an activity completing after its stack was closed) would bury the figures.
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
-  const port = await freePort();
-  const server = spawn(temporalCliPath(), devServerArgs({ port }), { stdio: ['ignore', 'ignore', 'inherit'] });
-  const stopServer = async () => {
-    if (server.exitCode !== null || server.signalCode !== null) return;
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  };
+  console.log('starting a Temporal dev server and building the workflow bundle…');
+  const bundled = buildWorkflowBundle(path.join(os.tmpdir(), `arsync-latency-bundle-${process.pid}.js`));
+  const server = await startOwnTemporal();
+  const stopServer = () => server.stop();
   try {
-    console.log('starting a Temporal dev server and building the workflow bundle…');
-    const [bundle] = await Promise.all([
-      buildWorkflowBundle(path.join(os.tmpdir(), `arsync-latency-bundle-${process.pid}.js`)),
-      waitForTemporal(`127.0.0.1:${port}`, 60000),
-    ]);
-    process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
+    const bundle = await bundled;
+    process.env.TEMPORAL_ADDRESS = server.address;
     process.env.TEMPORAL_NAMESPACE = 'default';
     process.env.ARSYNC_WORKFLOW_BUNDLE = bundle;
 

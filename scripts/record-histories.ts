@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,9 +7,7 @@ import { formatDecimal } from '../src/domain/money';
 import { setOptIn, syncCustomers } from '../src/operations/customers';
 import { cancelInvoice, copyLink, invoiceState, resetInvoice, sendLink } from '../src/operations/invoices';
 import { registerPortalWebhooks, startServiceWorkflows } from '../src/operations/services';
-import { freePort } from '../src/stack/ports';
-import { temporalCliPath } from '../src/temporal/binaries';
-import { devServerArgs, waitForTemporal } from '../src/temporal/devServer';
+import { startOwnTemporal } from '../src/temporal/ownDevServer';
 import { buildWorkflowBundle } from '../src/worker/bundle';
 import { bcSubscriptionWorkflowId, customerWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import { INVOICE_WORKFLOW_REVISION } from '../workflows/invoiceLifecycle';
@@ -27,19 +24,17 @@ import { eventually, startStack, type TestStack } from '../test/support/stack';
 const OUT = path.resolve(__dirname, '../test/fixtures/histories');
 
 async function main() {
-  const port = await freePort();
-  const server = spawn(temporalCliPath(), devServerArgs({ port }), { stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = await startOwnTemporal();
   let s: TestStack | undefined;
   try {
-    await waitForTemporal(`127.0.0.1:${port}`, 60000);
-    process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
+    process.env.TEMPORAL_ADDRESS = server.address;
     process.env.TEMPORAL_NAMESPACE = 'default';
     process.env.ARSYNC_WORKFLOW_BUNDLE = await buildWorkflowBundle(path.join(os.tmpdir(), `arsync-record-${process.pid}.js`));
     s = await startStack();
     await record(s);
   } finally {
     await s?.close();
-    server.kill('SIGTERM');
+    await server.stop();
   }
 }
 
