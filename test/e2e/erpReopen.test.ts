@@ -54,6 +54,27 @@ async function reopenedWith(number: string, remaining: number): Promise<InvoiceS
   }, 20000, `invoice ${number} running again with ${remaining} due`);
 }
 
+/**
+ * Paid in full in the ERP and posted; then, with no BC notification and no watcher, the payment unapplied in the ERP and
+ * its mirrored portal payment gone (as the watcher would have done, telling only the ended run). `body` runs in that
+ * state; the notification and the watcher come back after it.
+ */
+async function unappliedWhileUnwatched(inv: Synced, amount: string, body: () => Promise<void>) {
+  const pay = await paidAndPosted(inv, amount);
+  for (const sub of await s.deps.bc.listSubscriptions()) await s.deps.bc.deleteSubscription(sub.subscriptionId);
+  await s.t.client.workflow.getHandle(erpWatcherWorkflowId(s.ops.companyId)).terminate('test: watcher down');
+  try {
+    s.bc.admin.unapplyPayment({ entryNumber: pay.entryNumber });
+    const [mirrored] = await paymentsOn(s, inv);
+    await s.deps.portals.client('default').deletePayment(mirrored!.id);
+    await body();
+  } finally {
+    await startServiceWorkflows(s.ops, s.deps.portals);
+    await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
+    await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription again');
+  }
+}
+
 describe('an invoice reopened in the ERP after its workflow ended at posted', () => {
   it('a payment unapplied: a new run at the due stage with the ERP amount, saying why; a full credit memo then cancels the portal invoice for good', async () => {
     const inv = await postSynced(s, 'C10000', '120.00');
@@ -143,36 +164,19 @@ describe('an invoice reopened in the ERP after its workflow ended at posted', ()
 
   it("reopened by a drift sweep after the unapplication went to the ended run: the ended run's ERP entry no longer counts as paid", async () => {
     const inv = await postSynced(s, 'C20000', '45.00');
-    const pay = await paidAndPosted(inv, '45.00');
-    // No notification, no watcher: the unapplication reaches the portal (its mirrored payment gone) but no invoice run.
-    for (const sub of await s.deps.bc.listSubscriptions()) await s.deps.bc.deleteSubscription(sub.subscriptionId);
-    await s.t.client.workflow.getHandle(erpWatcherWorkflowId(s.ops.companyId)).terminate('test: watcher down');
-    try {
-      s.bc.admin.unapplyPayment({ entryNumber: pay.entryNumber });
-      const [mirrored] = await paymentsOn(s, inv);
-      await s.deps.portals.client('default').deletePayment(mirrored!.id);
+    await unappliedWhileUnwatched(inv, '45.00', async () => {
       const api = axios.create({ baseURL: s.apiUrl, headers: { authorization: `Bearer ${s.config.env.API_TOKEN}` } });
       await api.post('/api/v1/erp/drift-sweep', { by: 'ana', waitSeconds: 30 });
       const st = await reopenedWith(inv.number, inv.totalMinor);
       // The ended run's ERP entry no longer pays anything: the invoice is back before payment.
       expect(st.erpEntries).toEqual([]);
       expect(['link_sent', 'viewed']).toContain(st.stage);
-    } finally {
-      await startServiceWorkflows(s.ops, s.deps.portals);
-      await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
-      await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription again');
-    }
+    });
   });
 
   it('a caller that read the ended run before another reopened it (that run ending cancelled) does not start a third run', async () => {
     const inv = await postSynced(s, 'C20000', '35.00');
-    const pay = await paidAndPosted(inv, '35.00');
-    for (const sub of await s.deps.bc.listSubscriptions()) await s.deps.bc.deleteSubscription(sub.subscriptionId);
-    await s.t.client.workflow.getHandle(erpWatcherWorkflowId(s.ops.companyId)).terminate('test: watcher down');
-    try {
-      s.bc.admin.unapplyPayment({ entryNumber: pay.entryNumber });
-      const [mirrored] = await paymentsOn(s, inv);
-      await s.deps.portals.client('default').deletePayment(mirrored!.id);
+    await unappliedWhileUnwatched(inv, '35.00', async () => {
       s.bc.admin.creditInvoice(inv.number);
       // Caller B is slow between reading the ended run's result and starting (a busy frontend, a pause).
       let release!: () => void;
@@ -202,11 +206,7 @@ describe('an invoice reopened in the ERP after its workflow ended at posted', ()
       expect(await b).toBe('ended');
       expect(await runsOf(inv.number)).toHaveLength(2);
       expect((await portalInvoice(s, inv.portalInvoiceId)).statusId).toBe(5);
-    } finally {
-      await startServiceWorkflows(s.ops, s.deps.portals);
-      await s.t.client.workflow.getHandle(bcSubscriptionWorkflowId(s.ops.companyId, 'salesInvoices')).signal(renewNowSignal);
-      await eventually(async () => (await s.deps.bc.listSubscriptions()).length > 0, 20000, 'the BC subscription again');
-    }
+    });
   });
 
   it('duplicate notifications, the ERP watcher and a drift sweep at once start one run', async () => {
