@@ -29,16 +29,15 @@ const text = z
 const guid = z.string().regex(/^[0-9a-fA-F-]{36}$/, 'expected a GUID');
 const etag = z.string().optional();
 const decimal = z.number();
-const UNIT_PRICE_DECIMALS = 5;
-const fitsScale = (v: number, scale: number) => {
+/** Business Central keeps unit prices to 5 decimals: read exactly, once, at the boundary (more is refused, not rounded). */
+const unitPrice = z.number().transform((v, ctx) => {
   try {
-    parseExactDecimal(v, scale);
-    return true;
-  } catch {
-    return false;
+    return parseExactDecimal(v, 5, 'unitPrice');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
   }
-};
-
+});
 /** Decodes BC's enum encoding ("Credit_x0020_Memo" -> "Credit Memo", "_x0020_" -> ""). */
 export function decodeEnum(value: string): string {
   return value === '_x0020_' ? '' : value.replace(/_x0020_/g, ' ').replace(/_x002F_/g, '/');
@@ -95,7 +94,7 @@ export const salesInvoiceLineSchema = z.object({
   unitOfMeasureCode: text,
   quantity: decimal,
   // Not money: Business Central keeps unit prices to 5 decimals (its unit-amount precision), whatever the currency.
-  unitPrice: decimal.refine((v) => fitsScale(v, UNIT_PRICE_DECIMALS), `has more than ${UNIT_PRICE_DECIMALS} decimals`),
+  unitPrice,
   discountAmount: decimal,
   discountPercent: decimal,
   amountExcludingTax: decimal,
@@ -280,7 +279,7 @@ export function toSalesInvoice(raw: z.infer<typeof salesInvoiceSchema>): BcSales
     description: l.description,
     unitOfMeasureCode: l.unitOfMeasureCode,
     quantity: l.quantity,
-    unitPrice: parseExactDecimal(l.unitPrice, UNIT_PRICE_DECIMALS, 'unitPrice'),
+    unitPrice: l.unitPrice,
     discountPercent: l.discountPercent,
     discount: m(l.discountAmount, cur),
     amountExcludingTax: m(l.amountExcludingTax, cur),
