@@ -14,7 +14,7 @@ import {
   type PlannedRecord,
   type PlannedRemoval,
 } from '../src/domain/erpMirror';
-import { formatDecimal } from '../src/domain/money';
+import { formatAmount } from '../src/domain/money';
 import { paidInFullDate } from '../src/domain/syncWindow';
 import { AmountDue, InvoiceNumber } from '../src/temporal/searchAttributes';
 import { literal } from '../src/operations/visibility';
@@ -447,7 +447,7 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
     if (dueAgain.length === 0) return;
     const ended = await endedAtPosted(job.companyId, dueAgain.map((r) => r.invoiceNumber));
     for (const row of dueAgain.filter((r) => ended.has(r.invoiceNumber))) {
-      const due = `${formatDecimal(row.erpRemainingMinor ?? 0, row.currency ?? '')} ${row.currency ?? ''}`;
+      const due = formatAmount(row.erpRemainingMinor ?? 0, row.currency ?? '');
       if ((await reopenEndedInvoice(deps.temporal, job.companyId, row.invoiceNumber, `${source}: ${due} due again in the ERP`)) !== 'reopened') continue;
       row.invoiceWorkflow = 'reopened';
       row.detail = `${row.detail}; its invoice workflow, ended at posted, was started again: ${due} due again`;
@@ -685,7 +685,7 @@ function statusOf(
   retried: number,
   currency: string,
 ): Pick<MirrorRow, 'status' | 'detail'> {
-  const money = (minor: number) => `${formatDecimal(minor, currency)} ${currency}`;
+  const money = (minor: number) => formatAmount(minor, currency);
   switch (decision.kind) {
     case 'in_sync':
       return retried > 0 ? { status: 'changed', detail: `in line once ${retried} portal payment(s) not yet posted reach the ERP: retried` } : { status: 'already_right', detail: 'balances agree' };

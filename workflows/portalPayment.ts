@@ -26,7 +26,7 @@ import {
   type PlanAttention,
 } from '../src/domain/application';
 import { planPartsReversal, type PartsReversal } from '../src/domain/reversal';
-import { formatDecimal } from '../src/domain/money';
+import { formatAmount as money } from '../src/domain/money';
 import type { PaymentStage } from '../src/domain/stages';
 import {
   AttentionReason as AttentionReasonKey,
@@ -1110,8 +1110,6 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
   }
 }
 
-const money = (minor: number, currency: string) => `${formatDecimal(minor, currency)} ${currency}`;
-
 /** Patch id: a payment finance skipped is not parked again by an observation that changed nothing in the portal. */
 const FINANCE_SKIP_HOLDS = 'finance-skip-holds';
 /** Patch id: a payment finance applied to another invoice keeps its gateway fee on the fee account. */
@@ -1289,7 +1287,7 @@ function skippedDetail(plan: ApplicationPlan): string {
       p.kind === 'skipped' || p.kind === 'excess'
         ? [`${p.kind} ${money(p.amountMinor, plan.currency)} (${p.invoiceNumber ?? 'no invoice'})`]
         : p.kind === 'unapplied' && p.why === 'overpayment'
-          ? [`overpayment of ${formatDecimal(p.amountMinor, plan.currency)} ${plan.currency} on ${p.invoiceNumber} credited to the customer`]
+          ? [`overpayment of ${money(p.amountMinor, plan.currency)} on ${p.invoiceNumber} credited to the customer`]
           : [],
     )
     .join('; ');

@@ -53,8 +53,13 @@ export function toDecimalNumber(minor: number, currency: string): number {
   return Number(formatDecimal(minor, currency));
 }
 
+/** "12.34 USD": an amount as people read it. */
+export function formatAmount(minor: number, currency: string): string {
+  return `${formatDecimal(minor, currency)} ${currency}`;
+}
+
 export function formatMoney(m: Money): string {
-  return `${formatDecimal(m.minor, m.currency)} ${m.currency}`;
+  return formatAmount(m.minor, m.currency);
 }
 
 function numberToPlainString(n: number): string {

@@ -33,7 +33,7 @@
  */
 
 import { Decimal, decimalToNumber, decimalToString, parseExactDecimal, pow10, roundHalfAway } from './decimal';
-import { exponentOf, formatDecimal, toDecimalNumber } from './money';
+import { exponentOf, formatAmount, formatDecimal, toDecimalNumber } from './money';
 
 export type DecimalInput = Decimal | string | number;
 
@@ -180,7 +180,7 @@ export function planPortalInvoice(
   const tolerance = opts.roundingToleranceMinor ?? (invoice.lines.length + 1) * taxUnitMinor;
   if (Math.abs(roundingMinor) > tolerance) {
     problems.push(
-      `rounding of ${formatDecimal(roundingMinor, currency)} ${currency} exceeds the tolerance of ${formatDecimal(tolerance, currency)}: the lines do not add up to the ERP total`,
+      `rounding of ${formatAmount(roundingMinor, currency)} exceeds the tolerance of ${formatDecimal(tolerance, currency)}: the lines do not add up to the ERP total`,
     );
   }
 
@@ -230,7 +230,7 @@ export function adjustRoundingLine(
   if (correction === 0) return { lineItems: plan.lineItems, roundingMinor: plan.roundingMinor, changed: false };
   const roundingMinor = plan.roundingMinor + correction;
   if (Math.abs(roundingMinor) > plan.roundingToleranceMinor) {
-    const amount = (minor: number) => `${formatDecimal(minor, plan.currency)} ${plan.currency}`;
+    const amount = (minor: number) => formatAmount(minor, plan.currency);
     return {
       lineItems: plan.lineItems,
       roundingMinor: plan.roundingMinor,

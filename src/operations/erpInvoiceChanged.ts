@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { BcSalesInvoice, BusinessCentralClient } from '../adapters/businessCentral';
 import { reopenEndedInvoice, startInvoice, type Target } from '../temporal/starters';
-import { formatDecimal } from '../domain/money';
+import { formatAmount } from '../domain/money';
 import { invoiceWorkflowId } from '../../workflows/ids';
 import { erpInvoiceChangedSignal } from '../../workflows/invoiceMessages';
 import { creditChecks } from '../../activities/erp';
@@ -51,7 +51,7 @@ async function onErpInvoiceChanged(deps: ErpInvoiceChangeDeps, companyId: string
     }
     // Ended, and open in the ERP with money due again: reopened, unless it ended for good (cancelled).
     if (outcome === 'completed' && inv.status === 'Open' && inv.remaining.minor > 0) {
-      const why = `reopened in the ERP: ${formatDecimal(inv.remaining.minor, inv.currencyCode)} ${inv.currencyCode} due again`;
+      const why = `reopened in the ERP: ${formatAmount(inv.remaining.minor, inv.currencyCode)} due again`;
       const reopened = await reopenEndedInvoice(deps.temporal, companyId, inv.number, why);
       // Running: another caller (a duplicate notification, the watcher) started it again a moment before.
       if (reopened === 'reopened' || reopened === 'running') return { outcome: `${inv.number}: ${reopened === 'reopened' ? 'reopened' : 'accepted'}`, posted: true };
