@@ -1,14 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { JournalPostRequest, JournalPostResult } from '../../activities/journalTypes';
 import type { PaymentContext } from '../../activities/paymentTypes';
 import { journalPosted } from '../../workflows/journalPoster';
-import { adjustmentPaired, paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
+import { adjustmentPaired, paymentObserved, paymentStateQuery, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
 import { useTimeSkipping } from '../support/timeSkipping';
-import { PAYMENT_SETTINGS, portalPaymentContext } from '../support/paymentStubs';
+import { PAYMENT_SETTINGS, portalPaymentContext, withPaymentRun } from '../support/paymentStubs';
 import { sleep } from '../support/wait';
 
 // Finance's waits that a path cannot leave in needs_attention: a run parked again after a skip never spins (one
@@ -80,16 +78,7 @@ describe('a payment finance skipped, parked again and retried', () => {
       ...journalActs,
       async notifyStaffOfPayment() {},
     };
-    const taskQueue = `attention-loop-${randomUUID()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.ARSYNC_WORKFLOW_BUNDLE! }, activities });
-    const outcome = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.signalWithStart(portalPayment, {
-        taskQueue,
-        workflowId: `payment:default:loop-${randomUUID()}`,
-        args: [{ companyId: 'company', connectionKey: 'default', paymentId: 'POS1', revision: 5 }],
-        signal: paymentObserved,
-        signalArgs: [{ source: 'webhook', updatedAt: 1 }],
-      });
+    const outcome = await withPaymentRun(env, activities, { taskQueue: 'attention-loop', revision: 5 }, async (handle) => {
       expect((await untilStage(handle, 'needs_attention', 0))?.attention?.reason).toBe('unknown_payment');
       // The portal changed the payment while it waited: the skip is followed by one more read.
       await handle.signal(paymentObserved, { source: 'webhook', updatedAt: 2, event: 'update_payment' });
@@ -140,16 +129,7 @@ describe('a positive payment paired after it was posted, whose reversal the ERP 
       ...journalActs,
       async notifyStaffOfPayment() {},
     };
-    const taskQueue = `adjustment-refused-${randomUUID()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.ARSYNC_WORKFLOW_BUNDLE! }, activities });
-    const result = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.signalWithStart(portalPayment, {
-        taskQueue,
-        workflowId: `payment:default:adjust-${randomUUID()}`,
-        args: [{ companyId: 'company', connectionKey: 'default', paymentId: 'POS1', revision: 5 }],
-        signal: paymentObserved,
-        signalArgs: [{ source: 'webhook', updatedAt: 1 }],
-      });
+    const result = await withPaymentRun(env, activities, { taskQueue: 'adjustment-refused', revision: 5 }, async (handle) => {
       const parked = await untilStage(handle, 'needs_attention', 0);
       expect(parked?.attention).toEqual({ reason: 'erp_rejected', detail: expect.stringContaining('reversal for the adjustment with NEG1: blocked') });
       // What a refused application takes would not be carried out here.

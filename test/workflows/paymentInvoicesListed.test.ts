@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { PaymentContext } from '../../activities/paymentTypes';
-import { paymentObserved, paymentStateQuery, portalPayment, resolvePayment } from '../../workflows/portalPayment';
+import { paymentStateQuery, portalPayment, resolvePayment } from '../../workflows/portalPayment';
 import { useTimeSkipping } from '../support/timeSkipping';
-import { PAYMENT_SETTINGS, portalPaymentContext, postingJournal } from '../support/paymentStubs';
+import { PAYMENT_SETTINGS, portalPaymentContext, postingJournal, withPaymentRun } from '../support/paymentStubs';
 import { eventually } from '../support/wait';
 
 // A payment indexes each invoice it touches on its own (InvoiceNumbers) and its amount (PaymentAmount, Currency) in
@@ -47,16 +45,7 @@ async function run(context: PaymentContext, revision: number, decide?: (handle: 
     ...journal.activities,
     async notifyStaffOfPayment() {},
   };
-  const taskQueue = `invoices-listed-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.ARSYNC_WORKFLOW_BUNDLE! }, activities });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.signalWithStart(portalPayment, {
-      taskQueue,
-      workflowId: `payment:default:listed-${randomUUID()}`,
-      args: [{ companyId: 'company', connectionKey: 'default', paymentId: 'POS1', revision }],
-      signal: paymentObserved,
-      signalArgs: [{ source: 'webhook', updatedAt: 1 }],
-    });
+  return withPaymentRun(env, activities, { taskQueue: 'invoices-listed', revision }, async (handle) => {
     if (decide) {
       await eventually(async () => (await handle.query(paymentStateQuery)).stage === 'needs_attention', 10000, 'needs_attention');
       await decide(handle);

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { ErpPostingState } from '../../activities/paymentTypes';
-import { paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
+import { paymentStateQuery, resolvePayment, type PaymentState, type portalPayment } from '../../workflows/portalPayment';
 import { useTimeSkipping } from '../support/timeSkipping';
-import { portalPaymentContext, postingJournal } from '../support/paymentStubs';
+import { portalPaymentContext, postingJournal, withPaymentRun } from '../support/paymentStubs';
 import { sleep } from '../support/wait';
 
 // A posted payment with an excess on the fee account, refunded in the portal since: the reversal follows the posted
@@ -44,19 +43,10 @@ function stubs(erp: Partial<ErpPostingState>) {
   return { activities, submitted: journal.submitted };
 }
 
-async function run(erp: Partial<ErpPostingState>, body: (h: Awaited<ReturnType<typeof env.client.workflow.signalWithStart>>) => Promise<void> = async () => undefined) {
+async function run(erp: Partial<ErpPostingState>, body: (h: WorkflowHandle<typeof portalPayment>) => Promise<void> = async () => undefined) {
   const { activities, submitted } = stubs(erp);
-  const taskQueue = `parts-reversal-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.ARSYNC_WORKFLOW_BUNDLE! }, activities });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.signalWithStart(portalPayment, {
-      taskQueue,
-      workflowId: `payment:default:parts-${randomUUID()}`,
-      // A run of the current revision: an older one also takes the invoices-listed patch with its first upsert.
-      args: [{ companyId: 'company', connectionKey: 'default', paymentId: 'POS1', revision: 6 }],
-      signal: paymentObserved,
-      signalArgs: [{ source: 'webhook', updatedAt: 1, event: 'update_payment' }],
-    });
+  // A run of the current revision: an older one also takes the invoices-listed patch with its first upsert.
+  return withPaymentRun(env, activities, { taskQueue: 'parts-reversal', revision: 6, event: 'update_payment' }, async (handle) => {
     await body(handle);
     const result = await handle.result();
     const history = await handle.fetchHistory();

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { netOfPaymentRefund } from '../../activities/intake';
-import { paymentObserved, paymentStateQuery, portalPayment, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
+import { paymentStateQuery, resolvePayment, type PaymentState } from '../../workflows/portalPayment';
 import { useTimeSkipping } from '../support/timeSkipping';
-import { PAYMENT_SETTINGS, portalPaymentContext, postingJournal } from '../support/paymentStubs';
+import { PAYMENT_SETTINGS, portalPaymentContext, postingJournal, withPaymentRun } from '../support/paymentStubs';
 import { sleep } from '../support/wait';
 
 // A payment whose allocations the plan cannot take (bad input from the portal) is parked for finance with its reason,
@@ -43,16 +41,7 @@ function stubs() {
 describe('a plan the portal gave bad input for', () => {
   it('parks the payment as invalid_allocation; finance posts it unapplied', async () => {
     const { activities, submitted } = stubs();
-    const taskQueue = `plan-guard-${randomUUID()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.ARSYNC_WORKFLOW_BUNDLE! }, activities });
-    const result = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.signalWithStart(portalPayment, {
-        taskQueue,
-        workflowId: `payment:default:guard-${randomUUID()}`,
-        args: [{ companyId: 'company', connectionKey: 'default', paymentId: 'POS1', revision: 4 }],
-        signal: paymentObserved,
-        signalArgs: [{ source: 'webhook', updatedAt: 1 }],
-      });
+    const result = await withPaymentRun(env, activities, { taskQueue: 'plan-guard', revision: 4 }, async (handle) => {
       // A workflow task failing for ever answers no query: each look is bounded.
       const look = () => Promise.race([handle.query(paymentStateQuery), sleep(2000).then(() => undefined)]).catch(() => undefined);
       let parked: PaymentState | undefined;

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { ErpPostingState } from '../../activities/paymentTypes';
-import { paymentObserved, portalPayment } from '../../workflows/portalPayment';
+import { paymentObserved } from '../../workflows/portalPayment';
 import { useTimeSkipping } from '../support/timeSkipping';
-import { portalPaymentContext, postingJournal } from '../support/paymentStubs';
+import { portalPaymentContext, postingJournal, withPaymentRun } from '../support/paymentStubs';
 
 // A negative payment adjusted against a posted positive one, then voided in the portal, where the customer's arbiter no
 // longer remembers the pair (pruned, or a pair finance forced): the partner the run paired with goes with the release,
@@ -48,16 +47,7 @@ it('takes back the reversal of the partner the run paired with when the arbiter 
     ...journal.activities,
     async notifyStaffOfPayment() {},
   };
-  const taskQueue = `release-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.ARSYNC_WORKFLOW_BUNDLE! }, activities });
-  const result = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.signalWithStart(portalPayment, {
-      taskQueue,
-      workflowId,
-      args: [{ companyId: 'company', connectionKey: 'default', paymentId: 'NEG1', revision: 5 }],
-      signal: paymentObserved,
-      signalArgs: [{ source: 'webhook', updatedAt: 1 }],
-    });
+  const result = await withPaymentRun(env, activities, { taskQueue: 'release', workflowId, paymentId: 'NEG1', revision: 5 }, async (handle) => {
     return handle.result();
   });
   expect(releases).toEqual([{ paymentId: 'NEG1', partnerPaymentId: 'POS9' }]);

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { ErpPostingState, PaymentContext } from '../../activities/paymentTypes';
-import { paymentObserved, portalPayment } from '../../workflows/portalPayment';
+import { paymentObserved } from '../../workflows/portalPayment';
 import { useTimeSkipping } from '../support/timeSkipping';
-import { portalPaymentContext, postingJournal } from '../support/paymentStubs';
+import { portalPaymentContext, postingJournal, withPaymentRun } from '../support/paymentStubs';
 
 // Invoice Ninja deletes a voided payment's links to its invoices: a read after the void has no invoices. The reversal
 // still tells the invoices the payment was on (from the run's earlier read). Activities
@@ -33,16 +32,7 @@ async function run(reads: PaymentContext[]) {
     ...journal.activities,
     async notifyStaffOfPayment() {},
   };
-  const taskQueue = `void-invoices-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.ARSYNC_WORKFLOW_BUNDLE! }, activities });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.signalWithStart(portalPayment, {
-      taskQueue,
-      workflowId,
-      args: [{ companyId: 'company', connectionKey: 'default', paymentId: 'POS1', revision: 5 }],
-      signal: paymentObserved,
-      signalArgs: [{ source: 'webhook', updatedAt: 1 }],
-    });
+  return withPaymentRun(env, activities, { taskQueue: 'void-invoices', workflowId, revision: 5 }, async (handle) => {
     const result = await handle.result();
     const history = await handle.fetchHistory();
     const told = (history.events ?? []).flatMap((e) => (e.signalExternalWorkflowExecutionInitiatedEventAttributes ? [e.signalExternalWorkflowExecutionInitiatedEventAttributes.workflowExecution?.workflowId] : []));
