@@ -4,7 +4,7 @@ import { onDeploymentQueues } from '../../src/temporal/taskQueues';
 import { invoiceWorkflowId, paymentWorkflowId } from '../../workflows/ids';
 import { PORTAL_WEBHOOK_SECRET_HEADER } from '../../src/http/routes/portalWebhook';
 import { BC_WEBHOOK_PATH } from '../../activities/subscriptions';
-import { eventually, startStack, type TestStack } from '../support/stack';
+import { eventually, startStack, useStack, type TestStack } from '../support/stack';
 import { postFreshInvoice } from './freshInvoice';
 
 // Malformed and unauthenticated webhook requests to both receivers, over real HTTP: each answers its 4xx with a reason
@@ -13,12 +13,7 @@ import { postFreshInvoice } from './freshInvoice';
 
 let s: TestStack;
 
-beforeAll(async () => {
-  s = await startStack();
-}, 60000);
-afterAll(async () => {
-  await s?.close();
-});
+useStack(() => startStack(), (stack) => (s = stack));
 
 const http = () => axios.create({ baseURL: s.apiUrl, validateStatus: () => true });
 const portalHook = (event = 'create_payment', connection = 'default') => `/webhooks/invoice-ninja/${connection}/${event}`;

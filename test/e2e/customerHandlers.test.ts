@@ -1,7 +1,7 @@
 import { setOptIn, syncCustomers } from '../../src/operations/customers';
 import { customerWorkflowId } from '../../workflows/ids';
 import { ensurePortalClientUpdate } from '../../workflows/customer';
-import { eventually, startStack, type TestStack } from '../support/stack';
+import { eventually, startStack, useStack, type TestStack } from '../support/stack';
 import { sleep } from '../support/wait';
 
 // The customer workflow's handlers that change the customer run one at a time, in the order they came: two invoices
@@ -9,12 +9,7 @@ import { sleep } from '../support/wait';
 
 let s: TestStack;
 
-beforeAll(async () => {
-  s = await startStack();
-}, 90000);
-afterAll(async () => {
-  await s?.close();
-});
+useStack(() => startStack(), (stack) => (s = stack), 90000);
 
 /** The workflow task (its completed event id) that scheduled each customer sync, in history order. */
 async function syncsByTask(number: string): Promise<number[]> {

@@ -2,19 +2,14 @@ import { invoiceState, invoiceTimeline } from '../../src/operations/invoices';
 import { paymentState } from '../../src/operations/payments';
 import { erpWatcherState } from '../../src/operations/erpSync';
 import { payOnPortal } from '../support/portalPay';
-import { eventually, type TestStack } from '../support/stack';
+import { eventually, useStack, type TestStack } from '../support/stack';
 import { clientPayments, paymentsOn, portalInvoice, postSynced, startErpStack, usd, watcherPolls } from './erpFixtures';
 
 // Payments made in the ERP flow back to the portal through the ERP watcher (ledger watermark), and portal payments are
 // never echoed back.
 
 let s: TestStack;
-beforeAll(async () => {
-  s = await startErpStack();
-}, 90000);
-afterAll(async () => {
-  await s?.close();
-});
+useStack(() => startErpStack(), (stack) => (s = stack), 90000);
 
 describe('ERP watcher', () => {
   it('a partial payment in the ERP lowers the portal balance; the rest pays it in full', async () => {

@@ -8,7 +8,7 @@ import { bcSubscriptionWorkflowId, erpWatcherWorkflowId, invoiceWorkflowId } fro
 import { renewNowSignal } from '../../workflows/bcSubscription';
 import { startServiceWorkflows } from '../../src/operations/services';
 import { reopenEndedInvoice } from '../../src/temporal/starters';
-import { eventually, type TestStack } from '../support/stack';
+import { eventually, useStack, type TestStack } from '../support/stack';
 import { paymentsOn, portalInvoice, postSynced, startErpStack, watcherPolls, type Synced } from './erpFixtures';
 
 // An invoice whose workflow ended at posted (paid in full) that the ERP reopens afterwards: finance unapplies the payment
@@ -18,12 +18,7 @@ import { paymentsOn, portalInvoice, postSynced, startErpStack, watcherPolls, typ
 // cancelled.
 
 let s: TestStack;
-beforeAll(async () => {
-  s = await startErpStack();
-}, 90000);
-afterAll(async () => {
-  await s?.close();
-});
+useStack(() => startErpStack(), (stack) => (s = stack), 90000);
 
 const handle = (number: string) => s.t.client.workflow.getHandle(invoiceWorkflowId(s.ops.companyId, number));
 const runsOf = async (number: string) => {

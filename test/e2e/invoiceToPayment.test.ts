@@ -6,18 +6,13 @@ import { invoiceWorkflowId } from '../../workflows/ids';
 import { InvoiceNumber, Stage, AmountDue } from '../../src/temporal/searchAttributes';
 import { payOnPortal } from '../support/portalPay';
 import { startReadyStack } from '../support/ready';
-import { eventually, type TestStack } from '../support/stack';
+import { eventually, useStack, type TestStack } from '../support/stack';
 
 let s: TestStack;
 const mail = async (to?: string) => (await axios.get(`${s.sinks.httpUrl}/mail`, { params: to ? { to } : {} })).data as Array<{ subject: string; to: string[] | string; text: string }>;
 const sms = async () => (await axios.get(`${s.sinks.httpUrl}/sms`)).data as Array<{ to: string; body: string }>;
 
-beforeAll(async () => {
-  s = await startReadyStack();
-}, 90000);
-afterAll(async () => {
-  await s?.close();
-});
+useStack(() => startReadyStack(), (stack) => (s = stack), 90000);
 
 describe('life of an invoice, end to end', () => {
   it('posted in the ERP → portal → link sent → viewed once → paid on the pay page → posted in the ERP', async () => {

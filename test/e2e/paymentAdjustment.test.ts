@@ -3,7 +3,7 @@ import { customerState } from '../../src/operations/customers';
 import { paymentState } from '../../src/operations/payments';
 import { ADJUSTMENT_PAIRED_MEMO, ADJUSTMENT_WAITING_MEMO } from '../../workflows/customer';
 import { customerWorkflowId } from '../../workflows/ids';
-import { eventually, type TestStack } from '../support/stack';
+import { eventually, useStack, type TestStack } from '../support/stack';
 import { apiPayment, ledger, ledgerSum, paymentAt, portalPaymentBody, postErpInvoice, sleep, startPaymentStack } from './paymentFixtures';
 
 // Refund versus adjustment with a short window (3 s): a negative portal payment with a positive partner of the same
@@ -30,12 +30,7 @@ const customerUpdates = async (number: string) =>
       const arg = firstArg(r!.input!.args?.payloads);
       return { paymentId: arg.payment.paymentId, known: arg.known };
     });
-beforeAll(async () => {
-  s = await startPaymentStack({ settings: { payments: { adjustmentWindow: '3s' } } });
-}, 60000);
-afterAll(async () => {
-  await s?.close();
-});
+useStack(() => startPaymentStack({ settings: { payments: { adjustmentWindow: '3s' } } }), (stack) => (s = stack));
 
 describe('refund versus adjustment', () => {
   it('positive then negative: the positive is posted, then reversed once; the negative posts nothing of its own', async () => {

@@ -8,7 +8,7 @@ import { AttentionReason, Stage } from '../../src/temporal/searchAttributes';
 import { paymentWorkflowId } from '../../workflows/ids';
 import { resolvePayment } from '../../workflows/portalPayment';
 import { payOnPortal } from '../support/portalPay';
-import { eventually, type TestStack } from '../support/stack';
+import { eventually, useStack, type TestStack } from '../support/stack';
 import { observePayment } from '../../src/temporal/starters';
 import { PORTAL_WEBHOOK_SECRET_HEADER } from '../../src/http/routes/portalWebhook';
 import { apiPayment, ledger, ledgerSum, payInFull, paymentAt, portalOnlyInvoice, portalPaymentBody, postErpInvoice, remaining, runCli, sleep, startPaymentStack } from './paymentFixtures';
@@ -18,12 +18,7 @@ import { apiPayment, ledger, ledgerSum, payInFull, paymentAt, portalOnlyInvoice,
 // and why; a payment to an invoice already closed in the ERP is posted unapplied ("Post Payments for Closed Invoices").
 
 let s: TestStack;
-beforeAll(async () => {
-  s = await startPaymentStack();
-}, 60000);
-afterAll(async () => {
-  await s?.close();
-});
+useStack(() => startPaymentStack(), (stack) => (s = stack));
 
 describe('payments the rules cannot apply as made', () => {
   it('unknown invoice → needs_attention unknown_invoice → resolved by the CLI (post unapplied) → posted, decision in history', async () => {

@@ -2,7 +2,7 @@ import axios from 'axios';
 import { parseDecimal } from '../../src/domain/money';
 import { journalPosterWorkflowId } from '../../workflows/ids';
 import { payOnPortal } from '../support/portalPay';
-import type { TestStack } from '../support/stack';
+import { useStack, type TestStack } from '../support/stack';
 import { journalQueue, ledger, paymentAt, postErpInvoice, remaining, startPaymentStack, unpostedLines } from './paymentFixtures';
 
 // 50 payments made at once on 50 invoices: Business Central posts a whole batch at once, so the journal poster must
@@ -11,12 +11,7 @@ import { journalQueue, ledger, paymentAt, postErpInvoice, remaining, startPaymen
 
 const N = 50;
 let s: TestStack;
-beforeAll(async () => {
-  s = await startPaymentStack();
-}, 60000);
-afterAll(async () => {
-  await s?.close();
-});
+useStack(() => startPaymentStack(), (stack) => (s = stack));
 
 it(`${N} payments made at once on ${N} invoices: ${N} postings, each applied to its own invoice, none failed or duplicated`, async () => {
   const amounts = Array.from({ length: N }, (_, i) => `${100 + i}.${String(i).padStart(2, '0')}`);

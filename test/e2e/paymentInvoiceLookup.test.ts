@@ -3,19 +3,14 @@ import { InvoiceNumber, PortalPaymentId, Stage } from '../../src/temporal/search
 import { paymentWorkflowId } from '../../workflows/ids';
 import { portalPayment } from '../../workflows/portalPayment';
 import { payOnPortal } from '../support/portalPay';
-import { eventually, type TestStack } from '../support/stack';
+import { eventually, useStack, type TestStack } from '../support/stack';
 import { paymentAt, postErpInvoice, runCli, startPaymentStack } from './paymentFixtures';
 
 // "Which payments paid this invoice?": a portal payment of several invoices is found by each of them (the API, the
 // CLI and the Temporal UI filter the README gives), and the Payment Staging list shows what each payment is worth.
 
 let s: TestStack;
-beforeAll(async () => {
-  s = await startPaymentStack();
-}, 60000);
-afterAll(async () => {
-  await s?.close();
-});
+useStack(() => startPaymentStack(), (stack) => (s = stack));
 
 interface Row {
   paymentId: string | null;

@@ -2,19 +2,14 @@ import { parseDecimal } from '../../src/domain/money';
 import { invoiceState, invoiceTimeline } from '../../src/operations/invoices';
 import { paymentState, resolve } from '../../src/operations/payments';
 import { payOnPortal } from '../support/portalPay';
-import { eventually, type TestStack } from '../support/stack';
+import { eventually, useStack, type TestStack } from '../support/stack';
 import { apiPayment, ledger, ledgerSum, paymentAt, postErpInvoice, sleep, startPaymentStack, submissions } from './paymentFixtures';
 
 // Pending bank payments wait for the portal to settle them; failed ones post nothing; a payment voided or refunded in
 // the portal after it was posted is reversed in the ERP (each reversal once, under its own key).
 
 let s: TestStack;
-beforeAll(async () => {
-  s = await startPaymentStack();
-}, 60000);
-afterAll(async () => {
-  await s?.close();
-});
+useStack(() => startPaymentStack(), (stack) => (s = stack));
 
 const today = () => new Date().toISOString().slice(0, 10);
 

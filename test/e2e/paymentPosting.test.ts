@@ -5,19 +5,14 @@ import { invoiceState } from '../../src/operations/invoices';
 import { CustomerNumber, InvoiceNumber, PortalPaymentId, Stage } from '../../src/temporal/searchAttributes';
 import { paymentWorkflowId } from '../../workflows/ids';
 import { payOnPortal } from '../support/portalPay';
-import { eventually, type TestStack } from '../support/stack';
+import { eventually, useStack, type TestStack } from '../support/stack';
 import { journalQueue, ledger, paymentAt, postErpInvoice, remaining, runCli, startPaymentStack } from './paymentFixtures';
 
 // Card payments made on the real pay page, posted in the sandbox ERP: amounts, application, batch, external document
 // number, the gateway fee, one line per invoice, and overpayments capped at the ERP's remaining amount.
 
 let s: TestStack;
-beforeAll(async () => {
-  s = await startPaymentStack();
-}, 60000);
-afterAll(async () => {
-  await s?.close();
-});
+useStack(() => startPaymentStack(), (stack) => (s = stack));
 
 const feeEntries = async (paymentId: string) =>
   (await s.deps.bc.findGeneralLedgerEntries(paymentId)).filter((e) => e.accountNumber === s.config.settings.payments.feeAccountNo);

@@ -150,3 +150,15 @@ export function invoiceAt(s: TestStack, number: string, stage: InvoiceState['sta
     return st.stage === stage && st;
   }, ms, `invoice ${number} ${stage}`);
 }
+
+/** One stack for a test file: started before its tests (`start`), handed over with `set`, closed after them. */
+export function useStack(start: () => Promise<TestStack>, set: (stack: TestStack) => void, timeoutMs = 60000): void {
+  let stack: TestStack | undefined;
+  beforeAll(async () => {
+    stack = await start();
+    set(stack);
+  }, timeoutMs);
+  afterAll(async () => {
+    await stack?.close();
+  });
+}
