@@ -3,6 +3,7 @@ import nodemailer from 'nodemailer';
 import { z } from 'zod';
 import { ExternalServiceError, ResponseShapeError } from '../http/errors';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../http/retry';
+import { composeMime } from './mime';
 
 // Sends mail through an SMTP relay. Every message carries a Message-ID derived from its idempotency key, so a retry
 // of the same send is recognisable downstream (mail clients and our sink group by Message-ID). Failures become
@@ -132,8 +133,12 @@ export function createEmailSender(opts: EmailSenderOptions): EmailSender {
       }
       const m = parsed.data;
       const messageId = messageIdFor(m.idempotencyKey, opts.from);
+      const to = typeof m.to === 'string' ? [m.to] : m.to;
+      // Built once for every attempt (the same Date header on a retry, as a relay that saw the first would have it).
+      const mime = composeMime({ from: opts.from, to, replyTo: m.replyTo, subject: m.subject, text: m.text, html: m.html, messageId });
       const info = await withRetry(async () => {
         try {
+          if (mime) return await transport.sendMail({ envelope: mime.envelope, raw: mime.raw, messageId });
           return await transport.sendMail({
             from: opts.from,
             to: m.to,
