@@ -493,7 +493,8 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
           try {
             if (link) {
               linkSendDone(link, linkSequence, 'system');
-              await sendRest(link, linkSequence, 'system');
+              // Only when a channel waits to be sent again: every promise made in workflow code costs the SDK a stack capture.
+              if (link.retry?.length) await sendRest(link, linkSequence, 'system');
             } else await sendLink(undefined, 'system');
           } catch (err) {
             if (!(err instanceof ActivityFailure)) throw err;
