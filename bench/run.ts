@@ -56,12 +56,14 @@ const optionsSchema = z
     trigger: z.enum(['webhook', 'api']),
     worker: z.enum(['process', 'inline']),
     profile: z.string().min(1).optional(),
+    workerProfile: z.string().min(1).optional(),
     phases: z
       .string()
       .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
       .pipe(z.array(z.enum(PHASES)).min(1)),
   })
-  .strict();
+  .strict()
+  .refine((o) => !o.workerProfile || o.worker === 'process', { path: ['workerProfile'], message: 'profiles worker processes: needs --worker process' });
 
 type Options = z.infer<typeof optionsSchema>;
 
@@ -85,6 +87,7 @@ function parseOptions(argv: string[]): Options {
     .option('--worker <where>', 'where the throughput and ceiling workers run: inline (in the bench process) or process (each in a process of its own, as npm start runs arsync; CPU per process)', 'inline')
     .option('--bc-quota', "keep the Business Central client's production limits (1,200 requests/min, 5 in flight)", false)
     .option('--profile <file>', "write a V8 CPU profile of the bench process over the throughput phase to this file")
+    .option('--worker-profile <dir>', 'with --worker process: V8 CPU profiles of both worker processes, one file per thread, written to this folder when they exit')
     .option('--phases <list>', `comma-separated subset of ${PHASES.join(',')}`, PHASES.join(','));
   return optionsOrExit(program, optionsSchema, argv);
 }
@@ -121,6 +124,7 @@ async function main() {
     // process of its own (`--worker process`), as npm start runs arsync's worker apart from the API and the systems it
     // talks to: the CPU figures then say what the worker itself spent.
     const apart = o.worker === 'process';
+    const profileArgs = o.workerProfile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(o.workerProfile)}`] : [];
     const syncPids: Record<string, number> = { temporal: temporal.pid };
     const ceilingPids: Record<string, number> = { temporal: temporal.pid };
     let arsyncWorker: ChildWorker | null = null;
@@ -128,7 +132,7 @@ async function main() {
     const noopQueue = `bench-noop-${process.pid}`;
     if (apart && has('throughput')) {
       await stack.stopWorker();
-      const w = (arsyncWorker = arsyncWorkerProcess(stack, { bcLimits, heapMb: o.workerHeapMb }));
+      const w = (arsyncWorker = arsyncWorkerProcess(stack, { bcLimits, heapMb: o.workerHeapMb, nodeArgs: profileArgs }));
       onInterrupt(() => w.kill());
       await w.start();
       syncPids.worker = w.pid!;
@@ -136,7 +140,7 @@ async function main() {
     if (apart && has('ceiling')) {
       const bundle = path.join(dir, 'noop-bundle.js');
       fs.writeFileSync(bundle, noopCode);
-      const w = (noopWorker = new ChildWorker(stack.client, { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: noopQueue, BENCH_NOOP_BUNDLE: bundle }, NOOP_WORKER_MAIN));
+      const w = (noopWorker = new ChildWorker(stack.client, { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: noopQueue, BENCH_NOOP_BUNDLE: bundle }, NOOP_WORKER_MAIN, profileArgs));
       onInterrupt(() => w.kill());
       await w.start();
       ceilingPids.worker = w.pid!;

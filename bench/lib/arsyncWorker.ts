@@ -9,7 +9,10 @@ import type { BenchStack } from './stack';
  * bundle and activities), joined to the bench stack: the Business Central client's limits, the workflow cache and the
  * V8 old-space limit as given (0 or undefined: the production default; heap 0: Node's default).
  */
-export function arsyncWorkerProcess(stack: BenchStack, o: { bcLimits?: BcLimits; maxCachedWorkflows?: number; heapMb?: number } = {}): ChildWorker {
+export function arsyncWorkerProcess(
+  stack: BenchStack,
+  o: { bcLimits?: BcLimits; maxCachedWorkflows?: number; heapMb?: number; nodeArgs?: readonly string[] } = {},
+): ChildWorker {
   return new ChildWorker(
     stack.client,
     {
@@ -20,5 +23,6 @@ export function arsyncWorkerProcess(stack: BenchStack, o: { bcLimits?: BcLimits;
       ...workerHeapEnv(o.heapMb ?? 0),
     },
     path.resolve(__dirname, 'workerMain.ts'),
+    o.nodeArgs,
   );
 }

@@ -25,6 +25,8 @@ export class ChildWorker {
     private readonly client: Client,
     private readonly env: NodeJS.ProcessEnv,
     private readonly entry = WORKER_MAIN,
+    /** Node options before the entry, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+    private readonly nodeArgs: readonly string[] = [],
   ) {}
 
   get pid(): number | undefined {
@@ -38,7 +40,7 @@ export class ChildWorker {
   /** Spawns the worker and resolves once it polls its task queue. */
   async start(timeoutMs = 60_000): Promise<void> {
     const metricsPort = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', this.entry], {
+    const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', this.entry], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...this.env, WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` },
       stdio: ['ignore', 'ignore', 'pipe'],
