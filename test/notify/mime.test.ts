@@ -36,11 +36,22 @@ describe('composeMime', () => {
       { name: 'Finance, AR', address: 'ar@adatum.example' },
     ]);
     expect(single(parsed.replyTo)).toEqual([{ name: 'Cronus AR', address: 'ar@cronus.example' }]);
-    expect(parsed.subject).toBe(`Rechnung 103021 – Zahlung fällig ${'bis zum 15. Dezember '.repeat(5)}`.trim());
+    expect(parsed.subject).toBe(`Rechnung 103021 – Zahlung fällig ${'bis zum 15. Dezember '.repeat(5)}`);
     expect(parsed.messageId).toBe('<link-1@cronus.example>');
     expect(parsed.date?.toISOString()).toBe(date.toISOString());
     expect(parsed.text).toBe(text);
     expect(parsed.html).toBe(html);
+  });
+
+  it('keeps a subject with a line break or an encoded-word look-alike to the Subject header, as written', async () => {
+    for (const subject of ['Invoice 1\r\nBcc: thief@evil.example', 'Invoice 1\nX-Injected: yes', 'Invoice =?UTF-8?Q?=41?= "quoted"']) {
+      const mime = composeMime({ from: 'billing@cronus.example', to: ['ap@adatum.example'], subject, text: 't', messageId: '<k@c.example>' })!;
+      const parsed = await simpleParser(mime.raw);
+      expect(parsed.subject).toBe(subject);
+      expect(parsed.bcc).toBeUndefined();
+      expect(parsed.headers.has('x-injected')).toBe(false);
+      expect(mime.envelope.to).toEqual(['ap@adatum.example']);
+    }
   });
 
   it('writes a text-only message as a single part', async () => {

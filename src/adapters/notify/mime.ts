@@ -29,6 +29,10 @@ export interface ComposedMime {
 const ASCII_ADDRESS = /^[\x21-\x7e]+@[\x21-\x7e]+$/;
 const PLAIN_NAME = /^[\w ]*$/;
 const PRINTABLE = /^[\x20-\x7e]*$/;
+/** nodemailer's encodeWords with its fourth parameter (encode the whole value once anything needs it), untyped upstream. */
+const encodeAllWords = encodeWords as (value: string, encoding: 'Q' | 'B', maxLength: number, encodeAll: boolean) => string;
+/** Characters a header cannot carry as they are (CR and LF among them: a line break would start a header of its own). */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** A display name as nodemailer writes it: bare when plain, quoted when printable ASCII, else an encoded word. */
 function encodeName(name: string): string {
@@ -61,7 +65,9 @@ export function composeMime(m: MimeMessage): ComposedMime | null {
   const replyTo = m.replyTo === undefined ? null : singleAddress(m.replyTo);
   if (!from || to.some((a) => a === null) || (m.replyTo !== undefined && !replyTo)) return null;
   const addr = (a: { name: string; address: string }) => (a.name ? `${encodeName(a.name)} <${a.address}>` : a.address);
-  const subject = PRINTABLE.test(m.subject) ? m.subject : encodeWords(m.subject, 'Q', 52);
+  // As nodemailer writes an unstructured header: a control character forces the whole value into one encoded word;
+  // otherwise only a value with a quote, non-ASCII text or something that reads as an encoded word is encoded.
+  const subject = CONTROL.test(m.subject) ? encodeWord(m.subject, 'Q', 52) : encodeAllWords(m.subject, 'Q', 52, true);
   const headers = [
     header('From', addr(from)),
     header('To', to.map((a) => addr(a!)).join(', ')),
