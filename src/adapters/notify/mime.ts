@@ -53,9 +53,9 @@ function header(name: string, value: string): string {
   return foldLines(`${name}: ${value}`, 76);
 }
 
-/** CRLF line ends, then quoted-printable in lines of at most 76 characters. */
+/** CRLF line ends (a bare CR or LF too), then quoted-printable in lines of at most 76 characters. */
 function bodyPart(type: 'plain' | 'html', content: string): string {
-  const crlf = content.replace(/\r?\n/g, '\r\n');
+  const crlf = content.replace(/\r\n|\r|\n/g, '\r\n');
   return `Content-Type: text/${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${qpWrap(qpEncode(crlf), 76)}`;
 }
 
