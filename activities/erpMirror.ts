@@ -220,9 +220,16 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
         : {},
     }));
 
-    // Whether the ERP has each customer payment on these invoices: read together up front (one query per five
+    // A payment the portal shows whole (counted, nothing refunded) needs only to be known posted, and an entry under its
+    // id in this run's ledger read says so (the watcher's read after arsync posted it has that posting): it is not
+    // read again. Refunded or voided ones need their posted amount and reversals, read with the rest.
+    const inLedger = new Set(job.ledger.map((e) => e.externalDocumentNumber).filter((x) => x !== ''));
+    const postedAsShown = (p: Tagged) => counts(p) && p.invoices.every((i) => i.refunded.minor === 0) && inLedger.has(p.id);
+    // Whether the ERP has each other customer payment on these invoices: read together up front (one query per five
     // payments), and once per run for a payment on several customers' invoices.
-    const unread = payments.filter((p) => !isErpOrigin(p) && !postings.has(p.id) && p.invoices.some((i) => numberOfInvoice.has(onConnection(p.connectionKey, i.invoiceId))));
+    const unread = payments.filter(
+      (p) => !isErpOrigin(p) && !postings.has(p.id) && !postedAsShown(p) && p.invoices.some((i) => numberOfInvoice.has(onConnection(p.connectionKey, i.invoiceId))),
+    );
     for (const [id, state] of await erpPostingStates(deps, unread.map((p) => p.id))) postings.set(id, state);
     const invoiceEntryOf = async (number: string): Promise<number> => {
       const inLedger = job.ledger.find((e) => e.documentType === 'Invoice' && e.documentNumber === number);
@@ -248,6 +255,7 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
         if (isErpOrigin(p)) continue;
         const [pb] = partsOn(p, s);
         if (!pb) continue;
+        if (postedAsShown(p)) continue; // posted as the portal shows it
         const net = counts(p) ? pb.amount.minor - pb.refunded.minor : 0;
         const posting = postings.get(p.id)!; // read above: a customer payment on a synced invoice
         if (!posting.posted) {

@@ -141,6 +141,7 @@ describe('ERP watcher', () => {
 
   it('a portal payment posted in the ERP is not echoed back to the portal', async () => {
     const inv = await postSynced(s, 'C10000', '120.00');
+    const mark = s.bcRequests.length;
     const { paymentId } = await payOnPortal(s.portal.url, inv.invitationKey, [{ invoiceId: inv.portalInvoiceId, amount: '50.00' }]);
     await eventually(async () => (await paymentState(s.ops, 'default', paymentId)).stage === 'posted', 20000, 'the portal payment posted in the ERP');
     const before = await portalInvoice(s, inv.portalInvoiceId);
@@ -151,5 +152,12 @@ describe('ERP watcher', () => {
     expect((await portalInvoice(s, inv.portalInvoiceId)).balance.minor).toBe(before.balance.minor);
     expect(s.bc.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === paymentId && e.documentType === 'Payment')).toHaveLength(1);
     expect((await erpWatcherState(s.ops)).lastError).toBeNull();
+    // The watcher found the posting in its own ledger read: it did not look the payment's posting state up again (with
+    // its reversal keys, as the payment's intake did before posting).
+    const posted = s.bcRequests.findIndex((r, i) => i >= mark && r.startsWith('POST ') && r.endsWith('/Microsoft.NAV.post'));
+    expect(posted).toBeGreaterThanOrEqual(0);
+    const lookups = s.bcRequests.filter((r) => r.includes(`externalDocumentNumber eq '${paymentId}-R'`));
+    expect(lookups.length).toBeGreaterThanOrEqual(1);
+    expect(s.bcRequests.slice(posted).filter((r) => r.includes(`externalDocumentNumber eq '${paymentId}-R'`))).toEqual([]);
   });
 });

@@ -29,6 +29,8 @@ import { connectTemporal, uniqueTaskQueue, type TestTemporal } from './temporal'
 export interface TestStack {
   t: TestTemporal;
   bc: BusinessCentralSandbox;
+  /** Every Business Central API request the sandbox received, in order: method and decoded URL. */
+  bcRequests: string[];
   portal: InvoiceNinjaSandbox;
   sinks: Sinks;
   api: FastifyInstance;
@@ -69,6 +71,10 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     // test's on the shared Temporal server.
     companyId: randomUUID(),
   });
+  const bcRequests: string[] = [];
+  bc.app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/v2.0/')) bcRequests.push(`${req.method} ${decodeURIComponent(req.url)}`);
+  });
   const bcUrl = await bc.listen(0);
   const portal = await createInvoiceNinjaSandbox({ apiTokens: [HARNESS.portalToken], webhookDelayMs: 0, idSalt: randomUUID() });
   const portalUrl = await portal.listen(0);
@@ -104,6 +110,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   const stack: TestStack = {
     t,
     bc,
+    bcRequests,
     portal,
     sinks,
     api,
