@@ -115,6 +115,8 @@ async function main() {
   });
   const figures: Figure[] = [];
   const raw: Record<string, unknown> = {};
+  // Worker processes still running when a phase fails are stopped with the stack, not left polling a stopped server.
+  const children: ChildWorker[] = [];
   try {
     await bootstrap(stack);
     const customers = await createCustomers(stack, o.customers);
@@ -133,6 +135,7 @@ async function main() {
     if (apart && has('throughput')) {
       await stack.stopWorker();
       const w = (arsyncWorker = arsyncWorkerProcess(stack, { bcLimits, heapMb: o.workerHeapMb, nodeArgs: profileArgs }));
+      children.push(w);
       onInterrupt(() => w.kill());
       await w.start();
       syncPids.worker = w.pid!;
@@ -141,6 +144,7 @@ async function main() {
       const bundle = path.join(dir, 'noop-bundle.js');
       fs.writeFileSync(bundle, noopCode);
       const w = (noopWorker = new ChildWorker(stack.client, { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: noopQueue, BENCH_NOOP_BUNDLE: bundle }, NOOP_WORKER_MAIN, profileArgs));
+      children.push(w);
       onInterrupt(() => w.kill());
       await w.start();
       ceilingPids.worker = w.pid!;
@@ -261,6 +265,7 @@ async function main() {
       );
     }
   } finally {
+    await Promise.all(children.map((w) => w.stop()));
     await stack.close().catch((err) => log(`closing the stack: ${String(err)}`));
     await temporal.stop();
     fs.rmSync(dir, { recursive: true, force: true });
