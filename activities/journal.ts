@@ -14,10 +14,8 @@ import type { JournalLineRequest, JournalPostRequest, JournalPostResult } from '
 // batch involved:
 //   1. requests already posted (found by external / document number) are answered at once;
 //   2. the batch is reconciled to exactly the lines of the group's unposted requests: lines left by an interrupted
-//      earlier attempt are kept when they match, stale or duplicate lines are deleted, missing ones created, until the
-//      batch matches (the batch is dedicated to arsync, so any other line is a leftover of an interrupted attempt). It
-//      is read again after the writes only when their answers leave it in doubt (a create sent twice, one refused);
-//      otherwise those answers are what it holds;
+//      earlier attempt are kept when they match, stale or duplicate lines are deleted, missing ones created, until a
+//      fresh read matches (the batch is dedicated to arsync, so any other line is a leftover of an interrupted attempt);
 //   3. the batch is posted once; if the answer is lost, the posted entries are found by their numbers;
 //   4. if Business Central rejects the group (one bad line rolls the whole batch back), the group's lines are deleted
 //      and each request is committed on its own, so only the payment Business Central refuses is rejected.
@@ -44,8 +42,7 @@ interface Line {
 
 interface Wanted {
   key: string;
-  /** Writes the line and gives it as a read of the batch would; `onResend` is called when it had to be sent again. */
-  create: (onResend: () => void) => Promise<Line>;
+  create: () => Promise<unknown>;
 }
 
 /** One journal batch as the commit sees it. */
@@ -93,50 +90,40 @@ function prepare(r: JournalPostRequest): Prepared | { ext: string; problem: stri
 }
 
 /**
- * Brings a batch to exactly the wanted lines of each owner (as multisets of keys) and nothing else; repeats until the
- * batch needs no change. After a round of writes the batch is read afresh only when the writes' answers do not say
- * what it holds: a create that had to be sent again (its first answer lost, so it may have written the line twice)
- * or one Business Central refused (its owner's earlier lines stay behind); otherwise the lines kept and the created
- * lines as their answers give them are the batch, and the next round checks those. A delete answered (or found gone)
- * is gone. A create Business Central refuses outright rejects that owner: its lines are removed and the others go on.
+ * Brings a batch to exactly the wanted lines of each owner (as multisets of keys) and nothing else; repeats until a
+ * fresh read needs no change, so a create whose answer was lost (and was retried) never leaves a duplicate behind. A
+ * create Business Central refuses outright rejects that owner: its lines are removed and the others go on.
  */
 async function settleBatch(b: BatchPart, wanted: Map<string, Wanted[]>, rejected: Map<string, ExternalServiceError>): Promise<void> {
-  /** The batch as the last round's writes left it, when their answers say so for certain. */
-  let known: Line[] | null = null;
   for (let round = 0; round < 5; round++) {
     const pools = new Map<string, Line[]>();
     const stale: Line[] = [];
-    const kept: Line[] = [];
-    for (const line of known ?? (await b.read())) {
+    for (const line of await b.read()) {
       if (wanted.has(line.owner)) pools.set(line.owner, [...(pools.get(line.owner) ?? []), line]);
       else stale.push(line);
     }
-    known = null;
     const missing = new Map<string, Wanted[]>();
     for (const [owner, lines] of wanted) {
       const pool = [...(pools.get(owner) ?? [])];
       const absent: Wanted[] = [];
       for (const w of lines) {
         const i = pool.findIndex((e) => e.key === w.key);
-        if (i >= 0) kept.push(...pool.splice(i, 1));
+        if (i >= 0) pool.splice(i, 1);
         else absent.push(w);
       }
       stale.push(...pool);
       if (absent.length) missing.set(owner, absent);
     }
     if (stale.length === 0 && missing.size === 0) return;
-    let certain = true;
-    const created: Line[] = [];
     // Owners are independent: their lines are written side by side (the client's limiter bounds the concurrency).
     await Promise.all(stale.map((line) => b.remove(line.id)));
     await Promise.all(
       [...missing].map(async ([owner, lines]) => {
         for (const m of lines) {
           try {
-            created.push(await m.create(() => (certain = false)));
+            await m.create();
           } catch (err) {
             if (!isPermanent(err)) throw err;
-            certain = false;
             rejected.set(owner, err);
             wanted.delete(owner);
             return;
@@ -144,7 +131,6 @@ async function settleBatch(b: BatchPart, wanted: Map<string, Wanted[]>, rejected
         }
       }),
     );
-    if (certain) known = [...kept, ...created];
   }
   throw new ExternalServiceError('business-central', `${b.what}: journal lines keep changing while they are prepared`, { retryable: true, code: 'lines_unsettled' });
 }
@@ -209,7 +195,6 @@ function readOnce<L>(lines: L[] | undefined, read: () => Promise<L[]>): () => Pr
 
 function receiptBatch(bc: BusinessCentralClient, journal: BcJournal, lines?: BcCustomerPaymentLine[]): BatchPart {
   const readLines = readOnce(lines, () => bc.findCustomerPaymentLines(journal.id));
-  const asLine = (l: BcCustomerPaymentLine): Line => ({ id: l.id, owner: l.externalDocumentNumber, key: receiptKey(l.customerNumber, l.amount.minor, l.appliesToInvoiceNumber) });
   return {
     what: `customer payment batch ${journal.code}`,
     owner: (p) => p.ext,
@@ -220,24 +205,23 @@ function receiptBatch(bc: BusinessCentralClient, journal: BcJournal, lines?: BcC
         const invoice = l.kind === 'applied' ? l.invoiceNumber! : '';
         return {
           key: receiptKey(l.customerNumber, -l.amountMinor, invoice),
-          create: async (onResend) =>
-            asLine(
-              await bc.createCustomerPayment(
-                journal.id,
-                {
-                  customerNumber: l.customerNumber,
-                  amount: { minor: -l.amountMinor, currency: p.currency },
-                  externalDocumentNumber: p.ext,
-                  postingDate: p.request.postingDate,
-                  appliesToInvoiceNumber: invoice || undefined,
-                  description: l.description,
-                },
-                { onResend },
-              ),
-            ),
+          create: () =>
+            bc.createCustomerPayment(journal.id, {
+              customerNumber: l.customerNumber,
+              amount: { minor: -l.amountMinor, currency: p.currency },
+              externalDocumentNumber: p.ext,
+              postingDate: p.request.postingDate,
+              appliesToInvoiceNumber: invoice || undefined,
+              description: l.description,
+            }),
         };
       }),
-    read: async () => (await readLines()).map(asLine),
+    read: async () =>
+      (await readLines()).map((l) => ({
+        id: l.id,
+        owner: l.externalDocumentNumber,
+        key: receiptKey(l.customerNumber, l.amount.minor, l.appliesToInvoiceNumber),
+      })),
     remove: (id) => bc.deleteCustomerPayment(id),
     post: () => bc.postJournal(journal.id),
   };
@@ -294,7 +278,6 @@ function generalLines(p: Prepared, receiptBalancing: string | null, generalBalan
 
 function generalBatch(bc: BusinessCentralClient, journal: BcJournal, linesOf: (p: Prepared) => GeneralLine[], lines?: BcJournalLine[]): BatchPart {
   const readLines = readOnce(lines, () => bc.findJournalLines(journal.id));
-  const asLine = (l: BcJournalLine): Line => ({ id: l.id, owner: l.documentNumber, key: generalKey(l.accountType, l.accountNumber, l.amount.minor, l.balancingAccountNumber) });
   return {
     what: `general journal batch ${journal.code}`,
     owner: (p) => p.docNo,
@@ -302,25 +285,24 @@ function generalBatch(bc: BusinessCentralClient, journal: BcJournal, linesOf: (p
     wanted: (p) =>
       linesOf(p).map((line) => ({
         key: generalKey(line.accountType, line.accountNumber, line.minor, line.balancing),
-        create: async (onResend) =>
-          asLine(
-            await bc.createJournalLine(
-              journal.id,
-              {
-                accountType: line.accountType,
-                accountNumber: line.accountNumber,
-                amount: { minor: line.minor, currency: p.currency },
-                documentNumber: p.docNo,
-                externalDocumentNumber: p.ext,
-                postingDate: p.request.postingDate,
-                description: line.description,
-                balancingAccountNumber: line.balancing || undefined,
-              },
-              { onResend },
-            ),
-          ),
+        create: () =>
+          bc.createJournalLine(journal.id, {
+            accountType: line.accountType,
+            accountNumber: line.accountNumber,
+            amount: { minor: line.minor, currency: p.currency },
+            documentNumber: p.docNo,
+            externalDocumentNumber: p.ext,
+            postingDate: p.request.postingDate,
+            description: line.description,
+            balancingAccountNumber: line.balancing || undefined,
+          }),
       })),
-    read: async () => (await readLines()).map(asLine),
+    read: async () =>
+      (await readLines()).map((l) => ({
+        id: l.id,
+        owner: l.documentNumber,
+        key: generalKey(l.accountType, l.accountNumber, l.amount.minor, l.balancingAccountNumber),
+      })),
     remove: (id) => bc.deleteJournalLine(id),
     post: () => bc.postJournal(journal.id),
   };

@@ -286,8 +286,7 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     return rows.map((r) => s.toCustomerPayment(r, cur));
   }
 
-  /** `onResend`: the request had to be sent again, so the batch may hold the line twice (see BcHttp's `onResend`). */
-  async function createCustomerPayment(journalId: string, line: NewCustomerPayment, opts: { onResend?: () => void } = {}): Promise<BcCustomerPaymentLine> {
+  async function createCustomerPayment(journalId: string, line: NewCustomerPayment): Promise<BcCustomerPaymentLine> {
     const body = {
       ...(line.customerNumber ? { customerNumber: line.customerNumber } : {}),
       amount: toDecimalNumber(line.amount.minor, line.amount.currency),
@@ -305,7 +304,6 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
       what: `customer payment ${line.externalDocumentNumber}`,
       body,
       schema: s.customerPaymentSchema,
-      onResend: opts.onResend,
     });
     return s.toCustomerPayment(raw, line.amount.currency);
   }
@@ -345,7 +343,7 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
   }
 
   /** A general journal line: refunds and reversals to a customer account (debit, positive), fees to G/L (credit). */
-  async function createJournalLine(journalId: string, line: NewJournalLine, opts: { onResend?: () => void } = {}): Promise<BcJournalLine> {
+  async function createJournalLine(journalId: string, line: NewJournalLine): Promise<BcJournalLine> {
     const body = {
       accountType: line.accountType,
       accountNumber: line.accountNumber,
@@ -357,7 +355,7 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
       ...(line.comment ? { comment: line.comment } : {}),
       ...(line.balancingAccountNumber ? { balanceAccountType: 'G/L Account', balancingAccountNumber: line.balancingAccountNumber } : {}),
     };
-    const raw = await http.request({ method: 'POST', url: `${company}/journals(${journalId})/journalLines`, what: `journal line ${line.documentNumber}`, body, schema: s.journalLineSchema, onResend: opts.onResend });
+    const raw = await http.request({ method: 'POST', url: `${company}/journals(${journalId})/journalLines`, what: `journal line ${line.documentNumber}`, body, schema: s.journalLineSchema });
     return s.toJournalLine(raw, line.amount.currency);
   }
 

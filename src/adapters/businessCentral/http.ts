@@ -45,11 +45,6 @@ export interface RequestOptions<T> {
   headers?: Record<string, string>;
   schema?: z.ZodType<T, unknown>;
   binary?: boolean;
-  /**
-   * Called before the request is sent again after a failure (a timeout, a 5xx, a 429): a write sent twice may have
-   * taken effect twice, so its answer no longer says everything it did.
-   */
-  onResend?: () => void;
 }
 
 /** A request as it goes out: its URL settled. */
@@ -81,7 +76,6 @@ export class BcHttp {
     let url: string | undefined;
     const sent = (): SentRequest<T> => ({ ...opts, url: (url ??= typeof opts.url === 'function' ? opts.url() : opts.url) });
     return withRetry(async (attempt) => {
-      if (attempt > 1) opts.onResend?.();
       try {
         return await this.limiter.run(() => this.once(sent()));
       } catch (err) {
