@@ -90,6 +90,16 @@ function prepare(r: JournalPostRequest): Prepared | { ext: string; problem: stri
 }
 
 /**
+ * Waits for every write of a round before failing with the first failure: an attempt that failed must not leave
+ * writes of its own still running (another owner's create waiting out a Retry-After) to land in the batch after the
+ * next attempt has read it.
+ */
+async function allWritten(writes: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
  * Brings a batch to exactly the wanted lines of each owner (as multisets of keys) and nothing else; repeats until a
  * fresh read needs no change, so a create whose answer was lost (and was retried) never leaves a duplicate behind. A
  * create Business Central refuses outright rejects that owner: its lines are removed and the others go on.
@@ -116,8 +126,8 @@ async function settleBatch(b: BatchPart, wanted: Map<string, Wanted[]>, rejected
     }
     if (stale.length === 0 && missing.size === 0) return;
     // Owners are independent: their lines are written side by side (the client's limiter bounds the concurrency).
-    await Promise.all(stale.map((line) => b.remove(line.id)));
-    await Promise.all(
+    await allWritten(stale.map((line) => b.remove(line.id)));
+    await allWritten(
       [...missing].map(async ([owner, lines]) => {
         for (const m of lines) {
           try {
@@ -159,7 +169,7 @@ async function commit(b: BatchPart, group: Prepared[], answers: Map<string, Jour
     if (!ready.every((p) => posted.has(b.owner(p)))) {
       if (!isPermanent(err)) throw err;
       // Business Central rolled the batch back: take the group's lines out and try each request on its own.
-      await Promise.all((await b.read()).map((line) => b.remove(line.id)));
+      await allWritten((await b.read()).map((line) => b.remove(line.id)));
       if (ready.length === 1) answers.set(ready[0]!.ext, rejectedResult(ready[0]!.ext, err));
       else for (const p of ready) await commit(b, [p], answers, postedNow);
       return;

@@ -55,6 +55,41 @@ describe('group commit in parts', () => {
     expect(await bc.findCustomerPaymentLines(batch.id)).toEqual([]);
   });
 
+  it('an attempt that fails waits for its other writes first: none lands after it, and the next attempt posts each once', async () => {
+    const invs = sandbox.admin.postInvoices(['31.00', '32.00'].map((price) => ({ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: price, taxPercent: '0' }] })));
+    const requests: JournalPostRequest[] = invs.map((inv, i) => ({
+      externalDocumentNumber: `settle-${i}`,
+      postingDate: new Date().toISOString().slice(0, 10),
+      lines: [{ kind: 'applied', customerNumber: 'C10000', amountMinor: parseDecimal(inv.totalIncludingTax, 'USD'), currency: 'USD', invoiceNumber: inv.number, description: `payment ${i}` }],
+    }));
+    // The first payment's line fails at once (the client gave up); the second's is slow and still on its way.
+    let slowWritten = false;
+    let failFirst = true;
+    const flaky = {
+      ...bc,
+      createCustomerPayment: async (...args: Parameters<typeof bc.createCustomerPayment>) => {
+        if (args[1].externalDocumentNumber === 'settle-0' && failFirst) throw new ExternalServiceError('business-central', 'service unavailable', { retryable: true });
+        if (args[1].externalDocumentNumber === 'settle-1' && failFirst) {
+          await new Promise((r) => setTimeout(r, 300));
+          const line = await bc.createCustomerPayment(...args);
+          slowWritten = true;
+          return line;
+        }
+        return bc.createCustomerPayment(...args);
+      },
+    };
+    await expect(postGroup({ bc: flaky, settings }, 'ARSYNC', requests)).rejects.toThrow('service unavailable');
+    expect(slowWritten).toBe(true);
+
+    failFirst = false;
+    const results = await postGroup({ bc: flaky, settings }, 'ARSYNC', requests);
+    expect(results.map((r) => r.status)).toEqual(['posted', 'posted']);
+    for (const r of requests) {
+      expect(sandbox.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === r.externalDocumentNumber && e.documentType === 'Payment')).toHaveLength(1);
+    }
+    expect(await bc.findCustomerPaymentLines((await bc.findJournalBatch('ARSYNC'))!.id)).toEqual([]);
+  });
+
   it("reads the batch's lines with its lookup: a retry reuses the line the failed post left, with no read or write of its own", async () => {
     const [inv] = sandbox.admin.postInvoices([{ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: '42.00', taxPercent: '0' }] }]);
     const request: JournalPostRequest = {
