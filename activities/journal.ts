@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { generalDocumentNumber, type BcCustomerPaymentLine, type BcJournal, type BcJournalLine, type BusinessCentralClient } from '../src/adapters/businessCentral';
 import { ExternalServiceError } from '../src/adapters/http/errors';
 import { urgently } from '../src/adapters/http/limiter';
@@ -22,7 +23,9 @@ import type { JournalLineRequest, JournalPostRequest, JournalPostResult } from '
 // Applied and unapplied receipts go to the customer payment batch; fee, refund and reversal lines to the general
 // journal batch. The customer payment API takes no balancing account (contracts/business-central.md §2.5: it is the
 // batch's), so when the payment method has its own, a general journal line moves the receipt from the batch's
-// balancing account to it. A worker killed at any point leaves at most unposted lines, which the retry reuses.
+// balancing account to it. A worker killed at any point leaves at most unposted lines, which the retry reuses. An
+// attempt that failed waits for its own writes in flight before it ends, and one that Temporal has given up on (timed
+// out while its worker still runs) stops at its next write, so neither writes into the batch behind the next attempt.
 
 interface Prepared {
   request: JournalPostRequest;
@@ -354,9 +357,39 @@ async function tellStaff(deps: ActivityDeps, requests: JournalPostRequest[], res
  */
 export const POST_PART = 20;
 
-/** One group commit of a batch, in parts (see the header). Answers every request once, in order. */
-export async function postGroup(deps: Pick<ActivityDeps, 'bc' | 'settings'>, batch: string, requests: JournalPostRequest[]): Promise<JournalPostResult[]> {
-  const { bc } = deps;
+/**
+ * The client with every write to a batch (line created or deleted, batch posted) asking `alive` first: an attempt
+ * that has ended (timed out, its worker presumed dead and the commit retried elsewhere) stops writing at its next
+ * write instead of adding lines to, or posting, a batch that the next attempt is bringing to its own lines.
+ */
+function writesWhileAlive(bc: BusinessCentralClient, alive: () => void): BusinessCentralClient {
+  const guard =
+    <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      alive();
+      return write(...args);
+    };
+  return {
+    ...bc,
+    createCustomerPayment: guard(bc.createCustomerPayment),
+    deleteCustomerPayment: guard(bc.deleteCustomerPayment),
+    createJournalLine: guard(bc.createJournalLine),
+    deleteJournalLine: guard(bc.deleteJournalLine),
+    postJournal: guard(bc.postJournal),
+  };
+}
+
+/**
+ * One group commit of a batch, in parts (see the header). Answers every request once, in order. `alive` throws once the
+ * attempt running it has ended (see `writesWhileAlive`).
+ */
+export async function postGroup(
+  deps: Pick<ActivityDeps, 'bc' | 'settings'>,
+  batch: string,
+  requests: JournalPostRequest[],
+  alive: () => void = () => undefined,
+): Promise<JournalPostResult[]> {
+  const bc = writesWhileAlive(deps.bc, alive);
   const generalCode = deps.settings.payments.generalJournalBatch;
   const answers = new Map<string, JournalPostResult>();
   const postedNow = new Set<string>();
@@ -441,7 +474,11 @@ export function createJournalActivities(deps: ActivityDeps) {
      */
     async postJournalBatch({ batch, requests }: { companyId: string; batch: string; requests: JournalPostRequest[] }): Promise<JournalPostResult[]> {
       // Every queued payment waits for this commit: its requests go ahead of other reads waiting for BC's quota.
-      return tellStaff(deps, requests, await urgently(() => postGroup(deps, batch, requests)));
+      const { cancellationSignal } = Context.current();
+      const alive = () => {
+        if (cancellationSignal.aborted) throw cancellationSignal.reason;
+      };
+      return tellStaff(deps, requests, await urgently(() => postGroup(deps, batch, requests, alive)));
     },
 
     /**

@@ -90,6 +90,39 @@ describe('group commit in parts', () => {
     expect(await bc.findCustomerPaymentLines((await bc.findJournalBatch('ARSYNC'))!.id)).toEqual([]);
   });
 
+  it('an attempt that has ended stops at its next write: no line of it lands after that and nothing is posted', async () => {
+    const [inv] = sandbox.admin.postInvoices([{ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: '33.00', taxPercent: '0' }] }]);
+    const request: JournalPostRequest = {
+      externalDocumentNumber: 'ended-attempt',
+      postingDate: new Date().toISOString().slice(0, 10),
+      lines: [{ kind: 'applied', customerNumber: 'C10000', amountMinor: parseDecimal(inv!.totalIncludingTax, 'USD'), currency: 'USD', invoiceNumber: inv!.number, description: 'payment' }],
+    };
+    // Temporal gives up on the attempt while its receipt line is on the wire: the post that would follow is not made.
+    let ended = false;
+    const writes: string[] = [];
+    const slow = {
+      ...bc,
+      createCustomerPayment: async (...args: Parameters<typeof bc.createCustomerPayment>) => {
+        writes.push('receipt');
+        const line = await bc.createCustomerPayment(...args);
+        ended = true;
+        return line;
+      },
+      postJournal: (id: string) => (writes.push('post'), bc.postJournal(id)),
+    };
+    const alive = () => {
+      if (ended) throw new Error('attempt timed out');
+    };
+    await expect(postGroup({ bc: slow, settings }, 'ARSYNC', [request], alive)).rejects.toThrow('attempt timed out');
+    expect(writes).toEqual(['receipt']);
+    expect(sandbox.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === 'ended-attempt')).toEqual([]);
+
+    // The next attempt finds the line it left and posts the payment once.
+    const [result] = await postGroup({ bc, settings }, 'ARSYNC', [request]);
+    expect(result!.status).toBe('posted');
+    expect(sandbox.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === 'ended-attempt' && e.documentType === 'Payment')).toHaveLength(1);
+  });
+
   it("reads the batch's lines with its lookup: a retry reuses the line the failed post left, with no read or write of its own", async () => {
     const [inv] = sandbox.admin.postInvoices([{ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: '42.00', taxPercent: '0' }] }]);
     const request: JournalPostRequest = {
