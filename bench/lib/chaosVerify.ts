@@ -39,7 +39,7 @@ export interface Verdict {
   /** ERP invoices that exist more than once in the portal. */
   duplicatePortalInvoices: string[];
   /** Workflows failed, terminated, still running without a reason, or retrying an activity that failed after the storm. */
-  stuck: Array<{ workflowId: string; why: string }>;
+  stuck: Array<{ workflowId: string; why: string; diagnosis?: unknown }>;
   /** Activities on a fifth or later attempt running again, or due again after an attempt started in the storm. */
   retryingStormFailures: Array<{ workflowId: string; activity: string; attempt: number; state: string }>;
 }
@@ -146,7 +146,7 @@ export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumb
     if (wf.type === 'invoiceLifecycle') {
       const number = wf.workflowId.split(':').slice(2).join(':');
       if (stage === 'needs_attention' && !reason) verdict.stuck.push({ workflowId: wf.workflowId, why: 'needs_attention without a reason' });
-      else if (paidInErp.has(number)) verdict.stuck.push({ workflowId: wf.workflowId, why: `paid in full in the ERP, workflow still at ${stage}` });
+      else if (paidInErp.has(number)) verdict.stuck.push({ workflowId: wf.workflowId, why: `paid in full in the ERP, workflow still at ${stage}`, diagnosis: await diagnose(stack, number) });
     }
   }
   await forEachLimit(running, 8, async (id) => {
