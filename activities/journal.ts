@@ -446,6 +446,13 @@ export async function postGroup(
     standing.length ? bc.findEntriesByExternalDocumentNumbers(standing.map((p) => p.ext)) : [],
     invoiceNumbers.length ? bc.findSalesInvoicesByNumbers(invoiceNumbers) : [],
   ]);
+  // A receipt the post reported posted but the ledger does not show (its line deleted by someone between the last read
+  // of the batch and the post) is not answered as posted: the attempt fails and the next one writes it again.
+  const unseen = standing.filter((p) => postedNow.has(p.ext) && p.receipt.length > 0 && !postedEntries.some((e) => e.externalDocumentNumber === p.ext));
+  if (unseen.length > 0) {
+    const exts = unseen.map((p) => p.ext).join(', ');
+    throw new ExternalServiceError('business-central', `batch ${batch} posted, but the ledger has no entry for ${exts}: committed again`, { retryable: true, code: 'posting_not_found' });
+  }
   for (const p of standing) {
     const invoiceRemaining: Record<string, number> = {};
     for (const inv of appliedTo(p)) {

@@ -123,6 +123,37 @@ describe('group commit in parts', () => {
     expect(sandbox.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === 'ended-attempt' && e.documentType === 'Payment')).toHaveLength(1);
   });
 
+  it('a receipt line deleted just before the post is not answered as posted: the next attempt writes and posts it once', async () => {
+    const invs = sandbox.admin.postInvoices(['34.00', '35.00'].map((price) => ({ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: price, taxPercent: '0' }] })));
+    const requests: JournalPostRequest[] = invs.map((inv, i) => ({
+      externalDocumentNumber: `deleted-${i}`,
+      postingDate: new Date().toISOString().slice(0, 10),
+      lines: [{ kind: 'applied', customerNumber: 'C10000', amountMinor: parseDecimal(inv.totalIncludingTax, 'USD'), currency: 'USD', invoiceNumber: inv.number, description: `payment ${i}` }],
+    }));
+    // Someone deletes the first payment's line after arsync's last read of the batch, before the post.
+    let meddle = true;
+    const meddled = {
+      ...bc,
+      postJournal: async (id: string) => {
+        if (meddle) {
+          meddle = false;
+          for (const line of await bc.findCustomerPaymentLines(id)) if (line.externalDocumentNumber === 'deleted-0') await bc.deleteCustomerPayment(line.id);
+        }
+        return bc.postJournal(id);
+      },
+    };
+    const entries = (ext: string) => sandbox.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === ext && e.documentType === 'Payment');
+    await expect(postGroup({ bc: meddled, settings }, 'ARSYNC', requests)).rejects.toThrow('the ledger has no entry for deleted-0');
+    expect(entries('deleted-0')).toHaveLength(0);
+    expect(entries('deleted-1')).toHaveLength(1);
+
+    const results = await postGroup({ bc: meddled, settings }, 'ARSYNC', requests);
+    expect(results.map((r) => r.status)).toEqual(['posted', 'already_posted']);
+    expect(entries('deleted-0')).toHaveLength(1);
+    expect(entries('deleted-1')).toHaveLength(1);
+    for (const inv of invs) expect(sandbox.admin.getInvoice(inv.number).remaining).toMatch(/^0(\.0+)?$/);
+  });
+
   it("reads the batch's lines with its lookup: a retry reuses the line the failed post left, with no read or write of its own", async () => {
     const [inv] = sandbox.admin.postInvoices([{ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: '42.00', taxPercent: '0' }] }]);
     const request: JournalPostRequest = {
