@@ -17,7 +17,8 @@ import type { JournalLineRequest, JournalPostRequest, JournalPostResult } from '
 //   2. the batch is reconciled to exactly the lines of the group's unposted requests: lines left by an interrupted
 //      earlier attempt are kept when they match, stale or duplicate lines are deleted, missing ones created, until a
 //      fresh read matches (the batch is dedicated to arsync, so any other line is a leftover of an interrupted attempt);
-//   3. the batch is posted once; if the answer is lost, the posted entries are found by their numbers;
+//   3. the batch is posted once; if the answer is lost, the posted entries are found by their numbers; a receipt the
+//      ledger does not show after the post (its line deleted meanwhile) fails the attempt, and the next one writes it;
 //   4. if Business Central rejects the group (one bad line rolls the whole batch back), the group's lines are deleted
 //      and each request is committed on its own, so only the payment Business Central refuses is rejected.
 // Applied and unapplied receipts go to the customer payment batch; fee, refund and reversal lines to the general
