@@ -21,16 +21,21 @@ describe('group commit in parts', () => {
     await sandbox.close();
   });
 
-  it('an attempt cut short after the first part keeps that part posted; the next one posts the rest, each once', async () => {
-    const n = POST_PART * 2 + 5;
-    const invoices = sandbox.admin.postInvoices(
-      Array.from({ length: n }, (_, i) => ({ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: `${10 + i}.00`, taxPercent: '0' }] })),
-    );
+  /** Invoices posted in the ERP at these prices, and a request paying each in full (`<prefix>-<i>`). */
+  const paidInFull = (prefix: string, prices: string[]) => {
+    const invoices = sandbox.admin.postInvoices(prices.map((price) => ({ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: price, taxPercent: '0' }] })));
     const requests: JournalPostRequest[] = invoices.map((inv, i) => ({
-      externalDocumentNumber: `parts-${i}`,
+      externalDocumentNumber: `${prefix}-${i}`,
       postingDate: new Date().toISOString().slice(0, 10),
       lines: [{ kind: 'applied', customerNumber: 'C10000', amountMinor: parseDecimal(inv.totalIncludingTax, 'USD'), currency: 'USD', invoiceNumber: inv.number, description: `payment ${i}` }],
     }));
+    return { invoices, requests };
+  };
+  const paymentEntries = (ext: string) => sandbox.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === ext && e.documentType === 'Payment');
+
+  it('an attempt cut short after the first part keeps that part posted; the next one posts the rest, each once', async () => {
+    const n = POST_PART * 2 + 5;
+    const { invoices, requests } = paidInFull('parts', Array.from({ length: n }, (_, i) => `${10 + i}.00`));
     // The connection drops on the second post of the attempt.
     let posts = 0;
     const flaky = {
@@ -56,12 +61,7 @@ describe('group commit in parts', () => {
   });
 
   it('an attempt that fails waits for its other writes first: none lands after it, and the next attempt posts each once', async () => {
-    const invs = sandbox.admin.postInvoices(['31.00', '32.00'].map((price) => ({ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: price, taxPercent: '0' }] })));
-    const requests: JournalPostRequest[] = invs.map((inv, i) => ({
-      externalDocumentNumber: `settle-${i}`,
-      postingDate: new Date().toISOString().slice(0, 10),
-      lines: [{ kind: 'applied', customerNumber: 'C10000', amountMinor: parseDecimal(inv.totalIncludingTax, 'USD'), currency: 'USD', invoiceNumber: inv.number, description: `payment ${i}` }],
-    }));
+    const { requests } = paidInFull('settle', ['31.00', '32.00']);
     // The first payment's line fails at once (the client gave up); the second's is slow and still on its way.
     let slowWritten = false;
     let failFirst = true;
@@ -84,19 +84,14 @@ describe('group commit in parts', () => {
     failFirst = false;
     const results = await postGroup({ bc: flaky, settings }, 'ARSYNC', requests);
     expect(results.map((r) => r.status)).toEqual(['posted', 'posted']);
-    for (const r of requests) {
-      expect(sandbox.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === r.externalDocumentNumber && e.documentType === 'Payment')).toHaveLength(1);
-    }
+    for (const r of requests) expect(paymentEntries(r.externalDocumentNumber)).toHaveLength(1);
     expect(await bc.findCustomerPaymentLines((await bc.findJournalBatch('ARSYNC'))!.id)).toEqual([]);
   });
 
   it('an attempt that has ended stops at its next write: no line of it lands after that and nothing is posted', async () => {
-    const [inv] = sandbox.admin.postInvoices([{ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: '33.00', taxPercent: '0' }] }]);
-    const request: JournalPostRequest = {
-      externalDocumentNumber: 'ended-attempt',
-      postingDate: new Date().toISOString().slice(0, 10),
-      lines: [{ kind: 'applied', customerNumber: 'C10000', amountMinor: parseDecimal(inv!.totalIncludingTax, 'USD'), currency: 'USD', invoiceNumber: inv!.number, description: 'payment' }],
-    };
+    const {
+      requests: [request],
+    } = paidInFull('ended', ['33.00']);
     // Temporal gives up on the attempt while its receipt line is on the wire: the post that would follow is not made.
     let ended = false;
     const writes: string[] = [];
@@ -113,23 +108,18 @@ describe('group commit in parts', () => {
     const alive = () => {
       if (ended) throw new Error('attempt timed out');
     };
-    await expect(postGroup({ bc: slow, settings }, 'ARSYNC', [request], alive)).rejects.toThrow('attempt timed out');
+    await expect(postGroup({ bc: slow, settings }, 'ARSYNC', [request!], alive)).rejects.toThrow('attempt timed out');
     expect(writes).toEqual(['receipt']);
-    expect(sandbox.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === 'ended-attempt')).toEqual([]);
+    expect(sandbox.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === 'ended-0')).toEqual([]);
 
     // The next attempt finds the line it left and posts the payment once.
-    const [result] = await postGroup({ bc, settings }, 'ARSYNC', [request]);
+    const [result] = await postGroup({ bc, settings }, 'ARSYNC', [request!]);
     expect(result!.status).toBe('posted');
-    expect(sandbox.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === 'ended-attempt' && e.documentType === 'Payment')).toHaveLength(1);
+    expect(paymentEntries('ended-0')).toHaveLength(1);
   });
 
   it('a receipt line deleted just before the post is not answered as posted: the next attempt writes and posts it once', async () => {
-    const invs = sandbox.admin.postInvoices(['34.00', '35.00'].map((price) => ({ customerNumber: 'C10000', lines: [{ description: 'Service', quantity: 1, unitPrice: price, taxPercent: '0' }] })));
-    const requests: JournalPostRequest[] = invs.map((inv, i) => ({
-      externalDocumentNumber: `deleted-${i}`,
-      postingDate: new Date().toISOString().slice(0, 10),
-      lines: [{ kind: 'applied', customerNumber: 'C10000', amountMinor: parseDecimal(inv.totalIncludingTax, 'USD'), currency: 'USD', invoiceNumber: inv.number, description: `payment ${i}` }],
-    }));
+    const { invoices: invs, requests } = paidInFull('deleted', ['34.00', '35.00']);
     // Someone deletes the first payment's line after arsync's last read of the batch, before the post.
     let meddle = true;
     const meddled = {
@@ -142,15 +132,14 @@ describe('group commit in parts', () => {
         return bc.postJournal(id);
       },
     };
-    const entries = (ext: string) => sandbox.admin.listLedgerEntries().filter((e) => e.externalDocumentNumber === ext && e.documentType === 'Payment');
     await expect(postGroup({ bc: meddled, settings }, 'ARSYNC', requests)).rejects.toThrow('the ledger has no entry for deleted-0');
-    expect(entries('deleted-0')).toHaveLength(0);
-    expect(entries('deleted-1')).toHaveLength(1);
+    expect(paymentEntries('deleted-0')).toHaveLength(0);
+    expect(paymentEntries('deleted-1')).toHaveLength(1);
 
     const results = await postGroup({ bc: meddled, settings }, 'ARSYNC', requests);
     expect(results.map((r) => r.status)).toEqual(['posted', 'already_posted']);
-    expect(entries('deleted-0')).toHaveLength(1);
-    expect(entries('deleted-1')).toHaveLength(1);
+    expect(paymentEntries('deleted-0')).toHaveLength(1);
+    expect(paymentEntries('deleted-1')).toHaveLength(1);
     for (const inv of invs) expect(sandbox.admin.getInvoice(inv.number).remaining).toMatch(/^0(\.0+)?$/);
   });
 
