@@ -514,9 +514,15 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   if (input.reopen && !state.cancelled) {
     // Reopened by the ERP after it ended at posted: both sides read again, then the stage they say (money stages follow
     // the money back), or the cancel of the portal invoice when the ERP credited or cancelled it.
+    const heardOf = state.portalPayments;
     const b = await refreshFromErp();
     // Read by a job that started before the invoice settled again: nothing to reopen, the run ends where it was.
     const settled = b.erpStatus !== 'cancelled' && state.erpRemainingMinor === 0 && (state.portalBalanceMinor ?? 0) === 0;
+    if (settled && patched('reopen-settled-ends-posted')) {
+      // Where it was includes the payments it had heard of: portal payments posted after it ended (their signals found
+      // no run) are not waited for, since nothing is due on either side (else it would wait at paid for ever).
+      state.portalPayments = heardOf;
+    }
     if (!settled) {
       record({ kind: 'reopened', by: 'erp', detail: input.reopen.why });
       // The whole amount due again: the ERP entries the ended run counted no longer pay it (the unapplication that

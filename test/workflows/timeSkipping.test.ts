@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { subscriptionStateQuery, type bcSubscription } from '../../workflows/bcSubscription';
 import { erpInvoiceChangedSignal, INVOICE_WORKFLOW_REVISION, invoiceStateQuery, invoiceViewedSignal, paymentPostedSignal, type invoiceLifecycle } from '../../workflows/invoiceLifecycle';
-import type { PortalLink } from '../../workflows/invoiceTypes';
+import type { InvoiceState, PortalLink } from '../../workflows/invoiceTypes';
 import { useTimeSkipping } from '../support/timeSkipping';
 
 // Long waits in skipped time, on the time-skipping test server: the Business Central subscription renewed before its
@@ -243,6 +243,39 @@ describe('in skipped time', () => {
       expect(ran.syncs).toHaveLength(1);
       expect(state.portal?.invoiceId).toBe('in3');
       await handle.terminate('test done');
+    });
+  });
+
+  it('reopened by a read made before it settled again, with portal payments whose signals found the run ended: it ends where it was, posted', async () => {
+    const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in4', invitationKey: 'key4', link: 'http://portal.test/client/invoice/key4' };
+    // The ended run settled on the first payment's answer (ERP and portal at zero); the other two payments of the same
+    // posting told it nothing (it had ended). A watcher pass that read the ERP before the posting reopens it.
+    const world = { remainingMinor: 0, portalBalanceMinor: 0, portalPayments: ['pay-1', 'pay-2', 'pay-3'], viewedAt: null as string | null };
+    const { activities, ran } = invoiceStubs(portal, world);
+    const ended: InvoiceState = {
+      companyId: 'ts', invoiceNumber: 'PS-INV900005', customerNumber: 'C10000', currency: 'USD', totalMinor: 10000, erpRemainingMinor: 0, portalBalanceMinor: 0,
+      portal, stage: 'posted', attention: null, linkSent: true, viewed: false, cancelled: false, postedPayments: ['pay-1'], erpEntries: [], portalPayments: ['pay-1'],
+      timeline: [{ at: '2030-01-02T00:00:00.000Z', kind: 'posted', amountMinor: 10000 }], lastViewedAt: null, linkSends: 1, continuedAsNew: 0,
+    };
+    await withWorker('ts-invoice-stale-reopen', activities, async () => {
+      const handle = await env.client.workflow.start<typeof invoiceLifecycle>('invoiceLifecycle', {
+        taskQueue: 'ts-invoice-stale-reopen',
+        workflowId: 'invoice:ts:PS-INV900005',
+        args: [{ companyId: 'ts', invoiceNumber: 'PS-INV900005', revision: INVOICE_WORKFLOW_REVISION, state: ended, reopen: { why: 'ERP watcher: 100.00 USD due again in the ERP' } }],
+      });
+      // Ended, not waiting: nothing would ever wake it (no payment is in flight, none will signal it).
+      let d = await handle.describe();
+      for (let i = 0; i < 100 && d.status.name === 'RUNNING'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        d = await handle.describe();
+      }
+      const stage = d.status.name === 'RUNNING' ? (await handle.query(invoiceStateQuery)).stage : null;
+      expect({ status: d.status.name, stage }).toEqual({ status: 'COMPLETED', stage: null });
+      const result = await handle.result();
+      expect(result.stage).toBe('posted');
+      expect(result.timeline.filter((e) => e.kind === 'reopened')).toEqual([]);
+      expect(ran.reads).toBe(1);
+      expect(ran.syncs).toHaveLength(0);
     });
   });
 
