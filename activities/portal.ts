@@ -5,7 +5,7 @@ import { adjustRoundingLine, planPortalInvoice, type PortalLineItem } from '../s
 import type { PortalClientAnswer } from '../workflows/customer';
 import type { PortalLink } from '../workflows/invoiceTypes';
 import type { ActivityDeps } from './deps';
-import { creditedInErp, erpStatus, type ErpInvoiceStatus } from './erp';
+import { creditedInErp, erpPostingStates, erpStatus, type ErpInvoiceStatus } from './erp';
 import { isErpOrigin } from './intake';
 import { classified, permanent } from './failures';
 import { CUSTOM_VALUE_FIELDS } from '../src/config/settings';
@@ -281,7 +281,13 @@ export function createPortalActivities(deps: ActivityDeps) {
      * (`erpCredited`): it is cancelled in the portal rather than shown as paid. `portalPaymentIds` are the customers'
      * payments on the portal invoice (live, not recorded from the ERP), so the workflow knows which are still to be posted.
      */
-    async readInvoiceBalances(input: { companyId: string; invoiceNumber: string; portal: PortalLink | null }): Promise<{
+    async readInvoiceBalances(input: {
+      companyId: string;
+      invoiceNumber: string;
+      portal: PortalLink | null;
+      /** Also which of the portal's payments the ERP has a posting of (a reopened run did not hear of them all). */
+      postings?: boolean;
+    }): Promise<{
       erpRemainingMinor: number | null;
       erpStatus: ErpInvoiceStatus;
       erpCredited: boolean;
@@ -289,6 +295,8 @@ export function createPortalActivities(deps: ActivityDeps) {
       portalPaymentIds: string[] | null;
       /** The newest invitation viewed_date: a safety net for a view the portal watcher missed. */
       portalViewedAt: string | null;
+      /** With `postings`: the portal payments listed that are posted in the ERP (by their external document numbers). */
+      erpPostedPaymentIds?: string[];
     }> {
       return classified(async () => {
         const erp = await bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: false });
@@ -301,13 +309,16 @@ export function createPortalActivities(deps: ActivityDeps) {
         };
         const side = input.portal ? await portalSide(input.portal) : null;
         const credited = erp ? await creditedInErp(deps, erp) : false;
+        const portalPaymentIds = side ? side.payments.filter((p) => isCustomerPaymentOn(p, side.inv.id)).map((p) => p.id) : null;
+        const postings = input.postings ? await erpPostingStates(deps, portalPaymentIds ?? []) : null;
         return {
           erpRemainingMinor: erp ? erp.remaining.minor : null,
           erpStatus: credited ? 'cancelled' : erpStatus(erp),
           erpCredited: credited,
           portalBalanceMinor: side ? side.inv.balance.minor : null,
-          portalPaymentIds: side ? side.payments.filter((p) => isCustomerPaymentOn(p, side.inv.id)).map((p) => p.id) : null,
+          portalPaymentIds,
           portalViewedAt: side?.inv.invitations.map((i) => i.viewedDate).filter((d): d is string => !!d).sort().pop() ?? null,
+          ...(postings ? { erpPostedPaymentIds: [...postings].filter(([, s]) => s.posted).map(([id]) => id) } : {}),
         };
       });
     },

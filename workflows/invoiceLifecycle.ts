@@ -350,8 +350,8 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
     await acts.notifyStaffOfView({ companyId: state.companyId, invoiceNumber: state.invoiceNumber, customerNumber: state.customerNumber, viewedAt });
   };
 
-  const refreshFromErp = async () => {
-    const b = await acts.readInvoiceBalances({ companyId: state.companyId, invoiceNumber: state.invoiceNumber, portal: state.portal });
+  const refreshFromErp = async (postings = false) => {
+    const b = await acts.readInvoiceBalances({ companyId: state.companyId, invoiceNumber: state.invoiceNumber, portal: state.portal, ...(postings ? { postings } : {}) });
     if (b.erpRemainingMinor !== null) state.erpRemainingMinor = b.erpRemainingMinor;
     if (b.portalBalanceMinor !== null) state.portalBalanceMinor = b.portalBalanceMinor;
     if (b.portalPaymentIds !== null) state.portalPayments = b.portalPaymentIds;
@@ -514,15 +514,12 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
   if (input.reopen && !state.cancelled) {
     // Reopened by the ERP after it ended at posted: both sides read again, then the stage they say (money stages follow
     // the money back), or the cancel of the portal invoice when the ERP credited or cancelled it.
-    const heardOf = state.portalPayments;
-    const b = await refreshFromErp();
+    // Portal payments posted after the ended run had ended told it nothing (their signals found no run): the read
+    // asks the ERP which of the portal's payments it has, else they would count as waiting to be posted for ever.
+    const b = await refreshFromErp(patched('reopen-reads-postings'));
+    for (const id of b.erpPostedPaymentIds ?? []) if (!state.postedPayments.includes(id)) state.postedPayments.push(id);
     // Read by a job that started before the invoice settled again: nothing to reopen, the run ends where it was.
     const settled = b.erpStatus !== 'cancelled' && state.erpRemainingMinor === 0 && (state.portalBalanceMinor ?? 0) === 0;
-    if (settled && patched('reopen-settled-ends-posted')) {
-      // Where it was includes the payments it had heard of: portal payments posted after it ended (their signals found
-      // no run) are not waited for, since nothing is due on either side (else it would wait at paid for ever).
-      state.portalPayments = heardOf;
-    }
     if (!settled) {
       record({ kind: 'reopened', by: 'erp', detail: input.reopen.why });
       // The whole amount due again: the ERP entries the ended run counted no longer pay it (the unapplication that

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Activities } from '../../activities';
 import { subscriptionStateQuery, type bcSubscription } from '../../workflows/bcSubscription';
 import { erpInvoiceChangedSignal, INVOICE_WORKFLOW_REVISION, invoiceStateQuery, invoiceViewedSignal, paymentPostedSignal, type invoiceLifecycle } from '../../workflows/invoiceLifecycle';
@@ -32,7 +33,10 @@ async function withWorker<T>(taskQueue: string, activities: Partial<Activities>,
 }
 
 /** Stub activities of an invoice of 100.00 whose ERP and portal are `world`; `ran` counts what the workflow ran. */
-function invoiceStubs(portal: PortalLink, world: { remainingMinor: number; portalBalanceMinor: number; portalPayments: string[]; viewedAt: string | null }) {
+function invoiceStubs(
+  portal: PortalLink,
+  world: { remainingMinor: number; portalBalanceMinor: number; portalPayments: string[]; viewedAt: string | null; postedInErp?: string[] },
+) {
   const ran = { syncs: [] as unknown[], staffNotified: 0, reads: 0 };
   const activities: Partial<Activities> = {
     // The whole sync in one activity (revision 3 on): ERP invoice, portal client, portal invoice, link sent.
@@ -48,7 +52,7 @@ function invoiceStubs(portal: PortalLink, world: { remainingMinor: number; porta
     async notifyStaffOfView() {
       ran.staffNotified++;
     },
-    async readInvoiceBalances() {
+    async readInvoiceBalances({ postings }) {
       ran.reads++;
       return {
         erpRemainingMinor: world.remainingMinor,
@@ -57,6 +61,7 @@ function invoiceStubs(portal: PortalLink, world: { remainingMinor: number; porta
         portalBalanceMinor: world.portalBalanceMinor,
         portalPaymentIds: world.portalPayments,
         portalViewedAt: world.viewedAt,
+        ...(postings ? { erpPostedPaymentIds: world.postedInErp ?? [] } : {}),
       };
     },
     async cancelPortalInvoice() {},
@@ -246,36 +251,63 @@ describe('in skipped time', () => {
     });
   });
 
+  /** An invoice of 100.00 that ended at posted knowing of one portal payment, `pay-1`. */
+  const endedAtPosted = (invoiceNumber: string, portal: PortalLink): InvoiceState => ({
+    companyId: 'ts', invoiceNumber, customerNumber: 'C10000', currency: 'USD', totalMinor: 10000, erpRemainingMinor: 0, portalBalanceMinor: 0,
+    portal, stage: 'posted', attention: null, linkSent: true, viewed: false, cancelled: false, postedPayments: ['pay-1'], erpEntries: [], portalPayments: ['pay-1'],
+    timeline: [{ at: '2030-01-02T00:00:00.000Z', kind: 'posted', amountMinor: 10000 }], lastViewedAt: null, linkSends: 1, continuedAsNew: 0,
+  });
+  /** Waits (real time, briefly) for the run to end; a run still running says its stage. */
+  const ended = async (handle: WorkflowHandle<typeof invoiceLifecycle>) => {
+    let d = await handle.describe();
+    for (let i = 0; i < 100 && d.status.name === 'RUNNING'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      d = await handle.describe();
+    }
+    return { status: d.status.name, stage: d.status.name === 'RUNNING' ? (await handle.query(invoiceStateQuery)).stage : null };
+  };
+
   it('reopened by a read made before it settled again, with portal payments whose signals found the run ended: it ends where it was, posted', async () => {
     const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in4', invitationKey: 'key4', link: 'http://portal.test/client/invoice/key4' };
     // The ended run settled on the first payment's answer (ERP and portal at zero); the other two payments of the same
     // posting told it nothing (it had ended). A watcher pass that read the ERP before the posting reopens it.
-    const world = { remainingMinor: 0, portalBalanceMinor: 0, portalPayments: ['pay-1', 'pay-2', 'pay-3'], viewedAt: null as string | null };
+    const world = { remainingMinor: 0, portalBalanceMinor: 0, portalPayments: ['pay-1', 'pay-2', 'pay-3'], viewedAt: null as string | null, postedInErp: ['pay-1', 'pay-2', 'pay-3'] };
     const { activities, ran } = invoiceStubs(portal, world);
-    const ended: InvoiceState = {
-      companyId: 'ts', invoiceNumber: 'PS-INV900005', customerNumber: 'C10000', currency: 'USD', totalMinor: 10000, erpRemainingMinor: 0, portalBalanceMinor: 0,
-      portal, stage: 'posted', attention: null, linkSent: true, viewed: false, cancelled: false, postedPayments: ['pay-1'], erpEntries: [], portalPayments: ['pay-1'],
-      timeline: [{ at: '2030-01-02T00:00:00.000Z', kind: 'posted', amountMinor: 10000 }], lastViewedAt: null, linkSends: 1, continuedAsNew: 0,
-    };
     await withWorker('ts-invoice-stale-reopen', activities, async () => {
       const handle = await env.client.workflow.start<typeof invoiceLifecycle>('invoiceLifecycle', {
         taskQueue: 'ts-invoice-stale-reopen',
         workflowId: 'invoice:ts:PS-INV900005',
-        args: [{ companyId: 'ts', invoiceNumber: 'PS-INV900005', revision: INVOICE_WORKFLOW_REVISION, state: ended, reopen: { why: 'ERP watcher: 100.00 USD due again in the ERP' } }],
+        args: [{ companyId: 'ts', invoiceNumber: 'PS-INV900005', revision: INVOICE_WORKFLOW_REVISION, state: endedAtPosted('PS-INV900005', portal), reopen: { why: 'ERP watcher: 100.00 USD due again in the ERP' } }],
       });
       // Ended, not waiting: nothing would ever wake it (no payment is in flight, none will signal it).
-      let d = await handle.describe();
-      for (let i = 0; i < 100 && d.status.name === 'RUNNING'; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        d = await handle.describe();
-      }
-      const stage = d.status.name === 'RUNNING' ? (await handle.query(invoiceStateQuery)).stage : null;
-      expect({ status: d.status.name, stage }).toEqual({ status: 'COMPLETED', stage: null });
+      expect(await ended(handle)).toEqual({ status: 'COMPLETED', stage: null });
       const result = await handle.result();
       expect(result.stage).toBe('posted');
       expect(result.timeline.filter((e) => e.kind === 'reopened')).toEqual([]);
+      expect(result.postedPayments).toEqual(['pay-1', 'pay-2', 'pay-3']);
       expect(ran.reads).toBe(1);
       expect(ran.syncs).toHaveLength(0);
+    });
+  });
+
+  it('reopened with money due again, then settled again: the portal payments the ended run never heard posted do not hold it at paid', async () => {
+    const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in6', invitationKey: 'key6', link: 'http://portal.test/client/invoice/key6' };
+    // pay-2 was posted after the run ended (as an unapplied credit); then pay-1 was unapplied in the ERP: 100.00 due.
+    const world = { remainingMinor: 10000, portalBalanceMinor: 0, portalPayments: ['pay-1', 'pay-2'], viewedAt: null as string | null, postedInErp: ['pay-1', 'pay-2'] };
+    const { activities } = invoiceStubs(portal, world);
+    await withWorker('ts-invoice-reopen-resettle', activities, async () => {
+      const handle = await env.client.workflow.start<typeof invoiceLifecycle>('invoiceLifecycle', {
+        taskQueue: 'ts-invoice-reopen-resettle',
+        workflowId: 'invoice:ts:PS-INV900006',
+        args: [{ companyId: 'ts', invoiceNumber: 'PS-INV900006', revision: INVOICE_WORKFLOW_REVISION, state: endedAtPosted('PS-INV900006', portal), reopen: { why: 'ERP: 100.00 USD due again' } }],
+      });
+      await env.sleep('1 minute');
+      expect((await handle.query(invoiceStateQuery)).stage).toBe('paid');
+      // Applied again in the ERP: the ERP watcher's signal; both sides settled, every payment the portal lists posted.
+      world.remainingMinor = 0;
+      await handle.signal(erpInvoiceChangedSignal, { reason: 'applied again in the ERP' });
+      expect(await ended(handle)).toEqual({ status: 'COMPLETED', stage: null });
+      expect((await handle.result()).stage).toBe('posted');
     });
   });
 
