@@ -32,6 +32,9 @@ async function withWorker<T>(taskQueue: string, activities: Partial<Activities>,
   return worker.runUntil(fn());
 }
 
+/** The portal invoice `in<n>` of client cl1, with its pay link. */
+const portalLink = (n: number): PortalLink => ({ connectionKey: 'default', clientId: 'cl1', invoiceId: `in${n}`, invitationKey: `key${n}`, link: `http://portal.test/client/invoice/key${n}` });
+
 /** Stub activities of an invoice of 100.00 whose ERP and portal are `world`; `ran` counts what the workflow ran. */
 function invoiceStubs(
   portal: PortalLink,
@@ -169,7 +172,7 @@ describe('in skipped time', () => {
   });
 
   it('a months-long invoice started by an older build re-checks daily until it hands over, then runs as the current revision (no timer) with its state: first view notified once, changed views only, ends posted', async () => {
-    const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in1', invitationKey: 'key1', link: 'http://portal.test/client/invoice/key1' };
+    const portal = portalLink(1);
     // What the stubs read from "the ERP and the portal"; viewedAt is the portal invitation's viewed_date.
     const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[], viewedAt: null as string | null };
     const { activities, ran } = invoiceStubs(portal, erp);
@@ -225,7 +228,7 @@ describe('in skipped time', () => {
   });
 
   it('a run restarted by a reset applies it once: the runs it hands over to do not forget the portal link again', async () => {
-    const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in3', invitationKey: 'key3', link: 'http://portal.test/client/invoice/key3' };
+    const portal = portalLink(3);
     const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[], viewedAt: null as string | null };
     const { activities, ran } = invoiceStubs(portal, erp);
     await withWorker('ts-invoice-reset', activities, async () => {
@@ -268,7 +271,7 @@ describe('in skipped time', () => {
   };
 
   it('reopened by a read made before it settled again, with portal payments whose signals found the run ended: it ends where it was, posted', async () => {
-    const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in4', invitationKey: 'key4', link: 'http://portal.test/client/invoice/key4' };
+    const portal = portalLink(4);
     // The ended run settled on the first payment's answer (ERP and portal at zero); the other two payments of the same
     // posting told it nothing (it had ended). A watcher pass that read the ERP before the posting reopens it.
     const world = { remainingMinor: 0, portalBalanceMinor: 0, portalPayments: ['pay-1', 'pay-2', 'pay-3'], viewedAt: null as string | null, postedInErp: ['pay-1', 'pay-2', 'pay-3'] };
@@ -291,7 +294,7 @@ describe('in skipped time', () => {
   });
 
   it('reopened with money due again, then settled again: the portal payments the ended run never heard posted do not hold it at paid', async () => {
-    const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in6', invitationKey: 'key6', link: 'http://portal.test/client/invoice/key6' };
+    const portal = portalLink(6);
     // pay-2 was posted after the run ended (as an unapplied credit); then pay-1 was unapplied in the ERP: 100.00 due.
     const world = { remainingMinor: 10000, portalBalanceMinor: 0, portalPayments: ['pay-1', 'pay-2'], viewedAt: null as string | null, postedInErp: ['pay-1', 'pay-2'] };
     const { activities } = invoiceStubs(portal, world);
@@ -312,7 +315,7 @@ describe('in skipped time', () => {
   });
 
   it('a months-long invoice (current revision) waits without a timer: nothing runs until it is told, and a wake-up reads both sides', async () => {
-    const portal: PortalLink = { connectionKey: 'default', clientId: 'cl1', invoiceId: 'in2', invitationKey: 'key2', link: 'http://portal.test/client/invoice/key2' };
+    const portal = portalLink(2);
     const erp = { remainingMinor: 10000, portalBalanceMinor: 10000, portalPayments: [] as string[], viewedAt: null };
     const { activities, ran } = invoiceStubs(portal, erp);
     await withWorker('ts-invoice-4', activities, async () => {
