@@ -193,6 +193,7 @@ export function createIntakeActivities(deps: ActivityDeps) {
           });
         }
         const method = p.gatewayTypeId === '1' ? 'card' : p.gatewayTypeId === '2' ? 'bank' : null;
+        const methodCode = method ? settings.payments.methodCodes[method] ?? null : null;
         const status = portalStatus(p);
         let erp = await erpPostingState(deps, p.id);
         // A posted payment the portal took money back from: its reversal mirrors the G/L lines too (fee, excess).
@@ -231,9 +232,10 @@ export function createIntakeActivities(deps: ActivityDeps) {
             numbers.size === 0 && erp.posted && (status === 'voided' || status === 'failed')
               ? await invoicesOfEarlierRuns(deps, input.connectionKey, p.id)
               : [...new Set([...numbers.values()])],
-          methodCode: method ? settings.payments.methodCodes[method] ?? null : null,
+          methodCode,
           erp,
-          ...(plannable && allocations.length > 0 ? { erpInvoices: await lookupErpInvoices(deps, allocations.map((a) => a.invoiceNumber), customerNumber) } : {}),
+          // The customer's own method is read only when the payment's method maps to none (the plan prefers that one).
+          ...(plannable && allocations.length > 0 ? { erpInvoices: await lookupErpInvoices(deps, allocations.map((a) => a.invoiceNumber), methodCode ? null : customerNumber) } : {}),
           journalBatch: settings.payments.journalBatch,
           portalBalances,
           ...(offered ? { offered } : {}),

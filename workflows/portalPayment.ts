@@ -1041,7 +1041,8 @@ export async function portalPayment(input: PortalPaymentInput): Promise<PaymentS
     // The first plan of a look uses the ERP invoices read with the payment; a re-plan (finance decided) reads again.
     const fresh = allocations === c.allocations && !planned ? c.erpInvoices : undefined;
     planned = true;
-    const lookup = fresh ?? (await acts.lookupErpInvoices({ numbers: allocations.map((a) => a.invoiceNumber), customerNumber: c.customerNumber }));
+    // The customer's own payment method only matters when the payment's method maps to none (its code comes first).
+    const lookup = fresh ?? (await acts.lookupErpInvoices({ numbers: allocations.map((a) => a.invoiceNumber), customerNumber: c.methodCode ? null : c.customerNumber }));
     const settings = { ...lookup.settings, paymentMethodCode: c.methodCode ?? lookup.settings.paymentMethodCode };
     try {
       return planApplication(
