@@ -46,12 +46,15 @@ export const CUSTOM_VALUE_FIELDS = {
 } as const;
 type CustomValueField = keyof typeof CUSTOM_VALUE_FIELDS;
 
+/** A Business Central salesInvoice field arsync can read (CUSTOM_VALUE_FIELDS). */
+const erpFieldSchema = z.enum(Object.keys(CUSTOM_VALUE_FIELDS) as [CustomValueField, ...CustomValueField[]], {
+  error: () => `one of ${Object.keys(CUSTOM_VALUE_FIELDS).join(', ')}`,
+});
+
 export const customValueMappingSchema = z
   .object({
     /** The Business Central salesInvoice field copied into Invoice Ninja custom_valueN (one of CUSTOM_VALUE_FIELDS). */
-    erpField: z.enum(Object.keys(CUSTOM_VALUE_FIELDS) as [CustomValueField, ...CustomValueField[]], {
-      error: () => `one of ${Object.keys(CUSTOM_VALUE_FIELDS).join(', ')}`,
-    }),
+    erpField: erpFieldSchema,
   })
   .nullable();
 
@@ -77,9 +80,7 @@ const regexText = z
 
 const recurringInvoicesSchema = z
   .object({
-    erpField: z.enum(Object.keys(CUSTOM_VALUE_FIELDS) as [CustomValueField, ...CustomValueField[]], {
-      error: () => `one of ${Object.keys(CUSTOM_VALUE_FIELDS).join(', ')}`,
-    }),
+    erpField: erpFieldSchema,
     pattern: regexText,
   })
   .strict()
