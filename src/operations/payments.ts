@@ -39,13 +39,13 @@ export interface PaymentFilter {
 }
 
 /** A completed run that kept an attention reason (the current runs among them are listed, `listCurrentRuns`). */
-export const ENDED_WITH_REASON = [`ExecutionStatus = 'Completed'`, `${AttentionReason.name} IS NOT NULL`];
+const ENDED_WITH_REASON = [`ExecutionStatus = 'Completed'`, `${AttentionReason.name} IS NOT NULL`];
 
 /**
  * A payment of this invoice: one of the invoices it touches (`InvoiceNumbers`), or, for a run indexed before that
  * attribute was, the whole of its `InvoiceNumber` (a payment of that invoice alone).
  */
-export const paymentOfInvoice = (invoiceNumber: string): string =>
+const paymentOfInvoice = (invoiceNumber: string): string =>
   `(${InvoiceNumbers.name} = ${literal(invoiceNumber)} OR ${InvoiceNumber.name} = ${literal(invoiceNumber)})`;
 
 /** The visibility clauses of a payment list. */

@@ -11,15 +11,17 @@ export interface OwnTemporal {
   stop(): Promise<void>;
 }
 
+const ATTEMPTS = 3;
+const READY_MS = 60_000;
+
 /**
  * Starts one, trying another port when it dies before it is ready: a port found free is released before the server
  * binds it, and the dev server picks free ports of its own for its internal services meanwhile, so now and then the
  * two meet ("address already in use") and the server exits.
  */
-export async function startOwnTemporal(opts: { attempts?: number; readyMs?: number } = {}): Promise<OwnTemporal> {
-  const attempts = opts.attempts ?? 3;
+export async function startOwnTemporal(): Promise<OwnTemporal> {
   let lastError: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const port = await freePort();
     const child = spawn(temporalCliPath(), devServerArgs({ port }), { stdio: ['ignore', 'ignore', 'inherit'] });
     const address = `127.0.0.1:${port}`;
@@ -33,7 +35,7 @@ export async function startOwnTemporal(opts: { attempts?: number; readyMs?: numb
     };
     try {
       await Promise.race([
-        waitForTemporal(address, opts.readyMs ?? 60_000),
+        waitForTemporal(address, READY_MS),
         exited.then(() => {
           throw new Error(`the Temporal dev server on ${address} exited before it was ready (exit code ${child.exitCode})`);
         }),

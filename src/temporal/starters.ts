@@ -73,7 +73,7 @@ export type ReopenOutcome =
   | 'unknown';
 
 /** An ended run that the ERP can reopen: it completed at posted (a cancelled invoice stays cancelled). */
-export function reopenable(ended: Pick<InvoiceState, 'stage' | 'cancelled'>): boolean {
+function reopenable(ended: Pick<InvoiceState, 'stage' | 'cancelled'>): boolean {
   return !ended.cancelled && ended.stage === 'posted';
 }
 
