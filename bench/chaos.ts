@@ -7,7 +7,7 @@ import { formatDecimal, parseDecimal } from '../src/domain/money';
 import { workerHeapEnv } from '../src/stack/services';
 import { buildWorkflowBundle } from '../src/worker/bundle';
 import { ChildWorker } from './lib/childWorker';
-import { retrying, verify, type MadePayment } from './lib/chaosVerify';
+import { paidInFullInErp, retrying, verify, type MadePayment } from './lib/chaosVerify';
 import { bootstrap, createCustomers, pay, postInvoices } from './lib/scenario';
 import { startBenchStack, type BenchStack } from './lib/stack';
 import { forEachLimit, seededRandom, sleep } from './lib/stats';
@@ -329,12 +329,13 @@ async function settle(stack: BenchStack, made: MadePayment[], invoiceNumbers: st
     const posted = new Set(stack.bc.admin.listLedgerEntries().filter((e) => e.documentType === 'Payment').map((e) => e.externalDocumentNumber));
     const missing = made.filter((p) => !posted.has(p.paymentId)).length;
     const running = (await stack.client.workflow.count(`WorkflowType = 'portalPayment' AND ExecutionStatus = 'Running' AND Stage != 'needs_attention'`)).count;
-    const paidInErp = new Set(invoiceNumbers.filter((n) => parseDecimal(stack.bc.admin.getInvoice(n).remaining, 'USD') === 0));
+    const paidInErp = paidInFullInErp(stack, invoiceNumbers);
     let lagging = 0;
+    let atPaid = 0;
     for await (const wf of stack.client.workflow.list({ query: `WorkflowType = 'invoiceLifecycle' AND ExecutionStatus = 'Running'` })) {
-      if (paidInErp.has(wf.workflowId.split(':').slice(2).join(':'))) lagging++;
+      if (paidInErp.has(wf.workflowId)) lagging++;
+      if (wf.typedSearchAttributes.get(Stage) === 'paid') atPaid++;
     }
-    const atPaid = (await stack.client.workflow.count(`WorkflowType = 'invoiceLifecycle' AND ExecutionStatus = 'Running' AND Stage = 'paid'`)).count;
     quietReads = missing === 0 && running === 0 && lagging === 0 && atPaid === 0 ? quietReads + 1 : 0;
     if (quietReads >= 2) return;
     if (Date.now() > deadline) {

@@ -130,7 +130,7 @@ export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumb
   });
 
   // Workflows: ended badly, or running without a reason.
-  const paidInErp = new Set(invoiceNumbers.filter((n) => parseDecimal(stack.bc.admin.getInvoice(n).remaining, 'USD') === 0));
+  const paidInErp = paidInFullInErp(stack, invoiceNumbers);
   const running: string[] = [];
   for await (const wf of client.workflow.list({ query: onDeploymentQueues(stack.taskQueue) })) {
     const status = wf.status.name;
@@ -144,9 +144,9 @@ export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumb
     running.push(wf.workflowId);
     if (wf.type === 'portalPayment' && !(stage === 'needs_attention' && reason)) verdict.stuck.push({ workflowId: wf.workflowId, why: `payment still running at stage ${stage} without a reason` });
     if (wf.type === 'invoiceLifecycle') {
-      const number = wf.workflowId.split(':').slice(2).join(':');
+      const number = paidInErp.get(wf.workflowId);
       if (stage === 'needs_attention' && !reason) verdict.stuck.push({ workflowId: wf.workflowId, why: 'needs_attention without a reason' });
-      else if (paidInErp.has(number)) verdict.stuck.push({ workflowId: wf.workflowId, why: `paid in full in the ERP, workflow still at ${stage}`, diagnosis: await diagnose(stack, number) });
+      else if (number) verdict.stuck.push({ workflowId: wf.workflowId, why: `paid in full in the ERP, workflow still at ${stage}`, diagnosis: await diagnose(stack, number) });
     }
   }
   await forEachLimit(running, 8, async (id) => {
@@ -168,6 +168,12 @@ export async function verify(stack: BenchStack, made: MadePayment[], invoiceNumb
     }
   });
   return verdict;
+}
+
+/** The invoices the ERP sandbox has paid in full, by their invoice workflow's id. */
+export function paidInFullInErp(stack: BenchStack, invoiceNumbers: readonly string[]): Map<string, string> {
+  const paid = invoiceNumbers.filter((n) => parseDecimal(stack.bc.admin.getInvoice(n).remaining, 'USD') === 0);
+  return new Map(paid.map((n) => [invoiceWorkflowId(stack.ops.companyId, n), n]));
 }
 
 /** What both systems and the invoice's workflow say about one invoice the verdict found in disagreement. */
