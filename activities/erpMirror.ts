@@ -28,7 +28,7 @@ import { creditedInErp, erpPostingStates, erpStatus } from './erp';
 import type { ErpApplicationNote, ErpApplicationRow, ErpPollResult, MirrorBatchResult, MirrorMode, MirrorRow, StaleInvoice, TouchedInvoice } from './erpMirrorTypes';
 import { classified, permanent } from './failures';
 import { isErpOrigin } from './intake';
-import { gatewayFeeLinesMinor } from './portal';
+import { gatewayFeeLinesMinor, usableInPortal } from './portal';
 import type { ErpPostingState } from './paymentTypes';
 
 // Payments made in the ERP, brought to the portal (rules: src/domain/erpMirror.ts). One customer at a time: read both
@@ -83,7 +83,7 @@ const SOURCE: Record<MirrorMode, string> = {
 
 /** A portal invoice the customer can still pay: not cancelled, reversed or deleted, with a balance. */
 function openInPortal(inv: InInvoice): boolean {
-  return !inv.isDeleted && inv.status !== 'cancelled' && inv.status !== 'reversed' && inv.balance.minor > 0;
+  return usableInPortal(inv) && inv.balance.minor > 0;
 }
 
 /** A problem with one customer that retrying the activity cannot fix: reported on its rows, the run carries on. */
@@ -116,7 +116,7 @@ export function createErpMirrorActivities(deps: ActivityDeps) {
       const invoice = await portals.client(key).findInvoiceByNumber(number);
       if (!invoice) continue;
       found ??= { key, invoice };
-      if (!invoice.isDeleted && invoice.status !== 'cancelled') return { key, invoice };
+      if (usableInPortal(invoice)) return { key, invoice };
     }
     return found;
   };

@@ -61,6 +61,11 @@ function isCustomerPaymentOn(p: InPayment, invoiceId: string): boolean {
   return p.invoices.some((i) => i.invoiceId === invoiceId && i.amount.minor - i.refunded.minor > 0);
 }
 
+/** A portal invoice the customer can still pay on: not cancelled, reversed or deleted. */
+export function usableInPortal(inv: InInvoice): boolean {
+  return !inv.isDeleted && inv.status !== 'cancelled' && inv.status !== 'reversed';
+}
+
 /**
  * Whether `inv` is a create of this plan left uncorrected: this client's live invoice holding exactly `items`. A customer
  * may have paid on it meanwhile (the portal shows an invoice before its link goes out): the corrected total then
@@ -68,7 +73,7 @@ function isCustomerPaymentOn(p: InPayment, invoiceId: string): boolean {
  * lines differ, and such an invoice is left as it is (a PUT of lines would drop the fee line).
  */
 function isUncorrectedCreate(inv: InInvoice, clientId: string, items: readonly PortalLineItem[], correctTotalMinor: number): boolean {
-  if (inv.clientId !== clientId || inv.isDeleted || inv.status === 'cancelled' || inv.status === 'reversed') return false;
+  if (inv.clientId !== clientId || !usableInPortal(inv)) return false;
   if (inv.paidToDate.minor > correctTotalMinor) return false;
   return inv.lines.length === items.length && items.every((item, i) => sameLine(inv.lines[i]!, toLineInput(item)));
 }
