@@ -1183,18 +1183,26 @@ const ALLOWED: Record<AttentionReason, ReadonlyArray<ResolutionAction['action']>
   unclear_reversal: ['retry', 'skip'],
 };
 
-function validateResolution(state: PaymentState, r: Resolution, wait: WaitActions | null): void {
+/** Every decision, on a running or an ended run, names who decides and why. */
+function requireWhoAndWhy(r: Resolution): void {
   if (!r.by?.trim()) throw new Error('who is resolving ("by") is required');
   if (!r.why?.trim()) throw new Error('a reason ("why") is required');
+}
+
+/** The action is one of `allowed` (`subject`: what it would resolve, for the refusal) and carries what it needs. */
+function requireAllowedAction(r: Resolution, allowed: readonly ResolutionAction['action'][], subject: string): void {
+  if (!allowed.includes(r.action)) throw new Error(`"${r.action}" does not resolve ${subject}; allowed: ${allowed.join(', ')}`);
+  if (r.action === 'apply_to_invoice' && !r.invoiceNumber?.trim()) throw new Error('invoiceNumber is required');
+  if (r.action === 'treat_as_adjustment' && !r.partnerPaymentId?.trim()) throw new Error('partnerPaymentId is required');
+}
+
+function validateResolution(state: PaymentState, r: Resolution, wait: WaitActions | null): void {
+  requireWhoAndWhy(r);
   if (state.stage !== 'needs_attention' || !state.attention) {
     throw new Error(`payment ${state.paymentId} does not need attention (stage ${state.stage})`);
   }
-  const allowed = wait?.actions ?? ALLOWED[state.attention.reason];
-  if (!allowed.includes(r.action)) {
-    throw new Error(`"${r.action}" does not resolve ${state.attention.reason}${wait ? ` here (${wait.what})` : ''}; allowed: ${allowed.join(', ')}`);
-  }
-  if (r.action === 'apply_to_invoice' && !r.invoiceNumber?.trim()) throw new Error('invoiceNumber is required');
-  if (r.action === 'treat_as_adjustment' && !r.partnerPaymentId?.trim()) throw new Error('partnerPaymentId is required');
+  const reason = state.attention.reason;
+  requireAllowedAction(r, wait?.actions ?? ALLOWED[reason], `${reason}${wait ? ` here (${wait.what})` : ''}`);
 }
 
 /** A run that ended with the payment in the ERP: a re-post takes what leaves the posting as it is. */
@@ -1219,22 +1227,15 @@ function endedInErp(ended: PaymentState): boolean {
  * payment). Thrown messages are for the caller.
  */
 export function validateRepost(ended: PaymentState, r: Resolution): void {
-  if (!r.by?.trim()) throw new Error('who is resolving ("by") is required');
-  if (!r.why?.trim()) throw new Error('a reason ("why") is required');
+  requireWhoAndWhy(r);
   if (!ended.attention) {
     throw new Error(
       `payment ${ended.paymentId} ended ${ended.stage} with no reason left for finance: nothing to re-post (payment retry reads both systems again)`,
     );
   }
   const wait = endedInErp(ended) ? ENDED_IN_ERP_ACTIONS : null;
-  const allowed = wait?.actions ?? ALLOWED[ended.attention.reason];
-  if (!allowed.includes(r.action)) {
-    throw new Error(
-      `"${r.action}" does not resolve ${ended.attention.reason} on payment ${ended.paymentId}, which ended ${ended.stage}${wait ? ` (${wait.what})` : ''}; allowed: ${allowed.join(', ')}`,
-    );
-  }
-  if (r.action === 'apply_to_invoice' && !r.invoiceNumber?.trim()) throw new Error('invoiceNumber is required');
-  if (r.action === 'treat_as_adjustment' && !r.partnerPaymentId?.trim()) throw new Error('partnerPaymentId is required');
+  const reason = ended.attention.reason;
+  requireAllowedAction(r, wait?.actions ?? ALLOWED[reason], `${reason} on payment ${ended.paymentId}, which ended ${ended.stage}${wait ? ` (${wait.what})` : ''}`);
 }
 
 /** What a re-post run carries (`PortalPaymentInput.repost`): the decision, and what the ended run's reason was about. */
