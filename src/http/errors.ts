@@ -1,6 +1,7 @@
 import { isGrpcServiceError } from '@temporalio/client';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { ExternalServiceError } from '../adapters/http/errors';
 import { OperationError } from '../operations/context';
 import { issueMessage } from '../operations/issueMessage';
 
@@ -63,6 +64,13 @@ export function apiErrorHandler(error: FastifyError | Error, request: FastifyReq
     const body: Record<string, unknown> = { error: slug, message: error.message, code };
     if (status === 400) body.issues = [{ field: '(body)', message: error.message }];
     return reply.code(status).send(body);
+  }
+  if (error instanceof ExternalServiceError && error.retryable) {
+    // Business Central or the portal busy or down past our own retries: the caller's retry is the right answer (a
+    // notification is delivered again), so say so instead of reporting a fault of ours.
+    request.log.warn({ err: error }, 'upstream unavailable');
+    if (error.opts.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(error.opts.retryAfterMs / 1000)));
+    return reply.code(503).send({ error: 'upstream_unavailable', message: `${error.service} is unavailable; retry later` });
   }
   if (isGrpcServiceError(error) && error.code === GRPC_UNAVAILABLE) {
     request.log.error({ err: error }, 'Temporal unavailable');
