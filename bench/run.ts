@@ -227,7 +227,7 @@ async function main() {
       figures.push(
         figure('actions_per_invoice', 'actions per invoice (happy path)', p.actions, '', '<= 15', (v) => v <= 15, split),
         figure('payment_runs', 'runs per portal payment', c.paymentRuns.reduce((a, r) => a + r.startedBy.length, 0) / Math.max(1, c.paymentRuns.length), '', '-', undefined, `started by: ${[...new Set(c.paymentRuns.map((r) => r.startedBy.join('+')))].join(', ')}`),
-        figure('events_per_invoice', 'history events per invoice', p.events, '', '-', undefined, Object.entries(c.byWorkflowType).map(([t, v]) => `${t} ${v.actions.toFixed(1)}`).join(', ')),
+        figure('events_per_invoice', 'history events per invoice', p.events, '', '-', undefined, Object.entries(c.byWorkflowType).map(([t, v]) => `${t} ${v.events.toFixed(1)} (${v.actions.toFixed(1)} actions)`).join(', ')),
       );
     }
 
