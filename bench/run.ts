@@ -71,7 +71,7 @@ function parseOptions(argv: string[]): Options {
   const program = new Command('bench')
     .description('arsync benchmarks on an embedded stack: sync throughput, engine ceiling, payment latency, cost per invoice, worker memory')
     .option('--invoices <n>', 'invoices posted at once for the throughput figure', '300')
-    .option('--rounds <n>', 'throughput and ceiling alternately this many times; the figures are the median round', '3')
+    .option('--rounds <n>', 'throughput and ceiling alternately this many times; the figures are the median round', '5')
     .option('--warmup <n>', 'invoices synced before anything is timed', '20')
     .option('--customers <n>', 'ERP customers the invoices are spread over', '20')
     .option('--payments <n>', 'payments per latency path (webhook, poll-only)', '60')
