@@ -1,6 +1,6 @@
 import type { BusinessCentralClient } from '../../src/adapters/businessCentral';
-import { businessCentralFromEnv } from '../../src/config/clients';
-import type { Env } from '../../src/config/env';
+import { businessCentralFromConfig } from '../../src/config/clients';
+import type { Config } from '../../src/config/load';
 import type { Logger } from '../../src/observability/logger';
 
 export interface BcLimits {
@@ -13,6 +13,6 @@ export interface BcLimits {
  * takes them from the adapter's defaults (1,200 requests/min and 5 in flight: Business Central's per-user quota); the
  * bench can lift them to see what the rest of the system does.
  */
-export function bcClientWithLimits(env: Env, limits: BcLimits, logger?: Logger): BusinessCentralClient {
-  return businessCentralFromEnv(env, logger, limits);
+export function bcClientWithLimits(config: Config, limits: BcLimits, logger?: Logger): BusinessCentralClient {
+  return businessCentralFromConfig(config, logger, limits);
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { businessCentralFromEnv } from '../../src/config/clients';
+import { businessCentralFromConfig } from '../../src/config/clients';
 import { loadConfig, type Config } from '../../src/config/load';
 import { createApiServer } from '../../src/http/server';
 import { createLogger } from '../../src/observability/logger';
@@ -114,7 +114,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   const logger = createLogger('bench', 'error', pino.destination(2));
   const connection = await Connection.connect({ address: opts.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
-  const bcClient = opts.bcLimits ? bcClientWithLimits(config.env, opts.bcLimits, logger) : businessCentralFromEnv(config.env, logger);
+  const bcClient = opts.bcLimits ? bcClientWithLimits(config, opts.bcLimits, logger) : businessCentralFromConfig(config, logger);
   const api = await createApiServer({ config, temporal: client, logger, bc: bcClient });
   await api.listen({ host: '127.0.0.1', port: apiPort });
   const deps: ActivityDeps = { ...createActivityDeps(config, logger, client), bc: bcClient };

@@ -19,7 +19,7 @@ async function main() {
   const deps = createActivityDeps(config, log, temporal);
   const rate = Number(process.env.BENCH_BC_RATE_PER_MINUTE);
   const inFlight = Number(process.env.BENCH_BC_MAX_CONCURRENT);
-  if (rate > 0 && inFlight > 0) deps.bc = bcClientWithLimits(config.env, { ratePerMinute: rate, maxConcurrent: inFlight }, log);
+  if (rate > 0 && inFlight > 0) deps.bc = bcClientWithLimits(config, { ratePerMinute: rate, maxConcurrent: inFlight }, log);
   const cache = Number(process.env.BENCH_MAX_CACHED_WORKFLOWS);
   const worker = await createArsyncWorker({
     connection,

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config/load';
 import type { Logger } from '../observability/logger';
 import type { BusinessCentralClient } from '../adapters/businessCentral';
-import { businessCentralFromEnv } from '../config/clients';
+import { businessCentralFromConfig } from '../config/clients';
 import { DEFAULT_CONNECTION } from '../../workflows/ids';
 import { registerBcWebhook } from './routes/bcWebhook';
 import { registerPortalWebhook } from './routes/portalWebhook';
@@ -36,7 +36,7 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   });
   const target = { client: deps.temporal, taskQueue: deps.config.env.TEMPORAL_TASK_QUEUE };
   const connectionKeys = [DEFAULT_CONNECTION, ...Object.keys(deps.config.settings.connections.byPostingGroup)];
-  registerBcWebhook(app, { config: deps.config, bc: deps.bc ?? businessCentralFromEnv(deps.config.env, deps.logger), temporal: target, logger: deps.logger });
+  registerBcWebhook(app, { config: deps.config, bc: deps.bc ?? businessCentralFromConfig(deps.config, deps.logger), temporal: target, logger: deps.logger });
   registerPortalWebhook(app, { config: deps.config, temporal: target, logger: deps.logger, connectionKeys });
   registerOperatorRoutes(app, deps, { callTimeoutMs: deps.operatorCallTimeoutMs });
   registerErpSyncRoutes(app, deps);

@@ -1,5 +1,5 @@
 import { payLinkOf } from '../adapters/invoiceNinja';
-import { businessCentralFromEnv } from '../config/clients';
+import { businessCentralFromConfig } from '../config/clients';
 import type { Config } from '../config/load';
 import { setOptIn } from '../operations/customers';
 import { opsContext } from '../operations/context';
@@ -23,7 +23,7 @@ export async function bootstrapDemo(config: Config): Promise<string[]> {
     // What a production deployment runs with `arsync services start`; the rest is demo data.
     await startServices(ops, createPortalDirectory(config));
     await setOptIn(ops, DEMO_CUSTOMERS, { optedIn: true, by: 'demo bootstrap' });
-    const bc = businessCentralFromEnv(config.env);
+    const bc = businessCentralFromConfig(config);
     const open = await bc.listSalesInvoices({ status: 'Open', lines: false });
     await startInvoices(ops, open.map((i) => i.number));
     const demo = open.find((i) => i.customerNumber === 'C10000');

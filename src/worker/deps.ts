@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { ActivityDeps } from '../../activities/deps';
 import { createEmailSender } from '../adapters/notify/email';
 import { createSmsSender } from '../adapters/notify/sms';
-import { businessCentralFromEnv } from '../config/clients';
+import { businessCentralFromConfig } from '../config/clients';
 import type { Config } from '../config/load';
 import type { Logger } from '../observability/logger';
 import { createPortalDirectory } from './portals';
@@ -13,7 +13,7 @@ export function createActivityDeps(config: Config, logger: Logger, temporal: Cli
   return {
     settings: config.settings,
     env,
-    bc: businessCentralFromEnv(env, logger),
+    bc: businessCentralFromConfig(config, logger),
     portals: createPortalDirectory(config),
     email: createEmailSender({
       host: env.SMTP_HOST,

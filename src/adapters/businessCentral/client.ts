@@ -74,7 +74,8 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
   const apiRoot = `${envRoot}/v2.0`;
   const company = `${apiRoot}/companies(${cfg.companyId})`;
   const reports = `${envRoot}/microsoft/reportsFinance/beta/companies(${cfg.companyId})`;
-  const custom = `${envRoot}/${cfg.postingGroupApi ?? DEFAULTS.postingGroupApi}/companies(${cfg.companyId})`;
+  const postingGroupApi = cfg.postingGroupApi === null ? null : (cfg.postingGroupApi ?? DEFAULTS.postingGroupApi);
+  const custom = `${envRoot}/${postingGroupApi}/companies(${cfg.companyId})`;
   let lcy: Promise<string> | undefined;
 
   /** Every page; a function for `url` settles the first page's URL when it goes out (a batch of lookups). */
@@ -155,8 +156,21 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
   // ---- customers
 
   async function getPostingGroup(customerNumber: string): Promise<string | null> {
-    const rows = await getAll(`${custom}/customerPostingGroups${query({ $filter: `customerNumber eq ${odataString(customerNumber)}` })}`, s.postingGroupSchema, `posting group of customer ${customerNumber}`);
-    return rows[0]?.customerPostingGroup ?? null;
+    if (postingGroupApi === null) return null;
+    try {
+      const rows = await getAll(`${custom}/customerPostingGroups${query({ $filter: `customerNumber eq ${odataString(customerNumber)}` })}`, s.postingGroupSchema, `posting group of customer ${customerNumber}`);
+      return rows[0]?.customerPostingGroup ?? null;
+    } catch (err) {
+      // The entity set itself is missing (a filter that matches nothing answers an empty list): say what to install.
+      if (err instanceof ExternalServiceError && err.status === 404) {
+        throw new ExternalServiceError(
+          'business-central',
+          `customer posting groups cannot be read: Business Central has no API page api/${postingGroupApi}/customerPostingGroups (add that page, see the README, or choose no portal connection by posting group)`,
+          { retryable: false, status: 404, code: 'posting_group_api_missing' },
+        );
+      }
+      throw err;
+    }
   }
 
   async function withDetails(c: BcCustomer): Promise<BcCustomer> {

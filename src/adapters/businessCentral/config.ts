@@ -26,8 +26,11 @@ export interface BusinessCentralConfig {
   ratePerMinute?: number;
   /** In-process retries of transient failures before the error goes up to Temporal. */
   retry?: Partial<RetryOptions>;
-  /** Publisher/group/version of the custom API page that exposes Customer Posting Group (default arsync/finance/v1.0). */
-  postingGroupApi?: string;
+  /**
+   * Publisher/group/version of the custom API page that exposes Customer Posting Group (default arsync/finance/v1.0);
+   * null: posting groups are not read (no connection is chosen by posting group, and the page need not be installed).
+   */
+  postingGroupApi?: string | null;
 }
 
 const configSchema = z.object({
@@ -42,7 +45,7 @@ const configSchema = z.object({
   timeoutMs: z.number().int().positive().optional(),
   maxConcurrent: z.number().int().positive().optional(),
   ratePerMinute: z.number().int().positive().optional(),
-  postingGroupApi: z.string().regex(/^[\w.-]+\/[\w.-]+\/[\w.-]+$/, 'must be publisher/group/version').optional(),
+  postingGroupApi: z.string().regex(/^[\w.-]+\/[\w.-]+\/[\w.-]+$/, 'must be publisher/group/version').nullable().optional(),
 });
 
 /** Validates the configuration (naming the bad field) without echoing the secret. */
