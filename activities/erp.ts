@@ -18,11 +18,12 @@ export interface ErpInvoiceSummary {
   dueDate: string;
 }
 
-export function erpStatus(inv: BcSalesInvoice | null): ErpInvoiceStatus {
+/** `openPosted`: whether an `Open` invoice is known to be posted (false: a released draft); unasked, it is taken as posted. */
+export function erpStatus(inv: BcSalesInvoice | null, openPosted = true): ErpInvoiceStatus {
   if (!inv) return 'unknown';
   switch (inv.status) {
     case 'Open':
-      return 'open';
+      return openPosted ? 'open' : 'draft';
     case 'Paid':
       return 'paid';
     case 'Canceled':
@@ -33,14 +34,14 @@ export function erpStatus(inv: BcSalesInvoice | null): ErpInvoiceStatus {
   }
 }
 
-export function summarise(inv: BcSalesInvoice): ErpInvoiceSummary {
+export function summarise(inv: BcSalesInvoice, openPosted = true): ErpInvoiceSummary {
   return {
     number: inv.number,
     customerNumber: inv.billToCustomerNumber || inv.customerNumber,
     currency: inv.currencyCode,
     totalMinor: inv.totalIncludingTax.minor,
     remainingMinor: inv.remaining.minor,
-    status: erpStatus(inv),
+    status: erpStatus(inv, openPosted),
     dueDate: inv.dueDate,
   };
 }

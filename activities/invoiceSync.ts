@@ -49,9 +49,13 @@ function permanentFailure(err: unknown): { type: string; message: string } | nul
 export function createInvoiceSyncActivities(deps: ActivityDeps) {
   return {
     async syncInvoice(input: SyncInvoiceInput): Promise<SyncInvoiceOutcome> {
-      const inv = await classified(() => deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: true, customer: true }));
+      // Whether an `Open` invoice is posted is asked alongside the read (both gathered with other syncs' reads).
+      const [inv, posted] = await classified(() =>
+        Promise.all([deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: true, customer: true }), deps.bc.postedInvoiceNumbers([input.invoiceNumber])]),
+      );
       if (!inv) return { erp: unknownInvoice(input.invoiceNumber) };
-      const erp = summarise(inv);
+      // A released draft reads as `Open` too: not posted, it waits as a draft does (nothing reaches the portal).
+      const erp = summarise(inv, posted.has(inv.number));
       if (erp.status !== 'open' && erp.status !== 'paid') return { erp };
       const customer =
         (await publishedPortalClientOf(deps, input.companyId, erp.customerNumber)) ??

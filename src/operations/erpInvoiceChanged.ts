@@ -35,12 +35,21 @@ export interface ErpInvoiceChange {
  * are paid (rather than one read each).
  */
 export async function onErpInvoicesChanged(deps: ErpInvoiceChangeDeps, companyId: string, invs: readonly BcSalesInvoice[], concurrency: number): Promise<ErpInvoiceChange[]> {
-  // A credit check that cannot be answered counts as credited: the invoice is signalled and reads both sides itself.
-  const credited = await creditChecks(deps, invs).catch(() => () => true);
-  return mapLimit(invs, concurrency, (inv) => onErpInvoiceChanged(deps, companyId, inv, credited));
+  const [credited, postedOpen] = await Promise.all([
+    // A credit check that cannot be answered counts as credited: the invoice is signalled and reads both sides itself.
+    creditChecks(deps, invs).catch(() => () => true),
+    // One that cannot say whether an open invoice is posted fails the delivery (BC delivers it again).
+    deps.bc.postedInvoiceNumbers(invs.filter((inv) => inv.status === 'Open').map((inv) => inv.number)),
+  ]);
+  return mapLimit(invs, concurrency, (inv) =>
+    inv.status === 'Open' && !postedOpen.has(inv.number)
+      ? Promise.resolve({ outcome: `${inv.number}: ignored (released, not posted)`, posted: false })
+      : onErpInvoiceChanged(deps, companyId, inv, credited),
+  );
 }
 
 async function onErpInvoiceChanged(deps: ErpInvoiceChangeDeps, companyId: string, inv: BcSalesInvoice, credited: (inv: BcSalesInvoice) => boolean): Promise<ErpInvoiceChange> {
+  // `Open` here is a posted invoice (a released draft was answered above).
   if (POSTED.has(inv.status)) {
     const outcome = await startInvoice(deps.temporal, companyId, inv.number, { customerNumber: inv.customerNumber || undefined });
     // Paid by payments, a running invoice hears it from their side: a portal payment's workflow tells it when

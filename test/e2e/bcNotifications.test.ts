@@ -1,4 +1,5 @@
 import { setOptIn } from '../../src/operations/customers';
+import { invoiceState, startInvoices } from '../../src/operations/invoices';
 import { registerPortalWebhooks, startServiceWorkflows } from '../../src/operations/services';
 import { bcSubscriptionWorkflowId, invoiceWorkflowId } from '../../workflows/ids';
 import { subscriptionStateQuery } from '../../workflows/bcSubscription';
@@ -94,4 +95,37 @@ it('a subscription made with another clientState (the secret rotated) is taken o
   const next = s.bc.admin.postInvoice({ customerNumber: 'C10000', lines: [{ description: 'After the rotation', quantity: 1, unitPrice: '40.00', taxPercent: '5' }] });
   await linkSent(next.number);
   expect(s.bc.admin.notificationDeliveries().filter((d) => d.items.some((i) => i.resource.includes(next.id))).map((d) => d.status)).toEqual([202]);
+});
+
+it('a released draft reads Open but is not posted: its notification starts nothing, a start by hand waits; once posted it syncs once', async () => {
+  const draft = s.bc.admin.postInvoice({ customerNumber: 'C10000', draft: true, lines: [{ description: 'Released, not posted', quantity: 1, unitPrice: '70.00', taxPercent: '5' }] });
+  const released = s.bc.admin.releaseDraftInvoice(draft.number);
+  expect(released.status).toBe('Open');
+  const answered = () => s.bc.admin.notificationDeliveries().filter((d) => d.items.some((i) => i.resource.includes(draft.id)) && d.status !== undefined);
+  // Created (a draft) and released (read as Open) in one notification window: one notification, answered, no run.
+  await eventually(async () => answered().length >= 1, 15000, 'the draft\'s notification answered');
+  expect(answered().map((d) => d.status)).toEqual([202]);
+  const runsOf = async (number: string) => {
+    const runs = [];
+    for await (const wf of s.t.client.workflow.list({ query: `WorkflowId = '${invoiceWorkflowId(s.ops.companyId, number)}'` })) runs.push(wf.runId);
+    return runs;
+  };
+  expect(await runsOf(draft.number)).toEqual([]);
+
+  // Started by hand all the same: the sync sees it unposted and waits for it, and nothing reaches the portal.
+  await startInvoices(s.ops, [draft.number]);
+  const waiting = await eventually(async () => {
+    const st = await invoiceState(s.ops, draft.number);
+    return st.attention !== null && st;
+  }, 15000, `invoice ${draft.number} waiting`);
+  expect(waiting).toMatchObject({ stage: 'needs_attention', portal: null, attention: { reason: 'drift', detail: 'the ERP invoice is not posted' } });
+  const portal = s.deps.portals.client('default');
+  expect((await portal.listInvoicesUpdatedSince(0)).filter((p) => p.number === draft.number)).toEqual([]);
+
+  // Posted: a posted number, its own run, one portal invoice with the link.
+  const posted = s.bc.admin.postDraftInvoice(draft.number);
+  expect(posted.number).not.toBe(draft.number);
+  expect((await linkSent(posted.number)).portal).not.toBeNull();
+  expect((await portal.listInvoicesUpdatedSince(0)).filter((p) => p.number === posted.number)).toHaveLength(1);
+  expect(await runsOf(posted.number)).toHaveLength(1);
 });

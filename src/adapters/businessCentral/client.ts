@@ -123,6 +123,24 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     read: (take) => ledgerEntries(() => anyOf('externalDocumentNumber', take()), 'ledger entries by external document number'),
     keyOf: (e) => e.externalDocumentNumber,
   });
+  /** Customer ledger entries with any of these document numbers; gathered like the invoice reads they go with. */
+  const findEntriesByDocumentNumbers = keyedBatch<BcLedgerEntry>({
+    maxKeys: FILTER_KEYS_PER_QUERY,
+    read: (take) => ledgerEntries(() => anyOf('documentNumber', take()), 'ledger entries by document number'),
+    keyOf: (e) => e.documentNumber,
+    gatherMs: EXPANDED_READ_GATHER_MS,
+  });
+
+  /**
+   * Which of these numbers are posted invoices, by their invoice entry in the customer ledger. `Open` is also the status
+   * of a released draft that was never posted (API v2.0 does not expose the difference): only a posted invoice has an
+   * entry. Ask for the numbers of invoices read as `Open`; the rest say it with their status.
+   */
+  async function postedInvoiceNumbers(numbers: readonly string[]): Promise<Set<string>> {
+    if (numbers.length === 0) return new Set();
+    const entries = await findEntriesByDocumentNumbers([...new Set(numbers)]);
+    return new Set(entries.filter((e) => e.documentType === 'Invoice').map((e) => e.documentNumber));
+  }
 
   const getOne = <T extends z.ZodType>(url: string, item: T, what: string) =>
     http.request({ method: 'GET', url, what, schema: item }) as Promise<z.output<T>>;
@@ -503,6 +521,7 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     findEntriesByExternalDocumentNumbers,
     findGeneralLedgerEntriesOf,
     listCustomerLedgerEntriesSince,
+    postedInvoiceNumbers,
     findGeneralLedgerEntries,
     resourceFor,
     createSubscription,

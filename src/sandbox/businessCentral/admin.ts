@@ -16,6 +16,7 @@ import {
   invoiceStatus,
   postCustomerLine,
   postDraftInvoice,
+  releaseDraftInvoice,
   remainingOf,
   transaction,
   unapplyEntry,
@@ -109,6 +110,8 @@ export interface BcAdmin {
   /** Several invoices posted in one transaction (one state snapshot rather than one per invoice: bulk set-ups). */
   postInvoices(inputs: InvoiceInput[]): InvoiceView[];
   postDraftInvoice(number: string): InvoiceView;
+  /** Releases a draft: unposted, but the API reads it as `Open`. */
+  releaseDraftInvoice(number: string): InvoiceView;
   getInvoice(number: string): InvoiceView;
   listInvoices(): InvoiceView[];
   /** A payment entered and posted inside the ERP, applied to the invoice (partial or full). */
@@ -303,6 +306,11 @@ export function createAdmin(ctx: Ctx, touch: () => void, webhooks: Webhooks, aut
       touch();
       return invoiceView(inv);
     },
+    releaseDraftInvoice(number) {
+      const inv = releaseDraftInvoice(ctx, invoiceOrThrow(number));
+      touch();
+      return invoiceView(inv);
+    },
     getInvoice: (number) => invoiceView(invoiceOrThrow(number)),
     listInvoices: () => state.salesInvoices.filter((i) => i.companyId === companyId).map(invoiceView),
     recordPayment(input) {
@@ -453,6 +461,7 @@ export function registerAdminRoutes(app: FastifyInstance, admin: BcAdmin, faults
       r.post('/invoices', async (req, reply) => reply.code(201).send(admin.postInvoice(parse(invoiceInput, req.body))));
       r.get<{ Params: { number: string } }>('/invoices/:number', async (req) => admin.getInvoice(req.params.number));
       r.post<{ Params: { number: string } }>('/invoices/:number/post', async (req) => admin.postDraftInvoice(req.params.number));
+      r.post<{ Params: { number: string } }>('/invoices/:number/release', async (req) => admin.releaseDraftInvoice(req.params.number));
       r.post<{ Params: { number: string } }>('/invoices/:number/payments', async (req, reply) =>
         reply.code(201).send(admin.recordPayment({ invoiceNumber: req.params.number, ...parse(paymentInput, req.body) })),
       );

@@ -95,7 +95,7 @@ export function remainingOf(state: BcState, entry: LedgerEntryRec): number {
 export type InvoiceStatus = 'Draft' | 'Open' | 'Paid' | 'Canceled' | 'Corrective';
 
 export function invoiceStatus(state: BcState, inv: SalesInvoiceRec): InvoiceStatus {
-  if (!inv.posted) return 'Draft';
+  if (!inv.posted) return inv.released ? 'Open' : 'Draft';
   if (inv.canceled) return 'Canceled';
   if (inv.corrective) return 'Corrective';
   const e = invoiceEntry(state, inv);
@@ -238,6 +238,17 @@ export function createSalesInvoice(ctx: Ctx, input: NewInvoice): SalesInvoiceRec
     state.salesInvoices.push(inv);
     tx.emit({ companyId: inv.companyId, entitySet: 'salesInvoices', id: inv.id, changeType: 'created', at });
     if (!input.draft) postDraftInvoice(tx, inv, input.paidAtPostingMinor);
+    return inv;
+  });
+}
+
+/** Releases a draft: still unposted (no ledger entry), yet read as `Open`, as BC's invoice aggregate reads a Released or Pending Prepayment draft. */
+export function releaseDraftInvoice(ctx: Ctx, inv: SalesInvoiceRec): SalesInvoiceRec {
+  return transaction(ctx, (tx) => {
+    if (inv.posted) throw dialog(`Sales invoice ${inv.number} is already posted.`);
+    inv.released = true;
+    inv.lastModifiedDateTime = nowIso();
+    tx.emit({ companyId: inv.companyId, entitySet: 'salesInvoices', id: inv.id, changeType: 'updated', at: inv.lastModifiedDateTime });
     return inv;
   });
 }

@@ -97,6 +97,8 @@ export interface SalesInvoiceRec {
   companyId: string;
   number: string;
   posted: boolean;
+  /** A draft released (Released or Pending Prepayment): the API reads it as `Open`, like a posted invoice. */
+  released?: boolean;
   canceled: boolean;
   corrective: boolean;
   externalDocumentNumber: string;
