@@ -12,6 +12,8 @@ export interface SyncInvoiceInput {
   companyId: string;
   invoiceNumber: string;
   invoiceWorkflowId: string;
+  /** The invoice's starter saw it posted: an `Open` read needs no ledger check (posted stays posted). */
+  erpPosted?: true;
   /** The link send that follows a sync when the settings say so. */
   link: {
     /** This send's sequence number (its idempotency key). */
@@ -49,13 +51,17 @@ function permanentFailure(err: unknown): { type: string; message: string } | nul
 export function createInvoiceSyncActivities(deps: ActivityDeps) {
   return {
     async syncInvoice(input: SyncInvoiceInput): Promise<SyncInvoiceOutcome> {
-      // Whether an `Open` invoice is posted is asked alongside the read (both gathered with other syncs' reads).
+      // Whether an `Open` invoice is posted is asked alongside the read (both gathered with other syncs' reads), unless
+      // the starter saw it posted.
       const [inv, posted] = await classified(() =>
-        Promise.all([deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: true, customer: true }), deps.bc.postedInvoiceNumbers([input.invoiceNumber])]),
+        Promise.all([
+          deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: true, customer: true }),
+          input.erpPosted ? null : deps.bc.postedInvoiceNumbers([input.invoiceNumber]),
+        ]),
       );
       if (!inv) return { erp: unknownInvoice(input.invoiceNumber) };
       // A released draft reads as `Open` too: not posted, it waits as a draft does (nothing reaches the portal).
-      const erp = summarise(inv, posted.has(inv.number));
+      const erp = summarise(inv, posted === null || posted.has(inv.number));
       if (erp.status !== 'open' && erp.status !== 'paid') return { erp };
       const customer =
         (await publishedPortalClientOf(deps, input.companyId, erp.customerNumber)) ??

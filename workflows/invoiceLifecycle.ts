@@ -88,6 +88,8 @@ export interface InvoiceLifecycleInput {
   invoiceNumber: string;
   /** The ERP customer when the starter knows it (indexed at start, which costs no upsert). */
   customerNumber?: string;
+  /** The starter saw the ERP invoice posted (an `Open` one by its ledger entry): its sync need not ask again. */
+  erpPosted?: true;
   /** Carried across continue-as-new, and from an ended run restarted by a reset. */
   state?: InvoiceState;
   /** "Modify Sync Status" of an ended run: this run carries its state (`state`) and starts by applying the reset. */
@@ -420,6 +422,7 @@ export async function invoiceLifecycle(input: InvoiceLifecycleInput): Promise<In
             invoiceNumber: state.invoiceNumber,
             invoiceWorkflowId: workflowInfo().workflowId,
             link: { sequence: linkSequence, sent: state.linkSent, beforeReset: linkBeforeReset },
+            ...(input.erpPosted ? { erpPosted: true as const } : {}),
           })
         : null;
       const erp = all ? all.erp : await acts.loadErpInvoice({ companyId: state.companyId, invoiceNumber: state.invoiceNumber });

@@ -51,7 +51,7 @@ export async function onErpInvoicesChanged(deps: ErpInvoiceChangeDeps, companyId
 async function onErpInvoiceChanged(deps: ErpInvoiceChangeDeps, companyId: string, inv: BcSalesInvoice, credited: (inv: BcSalesInvoice) => boolean): Promise<ErpInvoiceChange> {
   // `Open` here is a posted invoice (a released draft was answered above).
   if (POSTED.has(inv.status)) {
-    const outcome = await startInvoice(deps.temporal, companyId, inv.number, { customerNumber: inv.customerNumber || undefined });
+    const outcome = await startInvoice(deps.temporal, companyId, inv.number, { customerNumber: inv.customerNumber || undefined, erpPosted: true });
     // Paid by payments, a running invoice hears it from their side: a portal payment's workflow tells it when
     // posting, the ledger watcher of payments applied in the ERP. Closed by a credit memo, nobody would: that one is
     // signalled (so is any invoice the credit check cannot answer for).

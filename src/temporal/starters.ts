@@ -37,7 +37,7 @@ export async function startInvoice(
   t: Target,
   companyId: string,
   invoiceNumber: string,
-  opts: { again?: boolean; customerNumber?: string; carry?: Pick<InvoiceLifecycleInput, 'state' | 'reset' | 'reopen'> } = {},
+  opts: { again?: boolean; customerNumber?: string; erpPosted?: true; carry?: Pick<InvoiceLifecycleInput, 'state' | 'reset' | 'reopen'> } = {},
 ): Promise<StartOutcome> {
   const workflowId = invoiceWorkflowId(companyId, invoiceNumber);
   const customerNumber = opts.customerNumber ?? opts.carry?.state?.customerNumber ?? undefined;
@@ -45,7 +45,16 @@ export async function startInvoice(
     await t.client.workflow.start(invoiceLifecycle, {
       taskQueue: t.taskQueue,
       workflowId,
-      args: [{ companyId, invoiceNumber, revision: INVOICE_WORKFLOW_REVISION, ...(customerNumber ? { customerNumber } : {}), ...opts.carry }],
+      args: [
+        {
+          companyId,
+          invoiceNumber,
+          revision: INVOICE_WORKFLOW_REVISION,
+          ...(customerNumber ? { customerNumber } : {}),
+          ...(opts.erpPosted ? { erpPosted: true as const } : {}),
+          ...opts.carry,
+        },
+      ],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: opts.again ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: [

@@ -122,10 +122,13 @@ it('a released draft reads Open but is not posted: its notification starts nothi
   const portal = s.deps.portals.client('default');
   expect((await portal.listInvoicesUpdatedSince(0)).filter((p) => p.number === draft.number)).toEqual([]);
 
-  // Posted: a posted number, its own run, one portal invoice with the link.
+  // Posted: a posted number, its own run, one portal invoice with the link. The notification's reader checked the
+  // ledger; the sync it started did not ask again.
+  const mark = s.bcRequests.length;
   const posted = s.bc.admin.postDraftInvoice(draft.number);
   expect(posted.number).not.toBe(draft.number);
   expect((await linkSent(posted.number)).portal).not.toBeNull();
+  expect(s.bcRequests.slice(mark).filter((r) => r.includes('customerLedgerEntries') && r.includes(`documentNumber eq '${posted.number}'`))).toHaveLength(1);
   expect((await portal.listInvoicesUpdatedSince(0)).filter((p) => p.number === posted.number)).toHaveLength(1);
   expect(await runsOf(posted.number)).toHaveLength(1);
 });
