@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { ApplicationFailure } from '@temporalio/common';
+import { classified } from '../../activities/failures';
 import { createBusinessCentralClient } from '../../src/adapters/businessCentral';
 import { ExternalServiceError, ResponseShapeError } from '../../src/adapters/http/errors';
 import type { BusinessCentralSandbox } from '../../src/sandbox/businessCentral';
@@ -49,6 +51,20 @@ describe('Business Central client: faults, auth and persistence', () => {
     const err = await bc.listPaymentMethods().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExternalServiceError);
     expect(err).toMatchObject({ status: 500, code: 'Internal_ServerError', retryable: true });
+  });
+
+  it('hands Temporal the Retry-After it could not wait out itself, as the next attempt\'s delay', async () => {
+    const bc = clientFor(sandbox, { retry: { attempts: 2, initialDelayMs: 10, maxDelayMs: 10, maxRetryAfterMs: 10 } });
+    await bc.localCurrency();
+    sandbox.faults.configure({ throttleNext: 2, retryAfterSeconds: 7 });
+    const throttled = await classified(() => bc.listPaymentMethods()).catch((e: unknown) => e);
+    expect(throttled).toBeInstanceOf(ApplicationFailure);
+    expect(throttled).toMatchObject({ type: 'business-central:Application_TooManyRequests', nonRetryable: false, nextRetryDelay: 7000 });
+    // A transient failure with no Retry-After is left as it is, for the retry policy's backoff.
+    sandbox.faults.configure({ failNext: 2 });
+    const failed = await classified(() => bc.listPaymentMethods()).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(ExternalServiceError);
+    expect(failed).toMatchObject({ status: 500, retryable: true });
   });
 
   it('surfaces a permanent BC error as a typed non-retryable error naming the BC code', async () => {
