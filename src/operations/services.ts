@@ -17,27 +17,45 @@ const EVENT_IDS: Record<(typeof PORTAL_WEBHOOK_EVENTS)[number], number> = {
   restore_payment: IN_EVENT.RESTORE_PAYMENT,
 };
 
-/** Registers our payment webhooks on every portal connection (idempotent: existing ones are kept or restored). */
-export async function registerPortalWebhooks(ctx: OpsContext, portals: PortalDirectory): Promise<Array<{ connection: string; event: string; status: 'created' | 'kept' | 'restored' }>> {
+type WebhookStatus = 'created' | 'kept' | 'restored' | 'updated';
+
+/**
+ * Registers our payment webhooks on every portal connection (idempotent: existing ones are kept or restored). One whose
+ * secret header is not the current `PORTAL_WEBHOOK_SECRET` (the secret was rotated) is rewritten with it: its deliveries
+ * would all be refused, leaving the payments to the poller.
+ */
+export async function registerPortalWebhooks(ctx: OpsContext, portals: PortalDirectory): Promise<Array<{ connection: string; event: string; status: WebhookStatus }>> {
   const base = ctx.config.env.API_PUBLIC_URL.replace(/\/$/, '');
-  const out: Array<{ connection: string; event: string; status: 'created' | 'kept' | 'restored' }> = [];
+  const secret = ctx.config.env.PORTAL_WEBHOOK_SECRET;
+  const out: Array<{ connection: string; event: string; status: WebhookStatus }> = [];
   for (const key of portals.keys()) {
     const portal = portals.client(key);
     const existing = await portal.listWebhooks();
     for (const event of PORTAL_WEBHOOK_EVENTS) {
       const targetUrl = `${base}/webhooks/invoice-ninja/${key}/${event}`;
       const found = existing.find((w) => w.targetUrl === targetUrl && w.eventId === EVENT_IDS[event] && !w.isDeleted);
-      if (found && !found.isArchived) out.push({ connection: key, event, status: 'kept' });
-      else if (found) {
-        await portal.restoreWebhooks([found.id]);
-        out.push({ connection: key, event, status: 'restored' });
-      } else {
-        await portal.createWebhook(EVENT_IDS[event], targetUrl, { [PORTAL_WEBHOOK_SECRET_HEADER]: ctx.config.env.PORTAL_WEBHOOK_SECRET });
+      if (!found) {
+        await portal.createWebhook(EVENT_IDS[event], targetUrl, { [PORTAL_WEBHOOK_SECRET_HEADER]: secret });
         out.push({ connection: key, event, status: 'created' });
+        continue;
       }
+      if (found.isArchived) await portal.restoreWebhooks([found.id]);
+      const stale = headerOf(found.headers, PORTAL_WEBHOOK_SECRET_HEADER) !== secret;
+      if (stale) await portal.updateWebhook(found.id, EVENT_IDS[event], targetUrl, { ...withoutHeader(found.headers, PORTAL_WEBHOOK_SECRET_HEADER), [PORTAL_WEBHOOK_SECRET_HEADER]: secret });
+      out.push({ connection: key, event, status: stale ? 'updated' : found.isArchived ? 'restored' : 'kept' });
     }
   }
   return out;
+}
+
+/** A header's value from a stored map, whatever the case of its name (HTTP header names are caseless). */
+function headerOf(headers: Record<string, string>, name: string): string | undefined {
+  return Object.entries(headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+}
+
+/** The map without that header, in any case. */
+function withoutHeader(headers: Record<string, string>, name: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== name.toLowerCase()));
 }
 
 /** Starts the long-running service workflows (portal pollers, the BC subscription, the ERP watcher) unless they run. */
@@ -81,7 +99,7 @@ export async function startServiceWorkflows(ctx: OpsContext, portals: PortalDire
 }
 
 export interface ServicesReport {
-  webhooks: Array<{ connection: string; event: string; status: 'created' | 'kept' | 'restored' }>;
+  webhooks: Array<{ connection: string; event: string; status: WebhookStatus }>;
   workflows: ServiceWorkflow[];
   schedules: ScheduleSetup[];
 }

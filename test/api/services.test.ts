@@ -98,4 +98,27 @@ describe('arsync services start', () => {
     await eventually(async () => (await s.deps.bc.listSubscriptions()).length === 1, 20000, 'the BC subscription');
     expect(await s.deps.portals.client('default').findClientByNumber('C10000')).toBeNull();
   });
+
+  it('a rotated webhook secret: the next start rewrites each webhook\'s secret header, and the portal\'s deliveries are taken again', async () => {
+    const portalApi = axios.create({ baseURL: `${s.portal.url}/api/v1`, headers: { 'X-API-TOKEN': HARNESS.portalToken }, validateStatus: () => true });
+    type Hook = { id: string; event_id: string; target_url: string; headers: Record<string, string>; is_deleted: boolean };
+    const ours = async () => ((await portalApi.get('/webhooks', { params: { per_page: 100 } })).data.data as Hook[]).filter((w) => w.target_url.startsWith(s.config.env.API_PUBLIC_URL) && !w.is_deleted);
+    // Registered under the secret before the rotation (its header name in another case, another header beside it).
+    for (const w of await ours()) {
+      const put = await portalApi.put(`/webhooks/${w.id}`, { target_url: w.target_url, event_id: w.event_id, headers: { 'X-Arsync-Webhook-Secret': 'the-secret-before-rotation', 'X-Trace': 'kept' } });
+      expect(put.status).toBe(200);
+    }
+    /** A delivery with the headers the portal would send for `w`, of a body our endpoint can only refuse on its merits. */
+    const deliver = (w: Hook) => axios.post(w.target_url, {}, { headers: w.headers, validateStatus: () => true });
+    expect((await Promise.all((await ours()).map(deliver))).map((r) => r.status)).toEqual([401, 401, 401, 401]);
+
+    const started = await cliStart();
+    expect(started.webhooks.map((w) => w.status)).toEqual(['updated', 'updated', 'updated', 'updated']);
+    const rewritten = await ours();
+    expect(rewritten).toHaveLength(4);
+    for (const w of rewritten) expect(w.headers).toEqual({ 'X-Trace': 'kept', 'x-arsync-webhook-secret': s.config.env.PORTAL_WEBHOOK_SECRET });
+    // Past the secret check: the empty body is refused for what it is.
+    expect((await Promise.all(rewritten.map(deliver))).map((r) => r.status)).toEqual([422, 422, 422, 422]);
+    expect((await cliStart()).webhooks.map((w) => w.status)).toEqual(['kept', 'kept', 'kept', 'kept']);
+  });
 });

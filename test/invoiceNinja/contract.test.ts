@@ -109,6 +109,7 @@ describe('Invoice Ninja client and sandbox against the OpenAPI document', () => 
       await createInvoiceNinjaClient({ baseUrl: proxy.url, apiToken: 'wrong-token' }).listWebhooks().catch(() => undefined);
 
       await client.restoreWebhooks([hook.id]);
+      await client.updateWebhook(hook.id, IN_EVENT.CREATE_PAYMENT, `${target}/in/4`, { 'X-Arsync-Webhook-Secret': 'rotated-secret-for-contract' });
       await client.deleteWebhook(hook.id);
       await until(() => webhookBodies.length, (n) => n >= 3);
     } finally {
@@ -145,7 +146,7 @@ describe('Invoice Ninja client and sandbox against the OpenAPI document', () => 
         'POST /api/v1/clients/{id}/upload', 'GET /api/v1/invoices', 'POST /api/v1/invoices', 'GET /api/v1/invoices/{id}',
         'PUT /api/v1/invoices/{id}', 'POST /api/v1/invoices/bulk', 'GET /api/v1/payments', 'POST /api/v1/payments',
         'GET /api/v1/payments/{id}', 'DELETE /api/v1/payments/{id}', 'POST /api/v1/payments/refund', 'GET /api/v1/webhooks',
-        'POST /api/v1/webhooks', 'DELETE /api/v1/webhooks/{id}', 'POST /api/v1/webhooks/bulk',
+        'POST /api/v1/webhooks', 'PUT /api/v1/webhooks/{id}', 'DELETE /api/v1/webhooks/{id}', 'POST /api/v1/webhooks/bulk',
       ].sort(),
     );
     for (const must of ['POST /api/v1/invoices 422', 'GET /api/v1/webhooks 403', 'GET /api/v1/payments 200', 'POST /api/v1/payments 200']) {

@@ -55,6 +55,20 @@ export const DEVIATIONS: Deviation[] = [
   },
 ];
 
+/** A webhook's fields as StoreWebhookRequest takes them (contract §5). */
+const WEBHOOK_BODY: Json = {
+  type: 'object',
+  required: ['target_url', 'event_id'],
+  additionalProperties: false,
+  properties: {
+    target_url: { type: 'string', format: 'uri' },
+    event_id: { type: ['string', 'integer'] },
+    rest_method: { enum: ['post', 'put'] },
+    format: { enum: ['JSON', 'UBL'] },
+    headers: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+};
+
 /** Operations whose request body the spec does not describe (or describes wrongly): checked against the contract. */
 export const CONTRACT_BODIES: Record<string, { why: string; schema: Json }> = {
   'PUT /api/v1/invoices/{id}': {
@@ -63,18 +77,11 @@ export const CONTRACT_BODIES: Record<string, { why: string; schema: Json }> = {
   },
   'POST /api/v1/webhooks': {
     why: 'the spec has no requestBody; StoreWebhookRequest rules (contract §5)',
-    schema: {
-      type: 'object',
-      required: ['target_url', 'event_id'],
-      additionalProperties: false,
-      properties: {
-        target_url: { type: 'string', format: 'uri' },
-        event_id: { type: ['string', 'integer'] },
-        rest_method: { enum: ['post', 'put'] },
-        format: { enum: ['JSON', 'UBL'] },
-        headers: { type: 'object', additionalProperties: { type: 'string' } },
-      },
-    },
+    schema: WEBHOOK_BODY,
+  },
+  'PUT /api/v1/webhooks/{id}': {
+    why: 'the spec has no requestBody for the update; arsync sends the fields a create takes (StoreWebhookRequest rules, contract §5)',
+    schema: WEBHOOK_BODY,
   },
   'POST /api/v1/webhooks/bulk': {
     why: 'the spec documents an array of integers; BulkWebhookRequest takes {action, ids:[hashed ids]} like every bulk route',

@@ -507,6 +507,16 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     return toWebhook(body.data);
   }
 
+  /** Rewrites a webhook whole (the fields a create takes): its headers carry the shared secret. */
+  async function updateWebhook(id: string, eventId: number, targetUrl: string, headers: Record<string, string>): Promise<InWebhook> {
+    const body = await http.request(
+      `update webhook ${id}`,
+      { method: 'PUT', url: `/webhooks/${encodeURIComponent(id)}`, data: { event_id: String(eventId), target_url: targetUrl, format: 'JSON', rest_method: 'post', headers } },
+      webhookItem,
+    );
+    return toWebhook(body.data);
+  }
+
   async function listWebhooks(): Promise<InWebhook[]> {
     const rows = await listAll<RawWebhook>('list webhooks', '/webhooks', {}, webhookSchema);
     return rows.map(toWebhook);
@@ -545,6 +555,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     refundPayment,
     deletePayment,
     createWebhook,
+    updateWebhook,
     listWebhooks,
     deleteWebhook,
     restoreWebhooks,
