@@ -2,6 +2,7 @@ import { createCoordinationActivities } from './coordination';
 import type { ActivityDeps } from './deps';
 import { createErpActivities } from './erp';
 import { createErpMirrorActivities } from './erpMirror';
+import { createErpResetActivities } from './erpReset';
 import { createIntakeActivities } from './intake';
 import { createInvoiceSyncActivities } from './invoiceSync';
 import { createJournalActivities } from './journal';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotificationActivities(deps),
     ...createSubscriptionActivities(deps),
     ...createErpMirrorActivities(deps),
+    ...createErpResetActivities(deps),
   };
   names.push(...Object.keys(activities).sort());
   return activities;

@@ -14,7 +14,7 @@ export const DEFAULT_CONNECTION = 'default';
 /** Runs started by hand, the API or a schedule: the start instant keeps each run apart in the Temporal UI. */
 export const windowSyncWorkflowId = (companyId: string, stamp: string) => `window-sync:${companyId}:${stamp}`;
 export const driftSweepWorkflowId = (companyId: string, stamp: string) => `drift-sweep:${companyId}:${stamp}`;
-export const erpApplicationsWorkflowId = (companyId: string, mode: 'list' | 'sync', stamp: string) => `erp-applications:${companyId}:${mode}:${stamp}`;
+export const erpApplicationsWorkflowId = (companyId: string, mode: 'list' | 'sync' | 'reset', stamp: string) => `erp-applications:${companyId}:${mode}:${stamp}`;
 export const windowSyncScheduleId = (companyId: string) => `window-sync:${companyId}`;
 export const driftSweepScheduleId = (companyId: string) => `drift-sweep:${companyId}`;
 

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { ErpApplicationRow, MirrorRow } from '../../activities/erpMirrorTypes';
-import { listUnsyncedApplications, syncApplications } from '../operations/erpApplications';
+import type { ErpResetRow } from '../../activities/erpReset';
+import { listUnsyncedApplications, resetApplications, syncApplications } from '../operations/erpApplications';
 import { erpWatcherState, pollErpNow, runReport, startDriftSweep, startWindowSync, windowChoice } from '../operations/erpSync';
-import { actor } from '../operations/inputs';
+import { actor, reason } from '../operations/inputs';
 import { removeSchedules, setupSchedules } from '../operations/schedules';
 import type { DriftSweepReport } from '../../workflows/driftSweep';
 import type { WindowSyncReport } from '../../workflows/windowSync';
@@ -17,6 +18,7 @@ const NAMES = {
   since: '--since',
   entries: '<entries...>',
   by: '--by',
+  why: '--why',
   window: '--window',
   date: '--date',
   wait: '--wait',
@@ -63,6 +65,26 @@ const applicationRows = (rows: readonly ErpApplicationRow[]) =>
       invoices: a.invoices.map((i) => `${i.invoiceNumber} ${amount(i.amountMinor, a.currency)}`),
     })),
     APPLICATION_COLUMNS,
+  );
+
+/** One line per portal payment a reset deleted (an entry with none: one line saying why). */
+type ResetLine = { entry: number; status: string; customer: string | null; connection: string | null; payment: string | null; reference: string | null; total: string | null };
+const resetRows = (rows: readonly ErpResetRow[]) =>
+  table(
+    rows.flatMap((r): ResetLine[] =>
+      r.payments.length
+        ? r.payments.map((p) => ({ entry: r.entryNumber, status: r.status, customer: r.customerNumber, connection: p.connection, payment: p.portalPaymentId, reference: p.reference, total: amount(p.amountMinor, p.currency) }))
+        : [{ entry: r.entryNumber, status: r.status, customer: r.customerNumber, connection: null, payment: null, reference: null, total: null }],
+    ),
+    [
+      ['entry', 'ENTRY'],
+      ['status', 'STATUS'],
+      ['customer', 'CUSTOMER'],
+      ['connection', 'CONNECTION'],
+      ['payment', 'PORTAL PAYMENT'],
+      ['reference', 'PORTAL REFERENCE'],
+      ['total', 'AMOUNT'],
+    ],
   );
 
 /** Invoice numbers found in line: the first 20 in a table (all of them in --json). */
@@ -169,6 +191,22 @@ export function registerErpCommands(program: Command): void {
       return withOps(async (ctx) => {
         const res = await syncApplications(ctx, { entries: a.entries, sinceIso: sinceIso(a.since), by: a.by });
         emit(res, opts, () => [applicationRows(res.applications), '', mirrorRows(res.invoices)].join('\n'));
+      });
+    });
+
+  erp
+    .command('reset')
+    .description('Modify Sync Status of ERP applications: delete what the portal shows of these ledger entries, for "arsync erp sync" to record them afresh')
+    .argument('<entries...>', 'ledger entry numbers')
+    .requiredOption('--by <who>', 'who is resetting')
+    .requiredOption('--why <reason>', 'why')
+    .option('--json', 'print JSON')
+    .action((entries: string[], opts: OutputOptions & { by?: string; why?: string }) => {
+      const schema = z.object({ entries: z.array(z.coerce.number().int().positive()).min(1).max(500), by: actor, why: reason });
+      const a = parseArgs(schema, { entries, by: opts.by, why: opts.why }, NAMES);
+      return withOps(async (ctx) => {
+        const res = await resetApplications(ctx, { entries: a.entries, by: a.by, why: a.why });
+        emit(res, opts, () => resetRows(res.resets ?? []));
       });
     });
 

@@ -15,14 +15,16 @@ export function defaultSince(nowMs: number): string {
   return `${formatDate(sameDayLastMonth(today))}T00:00:00.000Z`;
 }
 
-async function run(ctx: OpsContext, mode: 'list' | 'sync', input: { sinceIso: string; entries?: number[]; by: string }): Promise<ErpApplicationsResult> {
+const DOING = { list: 'listing', sync: 'syncing', reset: 'resetting' } as const;
+
+async function run(ctx: OpsContext, mode: 'list' | 'sync' | 'reset', input: { sinceIso: string; entries?: number[]; by: string; why?: string }): Promise<ErpApplicationsResult> {
   const workflowId = erpApplicationsWorkflowId(ctx.companyId, mode, `${new Date().toISOString()}-${randomUUID().slice(0, 8)}`);
   try {
-    return await bounded(ctx, `${mode === 'list' ? 'listing' : 'syncing'} ERP applications`, () =>
+    return await bounded(ctx, `${DOING[mode]} ERP applications`, () =>
       ctx.client.workflow.execute(erpApplications, {
         taskQueue: ctx.taskQueue,
         workflowId,
-        args: [{ companyId: ctx.companyId, mode, sinceIso: input.sinceIso, entries: input.entries, by: input.by }],
+        args: [{ companyId: ctx.companyId, mode, sinceIso: input.sinceIso, entries: input.entries, by: input.by, ...(input.why ? { why: input.why } : {}) }],
       }),
     );
   } catch (err) {
@@ -46,4 +48,14 @@ export async function syncApplications(ctx: OpsContext, input: { entries: number
     throw new OperationError(`nothing to sync for ${which}: already in the portal, or not an ERP application to a synced invoice since ${input.sinceIso ?? 'last month'}`, 409);
   }
   return res;
+}
+
+/**
+ * "Modify Sync Status" of applications: deletes the portal payments arsync recorded for these ledger entries, so the
+ * portal no longer shows them and the next sync of the entries (`syncApplications`, the window sync, the drift sweep)
+ * records them afresh. Nothing changes in the ERP.
+ */
+export async function resetApplications(ctx: OpsContext, input: { entries: number[]; by: string; why: string }): Promise<ErpApplicationsResult> {
+  if (input.entries.length === 0) throw new OperationError('select at least one ledger entry', 400);
+  return run(ctx, 'reset', { sinceIso: new Date().toISOString(), entries: input.entries, by: input.by, why: input.why });
 }

@@ -245,7 +245,7 @@ describe('unsynced ERP applications', () => {
     await startServiceWorkflows(s.ops, s.deps.portals);
   });
 
-  it('lists ERP applications not yet in the portal and syncs the selected ones', async () => {
+  it('lists ERP applications not yet in the portal and syncs the selected ones; a reset takes one out of the portal for a sync to record afresh', async () => {
     const other = await postSynced(s, 'C20000', '30.00');
     const inv = await postSynced(s, 'C20000', '48.00');
     await s.t.client.workflow.getHandle(erpWatcherWorkflowId(s.ops.companyId)).terminate('the test lists unsynced applications');
@@ -285,6 +285,35 @@ describe('unsynced ERP applications', () => {
     const bad = await api.post('/api/v1/erp/applications/sync', { entries: ['x'], by: 'ana' });
     expect(bad.status).toBe(400);
     expect(bad.data.issues[0].field).toBe('entries.0');
+
+    // "Modify Sync Status" of the application: the portal payment is deleted and the entry is unsynced again; a sync
+    // records it afresh under the next reference (the portal keeps the deleted one's key).
+    const recorded = synced.data.applications[0].portalPaymentId as string;
+    const noWhy = await api.post('/api/v1/erp/applications/reset', { entries: [pay.entryNumber], by: 'ana' });
+    expect(noWhy.status).toBe(400);
+    expect(noWhy.data.issues[0].field).toBe('why');
+    const reset = await api.post('/api/v1/erp/applications/reset', { entries: [pay.entryNumber, otherPay.entryNumber, 999999], by: 'ana', why: 'recorded on the wrong invoice by hand' });
+    expect(reset.status).toBe(200);
+    expect(reset.data).toMatchObject({ mode: 'reset', by: 'ana', why: 'recorded on the wrong invoice by hand' });
+    expect(reset.data.resets).toEqual([
+      {
+        entryNumber: pay.entryNumber,
+        status: 'deleted',
+        customerNumber: 'C20000',
+        payments: [{ connection: 'default', portalPaymentId: recorded, reference: `erp:${pay.entryNumber}`, amountMinor: usd('18.00'), currency: 'USD', invoiceIds: [inv.portalInvoiceId] }],
+      },
+      { entryNumber: otherPay.entryNumber, status: 'not_in_portal', customerNumber: 'C20000', payments: [] },
+      { entryNumber: 999999, status: 'not_found', customerNumber: null, payments: [] },
+    ]);
+    expect((await portalInvoice(s, inv.portalInvoiceId)).balance.minor).toBe(inv.totalMinor);
+    expect((await s.deps.portals.client('default').getPayment(recorded)).isDeleted).toBe(true);
+    const unsynced = await api.get('/api/v1/erp/applications');
+    expect((unsynced.data.applications as ErpApplicationRow[]).find((r) => r.entryNumber === pay.entryNumber)).toMatchObject({ portalPaymentId: null });
+    const resynced = await api.post('/api/v1/erp/applications/sync', { entries: [pay.entryNumber], by: 'ana' });
+    expect(resynced.status).toBe(200);
+    expect(resynced.data.applications).toEqual([expect.objectContaining({ entryNumber: pay.entryNumber, action: 'recorded', reference: `erp:${pay.entryNumber}.2` })]);
+    expect((await portalInvoice(s, inv.portalInvoiceId)).balance.minor).toBe(inv.totalMinor - usd('18.00'));
+    expect((await paymentsOn(s, inv)).filter((p) => !p.isDeleted).map((p) => p.transactionReference)).toEqual([`erp:${pay.entryNumber}.2`]);
   });
 });
 

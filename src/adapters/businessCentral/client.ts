@@ -420,6 +420,15 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     return ledgerEntries(`documentNumber eq ${odataString(key)}`, `ledger entries for ${key}`);
   }
 
+  /** Customer ledger entries by entry number (an integer field: the values go unquoted), 20 to a query. */
+  async function findEntriesByEntryNumbers(entryNumbers: readonly number[]): Promise<BcLedgerEntry[]> {
+    const out: BcLedgerEntry[] = [];
+    for (const chunk of chunks([...new Set(entryNumbers.filter((n) => Number.isInteger(n) && n > 0))], FILTER_KEYS_PER_QUERY)) {
+      out.push(...(await ledgerEntries(chunk.map((n) => `entryNumber eq ${n}`).join(' or '), `ledger entries ${chunk.join(', ')}`)));
+    }
+    return out;
+  }
+
   async function listCustomerLedgerEntriesSince(isoTimestamp: string, opts: { documentType?: LedgerDocumentType } = {}): Promise<BcLedgerEntry[]> {
     if (Number.isNaN(Date.parse(isoTimestamp))) throw new RangeError(`not an ISO timestamp: ${isoTimestamp}`);
     const filters = [`lastModifiedDateTime gt ${new Date(isoTimestamp).toISOString()}`];
@@ -521,6 +530,7 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     findEntriesByExternalDocumentNumbers,
     findGeneralLedgerEntriesOf,
     listCustomerLedgerEntriesSince,
+    findEntriesByEntryNumbers,
     postedInvoiceNumbers,
     findGeneralLedgerEntries,
     resourceFor,

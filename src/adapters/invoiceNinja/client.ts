@@ -416,14 +416,13 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
 
   /** A payment of this client with exactly this transaction reference (the filter is a LIKE over several columns). */
   async function findPaymentByReference(clientId: string, transactionReference: string): Promise<InPayment | null> {
-    const rows = await listAll<RawPayment>(
-      `find payment ${transactionReference}`,
-      '/payments',
-      { client_id: clientId, filter: transactionReference, include: 'invoices' },
-      paymentSchema,
-    );
-    const match = rows.find((r) => r.transaction_reference === transactionReference && r.client_id === clientId);
-    return match ? toPayment(match, companyCurrency) : null;
+    return (await findPaymentsByReference(clientId, (r) => r === transactionReference, transactionReference))[0] ?? null;
+  }
+
+  /** This client's payments whose transaction reference passes `accept`, among those the portal's filter `like` finds. */
+  async function findPaymentsByReference(clientId: string, accept: (reference: string) => boolean, like: string): Promise<InPayment[]> {
+    const rows = await listAll<RawPayment>(`find payments ${like}`, '/payments', { client_id: clientId, filter: like, include: 'invoices' }, paymentSchema);
+    return rows.filter((r) => r.client_id === clientId && accept(r.transaction_reference)).map((r) => toPayment(r, companyCurrency));
   }
 
   /**
@@ -548,6 +547,7 @@ export function createInvoiceNinjaClient(cfg: InvoiceNinjaClientConfig) {
     bulkInvoices,
     getPayment,
     findPaymentByReference,
+    findPaymentsByReference,
     createPayment,
     listPaymentsUpdatedSince,
     listClientPayments,

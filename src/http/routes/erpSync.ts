@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { opsContext } from '../../operations/context';
-import { listUnsyncedApplications, syncApplications } from '../../operations/erpApplications';
+import { listUnsyncedApplications, resetApplications, syncApplications } from '../../operations/erpApplications';
 import { erpWatcherState, pollErpNow, runReport, startDriftSweep, startWindowSync, windowChoice } from '../../operations/erpSync';
-import { actor } from '../../operations/inputs';
+import { actor, reason } from '../../operations/inputs';
 import { removeSchedules, setupSchedules } from '../../operations/schedules';
 import { requireBearerToken } from '../auth';
 import { parseRequest } from '../errors';
@@ -21,6 +21,7 @@ const waitSeconds = z.coerce.number().int().min(0).max(300);
 const schemas = {
   applications: z.object({ since: day.optional() }).strict(),
   sync: z.object({ entries: z.array(entryNumber).min(1, 'select at least one ledger entry').max(500), since: day.optional(), by: actor }).strict(),
+  reset: z.object({ entries: z.array(entryNumber).min(1, 'select at least one ledger entry').max(500), by: actor, why: reason }).strict(),
   windowSync: z.object({ window: windowChoice, by: actor, waitSeconds: waitSeconds.optional() }).strict(),
   driftSweep: z.object({ by: actor, waitSeconds: waitSeconds.optional() }).strict(),
   // Actions that change no money take no body; one who names themself may.
@@ -48,6 +49,10 @@ export function registerErpSyncRoutes(app: FastifyInstance, deps: ApiDeps): void
       api.post('/erp/applications/sync', async (req) => {
         const b = parseRequest(schemas.sync, 'body', req.body);
         return syncApplications(ctx, { entries: b.entries, sinceIso: sinceOf(b.since), by: b.by });
+      });
+      api.post('/erp/applications/reset', async (req) => {
+        const b = parseRequest(schemas.reset, 'body', req.body);
+        return resetApplications(ctx, { entries: b.entries, by: b.by, why: b.why });
       });
 
       api.post('/erp/window-sync', async (req, reply) => {
