@@ -15,7 +15,7 @@ export interface ErpResetRow {
   payments: Array<{ connection: string; portalPaymentId: string; reference: string; amountMinor: number; currency: string; invoiceIds: string[] }>;
 }
 
-/** The live payments (not deleted or voided) of a portal client whose reference is one of this entry's generations. */
+/** Whether a portal payment's reference is one of this entry's generations (`erp:<entry>`, `erp:<entry>.<n>`). */
 const isGenerationOf = (entryNumber: number) => (reference: string) => {
   const parsed = parseMirrorReference(reference);
   return parsed?.kind === 'entry' && parsed.entryNumber === entryNumber;
