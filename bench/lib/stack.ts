@@ -17,7 +17,7 @@ import { createArsyncWorker, type ArsyncWorker } from '../../src/worker/createWo
 import { createActivityDeps } from '../../src/worker/deps';
 import type { ActivityDeps } from '../../activities';
 import { HARNESS, stackEnv } from '../../test/support/stackEnv';
-import { bcClientWithLimits, type BcLimits } from './bcClient';
+import type { BcLimits } from './bcClient';
 
 // The product in one process for the bench and the chaos run, adapted from the test harness (test/support/stack.ts):
 // both sandboxes (webhook delay and notification coalescing 0), the sinks, our API and, optionally, a worker built by
@@ -114,7 +114,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   const logger = createLogger('bench', 'error', pino.destination(2));
   const connection = await Connection.connect({ address: opts.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
-  const bcClient = opts.bcLimits ? bcClientWithLimits(config, opts.bcLimits, logger) : businessCentralFromConfig(config, logger);
+  const bcClient = businessCentralFromConfig(config, logger, opts.bcLimits);
   const api = await createApiServer({ config, temporal: client, logger, bc: bcClient });
   await api.listen({ host: '127.0.0.1', port: apiPort });
   const deps: ActivityDeps = { ...createActivityDeps(config, logger, client), bc: bcClient };

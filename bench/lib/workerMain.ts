@@ -1,10 +1,10 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { businessCentralFromConfig } from '../../src/config/clients';
 import { loadConfigOrExit } from '../../src/config/load';
 import { createLogger } from '../../src/observability/logger';
 import { createTemporalClient, createWorkerConnection } from '../../src/temporal/connection';
 import { createArsyncWorker } from '../../src/worker/createWorker';
 import { createActivityDeps } from '../../src/worker/deps';
-import { bcClientWithLimits } from './bcClient';
 
 // The bench's worker process: workers/main.ts minus metrics, plus two knobs: the Business Central client's rate limit
 // (BENCH_BC_RATE_PER_MINUTE, BENCH_BC_MAX_CONCURRENT), which the production entrypoint takes from its defaults, and
@@ -19,7 +19,7 @@ async function main() {
   const deps = createActivityDeps(config, log, temporal);
   const rate = Number(process.env.BENCH_BC_RATE_PER_MINUTE);
   const inFlight = Number(process.env.BENCH_BC_MAX_CONCURRENT);
-  if (rate > 0 && inFlight > 0) deps.bc = bcClientWithLimits(config, { ratePerMinute: rate, maxConcurrent: inFlight }, log);
+  if (rate > 0 && inFlight > 0) deps.bc = businessCentralFromConfig(config, log, { ratePerMinute: rate, maxConcurrent: inFlight });
   const cache = Number(process.env.BENCH_MAX_CACHED_WORKFLOWS);
   const worker = await createArsyncWorker({
     connection,
