@@ -51,8 +51,7 @@ function permanentFailure(err: unknown): { type: string; message: string } | nul
 export function createInvoiceSyncActivities(deps: ActivityDeps) {
   return {
     async syncInvoice(input: SyncInvoiceInput): Promise<SyncInvoiceOutcome> {
-      // Whether an `Open` invoice is posted is asked alongside the read (both gathered with other syncs' reads), unless
-      // the starter saw it posted.
+      // Whether an `Open` invoice is posted is asked alongside the read, unless the starter saw it posted.
       const [inv, posted] = await classified(() =>
         Promise.all([
           deps.bc.getSalesInvoiceByNumber(input.invoiceNumber, { lines: true, customer: true }),

@@ -123,12 +123,15 @@ export function createBusinessCentralClient(config: BusinessCentralConfig, deps:
     read: (take) => ledgerEntries(() => anyOf('externalDocumentNumber', take()), 'ledger entries by external document number'),
     keyOf: (e) => e.externalDocumentNumber,
   });
-  /** Customer ledger entries with any of these document numbers; gathered like the invoice reads they go with. */
+  /**
+   * Customer ledger entries with any of these document numbers. No gathering wait (a notification of one invoice would
+   * start its workflow 50 ms later): the notification's reader asks for a group's numbers in one call, and lookups that
+   * queue under the quota join each other anyway.
+   */
   const findEntriesByDocumentNumbers = keyedBatch<BcLedgerEntry>({
     maxKeys: FILTER_KEYS_PER_QUERY,
     read: (take) => ledgerEntries(() => anyOf('documentNumber', take()), 'ledger entries by document number'),
     keyOf: (e) => e.documentNumber,
-    gatherMs: EXPANDED_READ_GATHER_MS,
   });
 
   /**
