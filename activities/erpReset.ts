@@ -1,3 +1,4 @@
+import type { InClient } from '../src/adapters/invoiceNinja';
 import { parseMirrorReference, ERP_REFERENCE_PREFIX } from '../src/domain/erpMirror';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
@@ -31,6 +32,13 @@ export function createErpResetActivities(deps: ActivityDeps) {
     async resetErpApplications(input: { companyId: string; entries: number[] }): Promise<ErpResetRow[]> {
       return classified(async () => {
         const found = await bc.findEntriesByEntryNumbers(input.entries);
+        // One lookup per customer and connection, however many of its entries are reset.
+        const clients = new Map<string, Promise<InClient | null>>();
+        const clientOf = (connection: string, customerNumber: string) => {
+          const key = `${connection}\n${customerNumber}`;
+          if (!clients.has(key)) clients.set(key, portals.client(connection).findClientByNumber(customerNumber));
+          return clients.get(key)!;
+        };
         const rows: ErpResetRow[] = [];
         for (const entryNumber of [...new Set(input.entries)]) {
           const entry = found.find((e) => e.entryNumber === entryNumber);
@@ -41,7 +49,7 @@ export function createErpResetActivities(deps: ActivityDeps) {
           const row: ErpResetRow = { entryNumber, status: 'not_in_portal', customerNumber: entry.customerNumber, payments: [] };
           for (const connection of portals.keys()) {
             const portal = portals.client(connection);
-            const client = await portal.findClientByNumber(entry.customerNumber);
+            const client = await clientOf(connection, entry.customerNumber);
             if (!client) continue;
             const mirrored = await portal.findPaymentsByReference(client.id, isGenerationOf(entryNumber), `${ERP_REFERENCE_PREFIX}${entryNumber}`);
             for (const p of mirrored.filter((x) => !x.isDeleted && x.status !== 'cancelled')) {
