@@ -27,6 +27,8 @@ const NAMES = {
 };
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
 const waitSeconds = z.coerce.number().int().min(0).max(3600);
+/** The ledger entries a sync or a reset is for, as typed. */
+const entryNumbers = z.array(z.coerce.number().int().positive()).min(1).max(500);
 const sinceIso = (d: string | undefined) => (d ? `${d}T00:00:00.000Z` : undefined);
 
 export const MIRROR_ROW_COLUMNS = [
@@ -186,7 +188,7 @@ export function registerErpCommands(program: Command): void {
     .option('--since <date>', 'as for "arsync erp applications"')
     .option('--json', 'print JSON')
     .action((entries: string[], opts: OutputOptions & { by?: string; since?: string }) => {
-      const schema = z.object({ entries: z.array(z.coerce.number().int().positive()).min(1).max(500), by: actor, since: day.optional() });
+      const schema = z.object({ entries: entryNumbers, by: actor, since: day.optional() });
       const a = parseArgs(schema, { entries, by: opts.by, since: opts.since }, NAMES);
       return withOps(async (ctx) => {
         const res = await syncApplications(ctx, { entries: a.entries, sinceIso: sinceIso(a.since), by: a.by });
@@ -202,7 +204,7 @@ export function registerErpCommands(program: Command): void {
     .requiredOption('--why <reason>', 'why')
     .option('--json', 'print JSON')
     .action((entries: string[], opts: OutputOptions & { by?: string; why?: string }) => {
-      const schema = z.object({ entries: z.array(z.coerce.number().int().positive()).min(1).max(500), by: actor, why: reason });
+      const schema = z.object({ entries: entryNumbers, by: actor, why: reason });
       const a = parseArgs(schema, { entries, by: opts.by, why: opts.why }, NAMES);
       return withOps(async (ctx) => {
         const res = await resetApplications(ctx, { entries: a.entries, by: a.by, why: a.why });

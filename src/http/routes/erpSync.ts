@@ -15,13 +15,15 @@ import type { ApiDeps } from '../server';
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
 const sinceOf = (d: string | undefined) => (d ? `${d}T00:00:00.000Z` : undefined);
 const entryNumber = z.number({ error: (issue) => (issue.input === undefined ? undefined : 'a ledger entry number') }).int().positive();
+/** The ledger entries a sync or a reset is for. */
+const entries = z.array(entryNumber).min(1, 'select at least one ledger entry').max(500);
 /** How long a run may take before the answer is 202 with its progress (the run goes on). */
 const waitSeconds = z.coerce.number().int().min(0).max(300);
 
 const schemas = {
   applications: z.object({ since: day.optional() }).strict(),
-  sync: z.object({ entries: z.array(entryNumber).min(1, 'select at least one ledger entry').max(500), since: day.optional(), by: actor }).strict(),
-  reset: z.object({ entries: z.array(entryNumber).min(1, 'select at least one ledger entry').max(500), by: actor, why: reason }).strict(),
+  sync: z.object({ entries, since: day.optional(), by: actor }).strict(),
+  reset: z.object({ entries, by: actor, why: reason }).strict(),
   windowSync: z.object({ window: windowChoice, by: actor, waitSeconds: waitSeconds.optional() }).strict(),
   driftSweep: z.object({ by: actor, waitSeconds: waitSeconds.optional() }).strict(),
   // Actions that change no money take no body; one who names themself may.
