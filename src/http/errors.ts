@@ -69,7 +69,7 @@ export function apiErrorHandler(error: FastifyError | Error, request: FastifyReq
     // Business Central or the portal busy or down past our own retries: the caller's retry is the right answer (a
     // notification is delivered again), so say so instead of reporting a fault of ours.
     request.log.warn({ err: error }, 'upstream unavailable');
-    if (error.opts.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(error.opts.retryAfterMs / 1000)));
+    if (error.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
     return reply.code(503).send({ error: 'upstream_unavailable', message: `${error.service} is unavailable; retry later` });
   }
   if (isGrpcServiceError(error) && error.code === GRPC_UNAVAILABLE) {
